@@ -1,0 +1,35 @@
+//! The item under `#[profile]`: a function whose body is kept as tokens, so that a body with a
+//! syntax error is still emitted unchanged and rustc reports the user's real error.
+
+use proc_macro2::TokenStream;
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Signature, Visibility, braced};
+
+/// A function item with an unparsed body.
+pub(crate) struct MaybeItemFn {
+    pub(crate) outer_attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    /// `#![...]` attributes at the top of the body; they must stay first.
+    pub(crate) inner_attrs: Vec<Attribute>,
+    pub(crate) body: TokenStream,
+}
+
+impl Parse for MaybeItemFn {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let outer_attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        let content;
+        braced!(content in input);
+        let inner_attrs = content.call(Attribute::parse_inner)?;
+        let body: TokenStream = content.parse()?;
+        Ok(MaybeItemFn {
+            outer_attrs,
+            vis,
+            sig,
+            inner_attrs,
+            body,
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! Storage for a thread's call-path counters that other threads can read while the owner
+//! writes.
+//!
+//! Nodes live in fixed-size chunks that never move. Only the owning thread writes a node, with
+//! `store(load + x, Relaxed)` (plain loads and stores on x86 and ARM: no locked instruction),
+//! so a reader sees whole values. A node's identity (site, parent, flags) is written before the
+//! owner publishes the node count with `Release`; readers load it with `Acquire` and read only
+//! nodes below it.
+//!
+//! Chunks are leaked once and then recycled through a pool when their thread ends, so the
+//! owner can hold `&'static` references without `unsafe`, and memory stays bounded by the
+//! largest set of threads alive at one time.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::tree::TreeNode;
+
+/// Nodes per chunk: 256 nodes of 40 bytes, 10 KiB.
+pub(crate) const CHUNK: usize = 256;
+
+/// The shared half of one call-path node.
+#[derive(Default)]
+pub(crate) struct SharedNode {
+    site: AtomicU32,
+    parent: AtomicU32,
+    flags: AtomicU32,
+    calls: AtomicU64,
+    own: AtomicU64,
+    incl: AtomicU64,
+}
+
+pub(crate) type Chunk = &'static [SharedNode];
+
+static POOL: Mutex<Vec<Chunk>> = Mutex::new(Vec::new());
+
+/// A zeroed chunk, from the pool when one is free.
+pub(crate) fn alloc_chunk() -> Chunk {
+    if let Some(chunk) = POOL.lock().pop() {
+        return chunk;
+    }
+    let chunk: Box<[SharedNode]> = (0..CHUNK).map(|_| SharedNode::default()).collect();
+    Box::leak(chunk)
+}
+
+/// Returns chunks whose thread has ended. The caller guarantees no thread reads or writes them
+/// any more (the registry lock is held while a thread retires and while reports read).
+pub(crate) fn free_chunks(chunks: impl IntoIterator<Item = Chunk>) {
+    let mut pool = POOL.lock();
+    for chunk in chunks {
+        for node in chunk {
+            node.reset();
+        }
+        pool.push(chunk);
+    }
+}
+
+/// Adds to an owner-written counter without a locked instruction.
+#[inline(always)]
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(by),
+        Ordering::Relaxed,
+    );
+}
+
+impl SharedNode {
+    /// Sets the identity of a fresh node (owner only, before it is published).
+    pub(crate) fn init(&self, site: u32, parent: u32, flags: u8) {
+        self.site.store(site, Ordering::Relaxed);
+        self.parent.store(parent, Ordering::Relaxed);
+        self.flags.store(u32::from(flags), Ordering::Relaxed);
+    }
+
+    /// Records one completed activation (owner only).
+    #[inline(always)]
+    pub(crate) fn record(&self, own: u64, incl: u64) {
+        bump(&self.own, own);
+        bump(&self.incl, incl);
+        bump(&self.calls, 1);
+    }
+
+    /// Reads the node; times stay in the owner's clock ticks.
+    pub(crate) fn read(&self) -> TreeNode {
+        TreeNode {
+            site: self.site.load(Ordering::Relaxed),
+            parent: self.parent.load(Ordering::Relaxed),
+            flags: self.flags.load(Ordering::Relaxed) as u8,
+            calls: self.calls.load(Ordering::Relaxed),
+            own_ns: self.own.load(Ordering::Relaxed),
+            incl_ns: self.incl.load(Ordering::Relaxed),
+        }
+    }
+
+    fn reset(&self) {
+        for c in [&self.site, &self.parent, &self.flags] {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in [&self.calls, &self.own, &self.incl] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`) and the atomic file write
+//! every report file goes through.
+//!
+//! On glibc both `main` returning and `std::process::exit` end in libc `exit`, which runs the
+//! exiting thread's thread-local destructors (folding its call tree into the process totals)
+//! and then the `atexit` handlers; the handler registered here reads the totals and every
+//! thread still running.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use once_cell::sync::OnceCell;
+
+use crate::SortKey;
+use crate::error::WriteError;
+
+/// Where and how the exit report goes, read from the environment once.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ExitConfig {
+    /// `PROFKIT_OUT`: a file instead of stderr.
+    out: Option<PathBuf>,
+    sort: SortKey,
+    limit: Option<usize>,
+    /// Environment values that were ignored, said once at exit.
+    warnings: Vec<String>,
+}
+
+static CONFIG: OnceCell<ExitConfig> = OnceCell::new();
+
+/// Reads the environment on the first registered call site and, when a report is wanted,
+/// registers the exit handler.
+pub(crate) fn install_once() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let Some(config) = ExitConfig::from_vars(|k| std::env::var_os(k)) else {
+            return;
+        };
+        if CONFIG.set(config).is_ok() {
+            // SAFETY: `atexit` is given a plain `extern "C" fn()` with no captured state, which
+            // C allows to be called at exit at any time; `at_exit` never unwinds (it catches
+            // every panic), so no unwinding crosses the C frame.
+            unsafe {
+                libc::atexit(at_exit);
+            }
+        }
+    });
+}
+
+fn truthy(value: &OsString) -> bool {
+    let v = value.to_string_lossy().to_ascii_lowercase();
+    !matches!(v.trim(), "" | "0" | "false" | "no" | "off")
+}
+
+impl ExitConfig {
+    /// `None` when neither `PROFKIT` (truthy) nor `PROFKIT_OUT` (non-empty) is set.
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<ExitConfig> {
+        let out = var("PROFKIT_OUT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if out.is_none() && !var("PROFKIT").is_some_and(|v| truthy(&v)) {
+            return None;
+        }
+        let mut warnings = Vec::new();
+        let sort = match var("PROFKIT_SORT").map(|v| v.to_string_lossy().into_owned()) {
+            None => SortKey::Cumulative,
+            Some(v) => v.trim().parse().unwrap_or_else(|e| {
+                warnings.push(format!("ignoring PROFKIT_SORT: {e}"));
+                SortKey::Cumulative
+            }),
+        };
+        let limit = match var("PROFKIT_LIMIT").map(|v| v.to_string_lossy().into_owned()) {
+            None => None,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    warnings.push(format!(
+                        "ignoring PROFKIT_LIMIT={v:?}: expected a number of rows"
+                    ));
+                    None
+                }
+            },
+        };
+        Some(ExitConfig {
+            out,
+            sort,
+            limit,
+            warnings,
+        })
+    }
+}
+
+extern "C" fn at_exit() {
+    // Nothing may unwind into C, and a failure here must not change the exit status.
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(config) = CONFIG.get() {
+            write_exit_report(config);
+        }
+    });
+}
+
+fn write_exit_report(config: &ExitConfig) {
+    let mut stderr = io::stderr().lock();
+    for w in &config.warnings {
+        let _ = writeln!(stderr, "profkit: {w}");
+    }
+    let report = crate::report();
+    let text = report
+        .stats()
+        .sort(config.sort)
+        .limit(config.limit)
+        .to_string();
+    match &config.out {
+        Some(path) => {
+            if let Err(e) = write_atomic(path, text.as_bytes()) {
+                let _ = writeln!(stderr, "profkit: {e}");
+            }
+        }
+        None => {
+            let _ = stderr.write_all(text.as_bytes());
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// the path holds either its old content or the whole new one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |e| WriteError::new(path, e);
+    let name = path.file_name().ok_or_else(|| {
+        err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path names no file",
+        ))
+    })?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".profkit-{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Option<ExitConfig> {
+        ExitConfig::from_vars(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| OsString::from(v))
+        })
+    }
+
+    #[test]
+    fn nothing_is_printed_without_the_variables() {
+        assert_eq!(config(&[]), None);
+        assert_eq!(config(&[("PROFKIT", "0")]), None);
+        assert_eq!(config(&[("PROFKIT", "false")]), None);
+        assert_eq!(config(&[("PROFKIT_OUT", "")]), None);
+    }
+
+    #[test]
+    fn variables_choose_destination_order_and_length() {
+        let c = config(&[("PROFKIT", "1")]).unwrap();
+        assert_eq!((c.out, c.sort, c.limit), (None, SortKey::Cumulative, None));
+        let c = config(&[
+            ("PROFKIT_OUT", "p.txt"),
+            ("PROFKIT_SORT", "tottime"),
+            ("PROFKIT_LIMIT", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.out, Some(PathBuf::from("p.txt")));
+        assert_eq!((c.sort, c.limit), (SortKey::TotTime, Some(5)));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_ignored_with_a_warning() {
+        let c = config(&[
+            ("PROFKIT", "1"),
+            ("PROFKIT_SORT", "fastest"),
+            ("PROFKIT_LIMIT", "ten"),
+        ])
+        .unwrap();
+        assert_eq!((c.sort, c.limit), (SortKey::Cumulative, None));
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("fastest"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("profkit-unit-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.txt");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        let e = write_atomic(&dir.join("missing/r.txt"), b"x").unwrap_err();
+        assert_eq!(e.io_error().kind(), io::ErrorKind::NotFound);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,48 @@
+//! The scope guard that `#[profile]` and `profile_scope!` create.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::local;
+use crate::site::CallSite;
+
+/// Whether new calls are recorded (`profkit::enable` / `profkit::disable`).
+pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// An open profiled call; dropping it ends the call.
+///
+/// It is `!Send`: a call is recorded on the thread it started on, so a guard must never be held
+/// across an `.await` (the compiler then rejects a `Send` future holding it).
+#[doc(hidden)]
+#[must_use = "the call ends when the guard is dropped"]
+pub struct Guard {
+    node: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Starts a call of `site` on this thread.
+///
+/// Cost: one relaxed load when recording is disabled; otherwise a thread-local access, a
+/// cached child lookup and one clock read (see the README for measured figures).
+#[doc(hidden)]
+#[inline(always)]
+pub fn enter(site: &'static CallSite) -> Guard {
+    let node = if ENABLED.load(Ordering::Relaxed) {
+        local::enter(site.id())
+    } else {
+        0
+    };
+    Guard {
+        node,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for Guard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.node != 0 {
+            local::exit(self.node);
+        }
+    }
+}

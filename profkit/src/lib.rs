@@ -1,0 +1,220 @@
+//! # profkit
+//!
+//! A deterministic instrumentation profiler with Python's cProfile semantics: annotate
+//! functions with [`#[profile]`](profile), and get pstats' table (calls, primitive calls,
+//! tottime, cumtime, callers and callees) exact to the call, for a few nanoseconds per call.
+//!
+//! ```
+//! #[profkit::profile]
+//! fn fib(n: u64) -> u64 {
+//!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+//! }
+//!
+//! let (value, report) = profkit::record(|| fib(15));
+//! assert_eq!(value, 610);
+//! let f = report.function("fib").unwrap();
+//! assert_eq!((f.ncalls(), f.primitive_calls()), (1973, 1));
+//! assert_eq!(f.caller("fib").unwrap().ncalls(), 1972);
+//! print!("{report}"); // the pstats table
+//! ```
+//!
+//! ## How calls are counted
+//! Exactly as CPython's `_lsprof` counts them. Every thread records into its own call tree
+//! without locks; [`report()`] merges all threads, including those that ended and those still
+//! running (their completed calls). A call is counted when it returns or unwinds.
+//!
+//! ## At exit
+//! With `PROFKIT=1` in the environment, a program that records at least one call prints the
+//! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
+//! writes it to that file instead, atomically. `PROFKIT_SORT` (a [`SortKey`] name) and
+//! `PROFKIT_LIMIT` (a row count) shape it.
+
+extern crate self as profkit;
+
+mod arena;
+mod clock;
+mod error;
+mod exit;
+mod guard;
+mod local;
+mod registry;
+mod report;
+mod site;
+pub mod testing;
+mod tree;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+pub use error::{LookupError, TestClockError, WriteError};
+/// Records every call of a function.
+///
+/// ```
+/// #[profkit::profile]
+/// fn parse(s: &str) -> usize { s.len() }
+///
+/// #[profkit::profile(name = "storage::load")]
+/// fn load() {}
+///
+/// let (_, report) = profkit::record(|| { parse("x"); load() });
+/// assert_eq!(report.function("parse").unwrap().ncalls(), 1);
+/// assert_eq!(report.function("storage::load").unwrap().ncalls(), 1);
+/// ```
+///
+/// The row is named by the function's path (`my_crate::module::parse`), unless
+/// `name = "..."` gives another. The body runs unchanged after one statement that opens a
+/// guard; the guard closes the call when the function returns or unwinds.
+pub use profkit_macros::profile;
+pub use report::{EdgeStats, FunctionStats, ParseSortKeyError, Report, SortKey, StatsTable};
+
+/// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
+/// ended, and the completed calls of threads still running, read without stopping them.
+///
+/// ```
+/// #[profkit::profile]
+/// fn step() {}
+///
+/// step();
+/// assert!(profkit::report().function("step").unwrap().ncalls() >= 1);
+/// ```
+pub fn report() -> Report {
+    let tree = registry::merged_tree();
+    Report::from_tree(&tree, &site::snapshot())
+}
+
+/// Runs `f` and returns its value with a report of only the calls it made on this thread.
+///
+/// Other threads, including other tests running at the same time, do not appear in it; the
+/// process-wide [`report()`] still sees these calls.
+///
+/// ```
+/// #[profkit::profile]
+/// fn work(n: u64) -> u64 { n * 2 }
+///
+/// let (sum, report) = profkit::record(|| (0..10).map(work).sum::<u64>());
+/// assert_eq!(sum, 90);
+/// assert_eq!(report.function("work").unwrap().ncalls(), 10);
+/// ```
+pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
+    let before = local::snapshot_current();
+    let value = f();
+    let after = local::snapshot_current();
+    let mut tree = tree::Tree::default();
+    if let Some(after) = after {
+        let baseline = match &before {
+            Some(b) if b.thread.id() == after.thread.id() => &b.nodes[..],
+            _ => &[],
+        };
+        tree.add(&after.thread.to_ns(after.nodes, baseline));
+    }
+    (value, Report::from_tree(&tree, &site::snapshot()))
+}
+
+/// Forgets everything recorded so far, in every thread.
+///
+/// A call that is running while `reset` runs is counted only if it ends afterwards (with its
+/// whole duration).
+///
+/// ```
+/// #[profkit::profile]
+/// fn before_reset() {}
+///
+/// before_reset();
+/// profkit::reset();
+/// assert!(profkit::report().function("before_reset").is_err());
+/// ```
+pub fn reset() {
+    registry::reset();
+}
+
+/// Starts recording new calls again after [`disable`]. Recording is on at start.
+///
+/// ```
+/// profkit::enable();
+/// assert!(profkit::is_enabled());
+/// ```
+pub fn enable() {
+    guard::ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Stops recording new calls; calls already open still end normally. A disabled
+/// `#[profile]` function costs one relaxed atomic load per call.
+///
+/// ```
+/// #[profkit::profile]
+/// fn quiet() {}
+///
+/// profkit::disable();
+/// let (_, report) = profkit::record(quiet);
+/// profkit::enable();
+/// assert!(report.is_empty());
+/// ```
+pub fn disable() {
+    guard::ENABLED.store(false, Ordering::Relaxed);
+}
+
+/// Whether new calls are recorded.
+///
+/// ```
+/// assert!(profkit::is_enabled());
+/// ```
+pub fn is_enabled() -> bool {
+    guard::ENABLED.load(Ordering::Relaxed)
+}
+
+/// Writes the pstats table of [`report()`] to `path`, atomically (a temporary file in the
+/// same directory, then a rename): the explicit form of `PROFKIT_OUT`.
+///
+/// # Errors
+/// [`WriteError`] names the path and the operating system's reason.
+///
+/// ```
+/// let path = std::env::temp_dir().join("profkit-doc-report.txt");
+/// profkit::write_report(&path).unwrap();
+/// assert!(std::fs::read_to_string(&path).unwrap().contains("function calls"));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
+    exit::write_atomic(path.as_ref(), report().to_string().as_bytes())
+}
+
+/// Records a block as its own row, named `name`, from this point to the end of the enclosing
+/// block; or, given a block as second argument, around that block only (its value is
+/// returned).
+///
+/// ```
+/// fn handle(items: &[u32]) -> u32 {
+///     profkit::profile_scope!("handle::validate");
+///     let doubled = profkit::profile_scope!("handle::double", {
+///         items.iter().map(|x| x * 2).sum::<u32>()
+///     });
+///     doubled
+/// }
+///
+/// let (v, report) = profkit::record(|| handle(&[1, 2, 3]));
+/// assert_eq!(v, 12);
+/// assert_eq!(report.function("handle::validate").unwrap().ncalls(), 1);
+/// let double = report.function("handle::double").unwrap();
+/// assert_eq!(double.caller("handle::validate").unwrap().ncalls(), 1);
+/// ```
+#[macro_export]
+macro_rules! profile_scope {
+    ($name:expr) => {
+        let __profkit_scope_guard = {
+            static __PROFKIT_SITE: $crate::__private::CallSite =
+                $crate::__private::CallSite::named($name, ::core::file!(), ::core::line!());
+            $crate::__private::enter(&__PROFKIT_SITE)
+        };
+    };
+    ($name:expr, $body:block) => {{
+        $crate::profile_scope!($name);
+        $body
+    }};
+}
+
+/// What generated code calls. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guard::{Guard, enter};
+    pub use crate::site::CallSite;
+}

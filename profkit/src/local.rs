@@ -1,0 +1,352 @@
+//! The thread-local call tree and the hot path.
+//!
+//! Each thread records into its own tree of call paths; nothing on this path takes a lock or a
+//! locked instruction. Whether an activation is primitive (no other activation of the same
+//! function open beneath it) and edge-primitive (no other call of the same caller -> callee
+//! pair open beneath it) depends only on the call path, so both are computed once, when a path
+//! is first seen, and stored in its node: recursion costs nothing per call.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::arena::{self, CHUNK, Chunk, SharedNode};
+use crate::clock::Clock;
+use crate::registry::{self, ThreadShared};
+use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, TreeNode};
+
+/// Children scanned in a list before a node's children are looked up in a hash map.
+const SCAN_LIMIT: u32 = 8;
+/// Distinct call paths one thread records; calls on paths beyond it are not recorded.
+pub(crate) const MAX_NODES: usize = 1 << 22;
+/// `cache_site` of a node whose child cache is empty (no site has this id).
+const NO_SITE: u32 = u32::MAX;
+/// Node index meaning "none" (index 0 is the root and is never a child).
+const NONE: u32 = 0;
+
+/// The owner-only half of a call-path node.
+struct LocalNode {
+    stats: &'static SharedNode,
+    site: u32,
+    parent: u32,
+    /// Clock reading when the open activation of this path started.
+    start: u64,
+    /// Inclusive ticks of direct children of the open activation so far.
+    child_ticks: u64,
+    /// The last child entered from here, the common case in loops.
+    cache_site: u32,
+    cache_child: u32,
+    first_child: u32,
+    next_sibling: u32,
+    children: u32,
+    /// Bloom filters of the sites and of the (caller, callee) pairs on the path to this node,
+    /// so that most new paths need no walk to the root to find their flags.
+    site_mask: u64,
+    edge_mask: u64,
+}
+
+pub(crate) struct Local {
+    shared: Arc<ThreadShared>,
+    clock: Clock,
+    nodes: Vec<LocalNode>,
+    chunks: Vec<Chunk>,
+    current: u32,
+    /// Children of nodes with more than `SCAN_LIMIT` children, by (parent, site).
+    wide: HashMap<(u32, u32), u32>,
+}
+
+fn site_bit(site: u32) -> u64 {
+    1 << (site % 64)
+}
+
+fn edge_bit(caller: u32, callee: u32) -> u64 {
+    let h = (caller.wrapping_mul(0x9E37_79B9) ^ callee).wrapping_mul(0x85EB_CA6B);
+    1 << (h >> 26)
+}
+
+impl Local {
+    fn new(clock: Clock) -> Local {
+        let first = arena::alloc_chunk();
+        let shared = registry::register(clock.clone(), first);
+        first[0].init(crate::site::ROOT_SITE, 0, 0);
+        shared.publish(1);
+        Local {
+            nodes: vec![LocalNode {
+                stats: &first[0],
+                site: crate::site::ROOT_SITE,
+                parent: 0,
+                start: 0,
+                child_ticks: 0,
+                cache_site: NO_SITE,
+                cache_child: NONE,
+                first_child: NONE,
+                next_sibling: NONE,
+                children: 0,
+                site_mask: 0,
+                edge_mask: 0,
+            }],
+            chunks: vec![first],
+            shared,
+            clock,
+            current: 0,
+            wide: HashMap::new(),
+        }
+    }
+
+    /// Opens an activation of `site` under the current one; returns its node (0: not recorded).
+    #[inline(always)]
+    fn enter(&mut self, site: u32) -> u32 {
+        let cur = &self.nodes[self.current as usize];
+        let child = if cur.cache_site == site {
+            cur.cache_child
+        } else {
+            self.find_child(site)
+        };
+        if let Some(node) = self.nodes.get_mut(child as usize) {
+            if child != NONE {
+                // The clock is read last, so the lookup above is not charged to the callee.
+                node.start = self.clock.ticks();
+                self.current = child;
+            }
+        }
+        child
+    }
+
+    /// Closes the activation of `node`, normally the innermost open one.
+    #[inline(always)]
+    fn exit(&mut self, node: u32) {
+        // The clock is read first, so the bookkeeping below is not charged to the callee.
+        let now = self.clock.ticks();
+        if node == self.current {
+            self.close(node, now);
+        } else {
+            self.close_unwound(node, now);
+        }
+    }
+
+    #[inline(always)]
+    fn close(&mut self, node: u32, now: u64) {
+        let Some(n) = self.nodes.get_mut(node as usize) else {
+            return;
+        };
+        let incl = now.saturating_sub(n.start);
+        let own = incl.saturating_sub(n.child_ticks);
+        n.child_ticks = 0;
+        n.stats.record(own, incl);
+        let parent = n.parent;
+        if let Some(p) = self.nodes.get_mut(parent as usize) {
+            p.child_ticks = p.child_ticks.wrapping_add(incl);
+        }
+        self.current = parent;
+    }
+
+    /// A guard closed out of order (an inner guard was leaked, or the node is stale): close
+    /// every activation above `node` too if it is open, and ignore it otherwise.
+    #[cold]
+    #[inline(never)]
+    fn close_unwound(&mut self, node: u32, now: u64) {
+        let mut at = self.current;
+        while at != NONE && at != node {
+            at = self.nodes[at as usize].parent;
+        }
+        if node == NONE || at != node {
+            return;
+        }
+        while self.current != node {
+            self.close(self.current, now);
+        }
+        self.close(node, now);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn find_child(&mut self, site: u32) -> u32 {
+        let parent = self.current;
+        let p = &self.nodes[parent as usize];
+        let found = if p.children <= SCAN_LIMIT {
+            let mut at = p.first_child;
+            while at != NONE && self.nodes[at as usize].site != site {
+                at = self.nodes[at as usize].next_sibling;
+            }
+            at
+        } else {
+            self.wide.get(&(parent, site)).copied().unwrap_or(NONE)
+        };
+        let child = if found != NONE {
+            found
+        } else {
+            match self.create(parent, site) {
+                Some(c) => c,
+                None => return NONE,
+            }
+        };
+        let p = &mut self.nodes[parent as usize];
+        p.cache_site = site;
+        p.cache_child = child;
+        child
+    }
+
+    /// The nodes from `from` up to (not including) the root.
+    fn path(&self, from: u32) -> impl Iterator<Item = &LocalNode> {
+        let mut at = from;
+        std::iter::from_fn(move || {
+            (at != NONE).then(|| {
+                let n = &self.nodes[at as usize];
+                at = n.parent;
+                n
+            })
+        })
+    }
+
+    /// Creates the node for a new call path `parent -> site`.
+    fn create(&mut self, parent: u32, site: u32) -> Option<u32> {
+        let index = self.nodes.len();
+        if index >= MAX_NODES {
+            return None;
+        }
+        if index / CHUNK >= self.chunks.len() {
+            let chunk = arena::alloc_chunk();
+            self.chunks.push(chunk);
+            self.shared.add_chunk(chunk);
+        }
+        let stats = registry::node_in(&self.chunks, index)?;
+        let p = &self.nodes[parent as usize];
+        let caller = p.site;
+
+        let bit = site_bit(site);
+        let primitive = p.site_mask & bit == 0 || !self.path(parent).any(|n| n.site == site);
+        let ebit = edge_bit(caller, site);
+        let edge_primitive = parent == NONE
+            || p.edge_mask & ebit == 0
+            || !self
+                .path(parent)
+                .any(|n| n.site == site && self.nodes[n.parent as usize].site == caller);
+        let flags =
+            if primitive { PRIMITIVE } else { 0 } | if edge_primitive { EDGE_PRIMITIVE } else { 0 };
+        let (site_mask, edge_mask) = (p.site_mask | bit, p.edge_mask | ebit);
+        let sibling = p.first_child;
+
+        stats.init(site, parent, flags);
+        let child = index as u32;
+        self.nodes.push(LocalNode {
+            stats,
+            site,
+            parent,
+            start: 0,
+            child_ticks: 0,
+            cache_site: NO_SITE,
+            cache_child: NONE,
+            first_child: NONE,
+            next_sibling: sibling,
+            children: 0,
+            site_mask,
+            edge_mask,
+        });
+        let p = &mut self.nodes[parent as usize];
+        p.first_child = child;
+        p.children += 1;
+        self.wide.insert((parent, site), child);
+        self.shared.publish(self.nodes.len());
+        Some(child)
+    }
+
+    fn raw_snapshot(&self) -> RawThread {
+        RawThread {
+            thread: self.shared.clone(),
+            nodes: self.shared.read_raw(),
+        }
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        registry::retire(&self.shared);
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// Opens an activation of `site` on this thread; 0 when nothing was recorded (the thread is
+/// being torn down, or profkit was re-entered from inside itself).
+#[inline(always)]
+pub(crate) fn enter(site: u32) -> u32 {
+    LOCAL
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(local) => local.enter(site),
+                None => start_thread(&mut slot, site),
+            },
+            Err(_) => NONE,
+        })
+        .unwrap_or(NONE)
+}
+
+#[cold]
+#[inline(never)]
+fn start_thread(slot: &mut Option<Local>, site: u32) -> u32 {
+    slot.insert(Local::new(Clock::real())).enter(site)
+}
+
+/// Closes the activation `node` returned by [`enter`].
+#[inline(always)]
+pub(crate) fn exit(node: u32) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            if let Some(local) = slot.as_mut() {
+                local.exit(node);
+            }
+        }
+    });
+}
+
+/// A raw read of the calling thread's tree.
+pub(crate) struct RawThread {
+    pub(crate) thread: Arc<ThreadShared>,
+    pub(crate) nodes: Vec<TreeNode>,
+}
+
+/// Reads the calling thread's tree, starting the thread's recording if needed.
+pub(crate) fn snapshot_current() -> Option<RawThread> {
+    with_slot(|slot| {
+        slot.get_or_insert_with(|| Local::new(Clock::real()))
+            .raw_snapshot()
+    })
+}
+
+/// Runs `f` on this thread's slot unless the thread is being torn down or the slot is in use.
+fn with_slot<R>(f: impl FnOnce(&mut Option<Local>) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut slot| f(&mut slot)))
+        .ok()
+        .flatten()
+}
+
+/// Why the calling thread's clock could not be switched.
+pub(crate) enum SwitchError {
+    /// A profiled call is open on this thread.
+    FramesOpen,
+    /// The thread is being torn down, or profkit is running on it.
+    Unavailable,
+}
+
+/// Starts a new recording on this thread with `clock`, folding what it recorded so far into the
+/// process totals. Refused while a profiled call is open on the thread.
+pub(crate) fn switch_clock(clock: Clock) -> Result<(), SwitchError> {
+    with_slot(|slot| {
+        if slot.as_ref().is_some_and(|l| l.current != NONE) {
+            return Err(SwitchError::FramesOpen);
+        }
+        // Dropping the old recording retires it.
+        *slot = None;
+        *slot = Some(Local::new(clock));
+        Ok(())
+    })
+    .unwrap_or(Err(SwitchError::Unavailable))
+}
+
+/// Calls `f` with the calling thread's clock, if the thread records.
+pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
+    with_slot(|slot| slot.as_ref().map(|l| f(&l.clock))).flatten()
+}

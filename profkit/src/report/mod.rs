@@ -1,0 +1,510 @@
+//! The merged, deterministic profile: per-function and per-edge statistics derived from a
+//! call tree with cProfile's accounting. Presentation lives in the submodules.
+
+mod text;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use text::{ParseSortKeyError, SortKey, StatsTable};
+
+use crate::error::LookupError;
+use crate::site::{ROOT_SITE, SiteInfo};
+use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, Tree};
+
+/// A profile: every profiled function with its calls, times, callers and callees.
+///
+/// Obtained from [`profkit::report()`](crate::report) (the whole process) or
+/// [`profkit::record`](crate::record) (one closure). `Display` prints the table of Python's
+/// `pstats.Stats.print_stats()`, sorted by cumulative time; [`Report::stats`] chooses another
+/// order or a limit.
+///
+/// ```
+/// #[profkit::profile]
+/// fn work() -> u64 { (0..100u64).sum() }
+///
+/// let (_, report) = profkit::record(|| { work(); work() });
+/// let f = report.function("work").unwrap();
+/// assert_eq!(f.ncalls(), 2);
+/// assert!(f.tottime() <= f.cumtime());
+/// println!("{report}");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Sorted by (file, line, name): the order ties keep in every listing.
+    functions: Vec<FunctionStats>,
+}
+
+/// The statistics of one function (one row of the pstats table).
+///
+/// ```
+/// #[profkit::profile]
+/// fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+///
+/// let (_, report) = profkit::record(|| fib(15));
+/// let f = report.function("fib").unwrap();
+/// assert_eq!((f.ncalls(), f.primitive_calls()), (1973, 1));
+/// ```
+#[derive(Clone, Debug)]
+pub struct FunctionStats {
+    name: Arc<str>,
+    file: Arc<str>,
+    line: u32,
+    ncalls: u64,
+    primitive_calls: u64,
+    tottime_ns: u64,
+    cumtime_ns: u64,
+    callers: Vec<EdgeStats>,
+    callees: Vec<EdgeStats>,
+}
+
+/// The statistics of one caller -> callee edge, seen from one of its ends: in
+/// [`FunctionStats::callers`] it names the caller, in [`FunctionStats::callees`] the callee.
+///
+/// The numbers are those of pstats' `print_callers`: calls of the callee made directly from the
+/// caller, how many of them were not nested in another call of the same pair, the callee's own
+/// time in them, and their inclusive time counted once per outermost call of the pair.
+///
+/// ```
+/// #[profkit::profile]
+/// fn child() {}
+/// #[profkit::profile]
+/// fn parent() { for _ in 0..3 { child() } }
+///
+/// let (_, report) = profkit::record(parent);
+/// let edge = report.function("child").unwrap().caller("parent").unwrap();
+/// assert_eq!(edge.ncalls(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct EdgeStats {
+    name: Arc<str>,
+    file: Arc<str>,
+    line: u32,
+    ncalls: u64,
+    primitive_calls: u64,
+    tottime_ns: u64,
+    cumtime_ns: u64,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    ncalls: u64,
+    primitive_calls: u64,
+    tottime_ns: u64,
+    cumtime_ns: u64,
+}
+
+impl Acc {
+    fn add(&mut self, calls: u64, own: u64, incl: u64, primitive: bool) {
+        self.ncalls += calls;
+        self.tottime_ns += own;
+        if primitive {
+            self.primitive_calls += calls;
+            self.cumtime_ns += incl;
+        }
+    }
+}
+
+impl Report {
+    /// Derives pstats' numbers from a call tree: a function sums its nodes, an edge sums the
+    /// nodes whose parent runs its caller; the primitive parts take only nodes flagged so.
+    pub(crate) fn from_tree(tree: &Tree, sites: &[SiteInfo]) -> Report {
+        let nodes = tree.nodes();
+        let mut functions: HashMap<u32, Acc> = HashMap::new();
+        let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
+        for node in nodes.iter().skip(1).filter(|n| n.calls > 0) {
+            functions.entry(node.site).or_default().add(
+                node.calls,
+                node.own_ns,
+                node.incl_ns,
+                node.flags & PRIMITIVE != 0,
+            );
+            let caller = nodes
+                .get(node.parent as usize)
+                .map_or(ROOT_SITE, |p| p.site);
+            if caller != ROOT_SITE {
+                edges.entry((caller, node.site)).or_default().add(
+                    node.calls,
+                    node.own_ns,
+                    node.incl_ns,
+                    node.flags & EDGE_PRIMITIVE != 0,
+                );
+            }
+        }
+        let info = |site: u32| {
+            sites
+                .get(site as usize)
+                .cloned()
+                .unwrap_or_else(unknown_site)
+        };
+        let edge = |other: u32, acc: &Acc| {
+            let i = info(other);
+            EdgeStats {
+                name: i.name,
+                file: i.file,
+                line: i.line,
+                ncalls: acc.ncalls,
+                primitive_calls: acc.primitive_calls,
+                tottime_ns: acc.tottime_ns,
+                cumtime_ns: acc.cumtime_ns,
+            }
+        };
+        let mut callers: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+        let mut callees: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+        for (&(caller, callee), acc) in &edges {
+            callers.entry(callee).or_default().push(edge(caller, acc));
+            callees.entry(caller).or_default().push(edge(callee, acc));
+        }
+        let mut functions: Vec<FunctionStats> = functions
+            .into_iter()
+            .map(|(site, acc)| {
+                let i = info(site);
+                let mut callers = callers.remove(&site).unwrap_or_default();
+                let mut callees = callees.remove(&site).unwrap_or_default();
+                callers.sort_by(|a, b| a.key().cmp(&b.key()));
+                callees.sort_by(|a, b| a.key().cmp(&b.key()));
+                FunctionStats {
+                    name: i.name,
+                    file: i.file,
+                    line: i.line,
+                    ncalls: acc.ncalls,
+                    primitive_calls: acc.primitive_calls,
+                    tottime_ns: acc.tottime_ns,
+                    cumtime_ns: acc.cumtime_ns,
+                    callers,
+                    callees,
+                }
+            })
+            .collect();
+        functions.sort_by(|a, b| a.key().cmp(&b.key()));
+        Report { functions }
+    }
+
+    /// Every function that completed at least one call, ordered by (file, line, name).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// for f in report.functions() {
+    ///     println!("{} {}", f.name(), f.ncalls());
+    /// }
+    /// ```
+    pub fn functions(&self) -> std::slice::Iter<'_, FunctionStats> {
+        self.functions.iter()
+    }
+
+    /// The number of functions in the report.
+    ///
+    /// ```
+    /// assert_eq!(profkit::Report::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Whether no profiled function completed a call.
+    ///
+    /// ```
+    /// let (_, report) = profkit::record(|| ());
+    /// assert!(report.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty()
+    }
+
+    /// Looks a function up by its qualified name (`app::db::fetch_row`) or by a suffix that
+    /// starts at a `::` boundary and matches one function only (`fetch_row`, `db::fetch_row`).
+    ///
+    /// # Errors
+    /// [`LookupError::Unknown`] (with the closest names) when nothing matches,
+    /// [`LookupError::Ambiguous`] (with every match) when a suffix matches several functions.
+    ///
+    /// ```
+    /// #[profkit::profile]
+    /// fn fetch_row() {}
+    ///
+    /// let (_, report) = profkit::record(fetch_row);
+    /// assert_eq!(report.function("fetch_row").unwrap().ncalls(), 1);
+    /// let err = report.function("fetch_rows").unwrap_err();
+    /// assert!(err.to_string().contains("fetch_row"));
+    /// ```
+    pub fn function(&self, name: &str) -> Result<&FunctionStats, LookupError> {
+        find(&self.functions, name, |f| &f.name)
+    }
+
+    /// The sum of every function's calls (pstats' "N function calls").
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(|| { a(); a() });
+    /// assert_eq!(report.total_calls(), 2);
+    /// ```
+    pub fn total_calls(&self) -> u64 {
+        self.functions.iter().map(|f| f.ncalls).sum()
+    }
+
+    /// The sum of every function's primitive calls (pstats' "(M primitive calls)").
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.primitive_calls(), 1);
+    /// ```
+    pub fn primitive_calls(&self) -> u64 {
+        self.functions.iter().map(|f| f.primitive_calls).sum()
+    }
+
+    /// The sum of every function's own time (pstats' "in T seconds"): the time spent in
+    /// profiled code, each nanosecond counted once.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.total_time(), report.function("a").unwrap().tottime());
+    /// ```
+    pub fn total_time(&self) -> Duration {
+        Duration::from_nanos(self.functions.iter().map(|f| f.tottime_ns).sum())
+    }
+
+    /// The pstats table with a chosen order and length; `Display` prints it.
+    ///
+    /// ```
+    /// use profkit::SortKey;
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// let text = report.stats().sort(SortKey::TotTime).limit(10).to_string();
+    /// assert!(text.contains("Ordered by: internal time"));
+    /// ```
+    pub fn stats(&self) -> StatsTable<'_> {
+        StatsTable::new(self)
+    }
+}
+
+fn unknown_site() -> SiteInfo {
+    SiteInfo {
+        name: Arc::from("<unknown>"),
+        file: Arc::from("~"),
+        line: 0,
+    }
+}
+
+/// Whether `query` names `full`: equal, or a suffix starting at a `::` boundary.
+fn name_matches(full: &str, query: &str) -> bool {
+    full == query
+        || (full.len() > query.len()
+            && full.ends_with(query)
+            && full[..full.len() - query.len()].ends_with("::"))
+}
+
+fn find<'a, T>(
+    items: &'a [T],
+    query: &str,
+    name: impl Fn(&T) -> &Arc<str>,
+) -> Result<&'a T, LookupError> {
+    if let Some(exact) = items.iter().find(|i| &**name(i) == query) {
+        return Ok(exact);
+    }
+    let matches: Vec<&T> = items
+        .iter()
+        .filter(|i| name_matches(name(i), query))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(LookupError::Unknown {
+            query: query.to_owned(),
+            close: close_matches(items.iter().map(|i| &**name(i)), query),
+        }),
+        many => Err(LookupError::Ambiguous {
+            query: query.to_owned(),
+            candidates: many.iter().map(|i| name(i).to_string()).collect(),
+        }),
+    }
+}
+
+/// Up to five names that contain the query or whose last segment is a few edits away.
+fn close_matches<'a>(names: impl Iterator<Item = &'a str>, query: &str) -> Vec<String> {
+    let q = query.to_lowercase();
+    let q_last = q.rsplit("::").next().unwrap_or(&q);
+    let mut scored: Vec<(usize, &str)> = names
+        .filter_map(|n| {
+            let lower = n.to_lowercase();
+            let last = lower.rsplit("::").next().unwrap_or(&lower);
+            let d = edit_distance(last, q_last);
+            if lower.contains(&q) || last.contains(q_last) {
+                Some((0, n))
+            } else if d <= 2.max(q_last.len() / 3) {
+                Some((d, n))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_owned())
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+macro_rules! stats_accessors {
+    ($ty:ty) => {
+        impl $ty {
+            /// The qualified function name, e.g. `app::db::fetch_row`.
+            pub fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// The source file of the function, as `file!()` gives it.
+            pub fn file(&self) -> &str {
+                &self.file
+            }
+
+            /// The line of the function's name (of the macro, for a scope).
+            pub fn line(&self) -> u32 {
+                self.line
+            }
+
+            /// Total calls (pstats `ncalls`, the number before the `/`).
+            pub fn ncalls(&self) -> u64 {
+                self.ncalls
+            }
+
+            /// Primitive calls: calls not nested inside another call of the same function
+            /// (for an edge: of the same caller -> callee pair); the number after the `/`.
+            pub fn primitive_calls(&self) -> u64 {
+                self.primitive_calls
+            }
+
+            /// Own time summed over all calls, without time in profiled callees (`tottime`).
+            pub fn tottime(&self) -> Duration {
+                Duration::from_nanos(self.tottime_ns)
+            }
+
+            /// Inclusive time summed over primitive calls only, so recursion is counted once
+            /// (`cumtime`).
+            pub fn cumtime(&self) -> Duration {
+                Duration::from_nanos(self.cumtime_ns)
+            }
+
+            /// pstats' `file:line(name)` label.
+            pub fn std_name(&self) -> String {
+                format!("{}:{}({})", self.file, self.line, self.name)
+            }
+
+            fn key(&self) -> (&str, u32, &str) {
+                (&self.file, self.line, &self.name)
+            }
+        }
+    };
+}
+
+stats_accessors!(FunctionStats);
+stats_accessors!(EdgeStats);
+
+impl FunctionStats {
+    /// The functions that called this one, with the statistics of each edge; empty for a root
+    /// (a function called with no profiled function open on its thread).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.function("parent").unwrap().callers().is_empty());
+    /// assert_eq!(report.function("child").unwrap().callers()[0].ncalls(), 1);
+    /// ```
+    pub fn callers(&self) -> &[EdgeStats] {
+        &self.callers
+    }
+
+    /// The profiled functions this one called directly, with the statistics of each edge.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child(); child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callees()[0].ncalls(), 2);
+    /// ```
+    pub fn callees(&self) -> &[EdgeStats] {
+        &self.callees
+    }
+
+    /// The edge from the caller named `name` (qualified, or a unique suffix).
+    ///
+    /// # Errors
+    /// As [`Report::function`], among this function's callers.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("child").unwrap().caller("parent").unwrap().ncalls(), 1);
+    /// ```
+    pub fn caller(&self, name: &str) -> Result<&EdgeStats, LookupError> {
+        find(&self.callers, name, |e| &e.name)
+    }
+
+    /// The edge to the callee named `name` (qualified, or a unique suffix).
+    ///
+    /// # Errors
+    /// As [`Report::function`], among this function's callees.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callee("child").unwrap().ncalls(), 1);
+    /// ```
+    pub fn callee(&self, name: &str) -> Result<&EdgeStats, LookupError> {
+        find(&self.callees, name, |e| &e.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_match_only_at_path_boundaries() {
+        assert!(name_matches("app::db::fetch_row", "fetch_row"));
+        assert!(name_matches("app::db::fetch_row", "db::fetch_row"));
+        assert!(name_matches("app::db::fetch_row", "app::db::fetch_row"));
+        assert!(!name_matches("app::db::fetch_row", "row"));
+        assert!(!name_matches("app::db::fetch_row", "b::fetch_row"));
+        assert!(name_matches("<app::Disk as app::Store>::get", "get"));
+    }
+
+    #[test]
+    fn close_matches_rank_containment_then_distance() {
+        let names = [
+            "a::fetch_row",
+            "a::fetch_rows_all",
+            "a::fetch_col",
+            "a::unrelated",
+        ];
+        let close = close_matches(names.iter().copied(), "fetch_ro");
+        assert_eq!(
+            close,
+            vec!["a::fetch_row", "a::fetch_rows_all", "a::fetch_col"]
+        );
+        let close = close_matches(names.iter().copied(), "fetch_rw");
+        assert_eq!(close, vec!["a::fetch_row"]);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,111 @@
+//! Deterministic time for tests of profiles.
+//!
+//! A [`TestClock`] replaces the calling thread's clock with one that moves only when the test
+//! says so, so tottime and cumtime become exact numbers a test can assert:
+//!
+//! ```
+//! use std::time::Duration;
+//! use profkit::testing::{TestClock, advance};
+//!
+//! #[profkit::profile]
+//! fn leaf() { advance(Duration::from_micros(3)); }
+//! #[profkit::profile]
+//! fn parent() { advance(Duration::from_micros(1)); leaf(); leaf(); }
+//!
+//! let _clock = TestClock::install().unwrap();
+//! let (_, report) = profkit::record(parent);
+//! let p = report.function("parent").unwrap();
+//! assert_eq!(p.tottime(), Duration::from_micros(1));
+//! assert_eq!(p.cumtime(), Duration::from_micros(7));
+//! assert_eq!(report.total_time(), p.cumtime());
+//! ```
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::error::TestClockError;
+use crate::local::{self, SwitchError};
+
+/// A manual clock for the calling thread; the real clock comes back when it is dropped.
+///
+/// Installing it (and dropping it) starts a new recording on the thread: what the thread had
+/// recorded so far is kept in the process totals, measured with the clock it was measured with.
+#[must_use = "the thread goes back to the real clock when this is dropped"]
+pub struct TestClock {
+    mock: Arc<quanta::Mock>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for TestClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClock")
+            .field("now_ns", &self.mock.value())
+            .finish()
+    }
+}
+
+fn switch(clock: Clock) -> Result<(), TestClockError> {
+    local::switch_clock(clock).map_err(|e| match e {
+        SwitchError::FramesOpen => TestClockError::CallsOpen,
+        SwitchError::Unavailable => TestClockError::Unavailable,
+    })
+}
+
+impl TestClock {
+    /// Makes the calling thread's profiled calls read a manual clock that starts at zero.
+    ///
+    /// # Errors
+    /// [`TestClockError::CallsOpen`] inside a profiled call (its start was read from the
+    /// real clock).
+    ///
+    /// ```
+    /// let clock = profkit::testing::TestClock::install().unwrap();
+    /// clock.advance(std::time::Duration::from_nanos(5));
+    /// ```
+    pub fn install() -> Result<TestClock, TestClockError> {
+        let clock = Clock::manual();
+        let mock = clock
+            .manual_handle()
+            .cloned()
+            .ok_or(TestClockError::Unavailable)?;
+        switch(clock)?;
+        Ok(TestClock {
+            mock,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Moves this clock forward.
+    ///
+    /// ```
+    /// let clock = profkit::testing::TestClock::install().unwrap();
+    /// clock.advance(std::time::Duration::from_micros(2));
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        self.mock.increment(by);
+    }
+}
+
+impl Drop for TestClock {
+    fn drop(&mut self) {
+        // Inside an open call the switch is refused; the thread then keeps the manual clock,
+        // which is still correct, only frozen.
+        let _ = switch(Clock::real());
+    }
+}
+
+/// Moves the calling thread's test clock forward; does nothing on a thread that has none.
+/// Profiled test code calls it where real code would spend time.
+///
+/// ```
+/// profkit::testing::advance(std::time::Duration::from_millis(1)); // no TestClock: no effect
+/// ```
+pub fn advance(by: Duration) {
+    local::with_clock(|c| {
+        if let Some(mock) = c.manual_handle() {
+            mock.increment(by);
+        }
+    });
+}

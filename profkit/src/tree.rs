@@ -1,0 +1,113 @@
+//! A merged call tree in nanoseconds: one node per distinct call path. Threads that ended
+//! are folded into one of these, and every report is built from one.
+
+use std::collections::HashMap;
+
+use crate::site::ROOT_SITE;
+
+/// The activations through this node were the outermost open activation of their function.
+pub(crate) const PRIMITIVE: u8 = 1;
+/// The activations through this node were the outermost open call of their
+/// (caller function, callee function) pair.
+pub(crate) const EDGE_PRIMITIVE: u8 = 2;
+
+/// One call path's totals. `parent` indexes the same tree; node 0 is the root.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TreeNode {
+    pub(crate) site: u32,
+    pub(crate) parent: u32,
+    pub(crate) flags: u8,
+    pub(crate) calls: u64,
+    pub(crate) own_ns: u64,
+    pub(crate) incl_ns: u64,
+}
+
+/// Call paths keyed by (parent node, site); parents always come before their children.
+#[derive(Clone, Debug)]
+pub(crate) struct Tree {
+    nodes: Vec<TreeNode>,
+    index: HashMap<(u32, u32), u32>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree {
+            nodes: vec![TreeNode {
+                site: ROOT_SITE,
+                ..TreeNode::default()
+            }],
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl Tree {
+    pub(crate) fn nodes(&self) -> &[TreeNode] {
+        &self.nodes
+    }
+
+    /// Adds a snapshot whose node 0 is a root and whose parents precede their children
+    /// (the order a thread creates its nodes in), summing the counters of equal paths.
+    pub(crate) fn add(&mut self, snapshot: &[TreeNode]) {
+        let mut map: Vec<u32> = Vec::with_capacity(snapshot.len());
+        for (i, node) in snapshot.iter().enumerate() {
+            if i == 0 {
+                map.push(0);
+                continue;
+            }
+            // A parent index that is not below `i` would be a corrupt snapshot; attach such a
+            // node to the root rather than lose its counts.
+            let parent = map.get(node.parent as usize).copied().unwrap_or(0);
+            let at = self.child(parent, node.site, node.flags);
+            let target = &mut self.nodes[at as usize];
+            target.calls += node.calls;
+            target.own_ns += node.own_ns;
+            target.incl_ns += node.incl_ns;
+            map.push(at);
+        }
+    }
+
+    fn child(&mut self, parent: u32, site: u32, flags: u8) -> u32 {
+        let next = self.nodes.len() as u32;
+        *self.index.entry((parent, site)).or_insert_with(|| {
+            self.nodes.push(TreeNode {
+                site,
+                parent,
+                flags,
+                ..TreeNode::default()
+            });
+            next
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(site: u32, parent: u32, calls: u64) -> TreeNode {
+        TreeNode {
+            site,
+            parent,
+            flags: PRIMITIVE,
+            calls,
+            own_ns: calls * 10,
+            incl_ns: calls * 20,
+        }
+    }
+
+    #[test]
+    fn equal_paths_are_summed_and_distinct_paths_kept() {
+        let mut tree = Tree::default();
+        let snap = [TreeNode::default(), node(1, 0, 2), node(2, 1, 3)];
+        tree.add(&snap);
+        tree.add(&snap);
+        // A different path to site 2 (directly under the root).
+        tree.add(&[TreeNode::default(), node(2, 0, 5)]);
+        let nodes = tree.nodes();
+        assert_eq!(nodes.len(), 4);
+        assert_eq!((nodes[1].site, nodes[1].calls, nodes[1].own_ns), (1, 4, 40));
+        assert_eq!((nodes[2].site, nodes[2].parent, nodes[2].calls), (2, 1, 6));
+        assert_eq!((nodes[3].site, nodes[3].parent, nodes[3].calls), (2, 0, 5));
+    }
+}
