@@ -350,3 +350,41 @@ pub(crate) fn switch_clock(clock: Clock) -> Result<(), SwitchError> {
 pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
     with_slot(|slot| slot.as_ref().map(|l| f(&l.clock))).flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::CallSite;
+
+    static SITE: CallSite = CallSite::named("reentered", file!(), line!());
+
+    #[test]
+    fn a_call_made_while_profkit_holds_the_thread_state_is_skipped_not_a_panic() {
+        // As if profkit's own code (an allocation on a new path, say) ran a profiled function.
+        let inner = with_slot(|_| enter(SITE.id()));
+        assert_eq!(inner, Some(NONE));
+        exit(NONE); // and its guard's drop is harmless
+        let (_, report) = crate::record(|| drop(crate::guard::enter(&SITE)));
+        assert_eq!(report.function("reentered").map(|f| f.ncalls()), Ok(1));
+    }
+
+    #[test]
+    fn a_guard_closed_out_of_order_closes_the_calls_above_it() {
+        static OUTER: CallSite = CallSite::named("outer_ooo", file!(), line!());
+        static INNER: CallSite = CallSite::named("inner_ooo", file!(), line!());
+        let (_, report) = crate::record(|| {
+            let outer = crate::guard::enter(&OUTER);
+            let inner = crate::guard::enter(&INNER);
+            drop(outer); // closes `inner` too
+            drop(inner); // stale: ignored
+            drop(crate::guard::enter(&OUTER));
+        });
+        let outer = report.function("outer_ooo").unwrap();
+        assert_eq!(outer.ncalls(), 2);
+        assert!(
+            outer.callers().is_empty(),
+            "the second call is a root again"
+        );
+        assert_eq!(report.function("inner_ooo").unwrap().ncalls(), 1);
+    }
+}

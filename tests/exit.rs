@@ -1,0 +1,150 @@
+//! `PROFKIT=1` prints the table to stderr at exit, `PROFKIT_OUT=path` writes it to a file
+//! atomically; a write error is one line on stderr and never changes the exit status; with
+//! neither variable nothing is printed.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn probe(mode: &str, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_exit-probe"));
+    cmd.arg(mode);
+    for var in ["PROFKIT", "PROFKIT_OUT", "PROFKIT_SORT", "PROFKIT_LIMIT"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied());
+    cmd.output().expect("the probe runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The `ncalls` column of the row of `function` in a pstats table.
+fn ncalls(table: &str, function: &str) -> Option<String> {
+    let suffix = format!("(exit_probe::{function})");
+    table
+        .lines()
+        .find(|l| l.ends_with(&suffix))
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+}
+
+fn assert_complete_table(table: &str) {
+    assert!(
+        table.starts_with("         9 function calls in "),
+        "{table}"
+    );
+    assert!(
+        table.contains("   Ordered by: cumulative time\n"),
+        "{table}"
+    );
+    // 3 on the main thread, 2 on a thread that ended.
+    assert_eq!(ncalls(table, "work").as_deref(), Some("5"), "{table}");
+    // Made by a thread that is still running at exit.
+    assert_eq!(ncalls(table, "background").as_deref(), Some("4"), "{table}");
+}
+
+const RESULT: &str = "result 18\n";
+
+#[test]
+fn nothing_is_printed_without_the_variables() {
+    for (mode, status) in [("return", 0), ("exit", 3)] {
+        let out = probe(mode, &[]);
+        assert_eq!(out.status.code(), Some(status));
+        assert_eq!(text(&out.stdout), RESULT);
+        assert_eq!(text(&out.stderr), "");
+    }
+}
+
+#[test]
+fn profkit_1_prints_the_table_when_main_returns_and_on_process_exit() {
+    for (mode, status) in [("return", 0), ("exit", 3)] {
+        let out = probe(mode, &[("PROFKIT", "1")]);
+        assert_eq!(out.status.code(), Some(status), "{mode}");
+        assert_eq!(
+            text(&out.stdout),
+            RESULT,
+            "the program's output is unchanged"
+        );
+        assert_complete_table(&text(&out.stderr));
+    }
+}
+
+#[test]
+fn sort_and_limit_come_from_the_environment_and_bad_values_are_named() {
+    let out = probe(
+        "return",
+        &[
+            ("PROFKIT", "1"),
+            ("PROFKIT_SORT", "calls"),
+            ("PROFKIT_LIMIT", "1"),
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("   Ordered by: call count\n"), "{err}");
+    assert!(
+        err.contains("List reduced from 2 to 1 due to restriction <1>"),
+        "{err}"
+    );
+    assert_eq!(ncalls(&err, "work").as_deref(), Some("5"), "{err}");
+    assert_eq!(ncalls(&err, "background"), None, "{err}");
+
+    let out = probe("return", &[("PROFKIT", "1"), ("PROFKIT_SORT", "fastest")]);
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("profkit: ignoring PROFKIT_SORT: unknown sort key \"fastest\""),
+        "{err}"
+    );
+    assert_complete_table(err.split_once('\n').unwrap().1);
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("profkit-exit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn profkit_out_writes_the_table_to_the_file_atomically() {
+    let dir = scratch_dir("out");
+    let path = dir.join("profile.txt");
+    std::fs::write(&path, "old content").unwrap();
+    for (mode, status) in [("return", 0), ("exit", 3)] {
+        let out = probe(mode, &[("PROFKIT_OUT", path.to_str().unwrap())]);
+        assert_eq!(out.status.code(), Some(status));
+        assert_eq!(text(&out.stdout), RESULT);
+        assert_eq!(text(&out.stderr), "", "the file replaces stderr");
+        assert_complete_table(&std::fs::read_to_string(&path).unwrap());
+        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(entries.len(), 1, "no temporary file is left: {entries:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_path_is_one_clear_line_and_the_exit_status_is_unchanged() {
+    let dir = scratch_dir("bad");
+    let missing = dir.join("no-such-dir").join("profile.txt");
+    for (mode, status) in [("return", 0), ("exit", 3)] {
+        let out = probe(mode, &[("PROFKIT_OUT", missing.to_str().unwrap())]);
+        assert_eq!(out.status.code(), Some(status), "{mode}");
+        assert_eq!(text(&out.stdout), RESULT);
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "profkit: cannot write {}: No such file or directory (os error 2)\n",
+                missing.display()
+            )
+        );
+    }
+    // A directory where the file should be.
+    let out = probe("return", &[("PROFKIT_OUT", dir.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!("profkit: cannot write {}: ", dir.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
