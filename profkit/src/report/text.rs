@@ -194,8 +194,11 @@ impl fmt::Display for F8 {
 impl fmt::Display for StatsTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let functions = &self.report.functions;
-        // Summed in the report's order, as pstats sums its dict in load order.
-        let total_tt: f64 = functions.iter().map(|s| seconds(s.tottime_ns)).sum();
+        // Summed in the report's order, as pstats sums its dict in load order, from +0.0
+        // (`Sum for f64` starts at -0.0, which prints "-0.000" for an empty report).
+        let total_tt = functions
+            .iter()
+            .fold(0.0, |acc, s| acc + seconds(s.tottime_ns));
         let (calls, prim) = (self.report.total_calls(), self.report.primitive_calls());
         write!(f, "         {calls} function calls ")?;
         if calls != prim {
