@@ -1,1 +1,237 @@
-fn main() {}
+//! The cost of recording a call: `cargo bench --bench overhead`.
+//!
+//! divan's table gives the time per iteration of each case; the summary printed after it gives
+//! the extra nanoseconds per instrumented call (profiled minus plain, same loop), on one thread
+//! and with two threads recording at once.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+fn main() {
+    divan::main();
+    if std::env::args().any(|a| a == "--bench") {
+        summary();
+    }
+}
+
+#[inline(never)]
+fn plain_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[profkit::profile]
+#[inline(never)]
+fn profiled_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+fn plain_a(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[inline(never)]
+fn plain_b(x: u64) -> u64 {
+    black_box(x) + 2
+}
+
+#[inline(never)]
+fn plain_parent(x: u64) -> u64 {
+    plain_a(x) ^ plain_b(x)
+}
+
+#[profkit::profile]
+#[inline(never)]
+fn profiled_a(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[profkit::profile]
+#[inline(never)]
+fn profiled_b(x: u64) -> u64 {
+    black_box(x) + 2
+}
+
+/// Three instrumented calls per call, and every child lookup misses the last-child cache.
+#[profkit::profile]
+#[inline(never)]
+fn profiled_parent(x: u64) -> u64 {
+    profiled_a(x) ^ profiled_b(x)
+}
+
+#[inline(never)]
+fn plain_fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        plain_fib(n - 1) + plain_fib(n - 2)
+    }
+}
+
+/// fib(10) makes 177 calls on 10 levels of recursion.
+#[profkit::profile]
+#[inline(never)]
+fn profiled_fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        profiled_fib(n - 1) + profiled_fib(n - 2)
+    }
+}
+
+#[inline(never)]
+fn scoped_leaf(x: u64) -> u64 {
+    profkit::profile_scope!("scoped_leaf");
+    black_box(x).wrapping_mul(3)
+}
+
+mod leaf {
+    use super::*;
+
+    #[divan::bench(threads = [1, 2], sample_size = 10_000)]
+    fn plain(b: divan::Bencher) {
+        b.bench(|| plain_leaf(black_box(7)));
+    }
+
+    #[divan::bench(threads = [1, 2], sample_size = 10_000)]
+    fn profiled(b: divan::Bencher) {
+        b.bench(|| profiled_leaf(black_box(7)));
+    }
+
+    #[divan::bench(sample_size = 10_000)]
+    fn profile_scope(b: divan::Bencher) {
+        b.bench(|| scoped_leaf(black_box(7)));
+    }
+}
+
+mod nested_3_calls {
+    use super::*;
+
+    #[divan::bench(sample_size = 10_000)]
+    fn plain(b: divan::Bencher) {
+        b.bench(|| plain_parent(black_box(7)));
+    }
+
+    #[divan::bench(sample_size = 10_000)]
+    fn profiled(b: divan::Bencher) {
+        b.bench(|| profiled_parent(black_box(7)));
+    }
+}
+
+mod fib10_177_calls {
+    use super::*;
+
+    #[divan::bench(sample_size = 10_000)]
+    fn plain(b: divan::Bencher) {
+        b.bench(|| plain_fib(black_box(10)));
+    }
+
+    #[divan::bench(sample_size = 10_000)]
+    fn profiled(b: divan::Bencher) {
+        b.bench(|| profiled_fib(black_box(10)));
+    }
+}
+
+// ---- summary: ns per call, best of several runs ----
+
+const ITERS: u64 = 2_000_000;
+const RUNS: usize = 9;
+
+/// Best-of-`RUNS` nanoseconds per iteration of `f` on this thread.
+fn per_iter(f: &dyn Fn(u64) -> u64) -> f64 {
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut acc = 0u64;
+            for i in 0..ITERS {
+                acc = acc.wrapping_add(f(i));
+            }
+            black_box(acc);
+            start.elapsed().as_nanos() as f64 / ITERS as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// `per_iter` on `threads` threads started together; the mean of their figures.
+fn per_iter_threads(threads: usize, f: fn(u64) -> u64) -> f64 {
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                per_iter(&f)
+            })
+        })
+        .collect();
+    let sum: f64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    sum / threads as f64
+}
+
+/// The floor under any per-call timer: two inline TSC reads around the plain leaf and one
+/// add of their difference (what every call must at least pay to be timed).
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+fn clock_floor(x: u64) -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static TOTAL: AtomicU64 = AtomicU64::new(0);
+    // SAFETY: `rdtsc` has no preconditions and touches no memory.
+    let start = unsafe { std::arch::x86_64::_rdtsc() };
+    let r = plain_leaf(x);
+    // SAFETY: as above.
+    let end = unsafe { std::arch::x86_64::_rdtsc() };
+    TOTAL.store(
+        TOTAL
+            .load(Ordering::Relaxed)
+            .wrapping_add(end.wrapping_sub(start)),
+        Ordering::Relaxed,
+    );
+    r
+}
+
+fn row(case: &str, calls: f64, plain: f64, profiled: f64) {
+    println!(
+        "{case:<28} {:>9.2} {:>9.2} {:>12.2}",
+        plain / calls,
+        profiled / calls,
+        (profiled - plain) / calls
+    );
+}
+
+fn summary() {
+    println!();
+    println!("profkit overhead per instrumented call (ns; best of {RUNS} x {ITERS} iterations)");
+    println!(
+        "{:<28} {:>9} {:>9} {:>12}",
+        "case", "plain", "profiled", "extra/call"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        let plain = per_iter_threads(1, plain_leaf);
+        let floor = per_iter_threads(1, clock_floor);
+        row("floor: 2 TSC reads + add", 1.0, plain, floor);
+    }
+    for threads in [1, 2] {
+        let plain = per_iter_threads(threads, plain_leaf);
+        let profiled = per_iter_threads(threads, profiled_leaf);
+        row(&format!("leaf, {threads} thread(s)"), 1.0, plain, profiled);
+    }
+    let plain = per_iter_threads(1, plain_leaf);
+    profkit::disable();
+    let disabled = per_iter_threads(1, profiled_leaf);
+    profkit::enable();
+    row("leaf, recording disabled", 1.0, plain, disabled);
+    let scoped = per_iter_threads(1, scoped_leaf);
+    row("profile_scope! leaf", 1.0, plain, scoped);
+    let plain = per_iter_threads(1, plain_parent);
+    let profiled = per_iter_threads(1, profiled_parent);
+    row("nested (3 calls, cache miss)", 3.0, plain, profiled);
+    let plain = per_iter(&|_| plain_fib(black_box(10)));
+    let profiled = per_iter(&|_| profiled_fib(black_box(10)));
+    row("recursive fib(10), 177 calls", 177.0, plain, profiled);
+    let report = profkit::report();
+    let leaf = report.function("profiled_leaf").map_or(0, |f| f.ncalls());
+    println!("(recorded {leaf} calls of profiled_leaf; every one counted)");
+}

@@ -171,7 +171,11 @@ fn pstats_texts(report: &Report, cases: &[(SortKey, Option<usize>)]) -> Vec<Stri
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let mut texts: Vec<String> = text
         .split("=====case-end=====\n")
@@ -212,8 +216,14 @@ fn the_table_equals_python_pstats_for_every_sort_key_and_limit() {
     assert_eq!(report.to_string(), expected[0]);
     // And the text is what it claims: rounding edges and nc/cc show up as pstats shows them.
     let text = report.to_string();
-    assert!(text.contains("    25/1    0.031    0.001    0.031    0.031 "), "{text}");
-    assert!(text.contains("        3    0.002    0.001    0.002    0.001 "), "{text}");
+    assert!(
+        text.contains("    25/1    0.031    0.001    0.031    0.031 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("        3    0.002    0.001    0.002    0.001 "),
+        "{text}"
+    );
     assert!(text.contains("12345.679"), "{text}");
 }
 

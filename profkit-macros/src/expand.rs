@@ -59,7 +59,7 @@ fn first_span(tokens: &TokenStream) -> Span {
 }
 
 /// Input:
-/// ```ignore
+/// ```text
 /// #[inline]
 /// pub fn fetch_row(id: u64) -> Row {
 ///     #![allow(unused)]
@@ -67,7 +67,7 @@ fn first_span(tokens: &TokenStream) -> Span {
 /// }
 /// ```
 /// Output:
-/// ```ignore
+/// ```text
 /// #[inline]
 /// pub fn fetch_row(id: u64) -> Row {
 ///     #![allow(unused)]
