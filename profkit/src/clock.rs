@@ -74,10 +74,10 @@ impl Clock {
     /// Raw ticks; only differences of two readings of the same clock mean anything.
     #[inline(always)]
     pub(crate) fn ticks(&self) -> u64 {
-        if self.inline_tsc {
-            if let Some(t) = tsc() {
-                return t;
-            }
+        if self.inline_tsc
+            && let Some(t) = tsc()
+        {
+            return t;
         }
         self.inner.raw()
     }

@@ -102,12 +102,12 @@ impl Local {
         } else {
             self.find_child(site)
         };
-        if let Some(node) = self.nodes.get_mut(child as usize) {
-            if child != NONE {
-                // The clock is read last, so the lookup above is not charged to the callee.
-                node.start = self.clock.ticks();
-                self.current = child;
-            }
+        if child != NONE
+            && let Some(node) = self.nodes.get_mut(child as usize)
+        {
+            // The clock is read last, so the lookup above is not charged to the callee.
+            node.start = self.clock.ticks();
+            self.current = child;
         }
         child
     }
@@ -293,10 +293,10 @@ fn start_thread(slot: &mut Option<Local>, site: u32) -> u32 {
 #[inline(always)]
 pub(crate) fn exit(node: u32) {
     let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut() {
-            if let Some(local) = slot.as_mut() {
-                local.exit(node);
-            }
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+        {
+            local.exit(node);
         }
     });
 }

@@ -212,15 +212,15 @@ impl fmt::Display for StatsTable<'_> {
             return Ok(());
         }
         writeln!(f, "   Ordered by: {}", self.sort.description())?;
-        if rows.len() != functions.len() {
-            if let Some(n) = self.limit {
-                writeln!(
-                    f,
-                    "   List reduced from {} to {} due to restriction <{n}>",
-                    functions.len(),
-                    rows.len()
-                )?;
-            }
+        if rows.len() != functions.len()
+            && let Some(n) = self.limit
+        {
+            writeln!(
+                f,
+                "   List reduced from {} to {} due to restriction <{n}>",
+                functions.len(),
+                rows.len()
+            )?;
         }
         writeln!(f)?;
         writeln!(
