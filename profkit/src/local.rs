@@ -201,7 +201,8 @@ impl Local {
     /// Creates the node for a new call path `parent -> site`.
     fn create(&mut self, parent: u32, site: u32) -> Option<u32> {
         let index = self.nodes.len();
-        if index >= MAX_NODES {
+        // Site 0 is the root's (a site that could not register gets it): never a child.
+        if index >= MAX_NODES || site == crate::site::ROOT_SITE {
             return None;
         }
         if index / CHUNK >= self.chunks.len() {
