@@ -1,20 +1,37 @@
 //! The options of `#[profile(...)]`, one spanned error per misuse.
 
-use proc_macro2::TokenStream;
-use syn::parse::{Parse, ParseStream, Parser};
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 /// Parsed `#[profile(...)]` options.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Args {
     /// `name = "..."`: the row name instead of the function's path.
     pub(crate) name: Option<LitStr>,
+    /// `skip`: inside an instrumented `impl`, `trait` or `mod`, leave this function alone.
+    pub(crate) skip: Option<Span>,
 }
+
+const OPTIONS: &str = "the options are `name = \"...\"` and `skip`";
 
 impl Args {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
         Parser::parse2(Args::parse_options, tokens)
+    }
+
+    /// The options of an attribute found on an item inside an instrumented block.
+    pub(crate) fn from_attr(attr: &syn::Attribute) -> syn::Result<Args> {
+        match &attr.meta {
+            Meta::Path(_) => Ok(Args::default()),
+            Meta::List(list) => Args::parse(list.tokens.clone()),
+            Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+                nv,
+                format!("expected `#[profile]` or `#[profile(...)]`; {OPTIONS}"),
+            )),
+        }
     }
 
     fn parse_options(input: ParseStream<'_>) -> syn::Result<Args> {
@@ -23,28 +40,33 @@ impl Args {
         for meta in metas {
             let path = meta.path();
             if path.is_ident("name") {
-                let value = match &meta {
-                    Meta::NameValue(nv) => &nv.value,
-                    _ => {
-                        return Err(syn::Error::new_spanned(&meta, "expected `name = \"...\"`"));
-                    }
+                let Meta::NameValue(nv) = &meta else {
+                    return Err(syn::Error::new_spanned(&meta, "expected `name = \"...\"`"));
                 };
                 let Expr::Lit(ExprLit {
                     lit: Lit::Str(lit), ..
-                }) = value
+                }) = &nv.value
                 else {
                     return Err(syn::Error::new_spanned(
-                        value,
+                        &nv.value,
                         "`name` takes a string literal: `name = \"...\"`",
                     ));
                 };
                 if args.name.is_some() {
                     return Err(syn::Error::new_spanned(&meta, "duplicate `name` option"));
                 }
-                if lit.value().is_empty() {
+                if lit.value().trim().is_empty() {
                     return Err(syn::Error::new_spanned(lit, "`name` must not be empty"));
                 }
                 args.name = Some(lit.clone());
+            } else if path.is_ident("skip") {
+                if !matches!(meta, Meta::Path(_)) {
+                    return Err(syn::Error::new_spanned(&meta, "`skip` takes no value"));
+                }
+                if args.skip.is_some() {
+                    return Err(syn::Error::new_spanned(&meta, "duplicate `skip` option"));
+                }
+                args.skip = Some(meta.span());
             } else {
                 let shown = path
                     .segments
@@ -54,18 +76,16 @@ impl Args {
                     .join("::");
                 return Err(syn::Error::new_spanned(
                     path,
-                    format!(
-                        "unknown `#[profile]` option `{shown}`; the option is `name = \"...\"`"
-                    ),
+                    format!("unknown `#[profile]` option `{shown}`; {OPTIONS}"),
                 ));
             }
         }
+        if let (Some(skip), Some(_)) = (args.skip, &args.name) {
+            return Err(syn::Error::new(
+                skip,
+                "`skip` and `name` contradict each other",
+            ));
+        }
         Ok(args)
-    }
-}
-
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Args::parse_options(input)
     }
 }

@@ -2,6 +2,7 @@
 //! syntax error is still emitted unchanged and rustc reports the user's real error.
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Signature, Visibility, braced};
 
@@ -32,4 +33,24 @@ impl Parse for MaybeItemFn {
             body,
         })
     }
+}
+
+/// Whether an attribute is `#[profile]`, `#[profile(..)]` or `#[profkit::profile(..)]`.
+pub(crate) fn is_profile_attr(attr: &Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["profile"] | ["profkit", "profile"]
+    )
+}
+
+/// Re-parses any function-shaped syntax node (`ImplItemFn`, `TraitItemFn` with a body, `ItemFn`)
+/// as a [`MaybeItemFn`].
+pub(crate) fn as_maybe_fn(node: &impl ToTokens) -> syn::Result<MaybeItemFn> {
+    syn::parse2(node.to_token_stream())
 }

@@ -73,12 +73,13 @@ impl SharedNode {
         self.flags.store(u32::from(flags), Ordering::Relaxed);
     }
 
-    /// Records one completed activation (owner only).
+    /// Records one completed activation (owner only); `calls` is 1 for a call that ended, 0
+    /// for a poll of a future that is still pending.
     #[inline(always)]
-    pub(crate) fn record(&self, own: u64, incl: u64) {
+    pub(crate) fn record(&self, own: u64, incl: u64, calls: u64) {
         bump(&self.own, own);
         bump(&self.incl, incl);
-        bump(&self.calls, 1);
+        bump(&self.calls, calls);
     }
 
     /// Reads the node; times stay in the owner's clock ticks.

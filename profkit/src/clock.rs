@@ -37,6 +37,19 @@ fn tsc() -> Option<u64> {
     }
 }
 
+/// A reading of the process-wide real clock, comparable across threads (futures move).
+pub(crate) fn wall_ticks() -> u64 {
+    if *REAL_IS_TSC && let Some(t) = tsc() {
+        return t;
+    }
+    REAL.raw()
+}
+
+/// Nanoseconds between two [`wall_ticks`] readings.
+pub(crate) fn wall_ns(start: u64, end: u64) -> u64 {
+    REAL.delta_as_nanos(start, end)
+}
+
 /// A thread's time source: the calibrated TSC (or the OS monotonic clock where there is no
 /// usable TSC), or a manual clock that tests advance by hand.
 #[derive(Clone, Debug)]

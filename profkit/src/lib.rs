@@ -35,6 +35,7 @@ mod arena;
 mod clock;
 mod error;
 mod exit;
+mod future;
 mod guard;
 mod local;
 mod registry;
@@ -65,7 +66,9 @@ pub use error::{LookupError, TestClockError, WriteError};
 /// `name = "..."` gives another. The body runs unchanged after one statement that opens a
 /// guard; the guard closes the call when the function returns or unwinds.
 pub use profkit_macros::profile;
-pub use report::{EdgeStats, FunctionStats, ParseSortKeyError, Report, SortKey, StatsTable};
+pub use report::{
+    EdgeStats, FunctionStats, FutureStats, ParseSortKeyError, Report, SortKey, StatsTable,
+};
 
 /// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
 /// ended, and the completed calls of threads still running, read without stopping them.
@@ -78,14 +81,20 @@ pub use report::{EdgeStats, FunctionStats, ParseSortKeyError, Report, SortKey, S
 /// assert!(profkit::report().function("step").unwrap().ncalls() >= 1);
 /// ```
 pub fn report() -> Report {
+    if !ENABLED_AT_COMPILE_TIME {
+        return Report::default();
+    }
     let tree = registry::merged_tree();
-    Report::from_tree(&tree, &site::snapshot())
+    let sites = site::snapshot();
+    Report::from_tree(&tree, &sites, &site::future_totals(&sites))
 }
 
 /// Runs `f` and returns its value with a report of only the calls it made on this thread.
 ///
 /// Other threads, including other tests running at the same time, do not appear in it; the
-/// process-wide [`report()`] still sees these calls.
+/// process-wide [`report()`] still sees these calls. The future statistics of `async fn`s
+/// ([`FunctionStats::futures`]) are process-wide: they count every future of those functions
+/// that ended while `f` ran, on any thread.
 ///
 /// ```
 /// #[profkit::profile]
@@ -96,9 +105,19 @@ pub fn report() -> Report {
 /// assert_eq!(report.function("work").unwrap().ncalls(), 10);
 /// ```
 pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
+    if !ENABLED_AT_COMPILE_TIME {
+        return (f(), Report::default());
+    }
+    let futures_before = site::future_totals(&site::snapshot());
     let before = local::snapshot_current();
     let value = f();
     let after = local::snapshot_current();
+    let sites = site::snapshot();
+    let futures: Vec<_> = site::future_totals(&sites)
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.since(futures_before.get(i).copied().unwrap_or_default()))
+        .collect();
     let mut tree = tree::Tree::default();
     if let Some(after) = after {
         let baseline = match &before {
@@ -107,7 +126,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
         };
         tree.add(&after.thread.to_ns(after.nodes, baseline));
     }
-    (value, Report::from_tree(&tree, &site::snapshot()))
+    (value, Report::from_tree(&tree, &sites, &futures))
 }
 
 /// Forgets everything recorded so far, in every thread.
@@ -124,7 +143,11 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
 /// assert!(profkit::report().function("before_reset").is_err());
 /// ```
 pub fn reset() {
+    if !ENABLED_AT_COMPILE_TIME {
+        return;
+    }
     registry::reset();
+    site::clear_future_totals();
 }
 
 /// Starts recording new calls again after [`disable`]. Recording is on at start.
@@ -159,8 +182,12 @@ pub fn disable() {
 /// assert!(profkit::is_enabled());
 /// ```
 pub fn is_enabled() -> bool {
-    guard::ENABLED.load(Ordering::Relaxed)
+    ENABLED_AT_COMPILE_TIME && guard::ENABLED.load(Ordering::Relaxed)
 }
+
+/// The cargo feature `enable` (on by default): without it nothing is recorded, and the
+/// instrumentation is not even generated.
+const ENABLED_AT_COMPILE_TIME: bool = cfg!(feature = "enable");
 
 /// Writes the pstats table of [`report()`] to `path`, atomically (a temporary file in the
 /// same directory, then a rename): the explicit form of `PROFKIT_OUT`.
@@ -197,6 +224,7 @@ pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
 /// let double = report.function("handle::double").unwrap();
 /// assert_eq!(double.caller("handle::validate").unwrap().ncalls(), 1);
 /// ```
+#[cfg(feature = "enable")]
 #[macro_export]
 macro_rules! profile_scope {
     ($name:expr) => {
@@ -217,9 +245,24 @@ macro_rules! profile_scope {
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+/// Records a block as its own row (compiled out: the cargo feature `enable` is off, so this
+/// expands to the block alone).
+#[cfg(not(feature = "enable"))]
+#[macro_export]
+macro_rules! profile_scope {
+    ($name:expr) => {
+        let _: &'static str = $name;
+    };
+    ($name:expr, $body:block) => {{
+        let _: &'static str = $name;
+        $body
+    }};
+}
+
 /// What generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::future::instrument;
     pub use crate::guard::{Guard, enter};
     pub use crate::site::CallSite;
 }

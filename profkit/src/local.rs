@@ -112,27 +112,27 @@ impl Local {
         child
     }
 
-    /// Closes the activation of `node`, normally the innermost open one.
+    /// Closes the activation of `node`, normally the innermost open one, adding `calls` calls.
     #[inline(always)]
-    fn exit(&mut self, node: u32) {
+    fn exit(&mut self, node: u32, calls: u64) {
         // The clock is read first, so the bookkeeping below is not charged to the callee.
         let now = self.clock.ticks();
         if node == self.current {
-            self.close(node, now);
+            self.close(node, now, calls);
         } else {
-            self.close_unwound(node, now);
+            self.close_unwound(node, now, calls);
         }
     }
 
     #[inline(always)]
-    fn close(&mut self, node: u32, now: u64) {
+    fn close(&mut self, node: u32, now: u64, calls: u64) {
         let Some(n) = self.nodes.get_mut(node as usize) else {
             return;
         };
         let incl = now.saturating_sub(n.start);
         let own = incl.saturating_sub(n.child_ticks);
         n.child_ticks = 0;
-        n.stats.record(own, incl);
+        n.stats.record(own, incl, calls);
         let parent = n.parent;
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
@@ -144,7 +144,7 @@ impl Local {
     /// every activation above `node` too if it is open, and ignore it otherwise.
     #[cold]
     #[inline(never)]
-    fn close_unwound(&mut self, node: u32, now: u64) {
+    fn close_unwound(&mut self, node: u32, now: u64, calls: u64) {
         let mut at = self.current;
         while at != NONE && at != node {
             at = self.nodes[at as usize].parent;
@@ -153,9 +153,9 @@ impl Local {
             return;
         }
         while self.current != node {
-            self.close(self.current, now);
+            self.close(self.current, now, 1);
         }
-        self.close(node, now);
+        self.close(node, now, calls);
     }
 
     #[cold]
@@ -290,16 +290,33 @@ fn start_thread(slot: &mut Option<Local>, site: u32) -> u32 {
     slot.insert(Local::new(Clock::real())).enter(site)
 }
 
-/// Closes the activation `node` returned by [`enter`].
+/// Closes the activation `node` returned by [`enter`], adding `calls` calls to it.
 #[inline(always)]
-pub(crate) fn exit(node: u32) {
+pub(crate) fn exit(node: u32, calls: u64) {
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut()
             && let Some(local) = slot.as_mut()
         {
-            local.exit(node);
+            local.exit(node, calls);
         }
     });
+}
+
+/// Counts one call of `site` under the current call path without timing anything: a future
+/// dropped between polls ends its call here.
+pub(crate) fn count_call(site: u32) {
+    let node = enter(site);
+    if node != NONE {
+        let _ = LOCAL.try_with(|cell| {
+            if let Ok(mut slot) = cell.try_borrow_mut()
+                && let Some(local) = slot.as_mut()
+                && let Some(n) = local.nodes.get(node as usize)
+            {
+                let start = n.start;
+                local.close(node, start, 1);
+            }
+        });
+    }
 }
 
 /// A raw read of the calling thread's tree.
@@ -364,7 +381,7 @@ mod tests {
         // As if profkit's own code (an allocation on a new path, say) ran a profiled function.
         let inner = with_slot(|_| enter(SITE.id()));
         assert_eq!(inner, Some(NONE));
-        exit(NONE); // and its guard's drop is harmless
+        exit(NONE, 1); // and its guard's drop is harmless
         let (_, report) = crate::record(|| drop(crate::guard::enter(&SITE)));
         assert_eq!(report.function("reentered").map(|f| f.ncalls()), Ok(1));
     }

@@ -4,10 +4,20 @@
 //! a report is built, so the hot path never touches a string.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
+
+impl std::fmt::Debug for CallSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallSite")
+            .field("id", &self.id.load(Ordering::Relaxed))
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
 
 /// How a call site learns its row name.
 #[derive(Clone, Copy)]
@@ -26,6 +36,64 @@ pub struct CallSite {
     name: SiteName,
     file: &'static str,
     line: u32,
+    /// Futures of an `async fn` that ended, added to once per future (never per call or poll).
+    pub(crate) futures: FutureCounters,
+}
+
+/// Per-function totals of the futures of an `async fn`, process-wide.
+#[derive(Default)]
+pub(crate) struct FutureCounters {
+    pub(crate) completed: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    pub(crate) polls: AtomicU64,
+    pub(crate) wall_ns: AtomicU64,
+}
+
+/// A reading of [`FutureCounters`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FutureTotals {
+    pub(crate) completed: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) polls: u64,
+    pub(crate) wall_ns: u64,
+}
+
+impl FutureCounters {
+    const fn new() -> Self {
+        FutureCounters {
+            completed: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            wall_ns: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn read(&self) -> FutureTotals {
+        FutureTotals {
+            completed: self.completed.load(Ordering::Relaxed),
+            cancelled: self.cancelled.load(Ordering::Relaxed),
+            polls: self.polls.load(Ordering::Relaxed),
+            wall_ns: self.wall_ns.load(Ordering::Relaxed),
+        }
+    }
+
+    fn clear(&self) {
+        for c in [&self.completed, &self.cancelled, &self.polls, &self.wall_ns] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+impl FutureTotals {
+    /// What happened between `earlier` and `self`.
+    pub(crate) fn since(self, earlier: FutureTotals) -> FutureTotals {
+        FutureTotals {
+            completed: self.completed.saturating_sub(earlier.completed),
+            cancelled: self.cancelled.saturating_sub(earlier.cancelled),
+            polls: self.polls.saturating_sub(earlier.polls),
+            wall_ns: self.wall_ns.saturating_sub(earlier.wall_ns),
+        }
+    }
 }
 
 /// What a report needs to know about a call site.
@@ -34,6 +102,8 @@ pub(crate) struct SiteInfo {
     pub(crate) name: Arc<str>,
     pub(crate) file: Arc<str>,
     pub(crate) line: u32,
+    /// The site itself (`None` for the root), for its future counters.
+    pub(crate) site: Option<&'static CallSite>,
 }
 
 /// Site id 0 is the root of every call tree ("no profiled caller").
@@ -44,6 +114,7 @@ static SITES: Lazy<Mutex<Vec<SiteInfo>>> = Lazy::new(|| {
         name: Arc::from("<root>"),
         file: Arc::from("~"),
         line: 0,
+        site: None,
     }])
 });
 
@@ -60,6 +131,7 @@ impl CallSite {
             name: SiteName::NestedItem(nested_item),
             file,
             line,
+            futures: FutureCounters::new(),
         }
     }
 
@@ -70,6 +142,7 @@ impl CallSite {
             name: SiteName::Literal(name),
             file,
             line,
+            futures: FutureCounters::new(),
         }
     }
 
@@ -103,6 +176,7 @@ impl CallSite {
                 name: Arc::from(name),
                 file: Arc::from(self.file),
                 line: self.line,
+                site: Some(self),
             });
             self.id.store(id, Ordering::Relaxed);
             id
@@ -117,6 +191,23 @@ pub(crate) fn snapshot() -> Vec<SiteInfo> {
     SITES.lock().clone()
 }
 
+/// The future counters of every site, indexed by site id.
+pub(crate) fn future_totals(sites: &[SiteInfo]) -> Vec<FutureTotals> {
+    sites
+        .iter()
+        .map(|s| s.site.map(|c| c.futures.read()).unwrap_or_default())
+        .collect()
+}
+
+/// Zeroes the future counters of every site (`profkit::reset`).
+pub(crate) fn clear_future_totals() {
+    for s in SITES.lock().iter() {
+        if let Some(site) = s.site {
+            site.futures.clear();
+        }
+    }
+}
+
 /// Turns `type_name` of an item nested in a function into that function's path:
 /// `app::db::fetch_row::__profkit_fn_name` becomes `app::db::fetch_row`, and `{{closure}}`
 /// segments (async bodies) disappear.
@@ -125,7 +216,33 @@ pub(crate) fn function_path(nested: &str) -> String {
         Some(i) => &nested[..i],
         None => nested,
     };
-    trimmed.replace("::{{closure}}", "")
+    strip_placeholders(&trimmed.replace("::{{closure}}", ""))
+}
+
+/// Removes generic argument lists made only of placeholders (`<_>`, `<_, _>`, `<'_>`), which
+/// `type_name` prints for the parameters of a generic impl: `app::Db<_>::get` is `app::Db::get`.
+fn strip_placeholders(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('>') {
+            Some(close)
+                if after[..close]
+                    .chars()
+                    .all(|c| matches!(c, '_' | '\'' | ',' | ' ')) =>
+            {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -144,5 +261,11 @@ mod tests {
             "<app::Disk as app::Store>::get"
         );
         assert_eq!(function_path("plain"), "plain");
+        assert_eq!(function_path("app::Db<_>::get::__x"), "app::Db::get");
+        assert_eq!(
+            function_path("<app::S<_, '_> as app::G<_>>::g::__x"),
+            "<app::S as app::G>::g"
+        );
+        assert_eq!(function_path("app::S<&str>::lt::__x"), "app::S<&str>::lt");
     }
 }

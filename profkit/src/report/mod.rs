@@ -10,7 +10,7 @@ use std::time::Duration;
 pub use text::{ParseSortKeyError, SortKey, StatsTable};
 
 use crate::error::LookupError;
-use crate::site::{ROOT_SITE, SiteInfo};
+use crate::site::{FutureTotals, ROOT_SITE, SiteInfo};
 use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, Tree};
 
 /// A profile: every profiled function with its calls, times, callers and callees.
@@ -57,6 +57,54 @@ pub struct FunctionStats {
     cumtime_ns: u64,
     callers: Vec<EdgeStats>,
     callees: Vec<EdgeStats>,
+    futures: Option<FutureStats>,
+}
+
+/// What the futures of an `async fn` did, beyond the busy time that
+/// [`tottime`](FunctionStats::tottime) and [`cumtime`](FunctionStats::cumtime) give.
+///
+/// ```
+/// # use std::future::Future;
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// #[profkit::profile]
+/// async fn fetch(id: u64) -> u64 { id }
+///
+/// let (_, report) = profkit::record(|| block_on(fetch(7)));
+/// let futures = report.function("fetch").unwrap().futures().unwrap();
+/// assert_eq!((futures.completed(), futures.cancelled(), futures.polls()), (1, 0, 1));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FutureStats {
+    totals: FutureTotals,
+}
+
+impl FutureStats {
+    /// Futures that ran to completion (a poll that panicked also ends its future here).
+    pub fn completed(&self) -> u64 {
+        self.totals.completed
+    }
+
+    /// Futures dropped after their first poll, before they completed (cancelled). A future
+    /// dropped without ever being polled ran nothing and is not counted.
+    pub fn cancelled(&self) -> u64 {
+        self.totals.cancelled
+    }
+
+    /// Polls of all these futures.
+    pub fn polls(&self) -> u64 {
+        self.totals.polls
+    }
+
+    /// Wall time from each future's first poll to its end, summed (the busy time inside polls
+    /// is `cumtime`; the rest is time spent waiting).
+    pub fn wall_time(&self) -> Duration {
+        Duration::from_nanos(self.totals.wall_ns)
+    }
 }
 
 /// The statistics of one caller -> callee edge, seen from one of its ends: in
@@ -109,7 +157,7 @@ impl Acc {
 impl Report {
     /// Derives pstats' numbers from a call tree: a function sums its nodes, an edge sums the
     /// nodes whose parent runs its caller; the primitive parts take only nodes flagged so.
-    pub(crate) fn from_tree(tree: &Tree, sites: &[SiteInfo]) -> Report {
+    pub(crate) fn from_tree(tree: &Tree, sites: &[SiteInfo], futures: &[FutureTotals]) -> Report {
         let nodes = tree.nodes();
         let mut functions: HashMap<u32, Acc> = HashMap::new();
         let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
@@ -164,6 +212,7 @@ impl Report {
                 let mut callees = callees.remove(&site).unwrap_or_default();
                 callers.sort_by(|a, b| a.key().cmp(&b.key()));
                 callees.sort_by(|a, b| a.key().cmp(&b.key()));
+                let totals = futures.get(site as usize).copied().unwrap_or_default();
                 FunctionStats {
                     name: i.name,
                     file: i.file,
@@ -174,6 +223,7 @@ impl Report {
                     cumtime_ns: acc.cumtime_ns,
                     callers,
                     callees,
+                    futures: (totals != FutureTotals::default()).then_some(FutureStats { totals }),
                 }
             })
             .collect();
@@ -286,6 +336,7 @@ fn unknown_site() -> SiteInfo {
         name: Arc::from("<unknown>"),
         file: Arc::from("~"),
         line: 0,
+        site: None,
     }
 }
 
@@ -473,6 +524,12 @@ impl FunctionStats {
     /// ```
     pub fn callee(&self, name: &str) -> Result<&EdgeStats, LookupError> {
         find(&self.callees, name, |e| &e.name)
+    }
+
+    /// For an `async fn`: its futures' completions, cancellations, polls and wall time
+    /// (`None` for a function with no future that ended). See [`FutureStats`].
+    pub fn futures(&self) -> Option<&FutureStats> {
+        self.futures.as_ref()
     }
 }
 

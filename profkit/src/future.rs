@@ -1,0 +1,119 @@
+//! `async fn` support: a future's call spans many polls, maybe on several threads.
+//!
+//! Each poll is an activation of the function on the polling thread's call tree (its busy time,
+//! what tottime and cumtime add up, as cProfile counts time inside frames). Nothing is held
+//! between polls, so tasks that interleave on one thread or move between threads never corrupt
+//! a tree. The call itself is counted once, when the future ends: in its last poll when it
+//! completes (or panics), or where it is dropped when it is cancelled after its first poll — as
+//! a synchronous call is counted when it returns. A future dropped before its first poll ran
+//! nothing and counts nothing. Per function, the wall time from first poll to end, the number of
+//! polls and the completed and cancelled futures are added to process-wide counters once per
+//! future.
+
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use crate::clock;
+use crate::guard::ENABLED;
+use crate::local;
+use crate::site::CallSite;
+
+/// Runs `future` as one call of `site`. Generated code wraps the body of an `async fn` in it.
+#[doc(hidden)]
+pub async fn instrument<F: Future>(site: &'static CallSite, future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut call = AsyncCall {
+        site,
+        polls: 0,
+        first_poll: None,
+        ended: false,
+    };
+    std::future::poll_fn(|cx| call.poll(future.as_mut(), cx)).await
+}
+
+/// The state of one future's call between polls. `Send`: it holds no thread-local state.
+struct AsyncCall {
+    site: &'static CallSite,
+    polls: u64,
+    /// `clock::wall_ticks()` at the first poll.
+    first_poll: Option<u64>,
+    ended: bool,
+}
+
+/// Ends a poll's activation, also during unwinding, and ends the call when the future ended.
+struct PollGuard<'a> {
+    node: u32,
+    ready: bool,
+    call: &'a mut AsyncCall,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        // A poll that panics ends the future, like a synchronous call that unwinds.
+        let ended = self.ready || std::thread::panicking();
+        if self.node != 0 {
+            local::exit(self.node, u64::from(ended));
+        }
+        if ended {
+            self.call.ended = true;
+            self.call.add_totals(true);
+        }
+    }
+}
+
+impl AsyncCall {
+    fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls += 1;
+        if self.first_poll.is_none() {
+            self.first_poll = Some(clock::wall_ticks());
+        }
+        let node = if ENABLED.load(Ordering::Relaxed) {
+            local::enter(self.site.id())
+        } else {
+            0
+        };
+        let mut guard = PollGuard {
+            node,
+            ready: false,
+            call: self,
+        };
+        let result = future.poll(cx);
+        guard.ready = result.is_ready();
+        result
+    }
+
+    /// Adds this future to its function's totals; `completed` is false when it was cancelled.
+    fn add_totals(&self, completed: bool) {
+        let f = &self.site.futures;
+        let which = if completed {
+            &f.completed
+        } else {
+            &f.cancelled
+        };
+        which.fetch_add(1, Ordering::Relaxed);
+        f.polls.fetch_add(self.polls, Ordering::Relaxed);
+        if let Some(start) = self.first_poll {
+            let wall = clock::wall_ns(start, clock::wall_ticks());
+            f.wall_ns.fetch_add(wall, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for AsyncCall {
+    fn drop(&mut self) {
+        if self.ended || self.polls == 0 {
+            // Completed, or never started: a future never polled ran none of its body (an
+            // `async fn`'s body, and so this wrapper, is not even created until the first
+            // poll; `#[async_trait]` creates it eagerly, and counts the same).
+            return;
+        }
+        // Dropped after it started, before it completed: cancelled. Its call ends here, on
+        // the dropping thread's current call path.
+        if ENABLED.load(Ordering::Relaxed) {
+            local::count_call(self.site.id());
+        }
+        self.add_totals(false);
+    }
+}
