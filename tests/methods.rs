@@ -26,6 +26,7 @@ impl Counter {
         self.n * 10
     }
 
+    #[allow(clippy::boxed_local)] // the receiver kind is what this test is about
     #[profile]
     fn boxed(self: Box<Self>) -> u64 {
         self.n * 100

@@ -79,6 +79,56 @@ fn inner_block_options(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> 
     })
 }
 
+/// `item` with every `#[profile]` on the items inside it removed (those of functions in an
+/// `impl`, `trait` or `mod`, recursively); anything else is returned as it was.
+pub(crate) fn strip_inner_attrs(item: TokenStream) -> TokenStream {
+    fn strip(attrs: &mut Vec<Attribute>) {
+        attrs.retain(|a| !is_profile_attr(a));
+    }
+    fn visit(item: &mut Item) {
+        match item {
+            Item::Impl(i) => {
+                for inner in &mut i.items {
+                    if let ImplItem::Fn(f) = inner {
+                        strip(&mut f.attrs);
+                    }
+                }
+            }
+            Item::Trait(t) => {
+                for inner in &mut t.items {
+                    if let TraitItem::Fn(f) = inner {
+                        strip(&mut f.attrs);
+                    }
+                }
+            }
+            Item::Mod(m) => {
+                for inner in m.content.iter_mut().flat_map(|(_, items)| items) {
+                    if let Item::Fn(f) = inner {
+                        strip(&mut f.attrs);
+                    } else {
+                        if let Item::Impl(i) = inner {
+                            strip(&mut i.attrs);
+                        } else if let Item::Trait(t) = inner {
+                            strip(&mut t.attrs);
+                        } else if let Item::Mod(m) = inner {
+                            strip(&mut m.attrs);
+                        }
+                        visit(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match syn::parse2::<Item>(item.clone()) {
+        Ok(mut parsed @ (Item::Impl(_) | Item::Trait(_) | Item::Mod(_))) => {
+            visit(&mut parsed);
+            parsed.into_token_stream()
+        }
+        _ => item,
+    }
+}
+
 fn expand_fn(args: &Args, node: &impl ToTokens) -> syn::Result<TokenStream> {
     Ok(function(args, as_maybe_fn(node)?))
 }

@@ -40,7 +40,9 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
     match expanded {
         Ok(_) if !ENABLED || args.skip.is_some() => item,
         Ok(tokens) => tokens,
-        Err(e) => with_item(e, item),
+        // The item goes back without the `#[profile]`s inside it, which would otherwise
+        // expand on their own and repeat the error.
+        Err(e) => with_item(e, blocks::strip_inner_attrs(item)),
     }
 }
 

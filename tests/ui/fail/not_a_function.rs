@@ -1,0 +1,9 @@
+#[profkit::profile]
+struct Config {
+    verbose: bool,
+}
+
+fn main() {
+    let c = Config { verbose: true };
+    assert!(c.verbose);
+}
