@@ -87,6 +87,38 @@ fn scoped_leaf(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+async fn plain_async(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[profkit::profile]
+async fn profiled_async(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// Polls a future that is ready on its first poll.
+fn poll_once<F: std::future::Future>(f: F) -> Option<F::Output> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(f).poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
+mod async_fn_one_poll {
+    use super::*;
+
+    #[divan::bench(sample_size = 10_000)]
+    fn plain(b: divan::Bencher) {
+        b.bench(|| poll_once(plain_async(black_box(7))));
+    }
+
+    #[divan::bench(sample_size = 10_000)]
+    fn profiled(b: divan::Bencher) {
+        b.bench(|| poll_once(profiled_async(black_box(7))));
+    }
+}
+
 mod leaf {
     use super::*;
 
@@ -228,6 +260,9 @@ fn summary() {
     let plain = per_iter_threads(1, plain_parent);
     let profiled = per_iter_threads(1, profiled_parent);
     row("nested (3 calls, cache miss)", 3.0, plain, profiled);
+    let plain = per_iter(&|x| poll_once(plain_async(x)).unwrap_or(0));
+    let profiled = per_iter(&|x| poll_once(profiled_async(x)).unwrap_or(0));
+    row("async fn, ready in one poll", 1.0, plain, profiled);
     let plain = per_iter(&|_| plain_fib(black_box(10)));
     let profiled = per_iter(&|_| profiled_fib(black_box(10)));
     row("recursive fib(10), 177 calls", 177.0, plain, profiled);

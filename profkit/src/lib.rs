@@ -48,23 +48,96 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 pub use error::{LookupError, TestClockError, WriteError};
-/// Records every call of a function.
+/// Records every call of a function, or of every function in an `impl` block, a `trait` or an
+/// inline `mod`.
+///
+/// # Where it goes, and the row it gives
+///
+/// | form | row name |
+/// |---|---|
+/// | `fn fetch_row()` in module `app::db` | `app::db::fetch_row` |
+/// | `#[profile(name = "db::fetch")]` | `db::fetch` |
+/// | method of `impl Db` (any receiver: `&self`, `&mut self`, `self`, `self: Box<Self>`, `self: Pin<&mut Self>`) | `app::Db::get` |
+/// | method of `impl<T> Cache<T>` | `app::Cache::get` (one row for every `T`) |
+/// | method of `impl Store for Disk` | `<app::Disk as app::Store>::get` |
+/// | default method of `trait Store` | `app::Store::describe` (one row for every implementor) |
+/// | `#[profile] impl ..` / `#[profile] trait ..` / `#[profile] mod ..` | each function inside, as above; `#[profile(skip)]` on one leaves it out |
+/// | generic `fn largest<T>` | `app::largest` (one row for every `T`) |
+/// | `async fn`, async method, `async fn` in a trait, `#[async_trait]` method | as the sync form, never with `{{closure}}` |
+/// | `profile_scope!("parse")` | `parse` |
+///
+/// File and line are those of the function's name. Signatures are kept whole: `unsafe fn`,
+/// `extern "C" fn`, `-> impl Trait`, lifetimes, where clauses, patterns and `#[cfg]` in
+/// parameters, attributes, docs and visibility.
 ///
 /// ```
-/// #[profkit::profile]
+/// use profkit::profile;
+///
+/// #[profile]
 /// fn parse(s: &str) -> usize { s.len() }
 ///
-/// #[profkit::profile(name = "storage::load")]
+/// #[profile(name = "storage::load")]
 /// fn load() {}
 ///
-/// let (_, report) = profkit::record(|| { parse("x"); load() });
+/// struct Db;
+///
+/// #[profile]
+/// impl Db {
+///     fn get(&self) -> u32 { 1 }
+///     #[profile(skip)]
+///     fn len(&self) -> usize { 0 }
+/// }
+///
+/// let (_, report) = profkit::record(|| { parse("x"); load(); Db.get() + Db.len() as u32 });
 /// assert_eq!(report.function("parse").unwrap().ncalls(), 1);
 /// assert_eq!(report.function("storage::load").unwrap().ncalls(), 1);
+/// assert_eq!(report.function("Db::get").unwrap().ncalls(), 1);
+/// assert!(report.function("Db::len").is_err());
 /// ```
 ///
-/// The row is named by the function's path (`my_crate::module::parse`), unless
-/// `name = "..."` gives another. The body runs unchanged after one statement that opens a
-/// guard; the guard closes the call when the function returns or unwinds.
+/// # What it expands to
+///
+/// A synchronous function gets one statement in front of its body:
+///
+/// ```text
+/// fn get(&self, id: u64) -> Row {
+///     let __profkit_guard = ::profkit::__private::enter({
+///         fn __profkit_fn_name() -> &'static str {
+///             ::core::any::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
+///         }
+///         static __PROFKIT_SITE: ::profkit::__private::CallSite =
+///             ::profkit::__private::CallSite::function(__profkit_fn_name, file!(), line!());
+///         &__PROFKIT_SITE
+///     });
+///     /* the body, unchanged */
+/// }
+/// ```
+/// The guard ends the call when it is dropped: at return, or while unwinding from a panic.
+/// The name is computed once per function, the first time it is called.
+///
+/// An `async fn` keeps its signature; its body becomes a future that is timed per poll:
+///
+/// ```text
+/// async fn fetch(id: u64) -> Result<Row, Error> {
+///     ::profkit::__private::instrument(<site as above>, async move {
+///         let __profkit_ret: Result<Row, Error> = { /* the body */ };
+///         __profkit_ret
+///     })
+///     .await
+/// }
+/// ```
+/// Inside each poll the function is an open call on the polling thread, and it is closed before
+/// the poll returns, so no guard is ever held across an `.await` and tasks that interleave or
+/// move between threads keep exact trees. The call is counted once, when the future completes
+/// or is dropped after its first poll; [`FunctionStats::futures`] gives the polls, wall time
+/// and cancellations. The `Box::pin(async move { .. })` body that `#[async_trait]` produces is
+/// recognised and instrumented the same way.
+///
+/// # Misuse
+/// On a `const fn`, a closure, a struct or another non-function item, or with an unknown or
+/// duplicated option, the macro gives one error pointing at the problem and leaves the item as
+/// it was. With the cargo feature `enable` off it checks its input and returns the item
+/// unchanged.
 pub use profkit_macros::profile;
 pub use report::{
     EdgeStats, FunctionStats, FutureStats, ParseSortKeyError, Report, SortKey, StatsTable,
