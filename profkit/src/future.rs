@@ -54,7 +54,7 @@ impl Drop for PollGuard<'_> {
         // A poll that panics ends the future, like a synchronous call that unwinds.
         let ended = self.ready || std::thread::panicking();
         if self.node != 0 {
-            local::exit(self.node, u64::from(ended));
+            local::exit_poll(self.node, ended);
         }
         if ended {
             self.call.ended = true;
@@ -97,6 +97,9 @@ impl AsyncCall {
         if let Some(start) = self.first_poll {
             let wall = clock::wall_ns(start, clock::wall_ticks());
             f.wall_ns.fetch_add(wall, Ordering::Relaxed);
+            if completed {
+                f.record_latency(wall);
+            }
         }
     }
 }

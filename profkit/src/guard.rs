@@ -42,7 +42,7 @@ impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
         if self.node != 0 {
-            local::exit(self.node, 1);
+            local::exit_call(self.node);
         }
     }
 }

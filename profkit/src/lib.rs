@@ -37,16 +37,23 @@ mod error;
 mod exit;
 mod future;
 mod guard;
+mod hist;
 mod local;
+mod profile;
 mod registry;
 mod report;
 mod site;
 pub mod testing;
 mod tree;
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use parking_lot::Mutex;
+
+pub use clock::ClockKind;
 pub use error::{LookupError, TestClockError, WriteError};
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
@@ -140,7 +147,8 @@ pub use error::{LookupError, TestClockError, WriteError};
 /// unchanged.
 pub use profkit_macros::profile;
 pub use report::{
-    EdgeStats, FunctionStats, FutureStats, ParseSortKeyError, Report, SortKey, StatsTable,
+    CallsTable, EdgeStats, FunctionStats, FutureStats, Latency, LatencyTable, ParseSortKeyError,
+    Report, SortKey, StatsTable, ThreadReport, TreeView,
 };
 
 /// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
@@ -157,12 +165,19 @@ pub fn report() -> Report {
     if !ENABLED_AT_COMPILE_TIME {
         return Report::default();
     }
-    let tree = registry::merged_tree();
-    let sites = site::snapshot();
-    Report::from_tree(&tree, &sites, &site::future_totals(&sites))
+    let named = registry::profiles_by_thread();
+    let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
+    let futures = site::future_totals(&sites).into();
+    Report::from_threads(named, sites, futures)
 }
 
-/// Runs `f` and returns its value with a report of only the calls it made on this thread.
+thread_local! {
+    /// Reports of threads started with [`spawn_scoped`] inside the running [`record`].
+    static SESSION: RefCell<Option<Arc<Mutex<Vec<Report>>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns its value with a report of only the calls it made on this thread, and
+/// on the threads it started with [`spawn_scoped`].
 ///
 /// Other threads, including other tests running at the same time, do not appear in it; the
 /// process-wide [`report()`] still sees these calls. The future statistics of `async fn`s
@@ -182,24 +197,80 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
         return (f(), Report::default());
     }
     let futures_before = site::future_totals(&site::snapshot());
-    let before = local::snapshot_current();
+    let session = Arc::new(Mutex::new(Vec::new()));
+    let outer = SESSION.with(|s| s.replace(Some(session.clone())));
+    let before = local::read_current();
     let value = f();
-    let after = local::snapshot_current();
-    let sites = site::snapshot();
-    let futures: Vec<_> = site::future_totals(&sites)
+    let after = local::read_current();
+    SESSION.with(|s| s.replace(outer.clone()));
+
+    let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
+    let futures: Arc<[site::FutureTotals]> = site::future_totals(&sites)
         .into_iter()
         .enumerate()
-        .map(|(i, t)| t.since(futures_before.get(i).copied().unwrap_or_default()))
+        .map(|(i, t)| t.since(&futures_before.get(i).cloned().unwrap_or_default()))
         .collect();
-    let mut tree = tree::Tree::default();
+    let mut named = Vec::new();
     if let Some(after) = after {
-        let baseline = match &before {
-            Some(b) if b.thread.id() == after.thread.id() => &b.nodes[..],
-            _ => &[],
+        let raw = match &before {
+            Some(b) if b.thread.id() == after.thread.id() => after.raw.since(&b.raw),
+            _ => after.raw,
         };
-        tree.add(&after.thread.to_ns(after.nodes, baseline));
+        let mut profile = profile::Profile::default();
+        after.thread.add_to(&mut profile, &raw);
+        named.push(registry::NamedProfile {
+            name: after.thread.name().clone(),
+            profile,
+            clocks: vec![after.thread.clock_kind()],
+        });
     }
-    (value, Report::from_tree(&tree, &sites, &futures))
+    let mut report = Report::from_threads(named, sites, futures);
+    let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
+    for r in &scoped {
+        report.merge_threads(r);
+    }
+    // An enclosing `record` gets these threads too.
+    if let Some(outer) = outer {
+        outer.lock().extend(scoped);
+    }
+    (value, report)
+}
+
+/// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
+///
+/// The thread's closure runs inside its own `record`, whose report joins the spawning
+/// thread's when the scope ends; outside a `record` this is `scope.spawn(f)`.
+///
+/// ```
+/// #[profkit::profile]
+/// fn part(i: u64) -> u64 { i }
+///
+/// let (_, report) = profkit::record(|| {
+///     std::thread::scope(|s| {
+///         for i in 0..4 {
+///             profkit::spawn_scoped(s, move || part(i));
+///         }
+///     })
+/// });
+/// assert_eq!(report.function("part").unwrap().ncalls(), 4);
+/// ```
+pub fn spawn_scoped<'scope, 'env, F, T>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> std::thread::ScopedJoinHandle<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    let session = SESSION.with(|s| s.borrow().clone());
+    scope.spawn(move || match session {
+        Some(session) => {
+            let (value, report) = record(f);
+            session.lock().push(report);
+            value
+        }
+        None => f(),
+    })
 }
 
 /// Forgets everything recorded so far, in every thread.
@@ -261,6 +332,37 @@ pub fn is_enabled() -> bool {
 /// The cargo feature `enable` (on by default): without it nothing is recorded, and the
 /// instrumentation is not even generated.
 const ENABLED_AT_COMPILE_TIME: bool = cfg!(feature = "enable");
+
+/// Chooses the clock every thread records with, and forgets what was recorded so far (so a
+/// report never mixes clocks): [`ClockKind::Wall`] (the default) or [`ClockKind::ThreadCpu`],
+/// where time a thread spends blocked or sleeping does not count. The environment variable
+/// `PROFKIT_CLOCK=cpu` chooses the CPU clock from the start. A thread switches at its next
+/// call made with no profiled call open on it; a thread with a
+/// [`TestClock`](testing::TestClock) keeps it. [`ClockKind::Manual`] is not a process-wide
+/// choice and is ignored here.
+///
+/// A CPU clock read is a system call: expect several hundred nanoseconds per recorded call
+/// instead of tens (see the README's cost table).
+///
+/// ```
+/// use profkit::ClockKind;
+///
+/// #[profkit::profile]
+/// fn nap() { std::thread::sleep(std::time::Duration::from_millis(20)); }
+///
+/// profkit::set_clock(ClockKind::ThreadCpu);
+/// let (_, report) = profkit::record(nap);
+/// profkit::set_clock(ClockKind::Wall);
+/// assert_eq!(report.clock(), Some(ClockKind::ThreadCpu));
+/// assert!(report.function("nap").unwrap().cumtime() < std::time::Duration::from_millis(5));
+/// ```
+pub fn set_clock(kind: ClockKind) {
+    if !ENABLED_AT_COMPILE_TIME || kind == ClockKind::Manual {
+        return;
+    }
+    clock::set_configured(kind);
+    reset();
+}
 
 /// Writes the pstats table of [`report()`] to `path`, atomically (a temporary file in the
 /// same directory, then a rename): the explicit form of `PROFKIT_OUT`.

@@ -10,10 +10,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::sync::atomic::Ordering;
+
 use crate::arena::{self, CHUNK, Chunk, SharedNode};
-use crate::clock::Clock;
+use crate::clock::{self, Clock, ClockKind};
+use crate::hist::ThreadHist;
+use crate::profile::RawThread;
 use crate::registry::{self, ThreadShared};
-use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, TreeNode};
+use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE};
 
 /// Children scanned in a list before a node's children are looked up in a hash map.
 const SCAN_LIMIT: u32 = 8;
@@ -43,6 +47,9 @@ struct LocalNode {
     /// so that most new paths need no walk to the root to find their flags.
     site_mask: u64,
     edge_mask: u64,
+    /// The function's latency buckets, on primitive nodes only (their inclusive time is one
+    /// outermost call's duration).
+    hist: Option<Arc<ThreadHist>>,
 }
 
 pub(crate) struct Local {
@@ -53,6 +60,10 @@ pub(crate) struct Local {
     current: u32,
     /// Children of nodes with more than `SCAN_LIMIT` children, by (parent, site).
     wide: HashMap<(u32, u32), u32>,
+    /// Latency buckets by site, created with the first primitive node of the site.
+    hists: HashMap<u32, Arc<ThreadHist>>,
+    /// `clock::EPOCH` when this recording started.
+    epoch: u64,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -66,6 +77,7 @@ fn edge_bit(caller: u32, callee: u32) -> u64 {
 
 impl Local {
     fn new(clock: Clock) -> Local {
+        let epoch = clock::EPOCH.load(Ordering::Relaxed);
         let first = arena::alloc_chunk();
         let shared = registry::register(clock.clone(), first);
         first[0].init(crate::site::ROOT_SITE, 0, 0);
@@ -84,12 +96,15 @@ impl Local {
                 children: 0,
                 site_mask: 0,
                 edge_mask: 0,
+                hist: None,
             }],
             chunks: vec![first],
             shared,
             clock,
             current: 0,
             wide: HashMap::new(),
+            hists: HashMap::new(),
+            epoch,
         }
     }
 
@@ -112,20 +127,21 @@ impl Local {
         child
     }
 
-    /// Closes the activation of `node`, normally the innermost open one, adding `calls` calls.
+    /// Closes the activation of `node`, normally the innermost open one, adding `calls` calls;
+    /// `latency`: the activation is a whole call, whose duration goes to the histogram.
     #[inline(always)]
-    fn exit(&mut self, node: u32, calls: u64) {
+    fn exit(&mut self, node: u32, calls: u64, latency: bool) {
         // The clock is read first, so the bookkeeping below is not charged to the callee.
         let now = self.clock.ticks();
         if node == self.current {
-            self.close(node, now, calls);
+            self.close(node, now, calls, latency);
         } else {
-            self.close_unwound(node, now, calls);
+            self.close_unwound(node, now, calls, latency);
         }
     }
 
     #[inline(always)]
-    fn close(&mut self, node: u32, now: u64, calls: u64) {
+    fn close(&mut self, node: u32, now: u64, calls: u64, latency: bool) {
         let Some(n) = self.nodes.get_mut(node as usize) else {
             return;
         };
@@ -133,6 +149,9 @@ impl Local {
         let own = incl.saturating_sub(n.child_ticks);
         n.child_ticks = 0;
         n.stats.record(own, incl, calls);
+        if latency && let Some(h) = &n.hist {
+            h.record(incl);
+        }
         let parent = n.parent;
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
@@ -144,7 +163,7 @@ impl Local {
     /// every activation above `node` too if it is open, and ignore it otherwise.
     #[cold]
     #[inline(never)]
-    fn close_unwound(&mut self, node: u32, now: u64, calls: u64) {
+    fn close_unwound(&mut self, node: u32, now: u64, calls: u64, latency: bool) {
         let mut at = self.current;
         while at != NONE && at != node {
             at = self.nodes[at as usize].parent;
@@ -153,9 +172,9 @@ impl Local {
             return;
         }
         while self.current != node {
-            self.close(self.current, now, 1);
+            self.close(self.current, now, 1, true);
         }
-        self.close(node, now, calls);
+        self.close(node, now, calls, latency);
     }
 
     #[cold]
@@ -226,6 +245,16 @@ impl Local {
             if primitive { PRIMITIVE } else { 0 } | if edge_primitive { EDGE_PRIMITIVE } else { 0 };
         let (site_mask, edge_mask) = (p.site_mask | bit, p.edge_mask | ebit);
         let sibling = p.first_child;
+        let hist = primitive.then(|| {
+            self.hists
+                .entry(site)
+                .or_insert_with(|| {
+                    let h = Arc::new(ThreadHist::new());
+                    self.shared.add_hist(site, h.clone());
+                    h
+                })
+                .clone()
+        });
 
         stats.init(site, parent, flags);
         let child = index as u32;
@@ -242,6 +271,7 @@ impl Local {
             children: 0,
             site_mask,
             edge_mask,
+            hist,
         });
         let p = &mut self.nodes[parent as usize];
         p.first_child = child;
@@ -251,10 +281,10 @@ impl Local {
         Some(child)
     }
 
-    fn raw_snapshot(&self) -> RawThread {
-        RawThread {
+    fn reading(&self) -> ThreadReading {
+        ThreadReading {
             thread: self.shared.clone(),
-            nodes: self.shared.read_raw(),
+            raw: self.shared.read_raw(),
         }
     }
 }
@@ -276,28 +306,55 @@ pub(crate) fn enter(site: u32) -> u32 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match slot.as_mut() {
-                Some(local) => local.enter(site),
-                None => start_thread(&mut slot, site),
+                Some(local)
+                    if local.current != NONE
+                        || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+                {
+                    local.enter(site)
+                }
+                _ => start_thread(&mut slot, site),
             },
             Err(_) => NONE,
         })
         .unwrap_or(NONE)
 }
 
+/// Starts this thread's recording, or a new one with the newly configured clock (when no call
+/// is open, so no open activation mixes two clocks); a test clock stays.
 #[cold]
 #[inline(never)]
 fn start_thread(slot: &mut Option<Local>, site: u32) -> u32 {
-    slot.insert(Local::new(Clock::real())).enter(site)
+    if let Some(local) = slot.as_mut()
+        && local.clock.kind() == ClockKind::Manual
+    {
+        local.epoch = clock::EPOCH.load(Ordering::Relaxed);
+        return local.enter(site);
+    }
+    // Dropping an old recording retires it.
+    *slot = None;
+    slot.insert(Local::new(Clock::of_kind(clock::configured())))
+        .enter(site)
 }
 
-/// Closes the activation `node` returned by [`enter`], adding `calls` calls to it.
+/// Ends the call `node` returned by [`enter`]: one call, its duration a latency sample.
 #[inline(always)]
-pub(crate) fn exit(node: u32, calls: u64) {
+pub(crate) fn exit_call(node: u32) {
+    exit(node, 1, true);
+}
+
+/// Ends a poll of a future (`node` from [`enter`]); `ended`: the future's call ends with it.
+#[inline(always)]
+pub(crate) fn exit_poll(node: u32, ended: bool) {
+    exit(node, u64::from(ended), false);
+}
+
+#[inline(always)]
+fn exit(node: u32, calls: u64, latency: bool) {
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut()
             && let Some(local) = slot.as_mut()
         {
-            local.exit(node, calls);
+            local.exit(node, calls, latency);
         }
     });
 }
@@ -313,23 +370,23 @@ pub(crate) fn count_call(site: u32) {
                 && let Some(n) = local.nodes.get(node as usize)
             {
                 let start = n.start;
-                local.close(node, start, 1);
+                local.close(node, start, 1, false);
             }
         });
     }
 }
 
-/// A raw read of the calling thread's tree.
-pub(crate) struct RawThread {
+/// A raw reading of the calling thread's recording.
+pub(crate) struct ThreadReading {
     pub(crate) thread: Arc<ThreadShared>,
-    pub(crate) nodes: Vec<TreeNode>,
+    pub(crate) raw: RawThread,
 }
 
-/// Reads the calling thread's tree, starting the thread's recording if needed.
-pub(crate) fn snapshot_current() -> Option<RawThread> {
+/// Reads the calling thread's recording, starting it if needed.
+pub(crate) fn read_current() -> Option<ThreadReading> {
     with_slot(|slot| {
-        slot.get_or_insert_with(|| Local::new(Clock::real()))
-            .raw_snapshot()
+        slot.get_or_insert_with(|| Local::new(Clock::of_kind(clock::configured())))
+            .reading()
     })
 }
 
@@ -381,7 +438,7 @@ mod tests {
         // As if profkit's own code (an allocation on a new path, say) ran a profiled function.
         let inner = with_slot(|_| enter(SITE.id()));
         assert_eq!(inner, Some(NONE));
-        exit(NONE, 1); // and its guard's drop is harmless
+        exit_call(NONE); // and its guard's drop is harmless
         let (_, report) = crate::record(|| drop(crate::guard::enter(&SITE)));
         assert_eq!(report.function("reentered").map(|f| f.ncalls()), Ok(1));
     }

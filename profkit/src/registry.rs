@@ -1,8 +1,9 @@
-//! The global side of collection: every recording thread's shared arena, the totals of threads
-//! that ended, and the baselines left by `reset()`. Touched when a thread starts or ends and
-//! when a report is built, never on the hot path.
+//! The global side of collection: every recording thread's shared arena, the profiles of
+//! threads that ended (kept per thread name, so threads that come and go leave no growing
+//! list), and the baselines left by `reset()`. Touched when a thread starts or ends and when a
+//! report is built, never on the hot path.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,15 +11,18 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use crate::arena::{self, CHUNK, Chunk, SharedNode};
-use crate::clock::Clock;
-use crate::tree::{Tree, TreeNode};
+use crate::clock::{Clock, ClockKind};
+use crate::hist::ThreadHist;
+use crate::profile::{Profile, RawThread};
 
 /// What other threads may read of one recording thread.
 pub(crate) struct ThreadShared {
     id: u64,
+    name: Arc<str>,
     clock: Clock,
     chunks: Mutex<Vec<Chunk>>,
     len: AtomicUsize,
+    hists: Mutex<Vec<(u32, Arc<ThreadHist>)>>,
 }
 
 impl ThreadShared {
@@ -31,57 +35,86 @@ impl ThreadShared {
         self.chunks.lock().push(chunk);
     }
 
+    /// Owner only: makes a function's latency buckets readable.
+    pub(crate) fn add_hist(&self, site: u32, hist: Arc<ThreadHist>) {
+        self.hists.lock().push((site, hist));
+    }
+
     /// Owner only: nodes below `len` are initialised and may be read.
     pub(crate) fn publish(&self, len: usize) {
         self.len.store(len, Ordering::Release);
     }
 
-    /// The published nodes with times in raw ticks.
-    pub(crate) fn read_raw(&self) -> Vec<TreeNode> {
-        let chunks = self.chunks.lock();
-        let len = self.len.load(Ordering::Acquire);
-        (0..len)
-            .filter_map(|i| chunks.get(i / CHUNK).map(|c| c[i % CHUNK].read()))
-            .collect()
+    /// The published nodes and the latency buckets, times in raw ticks.
+    pub(crate) fn read_raw(&self) -> RawThread {
+        let nodes = {
+            let chunks = self.chunks.lock();
+            let len = self.len.load(Ordering::Acquire);
+            (0..len)
+                .filter_map(|i| chunks.get(i / CHUNK).map(|c| c[i % CHUNK].read()))
+                .collect()
+        };
+        let hists = self
+            .hists
+            .lock()
+            .iter()
+            .map(|(site, h)| (*site, h.read()))
+            .collect();
+        RawThread { nodes, hists }
     }
 
-    /// Converts a raw read into nanoseconds, less what `baseline` (an earlier raw read of the
-    /// same thread) had already counted.
-    pub(crate) fn to_ns(&self, mut raw: Vec<TreeNode>, baseline: &[TreeNode]) -> Vec<TreeNode> {
-        for (i, node) in raw.iter_mut().enumerate() {
-            if let Some(base) = baseline.get(i) {
-                node.calls = node.calls.saturating_sub(base.calls);
-                node.own_ns = node.own_ns.saturating_sub(base.own_ns);
-                node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
-            }
-            node.own_ns = self.clock.ticks_to_ns(node.own_ns);
-            node.incl_ns = self.clock.ticks_to_ns(node.incl_ns);
-        }
-        raw
+    /// Adds `raw` (a reading of this thread) to `profile` in nanoseconds.
+    pub(crate) fn add_to(&self, profile: &mut Profile, raw: &RawThread) {
+        profile.add_raw(raw, |ticks| self.clock.ticks_to_ns(ticks));
     }
+
+    pub(crate) fn clock_kind(&self) -> ClockKind {
+        self.clock.kind()
+    }
+
+    pub(crate) fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+}
+
+/// Profiles of one thread name: all threads of that name that ended, or are running.
+#[derive(Clone, Debug)]
+pub(crate) struct NamedProfile {
+    pub(crate) name: Arc<str>,
+    pub(crate) profile: Profile,
+    pub(crate) clocks: Vec<ClockKind>,
 }
 
 #[derive(Default)]
 struct Registry {
     threads: Vec<Arc<ThreadShared>>,
-    /// Totals of threads that ended (or switched clocks) since the last reset.
-    retired: Tree,
-    /// Raw reads taken by `reset()` of threads that were alive then, by thread id.
-    baselines: HashMap<u64, Vec<TreeNode>>,
+    /// Totals of threads that ended (or switched clocks) since the last reset, by thread name.
+    retired: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)>,
+    /// Readings taken by `reset()` of threads that were alive then, by thread id.
+    baselines: HashMap<u64, RawThread>,
     next_id: u64,
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(Mutex::default);
 
+fn add_kind(kinds: &mut Vec<ClockKind>, kind: ClockKind) {
+    if !kinds.contains(&kind) {
+        kinds.push(kind);
+    }
+}
+
 /// Registers a new recording thread, with its first chunk.
 pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
+    let name: Arc<str> = Arc::from(std::thread::current().name().unwrap_or("<unnamed>"));
     let mut reg = REGISTRY.lock();
     reg.next_id += 1;
     let shared = Arc::new(ThreadShared {
         id: reg.next_id,
+        name,
         clock,
         chunks: Mutex::new(vec![first]),
         len: AtomicUsize::new(0),
+        hists: Mutex::new(Vec::new()),
     });
     reg.threads.push(shared.clone());
     shared
@@ -92,30 +125,46 @@ pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
-    let nodes = shared.to_ns(shared.read_raw(), &baseline);
-    reg.retired.add(&nodes);
+    let raw = shared.read_raw().since(&baseline);
+    let (profile, kinds) = reg.retired.entry(shared.name.clone()).or_default();
+    shared.add_to(profile, &raw);
+    add_kind(kinds, shared.clock_kind());
     reg.threads.retain(|t| !Arc::ptr_eq(t, shared));
     // No report can be reading these chunks: reports hold the registry lock while they read.
     arena::free_chunks(std::mem::take(&mut *shared.chunks.lock()));
+    shared.hists.lock().clear();
     shared.publish(0);
 }
 
-/// Everything recorded since the last reset, by every thread, ended or running.
-pub(crate) fn merged_tree() -> Tree {
+/// Everything recorded since the last reset, by every thread, ended or running, per thread
+/// name (sorted by name).
+pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
     let reg = REGISTRY.lock();
-    let mut tree = reg.retired.clone();
+    let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = reg.retired.clone();
     for thread in &reg.threads {
-        let baseline = reg.baselines.get(&thread.id).map_or(&[][..], Vec::as_slice);
-        tree.add(&thread.to_ns(thread.read_raw(), baseline));
+        let raw = match reg.baselines.get(&thread.id) {
+            Some(base) => thread.read_raw().since(base),
+            None => thread.read_raw(),
+        };
+        let (profile, kinds) = by_name.entry(thread.name.clone()).or_default();
+        thread.add_to(profile, &raw);
+        add_kind(kinds, thread.clock_kind());
     }
-    tree
+    by_name
+        .into_iter()
+        .map(|(name, (profile, clocks))| NamedProfile {
+            name,
+            profile,
+            clocks,
+        })
+        .collect()
 }
 
 /// Forgets everything recorded so far. Running threads keep their arenas (only their owners
 /// may write them); their current counters become the baseline later reads subtract.
 pub(crate) fn reset() {
     let mut reg = REGISTRY.lock();
-    reg.retired = Tree::default();
+    reg.retired.clear();
     let baselines = reg.threads.iter().map(|t| (t.id, t.read_raw())).collect();
     reg.baselines = baselines;
 }

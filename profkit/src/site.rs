@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use hdrhistogram::Histogram;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
@@ -41,21 +42,23 @@ pub struct CallSite {
 }
 
 /// Per-function totals of the futures of an `async fn`, process-wide.
-#[derive(Default)]
 pub(crate) struct FutureCounters {
     pub(crate) completed: AtomicU64,
     pub(crate) cancelled: AtomicU64,
     pub(crate) polls: AtomicU64,
     pub(crate) wall_ns: AtomicU64,
+    /// Wall time of each completed future (its latency), created with the first one.
+    pub(crate) latency: Mutex<Option<Histogram<u64>>>,
 }
 
 /// A reading of [`FutureCounters`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct FutureTotals {
     pub(crate) completed: u64,
     pub(crate) cancelled: u64,
     pub(crate) polls: u64,
     pub(crate) wall_ns: u64,
+    pub(crate) latency: Option<Histogram<u64>>,
 }
 
 impl FutureCounters {
@@ -65,7 +68,16 @@ impl FutureCounters {
             cancelled: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             wall_ns: AtomicU64::new(0),
+            latency: Mutex::new(None),
         }
+    }
+
+    /// Adds one completed future's wall time to the latency histogram.
+    pub(crate) fn record_latency(&self, wall_ns: u64) {
+        self.latency
+            .lock()
+            .get_or_insert_with(crate::profile::new_histogram)
+            .saturating_record(wall_ns);
     }
 
     pub(crate) fn read(&self) -> FutureTotals {
@@ -74,6 +86,7 @@ impl FutureCounters {
             cancelled: self.cancelled.load(Ordering::Relaxed),
             polls: self.polls.load(Ordering::Relaxed),
             wall_ns: self.wall_ns.load(Ordering::Relaxed),
+            latency: self.latency.lock().clone(),
         }
     }
 
@@ -81,18 +94,33 @@ impl FutureCounters {
         for c in [&self.completed, &self.cancelled, &self.polls, &self.wall_ns] {
             c.store(0, Ordering::Relaxed);
         }
+        *self.latency.lock() = None;
     }
 }
 
 impl FutureTotals {
     /// What happened between `earlier` and `self`.
-    pub(crate) fn since(self, earlier: FutureTotals) -> FutureTotals {
+    pub(crate) fn since(self, earlier: &FutureTotals) -> FutureTotals {
+        let latency = match (self.latency, &earlier.latency) {
+            (Some(mut now), Some(before)) => {
+                // `before` is an earlier state of the same histogram, so it is contained in
+                // `now`; after a reset it is not, and nothing is subtracted.
+                let _ = now.subtract(before);
+                Some(now)
+            }
+            (now, _) => now,
+        };
         FutureTotals {
             completed: self.completed.saturating_sub(earlier.completed),
             cancelled: self.cancelled.saturating_sub(earlier.cancelled),
             polls: self.polls.saturating_sub(earlier.polls),
             wall_ns: self.wall_ns.saturating_sub(earlier.wall_ns),
+            latency: latency.filter(|h| !h.is_empty()),
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.completed == 0 && self.cancelled == 0 && self.polls == 0
     }
 }
 

@@ -1,17 +1,27 @@
 //! The merged, deterministic profile: per-function and per-edge statistics derived from a
-//! call tree with cProfile's accounting. Presentation lives in the submodules.
+//! call tree with cProfile's accounting, latency distributions, and per-thread profiles.
+//! Presentation lives in the submodules, one per view.
 
+mod calls;
+mod latency;
 mod text;
+mod tree_view;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use calls::CallsTable;
+pub use latency::{Latency, LatencyTable};
 pub use text::{ParseSortKeyError, SortKey, StatsTable};
+pub use tree_view::TreeView;
 
+use crate::clock::ClockKind;
 use crate::error::LookupError;
+use crate::profile::Profile;
+use crate::registry::NamedProfile;
 use crate::site::{FutureTotals, ROOT_SITE, SiteInfo};
-use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, Tree};
+use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE};
 
 /// A profile: every profiled function with its calls, times, callers and callees.
 ///
@@ -34,6 +44,48 @@ use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, Tree};
 pub struct Report {
     /// Sorted by (file, line, name): the order ties keep in every listing.
     functions: Vec<FunctionStats>,
+    /// What the functions were derived from, kept for the call-tree view and for merging.
+    profile: Profile,
+    sites: Arc<[SiteInfo]>,
+    futures: Arc<[FutureTotals]>,
+    /// One report per thread name (empty in a thread's own report).
+    threads: Vec<ThreadReport>,
+    clocks: Vec<ClockKind>,
+}
+
+/// The profile of the threads of one name (`std::thread` names; `<unnamed>` for threads without
+/// one): threads that ended and threads still running.
+///
+/// ```
+/// #[profkit::profile]
+/// fn work() {}
+///
+/// std::thread::Builder::new()
+///     .name("worker".into())
+///     .spawn(work)
+///     .unwrap()
+///     .join()
+///     .unwrap();
+/// let report = profkit::report();
+/// let worker = report.threads().iter().find(|t| t.name() == "worker").unwrap();
+/// assert_eq!(worker.report().function("work").unwrap().ncalls(), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ThreadReport {
+    name: Arc<str>,
+    report: Report,
+}
+
+impl ThreadReport {
+    /// The thread name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What threads of this name recorded.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
 }
 
 /// The statistics of one function (one row of the pstats table).
@@ -58,6 +110,7 @@ pub struct FunctionStats {
     callers: Vec<EdgeStats>,
     callees: Vec<EdgeStats>,
     futures: Option<FutureStats>,
+    latency: Option<Latency>,
 }
 
 /// What the futures of an `async fn` did, beyond the busy time that
@@ -78,7 +131,7 @@ pub struct FunctionStats {
 /// let futures = report.function("fetch").unwrap().futures().unwrap();
 /// assert_eq!((futures.completed(), futures.cancelled(), futures.polls()), (1, 0, 1));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FutureStats {
     totals: FutureTotals,
 }
@@ -155,80 +208,134 @@ impl Acc {
 }
 
 impl Report {
-    /// Derives pstats' numbers from a call tree: a function sums its nodes, an edge sums the
-    /// nodes whose parent runs its caller; the primitive parts take only nodes flagged so.
-    pub(crate) fn from_tree(tree: &Tree, sites: &[SiteInfo], futures: &[FutureTotals]) -> Report {
-        let nodes = tree.nodes();
-        let mut functions: HashMap<u32, Acc> = HashMap::new();
-        let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
-        for node in nodes.iter().skip(1).filter(|n| n.calls > 0) {
-            functions.entry(node.site).or_default().add(
-                node.calls,
-                node.own_ns,
-                node.incl_ns,
-                node.flags & PRIMITIVE != 0,
-            );
-            let caller = nodes
-                .get(node.parent as usize)
-                .map_or(ROOT_SITE, |p| p.site);
-            if caller != ROOT_SITE {
-                edges.entry((caller, node.site)).or_default().add(
-                    node.calls,
-                    node.own_ns,
-                    node.incl_ns,
-                    node.flags & EDGE_PRIMITIVE != 0,
-                );
-            }
-        }
-        let info = |site: u32| {
-            sites
-                .get(site as usize)
-                .cloned()
-                .unwrap_or_else(unknown_site)
-        };
-        let edge = |other: u32, acc: &Acc| {
-            let i = info(other);
-            EdgeStats {
-                name: i.name,
-                file: i.file,
-                line: i.line,
-                ncalls: acc.ncalls,
-                primitive_calls: acc.primitive_calls,
-                tottime_ns: acc.tottime_ns,
-                cumtime_ns: acc.cumtime_ns,
-            }
-        };
-        let mut callers: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
-        let mut callees: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
-        for (&(caller, callee), acc) in &edges {
-            callers.entry(callee).or_default().push(edge(caller, acc));
-            callees.entry(caller).or_default().push(edge(callee, acc));
-        }
-        let mut functions: Vec<FunctionStats> = functions
+    /// A report of the profiles of several thread names.
+    pub(crate) fn from_threads(
+        named: Vec<NamedProfile>,
+        sites: Arc<[SiteInfo]>,
+        futures: Arc<[FutureTotals]>,
+    ) -> Report {
+        let mut total = Profile::default();
+        let mut clocks: Vec<ClockKind> = Vec::new();
+        let no_futures: Arc<[FutureTotals]> = Arc::new([]);
+        let threads = named
             .into_iter()
-            .map(|(site, acc)| {
-                let i = info(site);
-                let mut callers = callers.remove(&site).unwrap_or_default();
-                let mut callees = callees.remove(&site).unwrap_or_default();
-                callers.sort_by(|a, b| a.key().cmp(&b.key()));
-                callees.sort_by(|a, b| a.key().cmp(&b.key()));
-                let totals = futures.get(site as usize).copied().unwrap_or_default();
-                FunctionStats {
-                    name: i.name,
-                    file: i.file,
-                    line: i.line,
-                    ncalls: acc.ncalls,
-                    primitive_calls: acc.primitive_calls,
-                    tottime_ns: acc.tottime_ns,
-                    cumtime_ns: acc.cumtime_ns,
-                    callers,
-                    callees,
-                    futures: (totals != FutureTotals::default()).then_some(FutureStats { totals }),
+            .map(|np| {
+                total.add(&np.profile);
+                for c in &np.clocks {
+                    if !clocks.contains(c) {
+                        clocks.push(*c);
+                    }
+                }
+                let report = Report::build(
+                    np.profile,
+                    sites.clone(),
+                    no_futures.clone(),
+                    Vec::new(),
+                    np.clocks,
+                );
+                ThreadReport {
+                    name: np.name,
+                    report,
                 }
             })
             .collect();
-        functions.sort_by(|a, b| a.key().cmp(&b.key()));
-        Report { functions }
+        Report::build(total, sites, futures, threads, clocks)
+    }
+
+    /// A report of everything in `profile`; `futures` and `threads` complete it.
+    pub(crate) fn build(
+        profile: Profile,
+        sites: Arc<[SiteInfo]>,
+        futures: Arc<[FutureTotals]>,
+        threads: Vec<ThreadReport>,
+        clocks: Vec<ClockKind>,
+    ) -> Report {
+        let functions = derive_functions(&profile, &sites, &futures);
+        Report {
+            functions,
+            profile,
+            sites,
+            futures,
+            threads,
+            clocks,
+        }
+    }
+
+    /// Adds `other` to this report, as pstats' `Stats.add` does: counts, times, edges and
+    /// latency histograms are summed. Both must come from this process.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, mut a) = profkit::record(step);
+    /// let (_, b) = profkit::record(|| { step(); step() });
+    /// a.merge(&b);
+    /// assert_eq!(a.function("step").unwrap().ncalls(), 3);
+    /// ```
+    pub fn merge(&mut self, other: &Report) {
+        let mut profile = std::mem::take(&mut self.profile);
+        profile.add(&other.profile);
+        let sites = if other.sites.len() > self.sites.len() {
+            other.sites.clone()
+        } else {
+            self.sites.clone()
+        };
+        let len = self.futures.len().max(other.futures.len());
+        let futures: Arc<[FutureTotals]> = (0..len)
+            .map(|i| {
+                let (a, b) = (self.futures.get(i), other.futures.get(i));
+                add_future_totals(a.cloned().unwrap_or_default(), b)
+            })
+            .collect();
+        let mut threads = std::mem::take(&mut self.threads);
+        for t in &other.threads {
+            match threads.iter_mut().find(|mine| mine.name == t.name) {
+                Some(mine) => mine.report.merge(&t.report),
+                None => threads.push(t.clone()),
+            }
+        }
+        threads.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut clocks = std::mem::take(&mut self.clocks);
+        for c in &other.clocks {
+            if !clocks.contains(c) {
+                clocks.push(*c);
+            }
+        }
+        *self = Report::build(profile, sites, futures, threads, clocks);
+    }
+
+    /// Adds `other` (a report of other threads) as `merge` does; the future statistics, which
+    /// are process-wide, are not added twice.
+    pub(crate) fn merge_threads(&mut self, other: &Report) {
+        let futures = self.futures.clone();
+        self.merge(other);
+        self.futures = futures;
+        self.functions = derive_functions(&self.profile, &self.sites, &self.futures);
+    }
+
+    /// The report of each thread name, sorted by name.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.threads().len(), 1);
+    /// ```
+    pub fn threads(&self) -> &[ThreadReport] {
+        &self.threads
+    }
+
+    /// The clock the times were measured with; `None` when the report mixes clocks (the clock
+    /// was changed without a reset) or recorded nothing.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.clock(), Some(profkit::ClockKind::Wall));
+    /// ```
+    pub fn clock(&self) -> Option<ClockKind> {
+        match self.clocks.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
     }
 
     /// Every function that completed at least one call, ordered by (file, line, name).
@@ -329,6 +436,136 @@ impl Report {
     pub fn stats(&self) -> StatsTable<'_> {
         StatsTable::new(self)
     }
+
+    /// The latency table: per function, calls, min, p50, p90, p99, p99.9, max, mean and
+    /// standard deviation.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// println!("{}", report.latency().limit(20));
+    /// ```
+    pub fn latency(&self) -> LatencyTable<'_> {
+        LatencyTable::new(self)
+    }
+
+    /// The call tree: every call path with its cumulative time and share of its parent and of
+    /// the total.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// println!("{}", report.tree().min_share(0.01));
+    /// ```
+    pub fn tree(&self) -> TreeView<'_> {
+        TreeView::new(self)
+    }
+}
+
+fn add_future_totals(mut a: FutureTotals, b: Option<&FutureTotals>) -> FutureTotals {
+    if let Some(b) = b {
+        a.completed += b.completed;
+        a.cancelled += b.cancelled;
+        a.polls += b.polls;
+        a.wall_ns += b.wall_ns;
+        a.latency = match (a.latency.take(), &b.latency) {
+            (Some(mut x), Some(y)) => {
+                let _ = x.add(y);
+                Some(x)
+            }
+            (x, y) => x.or_else(|| y.clone()),
+        };
+    }
+    a
+}
+
+/// pstats' numbers from a profile: a function sums its call-tree nodes, an edge sums the nodes
+/// whose parent runs its caller; the primitive parts take only nodes flagged so.
+fn derive_functions(
+    profile: &Profile,
+    sites: &[SiteInfo],
+    futures: &[FutureTotals],
+) -> Vec<FunctionStats> {
+    let nodes = profile.tree.nodes();
+    let mut functions: HashMap<u32, Acc> = HashMap::new();
+    let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
+    for node in nodes.iter().skip(1).filter(|n| n.calls > 0) {
+        functions.entry(node.site).or_default().add(
+            node.calls,
+            node.own_ns,
+            node.incl_ns,
+            node.flags & PRIMITIVE != 0,
+        );
+        let caller = nodes
+            .get(node.parent as usize)
+            .map_or(ROOT_SITE, |p| p.site);
+        if caller != ROOT_SITE {
+            edges.entry((caller, node.site)).or_default().add(
+                node.calls,
+                node.own_ns,
+                node.incl_ns,
+                node.flags & EDGE_PRIMITIVE != 0,
+            );
+        }
+    }
+    let info = |site: u32| {
+        sites
+            .get(site as usize)
+            .cloned()
+            .unwrap_or_else(unknown_site)
+    };
+    let edge = |other: u32, acc: &Acc| {
+        let i = info(other);
+        EdgeStats {
+            name: i.name,
+            file: i.file,
+            line: i.line,
+            ncalls: acc.ncalls,
+            primitive_calls: acc.primitive_calls,
+            tottime_ns: acc.tottime_ns,
+            cumtime_ns: acc.cumtime_ns,
+        }
+    };
+    let mut callers: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+    let mut callees: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+    for (&(caller, callee), acc) in &edges {
+        callers.entry(callee).or_default().push(edge(caller, acc));
+        callees.entry(caller).or_default().push(edge(callee, acc));
+    }
+    let mut functions: Vec<FunctionStats> = functions
+        .into_iter()
+        .map(|(site, acc)| {
+            let i = info(site);
+            let mut callers = callers.remove(&site).unwrap_or_default();
+            let mut callees = callees.remove(&site).unwrap_or_default();
+            callers.sort_by(|a, b| a.key().cmp(&b.key()));
+            callees.sort_by(|a, b| a.key().cmp(&b.key()));
+            let totals = futures.get(site as usize).cloned().unwrap_or_default();
+            // Sync calls: inclusive time of each primitive call; async: wall time of each
+            // completed future.
+            let latency = profile
+                .hists
+                .get(&site)
+                .or(totals.latency.as_ref())
+                .filter(|h| !h.is_empty())
+                .map(|h| Latency::new(h.clone()));
+            FunctionStats {
+                name: i.name,
+                file: i.file,
+                line: i.line,
+                ncalls: acc.ncalls,
+                primitive_calls: acc.primitive_calls,
+                tottime_ns: acc.tottime_ns,
+                cumtime_ns: acc.cumtime_ns,
+                callers,
+                callees,
+                futures: (!totals.is_empty()).then_some(FutureStats { totals }),
+                latency,
+            }
+        })
+        .collect();
+    functions.sort_by(|a, b| a.key().cmp(&b.key()));
+    functions
 }
 
 fn unknown_site() -> SiteInfo {
@@ -530,6 +767,21 @@ impl FunctionStats {
     /// (`None` for a function with no future that ended). See [`FutureStats`].
     pub fn futures(&self) -> Option<&FutureStats> {
         self.futures.as_ref()
+    }
+
+    /// The distribution of this function's call durations: the inclusive time of each
+    /// primitive (outermost) call, so recursion does not skew it; for an `async fn`, the wall
+    /// time of each completed future. `None` when no such call ended.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+    /// let (_, report) = profkit::record(|| { fib(10); fib(10) });
+    /// let latency = report.function("fib").unwrap().latency().unwrap();
+    /// assert_eq!(latency.count(), 2); // two outermost calls, not 354 frames
+    /// assert!(latency.p50() <= latency.p99() && latency.p99() <= latency.max());
+    /// ```
+    pub fn latency(&self) -> Option<&Latency> {
+        self.latency.as_ref()
     }
 }
 

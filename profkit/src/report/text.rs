@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use super::{FunctionStats, Report};
 
@@ -36,6 +37,10 @@ pub enum SortKey {
     Line,
     /// The `file:line(name)` label as a string, ascending (`stdname`).
     StdName,
+    /// 99th percentile of the latency, descending (`p99`; not in pstats).
+    P99,
+    /// Longest call, descending (`max`; not in pstats).
+    Max,
 }
 
 /// A sort key name that pstats does not know.
@@ -53,7 +58,7 @@ impl fmt::Display for ParseSortKeyError {
         write!(
             f,
             "unknown sort key {:?}: expected one of cumulative, cumtime, tottime, time, \
-             calls, ncalls, pcalls, name, filename, file, module, line, stdname",
+             calls, ncalls, pcalls, name, filename, file, module, line, stdname, p99, max",
             self.given
         )
     }
@@ -74,6 +79,8 @@ impl FromStr for SortKey {
             "filename" | "file" | "module" => SortKey::File,
             "line" => SortKey::Line,
             "stdname" => SortKey::StdName,
+            "p99" => SortKey::P99,
+            "max" => SortKey::Max,
             _ => {
                 return Err(ParseSortKeyError {
                     given: s.to_owned(),
@@ -99,10 +106,12 @@ impl SortKey {
             SortKey::File => "file name",
             SortKey::Line => "line number",
             SortKey::StdName => "standard name",
+            SortKey::P99 => "99th percentile latency",
+            SortKey::Max => "maximum latency",
         }
     }
 
-    fn compare(self, a: &FunctionStats, b: &FunctionStats) -> Ordering {
+    pub(crate) fn compare(self, a: &FunctionStats, b: &FunctionStats) -> Ordering {
         let desc = |x: f64, y: f64| y.partial_cmp(&x).unwrap_or(Ordering::Equal);
         match self {
             SortKey::Cumulative => desc(seconds(a.cumtime_ns), seconds(b.cumtime_ns)),
@@ -113,8 +122,15 @@ impl SortKey {
             SortKey::File => a.file.cmp(&b.file),
             SortKey::Line => a.line.cmp(&b.line),
             SortKey::StdName => a.std_name().cmp(&b.std_name()),
+            SortKey::P99 => latency_of(b, |l| l.p99()).cmp(&latency_of(a, |l| l.p99())),
+            SortKey::Max => latency_of(b, |l| l.max()).cmp(&latency_of(a, |l| l.max())),
         }
     }
+}
+
+/// A latency statistic; functions without a distribution sort after all others.
+fn latency_of(f: &FunctionStats, stat: impl Fn(&super::Latency) -> Duration) -> Option<Duration> {
+    f.latency().map(stat)
 }
 
 /// Seconds as pstats holds them: a float made from integer nanoseconds, as `_lsprof` does.
@@ -122,19 +138,34 @@ pub(crate) fn seconds(ns: u64) -> f64 {
     ns as f64 * 1e-9
 }
 
-/// The pstats table of a [`Report`], with a chosen order and length. `Display` prints it.
+/// The pstats table of a [`Report`], with a chosen order and restrictions. `Display` prints
+/// it; [`callers`](StatsTable::callers) and [`callees`](StatsTable::callees) print the same
+/// selection as pstats' `print_callers` and `print_callees`.
+///
+/// Restrictions apply in the order they are given, as the arguments of `print_stats` do.
 ///
 /// ```
 /// use profkit::SortKey;
 /// # #[profkit::profile] fn a() {}
 /// let (_, report) = profkit::record(a);
-/// print!("{}", report.stats().sort(SortKey::Calls).limit(5));
+/// print!("{}", report.stats().sort(SortKey::Calls).filter("db::").limit(5));
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct StatsTable<'a> {
     report: &'a Report,
     sort: SortKey,
-    limit: Option<usize>,
+    restrictions: Vec<Restriction>,
+}
+
+/// One argument of pstats' `print_stats(*amount)`.
+#[derive(Clone, Debug)]
+enum Restriction {
+    /// An int: the first n rows.
+    Count(usize),
+    /// A float in [0, 1): that fraction of the rows, rounded.
+    Fraction(f64),
+    /// A string: rows whose `file:line(name)` matches this regular expression.
+    Pattern(String),
 }
 
 impl<'a> StatsTable<'a> {
@@ -142,7 +173,7 @@ impl<'a> StatsTable<'a> {
         StatsTable {
             report,
             sort: SortKey::Cumulative,
-            limit: None,
+            restrictions: Vec::new(),
         }
     }
 
@@ -158,7 +189,7 @@ impl<'a> StatsTable<'a> {
         self
     }
 
-    /// Prints only the first `n` rows, as `print_stats(n)` does.
+    /// Keeps the first `n` rows, as `print_stats(n)` does (`None`: no restriction).
     ///
     /// ```
     /// let report = profkit::Report::default();
@@ -166,24 +197,174 @@ impl<'a> StatsTable<'a> {
     /// ```
     #[must_use]
     pub fn limit(mut self, n: impl Into<Option<usize>>) -> Self {
-        self.limit = n.into();
+        if let Some(n) = n.into() {
+            self.restrictions.push(Restriction::Count(n));
+        }
         self
     }
 
-    /// The rows in print order, after sorting and the limit.
-    fn rows(&self) -> Vec<&'a FunctionStats> {
+    /// Keeps this fraction of the rows (rounded), as `print_stats(0.1)` does; a fraction
+    /// outside [0, 1) keeps every row.
+    ///
+    /// ```
+    /// let report = profkit::Report::default();
+    /// let _ = report.stats().fraction(0.25);
+    /// ```
+    #[must_use]
+    pub fn fraction(mut self, fraction: f64) -> Self {
+        self.restrictions.push(Restriction::Fraction(fraction));
+        self
+    }
+
+    /// Keeps the rows whose `file:line(name)` matches the regular expression `pattern`, as
+    /// `print_stats("pattern")` does; an invalid expression keeps every row and says so.
+    ///
+    /// ```
+    /// let report = profkit::Report::default();
+    /// let _ = report.stats().filter("fetch_.*");
+    /// ```
+    #[must_use]
+    pub fn filter(mut self, pattern: &str) -> Self {
+        self.restrictions
+            .push(Restriction::Pattern(pattern.to_owned()));
+        self
+    }
+
+    /// The same selection as pstats' `print_callers`: each row with the functions that
+    /// called it.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.stats().callers().to_string().contains("was called by..."));
+    /// ```
+    pub fn callers(self) -> super::CallsTable<'a> {
+        super::CallsTable::new(self, super::calls::Direction::Callers)
+    }
+
+    /// The same selection as pstats' `print_callees`: each row with the functions it called.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.stats().callees().to_string().contains("called..."));
+    /// ```
+    pub fn callees(self) -> super::CallsTable<'a> {
+        super::CallsTable::new(self, super::calls::Direction::Callees)
+    }
+
+    pub(super) fn report(&self) -> &'a Report {
+        self.report
+    }
+
+    /// The rows in print order after sorting and the restrictions, and the lines pstats'
+    /// `get_print_list` prints before them ("Ordered by", "List reduced", ...).
+    pub(super) fn selection(&self) -> (Vec<&'a FunctionStats>, String) {
         let mut rows: Vec<&FunctionStats> = self.report.functions.iter().collect();
         // Stable: ties keep the report's order, like pstats' list.sort.
         rows.sort_by(|a, b| self.sort.compare(a, b));
-        if let Some(n) = self.limit {
-            rows.truncate(n);
+        let mut msg = format!("   Ordered by: {}\n", self.sort.description());
+        for r in &self.restrictions {
+            let before = rows.len();
+            let shown = match r {
+                Restriction::Count(n) => {
+                    if *n < rows.len() {
+                        rows.truncate(*n);
+                    }
+                    n.to_string()
+                }
+                Restriction::Fraction(x) => {
+                    if (0.0..1.0).contains(x) {
+                        // Python: int(count * sel + .5)
+                        rows.truncate((rows.len() as f64 * x + 0.5) as usize);
+                    }
+                    py_float_repr(*x)
+                }
+                Restriction::Pattern(p) => {
+                    match regex_lite::Regex::new(p) {
+                        Ok(re) => rows.retain(|f| re.is_match(&f.std_name())),
+                        Err(_) => {
+                            msg.push_str(&format!(
+                                "   <Invalid regular expression {}>\n",
+                                py_str_repr(p)
+                            ));
+                            continue;
+                        }
+                    }
+                    py_str_repr(p)
+                }
+            };
+            if rows.len() != before {
+                msg.push_str(&format!(
+                    "   List reduced from {before} to {} due to restriction <{shown}>\n",
+                    rows.len()
+                ));
+            }
         }
-        rows
+        (rows, msg)
     }
 }
 
+/// Python's `repr()` of a float: the shortest digits that read back, positional for
+/// 1e-4 <= |x| < 1e16, scientific with a two-digit exponent otherwise.
+fn py_float_repr(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "nan".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    let sci = format!("{x:e}"); // shortest round-trip digits, e.g. "1.5e-5"
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..16).contains(&exp) {
+        let s = format!("{x}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
+/// Python's `repr()` of a str.
+fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::new();
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// `"%8.3f" % x`.
-struct F8(f64);
+pub(super) struct F8(pub(super) f64);
 
 impl fmt::Display for F8 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -207,22 +388,11 @@ impl fmt::Display for StatsTable<'_> {
         writeln!(f, "in {total_tt:.3} seconds")?;
         writeln!(f)?;
 
-        let rows = self.rows();
+        let (rows, msg) = self.selection();
         if rows.is_empty() {
             return Ok(());
         }
-        writeln!(f, "   Ordered by: {}", self.sort.description())?;
-        if rows.len() != functions.len()
-            && let Some(n) = self.limit
-        {
-            writeln!(
-                f,
-                "   List reduced from {} to {} due to restriction <{n}>",
-                functions.len(),
-                rows.len()
-            )?;
-        }
-        writeln!(f)?;
+        writeln!(f, "{msg}")?;
         writeln!(
             f,
             "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)"
@@ -256,5 +426,23 @@ impl fmt::Display for StatsTable<'_> {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.stats(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{py_float_repr, py_str_repr};
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(py_float_repr(0.1), "0.1");
+        assert_eq!(py_float_repr(0.5), "0.5");
+        assert_eq!(py_float_repr(1e-5), "1e-05");
+        assert_eq!(py_float_repr(0.0001), "0.0001");
+        assert_eq!(py_float_repr(2.0), "2.0");
+        assert_eq!(py_float_repr(1e16), "1e+16");
+        assert_eq!(py_str_repr("fetch"), "'fetch'");
+        assert_eq!(py_str_repr("it's"), "\"it's\"");
+        assert_eq!(py_str_repr("a\\b"), "'a\\\\b'");
     }
 }

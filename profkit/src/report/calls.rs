@@ -1,0 +1,93 @@
+//! pstats' `print_callers` and `print_callees`, character for character.
+
+use std::fmt;
+
+use super::text::{F8, StatsTable, seconds};
+use super::{EdgeStats, FunctionStats};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Direction {
+    Callers,
+    Callees,
+}
+
+/// Each selected function with its callers (`<-`) or callees (`->`) and the statistics of
+/// every edge: `ncalls` (`nc/cc` when they differ), the callee's own time in those calls and
+/// their cumulative time. Made by [`StatsTable::callers`] and [`StatsTable::callees`].
+///
+/// ```
+/// # #[profkit::profile] fn child() {}
+/// # #[profkit::profile] fn parent() { child(); child() }
+/// let (_, report) = profkit::record(parent);
+/// let text = report.stats().callees().to_string();
+/// assert!(text.contains("->"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct CallsTable<'a> {
+    table: StatsTable<'a>,
+    direction: Direction,
+}
+
+impl<'a> CallsTable<'a> {
+    pub(super) fn new(table: StatsTable<'a>, direction: Direction) -> Self {
+        CallsTable { table, direction }
+    }
+}
+
+impl fmt::Display for CallsTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.table.report();
+        let (rows, msg) = self.table.selection();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "{msg}")?;
+        // pstats: the longest label of all functions, or of the selection when it is reduced.
+        let labels = |fs: &mut dyn Iterator<Item = &FunctionStats>| {
+            fs.map(|s| s.std_name().chars().count()).max().unwrap_or(0)
+        };
+        let width = 2 + if rows.len() < report.functions.len() {
+            labels(&mut rows.iter().copied())
+        } else {
+            labels(&mut report.functions.iter())
+        };
+        let (title, arrow) = match self.direction {
+            Direction::Callers => ("was called by...", "<-"),
+            Direction::Callees => ("called...", "->"),
+        };
+        writeln!(f, "{:<width$}{title}", "Function ")?;
+        if report.functions.iter().any(|s| !s.callers.is_empty()) {
+            writeln!(f, "{:width$}    ncalls  tottime  cumtime", "")?;
+        }
+        for s in rows {
+            let edges: &[EdgeStats] = match self.direction {
+                Direction::Callers => &s.callers,
+                Direction::Callees => &s.callees,
+            };
+            write!(f, "{:<width$}{arrow} ", s.std_name())?;
+            if edges.is_empty() {
+                writeln!(f)?;
+                continue;
+            }
+            // Edges are kept in (file, line, name) order: pstats' sorted(call_dict.keys()).
+            for (i, e) in edges.iter().enumerate() {
+                let ncalls = if e.ncalls == e.primitive_calls {
+                    e.ncalls.to_string()
+                } else {
+                    format!("{}/{}", e.ncalls, e.primitive_calls)
+                };
+                let (indent, right) = if i == 0 { (0, 7) } else { (width + 1, 9) };
+                writeln!(
+                    f,
+                    "{:indent$}{ncalls:>right$} {} {}  {}",
+                    "",
+                    F8(seconds(e.tottime_ns)),
+                    F8(seconds(e.cumtime_ns)),
+                    e.std_name()
+                )?;
+            }
+        }
+        writeln!(f)?;
+        writeln!(f)
+    }
+}
