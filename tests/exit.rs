@@ -41,6 +41,15 @@ fn assert_complete_table(table: &str) {
     assert_eq!(ncalls(table, "work").as_deref(), Some("5"), "{table}");
     // Made by a thread that is still running at exit.
     assert_eq!(ncalls(table, "background").as_deref(), Some("4"), "{table}");
+    // The latency table follows the pstats table.
+    let latency = table
+        .split_once("Latency per call")
+        .expect("a latency table")
+        .1;
+    assert!(
+        latency.lines().any(|l| l.starts_with("exit_probe::work ")),
+        "{table}"
+    );
 }
 
 const RESULT: &str = "result 18\n";

@@ -143,12 +143,74 @@ fn python_key(key: SortKey) -> &'static str {
     }
 }
 
-fn pstats_texts(report: &Report, cases: &[(SortKey, Option<usize>)]) -> Vec<String> {
+/// One restriction, as profkit's builder and as pstats' `*amount` argument (JSON).
+#[derive(Clone, Debug)]
+enum Amount {
+    Count(usize),
+    Fraction(f64),
+    Pattern(&'static str),
+}
+
+impl Amount {
+    fn json(&self) -> String {
+        match self {
+            Amount::Count(n) => n.to_string(),
+            Amount::Fraction(x) => format!("{x:?}"),
+            Amount::Pattern(p) => json_str(p),
+        }
+    }
+
+    fn apply<'a>(&self, table: profkit::StatsTable<'a>) -> profkit::StatsTable<'a> {
+        match self {
+            Amount::Count(n) => table.limit(*n),
+            Amount::Fraction(x) => table.fraction(*x),
+            Amount::Pattern(p) => table.filter(p),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Method {
+    Stats,
+    Callers,
+    Callees,
+}
+
+struct Case {
+    method: Method,
+    key: SortKey,
+    amount: Vec<Amount>,
+}
+
+impl Case {
+    fn ours(&self, report: &Report) -> String {
+        let mut table = report.stats().sort(self.key);
+        for a in &self.amount {
+            table = a.apply(table);
+        }
+        match self.method {
+            Method::Stats => table.to_string(),
+            Method::Callers => table.callers().to_string(),
+            Method::Callees => table.callees().to_string(),
+        }
+    }
+}
+
+fn pstats_texts(report: &Report, cases: &[Case]) -> Vec<String> {
     let cases_json: Vec<String> = cases
         .iter()
-        .map(|(k, limit)| {
-            let limit = limit.map_or("null".to_owned(), |n| n.to_string());
-            format!("[\"{}\",{limit}]", python_key(*k))
+        .map(|c| {
+            let method = match c.method {
+                Method::Stats => "print_stats",
+                Method::Callers => "print_callers",
+                Method::Callees => "print_callees",
+            };
+            let amount: Vec<String> = c.amount.iter().map(Amount::json).collect();
+            format!(
+                "[\"{method}\",\"{}\",[{}]]",
+                python_key(c.key),
+                amount.join(",")
+            )
         })
         .collect();
     let input = format!(
@@ -196,6 +258,21 @@ const KEYS: [SortKey; 8] = [
     SortKey::StdName,
 ];
 
+fn compare(report: &Report, cases: &[Case]) {
+    let expected = pstats_texts(report, cases);
+    assert_eq!(expected.len(), cases.len());
+    for (case, python) in cases.iter().zip(&expected) {
+        assert_eq!(
+            case.ours(report),
+            *python,
+            "{:?} sorted by {:?}, restricted by {:?}",
+            case.method,
+            case.key,
+            case.amount
+        );
+    }
+}
+
 #[test]
 fn the_table_equals_python_pstats_for_every_sort_key_and_limit() {
     let report = sample();
@@ -203,15 +280,15 @@ fn the_table_equals_python_pstats_for_every_sort_key_and_limit() {
     let mut cases = Vec::new();
     for key in KEYS {
         for limit in [None, Some(3), Some(0), Some(9), Some(100)] {
-            cases.push((key, limit));
+            cases.push(Case {
+                method: Method::Stats,
+                key,
+                amount: limit.map(Amount::Count).into_iter().collect(),
+            });
         }
     }
-    let expected = pstats_texts(&report, &cases);
-    assert_eq!(expected.len(), cases.len());
-    for ((key, limit), python) in cases.iter().zip(&expected) {
-        let ours = report.stats().sort(*key).limit(*limit).to_string();
-        assert_eq!(ours, *python, "sort {key:?}, limit {limit:?}");
-    }
+    compare(&report, &cases);
+    let expected = pstats_texts(&report, &cases[..1]);
     // The default Display is pstats' cumulative order.
     assert_eq!(report.to_string(), expected[0]);
     // And the text is what it claims: rounding edges and nc/cc show up as pstats shows them.
@@ -232,5 +309,43 @@ fn an_empty_report_prints_only_the_header_as_pstats_does() {
     assert_eq!(
         Report::default().to_string(),
         "         0 function calls in 0.000 seconds\n\n"
+    );
+}
+
+#[test]
+fn callers_callees_fractions_and_patterns_equal_python_pstats() {
+    let report = sample();
+    let restrictions: Vec<Vec<Amount>> = vec![
+        vec![],
+        vec![Amount::Count(4)],
+        vec![Amount::Fraction(0.5)],
+        vec![Amount::Fraction(0.25), Amount::Count(1)],
+        vec![Amount::Fraction(1.5)],
+        vec![Amount::Fraction(1e-5)],
+        vec![Amount::Pattern("tie_")],
+        vec![Amount::Pattern("fib|hours"), Amount::Count(1)],
+        vec![Amount::Pattern("no_such_function")],
+        vec![Amount::Pattern("[unclosed")],
+        vec![Amount::Pattern("it's")],
+    ];
+    let mut cases = Vec::new();
+    for method in [Method::Stats, Method::Callers, Method::Callees] {
+        for key in [SortKey::Cumulative, SortKey::Name, SortKey::Calls] {
+            for amount in &restrictions {
+                cases.push(Case {
+                    method,
+                    key,
+                    amount: amount.clone(),
+                });
+            }
+        }
+    }
+    compare(&report, &cases);
+    // And the views show what they claim.
+    let callers = report.stats().callers().to_string();
+    assert!(callers.contains("was called by..."), "{callers}");
+    assert!(
+        callers.contains("   25/1 ") || callers.contains("24/2"),
+        "{callers}"
     );
 }

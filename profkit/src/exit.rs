@@ -107,11 +107,11 @@ fn write_exit_report(config: &ExitConfig) {
         let _ = writeln!(stderr, "profkit: {w}");
     }
     let report = crate::report();
-    let text = report
-        .stats()
-        .sort(config.sort)
-        .limit(config.limit)
-        .to_string();
+    let text = format!(
+        "{}{}",
+        report.stats().sort(config.sort).limit(config.limit),
+        report.latency().limit(config.limit)
+    );
     match &config.out {
         Some(path) => {
             if let Err(e) = write_atomic(path, text.as_bytes()) {

@@ -35,6 +35,7 @@ mod arena;
 mod clock;
 mod error;
 mod exit;
+mod expect;
 mod future;
 mod guard;
 mod hist;
@@ -55,6 +56,7 @@ use parking_lot::Mutex;
 
 pub use clock::ClockKind;
 pub use error::{LookupError, TestClockError, WriteError};
+pub use expect::Expect;
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
 ///

@@ -10,6 +10,13 @@ use hdrhistogram::Histogram;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
+// A call site's mutable state is atomics and a mutex around a histogram that profkit only
+// changes with one `record` call, which leaves it whole even if a panic were to interrupt it;
+// so a panic caught while a `CallSite` (or a `Report` pointing at one) is borrowed cannot
+// expose a broken invariant.
+impl std::panic::RefUnwindSafe for CallSite {}
+impl std::panic::UnwindSafe for CallSite {}
+
 impl std::fmt::Debug for CallSite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallSite")

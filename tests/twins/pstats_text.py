@@ -1,8 +1,10 @@
 """Prints Python pstats' print_stats() text for numbers given as JSON on stdin.
 
 Input: {"stats": [[file, line, name, cc, nc, tt, ct, [[file, line, name, nc, cc, tt, ct], ...]], ...],
-        "cases": [[sort_key, limit_or_null], ...]}
-Output: for each case, the text print_stats() prints, followed by a line "=====case-end=====".
+        "cases": [[method, sort_key, [restriction, ...]], ...]}
+where method is print_stats, print_callers or print_callees and each restriction is an int, a
+float or a str, passed to the method as pstats' *amount.
+Output: for each case, the text the method prints, followed by a line "=====case-end=====".
 The stats dict is built in the order given, which is the order pstats' stable sort keeps for ties.
 """
 import io
@@ -23,7 +25,7 @@ class Numbers:
 
 def main():
     data = json.load(sys.stdin)
-    for key, limit in data["cases"]:
+    for method, key, amount in data["cases"]:
         stats = {}
         for file, line, name, cc, nc, tt, ct, callers in data["stats"]:
             stats[(file, line, name)] = (
@@ -33,10 +35,7 @@ def main():
         out = io.StringIO()
         st = pstats.Stats(Numbers(stats), stream=out)
         st.sort_stats(key)
-        if limit is None:
-            st.print_stats()
-        else:
-            st.print_stats(limit)
+        getattr(st, method)(*amount)
         sys.stdout.write(out.getvalue())
         sys.stdout.write("=====case-end=====\n")
 

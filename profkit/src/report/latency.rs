@@ -88,6 +88,19 @@ impl Latency {
     }
 }
 
+/// p50, p99 and max, 9 columns each, or a dash when there is no distribution.
+pub(crate) fn latency_text(latency: Option<&Latency>) -> String {
+    match latency {
+        Some(l) => format!(
+            "{:>9} {:>9} {:>9}",
+            human(l.p50()),
+            human(l.p99()),
+            human(l.max())
+        ),
+        None => format!("{:>9}", "-"),
+    }
+}
+
 /// A duration with 3 significant digits and a unit: `812 ns`, `12.4 µs`, `1.50 s`.
 pub(crate) fn human(d: Duration) -> String {
     let ns = d.as_nanos() as f64;
@@ -173,7 +186,7 @@ impl fmt::Display for LatencyTable<'_> {
         let clock = self.report.clock().map_or("mixed", |c| c.name());
         writeln!(
             f,
-            "Latency per call (clock: {clock}; sync: outermost calls, async: first poll to \\
+            "Latency per call (clock: {clock}; sync: outermost calls, async: first poll to \
              completion), ordered by {}",
             self.sort.description()
         )?;

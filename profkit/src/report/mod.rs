@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use calls::CallsTable;
+pub(crate) use latency::latency_text;
 pub use latency::{Latency, LatencyTable};
 pub use text::{ParseSortKeyError, SortKey, StatsTable};
 pub use tree_view::TreeView;
@@ -578,7 +579,7 @@ fn unknown_site() -> SiteInfo {
 }
 
 /// Whether `query` names `full`: equal, or a suffix starting at a `::` boundary.
-fn name_matches(full: &str, query: &str) -> bool {
+pub(crate) fn name_matches(full: &str, query: &str) -> bool {
     full == query
         || (full.len() > query.len()
             && full.ends_with(query)
@@ -788,6 +789,13 @@ impl FunctionStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_can_be_shared_sent_and_used_across_catch_unwind() {
+        fn assert_traits<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+        assert_traits::<Report>();
+        assert_traits::<FunctionStats>();
+    }
 
     #[test]
     fn suffixes_match_only_at_path_boundaries() {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::Report;
-use super::text::{F8, seconds};
+use super::text::seconds;
 use crate::site::ROOT_SITE;
 
 /// The indented call tree of a report. Children are ordered by cumulative time, largest first.
@@ -103,8 +103,8 @@ impl fmt::Display for TreeView<'_> {
             }
             writeln!(
                 f,
-                "{} {:>8.1}% {:>7.1}% {:>10}  {:indent$}{}",
-                F8(seconds(n.incl_ns)),
+                "{:>10.3} {:>8.1}% {:>7.1}% {:>10}  {:indent$}{}",
+                seconds(n.incl_ns),
                 share(n.incl_ns, parent_incl),
                 share(n.incl_ns, total),
                 n.calls,
