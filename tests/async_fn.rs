@@ -289,3 +289,153 @@ fn async_methods_native_trait_methods_and_async_trait_methods() {
     let call = report.function("async_fn::Service::call").unwrap();
     assert_eq!(call.caller("NativeAsync>::load").unwrap().ncalls(), 50);
 }
+
+// ---- regressions found in review ----
+
+/// Polls `f` to completion on this thread (the noop waker loop).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Noop));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[profile]
+async fn cleanup() -> u64 {
+    YieldOnce(false).await;
+    7
+}
+
+/// Runs an async cleanup to completion in its destructor.
+struct CleansUp;
+
+impl Drop for CleansUp {
+    fn drop(&mut self) {
+        assert_eq!(block_on(cleanup()), 7);
+    }
+}
+
+#[test]
+fn a_future_polled_during_unwinding_is_still_one_call() {
+    let caught = std::panic::catch_unwind(|| {
+        let _guard = CleansUp;
+        panic!("unwinding runs the cleanup");
+    });
+    assert!(caught.is_err());
+    let report = profkit::report();
+    let f = report.function("async_fn::cleanup").unwrap();
+    assert_eq!(f.ncalls(), 1, "{report}");
+    let futures = f.futures().unwrap();
+    assert_eq!((futures.completed(), futures.polls()), (1, 2));
+}
+
+#[profile]
+async fn two_phase() {
+    advance(Duration::from_micros(100));
+    YieldOnce(false).await;
+    advance(Duration::from_micros(1));
+}
+
+#[profile]
+fn start_phase<F: Future>(f: Pin<&mut F>, cx: &mut Context<'_>) -> bool {
+    f.poll(cx).is_ready()
+}
+
+#[profile]
+fn finish_phase<F: Future>(f: Pin<&mut F>, cx: &mut Context<'_>) -> bool {
+    f.poll(cx).is_ready()
+}
+
+#[test]
+fn busy_time_of_polls_on_another_path_than_the_last_is_kept() {
+    let _clock = TestClock::install().unwrap();
+    let ((), report) = profkit::record(|| {
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(two_phase());
+        assert!(!start_phase(f.as_mut(), &mut cx));
+        assert!(finish_phase(f.as_mut(), &mut cx));
+    });
+    let f = report.function("two_phase").unwrap();
+    assert_eq!(f.ncalls(), 1);
+    assert_eq!(f.tottime(), Duration::from_micros(101), "{report}");
+    // The first poll's path has busy time and no call: pstats' `ncalls` 0.
+    let under_start = f.caller("start_phase").unwrap();
+    assert_eq!(
+        (under_start.ncalls(), under_start.tottime()),
+        (0, Duration::from_micros(100))
+    );
+    assert_eq!(f.caller("finish_phase").unwrap().ncalls(), 1);
+    assert_eq!(report.total_time(), Duration::from_micros(101));
+}
+
+#[profile]
+async fn quiet_async() {
+    YieldOnce(false).await;
+}
+
+#[test]
+fn futures_are_not_counted_while_recording_is_disabled() {
+    // Own binary state: this test runs alongside others, so it only looks at its own function.
+    profkit::disable();
+    block_on(quiet_async());
+    profkit::enable();
+    let report = profkit::report();
+    assert!(report.function("quiet_async").is_err(), "{report}");
+}
+
+#[profile]
+async fn moves(step: u64) -> u64 {
+    advance(Duration::from_micros(step));
+    YieldOnce(false).await;
+    step
+}
+
+#[test]
+fn a_future_that_moves_between_threads_is_timed_on_each_and_counted_once() {
+    let waker = Waker::from(Arc::new(Noop));
+    // First poll on one thread...
+    let mut future = Box::pin(moves(3));
+    let first = std::thread::Builder::new()
+        .name("async-first".into())
+        .spawn({
+            let waker = waker.clone();
+            move || {
+                let mut cx = Context::from_waker(&waker);
+                assert!(future.as_mut().poll(&mut cx).is_pending());
+                future
+            }
+        })
+        .unwrap();
+    let mut future = first.join().unwrap();
+    // ...completed on another.
+    let second = std::thread::Builder::new()
+        .name("async-second".into())
+        .spawn(move || {
+            let mut cx = Context::from_waker(&waker);
+            matches!(future.as_mut().poll(&mut cx), Poll::Ready(3))
+        })
+        .unwrap();
+    assert!(second.join().unwrap());
+    let report = profkit::report();
+    let f = report.function("async_fn::moves").unwrap();
+    assert_eq!((f.ncalls(), f.futures().unwrap().polls()), (1, 2));
+    let on = |name: &str| {
+        report
+            .threads()
+            .iter()
+            .find(|t| t.name() == name)
+            .and_then(|t| {
+                t.report()
+                    .function("async_fn::moves")
+                    .ok()
+                    .map(|f| f.ncalls())
+            })
+    };
+    assert_eq!(on("async-first"), Some(0), "polled there, not ended there");
+    assert_eq!(on("async-second"), Some(1));
+}

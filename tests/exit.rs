@@ -157,3 +157,31 @@ fn an_unwritable_path_is_one_clear_line_and_the_exit_status_is_unchanged() {
     assert_eq!(err.lines().count(), 1, "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn concurrent_writes_of_one_path_all_succeed_and_leave_a_whole_file() {
+    let dir = scratch_dir("concurrent");
+    let path = dir.join("profile.txt");
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    profkit::write_report(&path).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(" function calls "), "{text}");
+    assert!(text.ends_with("\n"), "a whole table");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -11,6 +11,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use once_cell::sync::OnceCell;
 
@@ -96,7 +97,7 @@ extern "C" fn at_exit() {
     // Nothing may unwind into C, and a failure here must not change the exit status.
     let _ = std::panic::catch_unwind(|| {
         if let Some(config) = CONFIG.get() {
-            write_exit_report(config);
+            crate::local::busy(|| write_exit_report(config));
         }
     });
 }
@@ -134,12 +135,18 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
             "the path names no file",
         ))
     })?;
+    // Unique per write, so that writers of one path never share a temporary file.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let mut tmp_name = OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".profkit-{}.tmp", std::process::id()));
+    tmp_name.push(format!(
+        ".profkit-{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        let mut file = fs::File::create_new(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)

@@ -45,14 +45,17 @@ struct AsyncCall {
 /// Ends a poll's activation, also during unwinding, and ends the call when the future ended.
 struct PollGuard<'a> {
     node: u32,
-    ready: bool,
+    /// `poll` returned (rather than unwound), with this readiness.
+    returned: Option<bool>,
     call: &'a mut AsyncCall,
 }
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        // A poll that panics ends the future, like a synchronous call that unwinds.
-        let ended = self.ready || std::thread::panicking();
+        // A poll that panics ends the future, like a synchronous call that unwinds. (Not
+        // `thread::panicking()`: a future may be polled normally inside a destructor that
+        // runs during some other unwinding.)
+        let ended = self.returned.unwrap_or(true);
         if self.node != 0 {
             local::exit_poll(self.node, ended);
         }
@@ -65,27 +68,28 @@ impl Drop for PollGuard<'_> {
 
 impl AsyncCall {
     fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let enabled = ENABLED.load(Ordering::Relaxed);
         self.polls += 1;
-        if self.first_poll.is_none() {
+        if self.polls == 1 && enabled {
             self.first_poll = Some(clock::wall_ticks());
         }
-        let node = if ENABLED.load(Ordering::Relaxed) {
-            local::enter(self.site.id())
-        } else {
-            0
-        };
+        let node = if enabled { local::enter(self.site) } else { 0 };
         let mut guard = PollGuard {
             node,
-            ready: false,
+            returned: None,
             call: self,
         };
         let result = future.poll(cx);
-        guard.ready = result.is_ready();
+        guard.returned = Some(result.is_ready());
         result
     }
 
     /// Adds this future to its function's totals; `completed` is false when it was cancelled.
+    /// A future that started while recording was disabled, or ends while it is, is not added.
     fn add_totals(&self, completed: bool) {
+        if self.first_poll.is_none() || !ENABLED.load(Ordering::Relaxed) {
+            return;
+        }
         let f = &self.site.futures;
         let which = if completed {
             &f.completed
@@ -115,7 +119,7 @@ impl Drop for AsyncCall {
         // Dropped after it started, before it completed: cancelled. Its call ends here, on
         // the dropping thread's current call path.
         if ENABLED.load(Ordering::Relaxed) {
-            local::count_call(self.site.id());
+            local::count_call(self.site);
         }
         self.add_totals(false);
     }

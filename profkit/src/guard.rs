@@ -28,7 +28,7 @@ pub struct Guard {
 #[inline(always)]
 pub fn enter(site: &'static CallSite) -> Guard {
     let node = if ENABLED.load(Ordering::Relaxed) {
-        local::enter(site.id())
+        local::enter(site)
     } else {
         0
     };

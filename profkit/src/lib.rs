@@ -167,10 +167,12 @@ pub fn report() -> Report {
     if !ENABLED_AT_COMPILE_TIME {
         return Report::default();
     }
-    let named = registry::profiles_by_thread();
-    let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
-    let futures = site::future_totals(&sites).into();
-    Report::from_threads(named, sites, futures)
+    local::busy(|| {
+        let named = registry::profiles_by_thread();
+        let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
+        let futures = site::future_totals(&sites).into();
+        Report::from_threads(named, sites, futures)
+    })
 }
 
 thread_local! {
@@ -198,7 +200,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     if !ENABLED_AT_COMPILE_TIME {
         return (f(), Report::default());
     }
-    let futures_before = site::future_totals(&site::snapshot());
+    let futures_before = local::busy(|| site::future_totals(&site::snapshot()));
     let session = Arc::new(Mutex::new(Vec::new()));
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
     let before = local::read_current();
@@ -206,6 +208,19 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     let after = local::read_current();
     SESSION.with(|s| s.replace(outer.clone()));
 
+    let report = local::busy(|| recorded(before, after, &futures_before, &session, outer));
+    (value, report)
+}
+
+/// The report of a [`record`]: what this thread did between `before` and `after`, and the
+/// reports of the threads it started with [`spawn_scoped`].
+fn recorded(
+    before: Option<local::ThreadReading>,
+    after: Option<local::ThreadReading>,
+    futures_before: &[site::FutureTotals],
+    session: &Mutex<Vec<Report>>,
+    outer: Option<Arc<Mutex<Vec<Report>>>>,
+) -> Report {
     let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
     let futures: Arc<[site::FutureTotals]> = site::future_totals(&sites)
         .into_iter()
@@ -235,7 +250,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     if let Some(outer) = outer {
         outer.lock().extend(scoped);
     }
-    (value, report)
+    report
 }
 
 /// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
@@ -292,8 +307,10 @@ pub fn reset() {
     if !ENABLED_AT_COMPILE_TIME {
         return;
     }
-    registry::reset();
-    site::clear_future_totals();
+    local::busy(|| {
+        registry::reset();
+        site::clear_future_totals();
+    });
 }
 
 /// Starts recording new calls again after [`disable`]. Recording is on at start.
@@ -362,7 +379,7 @@ pub fn set_clock(kind: ClockKind) {
     if !ENABLED_AT_COMPILE_TIME || kind == ClockKind::Manual {
         return;
     }
-    clock::set_configured(kind);
+    local::busy(|| clock::set_configured(kind));
     reset();
 }
 
@@ -379,7 +396,8 @@ pub fn set_clock(kind: ClockKind) {
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
 pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
-    exit::write_atomic(path.as_ref(), report().to_string().as_bytes())
+    let text = report().to_string();
+    exit::write_atomic(path.as_ref(), text.as_bytes())
 }
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing

@@ -17,6 +17,7 @@ use crate::clock::{self, Clock, ClockKind};
 use crate::hist::ThreadHist;
 use crate::profile::RawThread;
 use crate::registry::{self, ThreadShared};
+use crate::site::{CallSite, ROOT_SITE};
 use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE};
 
 /// Children scanned in a list before a node's children are looked up in a hash map.
@@ -80,12 +81,12 @@ impl Local {
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
         let first = arena::alloc_chunk();
         let shared = registry::register(clock.clone(), first);
-        first[0].init(crate::site::ROOT_SITE, 0, 0);
+        first[0].init(ROOT_SITE, 0, 0);
         shared.publish(1);
         Local {
             nodes: vec![LocalNode {
                 stats: &first[0],
-                site: crate::site::ROOT_SITE,
+                site: ROOT_SITE,
                 parent: 0,
                 start: 0,
                 child_ticks: 0,
@@ -221,7 +222,7 @@ impl Local {
     fn create(&mut self, parent: u32, site: u32) -> Option<u32> {
         let index = self.nodes.len();
         // Site 0 is the root's (a site that could not register gets it): never a child.
-        if index >= MAX_NODES || site == crate::site::ROOT_SITE {
+        if index >= MAX_NODES || site == ROOT_SITE {
             return None;
         }
         if index / CHUNK >= self.chunks.len() {
@@ -301,22 +302,45 @@ thread_local! {
 
 /// Opens an activation of `site` on this thread; 0 when nothing was recorded (the thread is
 /// being torn down, or profkit was re-entered from inside itself).
+///
+/// The site registers (on its first call) while this thread's state is borrowed: registration
+/// allocates, and an allocator that is itself profiled must find profkit busy and go unrecorded
+/// rather than recurse or wait on a lock this thread holds.
 #[inline(always)]
-pub(crate) fn enter(site: u32) -> u32 {
+pub(crate) fn enter(site: &'static CallSite) -> u32 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => match slot.as_mut() {
-                Some(local)
+            Ok(mut slot) => match (site.id(), slot.as_mut()) {
+                (ROOT_SITE, _) => NONE,
+                (site, Some(local))
                     if local.current != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
                     local.enter(site)
                 }
-                _ => start_thread(&mut slot, site),
+                (site, _) => start_thread(&mut slot, site),
             },
             Err(_) => NONE,
         })
         .unwrap_or(NONE)
+}
+
+/// Runs `f` with this thread's state borrowed, so that profiled code running inside `f` (a
+/// profiled allocator, say) is not recorded and cannot re-enter profkit while `f` holds its
+/// locks. Every public function that takes profkit's locks runs in here.
+pub(crate) fn busy<R: Default>(f: impl FnOnce() -> R) -> R {
+    let mut f = Some(f);
+    let guarded = LOCAL.try_with(|cell| {
+        let _held = cell.try_borrow_mut();
+        f.take().map(|f| f())
+    });
+    match (guarded, f) {
+        (Ok(Some(value)), _) => value,
+        // The thread-local is gone (thread teardown): nothing can be recorded anyway.
+        (_, Some(f)) => f(),
+        // `try_with` ran the closure, which took `f` and returned its value.
+        (Ok(None) | Err(_), None) => R::default(),
+    }
 }
 
 /// Starts this thread's recording, or a new one with the newly configured clock (when no call
@@ -361,7 +385,7 @@ fn exit(node: u32, calls: u64, latency: bool) {
 
 /// Counts one call of `site` under the current call path without timing anything: a future
 /// dropped between polls ends its call here.
-pub(crate) fn count_call(site: u32) {
+pub(crate) fn count_call(site: &'static CallSite) {
     let node = enter(site);
     if node != NONE {
         let _ = LOCAL.try_with(|cell| {
@@ -429,14 +453,13 @@ pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::CallSite;
 
     static SITE: CallSite = CallSite::named("reentered", file!(), line!());
 
     #[test]
     fn a_call_made_while_profkit_holds_the_thread_state_is_skipped_not_a_panic() {
         // As if profkit's own code (an allocation on a new path, say) ran a profiled function.
-        let inner = with_slot(|_| enter(SITE.id()));
+        let inner = with_slot(|_| enter(&SITE));
         assert_eq!(inner, Some(NONE));
         exit_call(NONE); // and its guard's drop is harmless
         let (_, report) = crate::record(|| drop(crate::guard::enter(&SITE)));

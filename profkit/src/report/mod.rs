@@ -490,7 +490,13 @@ fn derive_functions(
     let nodes = profile.tree.nodes();
     let mut functions: HashMap<u32, Acc> = HashMap::new();
     let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
-    for node in nodes.iter().skip(1).filter(|n| n.calls > 0) {
+    // A path with time but no call: polls of a future that ends (or ended) on another path,
+    // or has not ended yet. Its busy time counts; pstats shows `ncalls` 0 with a blank percall.
+    for node in nodes
+        .iter()
+        .skip(1)
+        .filter(|n| n.calls > 0 || n.incl_ns > 0)
+    {
         functions.entry(node.site).or_default().add(
             node.calls,
             node.own_ns,

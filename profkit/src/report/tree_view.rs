@@ -60,7 +60,7 @@ impl fmt::Display for TreeView<'_> {
         let nodes = self.report.profile.tree.nodes();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         for (i, n) in nodes.iter().enumerate().skip(1) {
-            if n.calls > 0
+            if (n.calls > 0 || n.incl_ns > 0)
                 && let Some(c) = children.get_mut(n.parent as usize)
             {
                 c.push(i);
