@@ -439,3 +439,43 @@ fn a_future_that_moves_between_threads_is_timed_on_each_and_counted_once() {
     assert_eq!(on("async-first"), Some(0), "polled there, not ended there");
     assert_eq!(on("async-second"), Some(1));
 }
+
+#[profile]
+fn in_task(units: u64) {
+    advance(Duration::from_micros(units));
+}
+
+/// Two tasks interleaved on one thread, each timing a part of itself with `profile_async!`:
+/// neither task's row nests inside the other's (a `profile_scope!` guard held across the
+/// `.await` would have).
+#[test]
+fn profile_async_parts_of_interleaved_tasks_stay_apart() {
+    let _clock = TestClock::install().unwrap();
+    let task = |units: u64| async move {
+        profkit::profile_async!("task_part", async move {
+            in_task(units);
+            YieldOnce(false).await;
+            in_task(units);
+        })
+        .await;
+        units
+    };
+    let ((a, b), report) = profkit::record(|| run_interleaved(task(1), task(10)));
+    assert_eq!((a, b), (1, 10));
+    let part = report.function("task_part").unwrap();
+    assert_eq!((part.ncalls(), part.primitive_calls()), (2, 2));
+    assert!(
+        part.callers().is_empty(),
+        "no task_part inside another: {report}"
+    );
+    assert_eq!(part.cumtime(), Duration::from_micros(22));
+    assert_eq!(
+        report
+            .function("in_task")
+            .unwrap()
+            .caller("task_part")
+            .unwrap()
+            .ncalls(),
+        4
+    );
+}

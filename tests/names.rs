@@ -96,6 +96,19 @@ mod inner {
 }
 
 #[profile]
+fn evens() -> impl Iterator<Item = u32> {
+    (0..4).filter(|v| v % 2 == 0)
+}
+
+/// # Safety
+/// None needed; the form is what is tested.
+#[profile]
+unsafe fn unsafe_form() {}
+
+#[profile]
+extern "C" fn c_form() {}
+
+#[profile]
 fn located() {}
 const LOCATED_LINE: u32 = line!() - 1;
 
@@ -116,6 +129,10 @@ fn every_form_has_the_name_a_reader_expects() {
         block_on(Disk.fetch());
         inner::Thing.run();
         inner::deeper::leaf();
+        assert_eq!(evens().count(), 2);
+        // SAFETY: `unsafe_form` has no preconditions.
+        unsafe { unsafe_form() };
+        c_form();
         profkit::profile_scope!("a scope");
         located();
     });
@@ -133,16 +150,39 @@ fn every_form_has_the_name_a_reader_expects() {
             "names::Db::get",
             "names::Db::get_async",
             "names::Store::describe",
+            "names::c_form",
+            "names::evens",
             "names::free",
             "names::free_async",
             "names::generic",
             "names::inner::Thing::run",
             "names::inner::deeper::leaf",
             "names::located",
+            "names::unsafe_form",
         ]
     );
+    assert_eq!(report.function("located").unwrap().line(), LOCATED_LINE);
+    // Every row points at its function's name: the line of `fn <name>` in this file.
+    let source = include_str!("names.rs");
     for f in report.functions() {
         assert_eq!(f.file(), "tests/names.rs", "{}", f.name());
+        if f.name() == "a scope" || f.name() == "custom::name" {
+            continue;
+        }
+        let short = f.name().rsplit("::").next().unwrap();
+        let pattern = format!("fn {short}(");
+        let pattern_generic = format!("fn {short}<");
+        let lines: Vec<u32> = source
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&pattern) || l.contains(&pattern_generic))
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        assert!(
+            lines.contains(&f.line()),
+            "{} is at line {}, `fn {short}` at {lines:?}",
+            f.name(),
+            f.line()
+        );
     }
-    assert_eq!(report.function("located").unwrap().line(), LOCATED_LINE);
 }

@@ -121,6 +121,7 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
         sig,
         inner_attrs,
         body,
+        brace_span,
     } = func;
     let site = site(args, &sig.ident);
     let body = if sig.asyncness.is_some() {
@@ -136,12 +137,15 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
     }
     vis.to_tokens(&mut out);
     sig.to_tokens(&mut out);
-    out.extend(quote! {
-        {
+    let mut block = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote! {
             #(#inner_attrs)*
             #body
-        }
-    });
+        },
+    );
+    block.set_span(brace_span);
+    out.extend(std::iter::once(proc_macro2::TokenTree::Group(block)));
     out
 }
 

@@ -14,6 +14,9 @@ pub(crate) struct MaybeItemFn {
     /// `#![...]` attributes at the top of the body; they must stay first.
     pub(crate) inner_attrs: Vec<Attribute>,
     pub(crate) body: TokenStream,
+    /// The span of the body's braces, which the new body keeps (so diagnostics about the
+    /// function point at it, not at the attribute).
+    pub(crate) brace_span: proc_macro2::Span,
 }
 
 impl Parse for MaybeItemFn {
@@ -22,7 +25,7 @@ impl Parse for MaybeItemFn {
         let vis: Visibility = input.parse()?;
         let sig: Signature = input.parse()?;
         let content;
-        braced!(content in input);
+        let brace = braced!(content in input);
         let inner_attrs = content.call(Attribute::parse_inner)?;
         let body: TokenStream = content.parse()?;
         Ok(MaybeItemFn {
@@ -31,6 +34,7 @@ impl Parse for MaybeItemFn {
             sig,
             inner_attrs,
             body,
+            brace_span: brace.span.join(),
         })
     }
 }

@@ -440,6 +440,56 @@ macro_rules! profile_scope {
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+/// Records a future (an `async` block, say) as its own row, named `name`, the way
+/// `#[profile]` records an `async fn`: busy time per poll, one call when it ends.
+///
+/// Use it, not [`profile_scope!`], for a part of an async function: a scope guard held across
+/// an `.await` makes the future `!Send` (so a multi-threaded executor rejects it at compile
+/// time), but on a single-threaded executor that interleaves tasks it would nest one task's
+/// calls inside another's.
+///
+/// ```
+/// # use std::future::Future;
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// async fn handler() -> u32 {
+///     let parsed = profkit::profile_async!("handler::parse", async { 40 }).await;
+///     parsed + 2
+/// }
+///
+/// let (v, report) = profkit::record(|| block_on(handler()));
+/// assert_eq!(v, 42);
+/// assert_eq!(report.function("handler::parse").unwrap().ncalls(), 1);
+/// ```
+#[cfg(feature = "enable")]
+#[macro_export]
+macro_rules! profile_async {
+    ($name:expr, $future:expr) => {
+        $crate::__private::instrument(
+            {
+                static __PROFKIT_SITE: $crate::__private::CallSite =
+                    $crate::__private::CallSite::named($name, ::core::file!(), ::core::line!());
+                &__PROFKIT_SITE
+            },
+            $future,
+        )
+    };
+}
+
+/// Records a future as its own row (compiled out: the cargo feature `enable` is off, so this
+/// is the future alone).
+#[cfg(not(feature = "enable"))]
+#[macro_export]
+macro_rules! profile_async {
+    ($name:expr, $future:expr) => {{
+        let _: &'static str = $name;
+        $future
+    }};
+}
+
 /// Records a block as its own row (compiled out: the cargo feature `enable` is off, so this
 /// expands to the block alone).
 #[cfg(not(feature = "enable"))]

@@ -19,7 +19,8 @@ fn block_on<F: Future>(f: F) -> F::Output {
 fn run_everything() -> u64 {
     let mut c = Counter(0);
     profkit::profile_scope!("test scope");
-    profiled_leaf(2) + fib(10) + c.bump() + store::total(&[1, 2]) + block_on(fetch(1))
+    let from_async = block_on(profkit::profile_async!("async part", async { 0 }));
+    from_async + profiled_leaf(2) + fib(10) + c.bump() + store::total(&[1, 2]) + block_on(fetch(1))
 }
 
 #[test]
