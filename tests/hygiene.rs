@@ -33,12 +33,12 @@ async fn asynchronous(x: u32) -> Result<u32> {
     fallible(x)
 }
 
-struct S;
+struct S(u32);
 
 #[::profkit::profile]
 impl S {
     fn method(&self) -> u32 {
-        plain(1)
+        plain(self.0)
     }
 }
 
@@ -53,7 +53,7 @@ mod nested {
 fn instrumented_code_compiles_and_runs_under_shadowed_names_and_pedantic_lints() {
     let (v, report) = ::profkit::record(|| {
         ::profkit::profile_scope!("scope");
-        S.method() + nested::inside() + fallible(3).unwrap_or(0)
+        S(1).method() + nested::inside() + fallible(3).unwrap_or(0)
     });
     assert_eq!(v, 2 + 2 + 3);
     assert_eq!(report.function("hygiene::plain").unwrap().ncalls(), 1);
