@@ -185,3 +185,54 @@ fn concurrent_writes_of_one_path_all_succeed_and_leave_a_whole_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
+    let dir = scratch_dir("formats");
+    let (txt, prof, folded, svg) = (
+        dir.join("p.txt"),
+        dir.join("p.prof"),
+        dir.join("p.folded"),
+        dir.join("p.svg"),
+    );
+    let list = [&txt, &prof, &folded, &svg]
+        .iter()
+        .map(|p| p.to_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = probe("exit", &[("PROFKIT_OUT", &list)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "profkit: cannot write {}: unknown format (the extensions are .txt, .prof and \
+             .folded)\n",
+            svg.display()
+        )
+    );
+    assert_complete_table(&std::fs::read_to_string(&txt).unwrap());
+    let bytes = std::fs::read(&prof).unwrap();
+    assert_eq!(bytes.first(), Some(&b'{'), "a marshalled dict");
+    let check = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import pstats, sys; s = pstats.Stats(sys.argv[1]).stats; \
+             print(sorted((k[2], v[1]) for k, v in s.items()))",
+        )
+        .arg(&prof)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "[('exit_probe::background', 4), ('exit_probe::work', 5)]\n",
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let folded = std::fs::read_to_string(&folded).unwrap();
+    assert!(
+        folded.lines().all(|l| l.starts_with("exit_probe::")),
+        "{folded}"
+    );
+    assert!(!svg.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

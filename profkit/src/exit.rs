@@ -21,8 +21,8 @@ use crate::error::WriteError;
 /// Where and how the exit report goes, read from the environment once.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct ExitConfig {
-    /// `PROFKIT_OUT`: a file instead of stderr.
-    out: Option<PathBuf>,
+    /// `PROFKIT_OUT`: files instead of stderr, each in the format its extension names.
+    out: Vec<PathBuf>,
     sort: SortKey,
     limit: Option<usize>,
     /// Environment values that were ignored, said once at exit.
@@ -58,10 +58,17 @@ fn truthy(value: &OsString) -> bool {
 impl ExitConfig {
     /// `None` when neither `PROFKIT` (truthy) nor `PROFKIT_OUT` (non-empty) is set.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<ExitConfig> {
-        let out = var("PROFKIT_OUT")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        if out.is_none() && !var("PROFKIT").is_some_and(|v| truthy(&v)) {
+        let out: Vec<PathBuf> = var("PROFKIT_OUT")
+            .map(|v| {
+                v.to_string_lossy()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if out.is_empty() && !var("PROFKIT").is_some_and(|v| truthy(&v)) {
             return None;
         }
         let mut warnings = Vec::new();
@@ -102,25 +109,62 @@ extern "C" fn at_exit() {
     });
 }
 
+/// The formats `PROFKIT_OUT` writes, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// `.txt` (and no extension): the pstats table, then the latency table.
+    Text,
+    /// `.prof`: a pstats file.
+    Pstats,
+    /// `.folded`: folded stacks.
+    Folded,
+}
+
+impl Format {
+    pub(crate) fn of(path: &Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str()) {
+            None | Some("txt") => Some(Format::Text),
+            Some("prof" | "pstats") => Some(Format::Pstats),
+            Some("folded") => Some(Format::Folded),
+            Some(_) => None,
+        }
+    }
+}
+
 fn write_exit_report(config: &ExitConfig) {
     let mut stderr = io::stderr().lock();
     for w in &config.warnings {
         let _ = writeln!(stderr, "profkit: {w}");
     }
     let report = crate::report();
-    let text = format!(
-        "{}{}",
-        report.stats().sort(config.sort).limit(config.limit),
-        report.latency().limit(config.limit)
-    );
-    match &config.out {
-        Some(path) => {
-            if let Err(e) = write_atomic(path, text.as_bytes()) {
-                let _ = writeln!(stderr, "profkit: {e}");
+    let text = || {
+        format!(
+            "{}{}",
+            report.stats().sort(config.sort).limit(config.limit),
+            report.latency().limit(config.limit)
+        )
+    };
+    if config.out.is_empty() {
+        let _ = stderr.write_all(text().as_bytes());
+        return;
+    }
+    for path in &config.out {
+        let bytes = match Format::of(path) {
+            Some(Format::Text) => text().into_bytes(),
+            Some(Format::Pstats) => report.to_pstats_bytes(),
+            Some(Format::Folded) => report.folded().into_bytes(),
+            None => {
+                let _ = writeln!(
+                    stderr,
+                    "profkit: cannot write {}: unknown format (the extensions are .txt, .prof \
+                     and .folded)",
+                    path.display()
+                );
+                continue;
             }
-        }
-        None => {
-            let _ = stderr.write_all(text.as_bytes());
+        };
+        if let Err(e) = write_atomic(path, &bytes) {
+            let _ = writeln!(stderr, "profkit: {e}");
         }
     }
 }
@@ -181,14 +225,23 @@ mod tests {
     #[test]
     fn variables_choose_destination_order_and_length() {
         let c = config(&[("PROFKIT", "1")]).unwrap();
-        assert_eq!((c.out, c.sort, c.limit), (None, SortKey::Cumulative, None));
+        assert_eq!(
+            (c.out, c.sort, c.limit),
+            (vec![], SortKey::Cumulative, None)
+        );
         let c = config(&[
             ("PROFKIT_OUT", "p.txt"),
             ("PROFKIT_SORT", "tottime"),
             ("PROFKIT_LIMIT", "5"),
         ])
         .unwrap();
-        assert_eq!(c.out, Some(PathBuf::from("p.txt")));
+        assert_eq!(c.out, vec![PathBuf::from("p.txt")]);
+        let several = config(&[("PROFKIT_OUT", "a.txt, b.prof,,c.folded")]).unwrap();
+        assert_eq!(several.out.len(), 3);
+        assert_eq!(Format::of(&several.out[1]), Some(Format::Pstats));
+        assert_eq!(Format::of(&several.out[2]), Some(Format::Folded));
+        assert_eq!(Format::of(Path::new("p")), Some(Format::Text));
+        assert_eq!(Format::of(Path::new("p.svg")), None);
         assert_eq!((c.sort, c.limit), (SortKey::TotTime, Some(5)));
         assert!(c.warnings.is_empty());
     }

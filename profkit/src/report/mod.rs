@@ -3,7 +3,9 @@
 //! Presentation lives in the submodules, one per view.
 
 mod calls;
+mod folded;
 mod latency;
+mod pstats_file;
 mod text;
 mod tree_view;
 
@@ -101,6 +103,8 @@ impl ThreadReport {
 /// ```
 #[derive(Clone, Debug)]
 pub struct FunctionStats {
+    /// The call site this row sums (an index into the report's site table).
+    site: u32,
     name: Arc<str>,
     file: Arc<str>,
     line: u32,
@@ -557,6 +561,7 @@ fn derive_functions(
                 .filter(|h| !h.is_empty())
                 .map(|h| Latency::new(h.clone()));
             FunctionStats {
+                site,
                 name: i.name,
                 file: i.file,
                 line: i.line,
