@@ -22,6 +22,8 @@ const MAX_EXP: u32 = ROWS as u32 + SUB_BITS - 2;
 /// One thread's buckets for one function.
 pub(crate) struct ThreadHist {
     buckets: Box<[AtomicU64]>,
+    /// Bit r is set once row r has a non-zero bucket, so readers skip the empty rows.
+    rows_used: AtomicU64,
 }
 
 /// Row and column of a value.
@@ -53,6 +55,7 @@ impl ThreadHist {
     pub(crate) fn new() -> Self {
         ThreadHist {
             buckets: (0..ROWS * COLUMNS).map(|_| AtomicU64::new(0)).collect(),
+            rows_used: AtomicU64::new(0),
         }
     }
 
@@ -61,24 +64,41 @@ impl ThreadHist {
     pub(crate) fn record(&self, ticks: u64) {
         let (row, col) = bucket(ticks);
         if let Some(c) = self.buckets.get(row * COLUMNS + col) {
-            c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+            let old = c.load(Ordering::Relaxed);
+            c.store(old.wrapping_add(1), Ordering::Relaxed);
+            if old == 0 {
+                self.mark_row(row);
+            }
         }
+    }
+
+    /// The first value of a bucket: its row becomes visible to readers (owner only; the
+    /// bucket was stored first, and a reader that sees the bit reads the row after it).
+    #[cold]
+    #[inline(never)]
+    fn mark_row(&self, row: usize) {
+        let used = self.rows_used.load(Ordering::Relaxed);
+        self.rows_used.store(used | (1 << row), Ordering::Release);
     }
 
     /// The non-empty buckets as (row, column, count), in order.
     pub(crate) fn read(&self) -> Vec<Bucket> {
-        self.buckets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
+        let used = self.rows_used.load(Ordering::Acquire);
+        let mut out = Vec::new();
+        for row in (0..ROWS).filter(|r| used & (1 << r) != 0) {
+            let cells = self.buckets.get(row * COLUMNS..(row + 1) * COLUMNS);
+            for (col, c) in cells.into_iter().flatten().enumerate() {
                 let count = c.load(Ordering::Relaxed);
-                (count > 0).then_some(Bucket {
-                    row: (i / COLUMNS) as u8,
-                    col: (i % COLUMNS) as u8,
-                    count,
-                })
-            })
-            .collect()
+                if count > 0 {
+                    out.push(Bucket {
+                        row: row as u8,
+                        col: col as u8,
+                        count,
+                    });
+                }
+            }
+        }
+        out
     }
 }
 

@@ -33,6 +33,7 @@ extern crate self as profkit;
 
 mod arena;
 mod clock;
+mod dist;
 mod error;
 mod exit;
 mod expect;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use crate::dist::Dist;
 use crate::hist::{self, Bucket};
 use crate::tree::{Tree, TreeNode};
 
@@ -58,7 +59,7 @@ impl RawThread {
 pub(crate) struct Profile {
     pub(crate) tree: Tree,
     /// Inclusive time of primitive calls, per site.
-    pub(crate) hists: BTreeMap<u32, Histogram<u64>>,
+    pub(crate) hists: BTreeMap<u32, Dist>,
 }
 
 impl Profile {
@@ -78,22 +79,25 @@ impl Profile {
             if buckets.is_empty() {
                 continue;
             }
-            let h = self.hists.entry(*site).or_insert_with(new_histogram);
-            for b in buckets {
-                let ns = to_ns(hist::bucket_mid(usize::from(b.row), usize::from(b.col)));
-                h.saturating_record_n(ns, b.count);
-            }
+            let points = buckets
+                .iter()
+                .map(|b| {
+                    let mid = hist::bucket_mid(usize::from(b.row), usize::from(b.col));
+                    (to_ns(mid), b.count)
+                })
+                .collect();
+            self.hists
+                .entry(*site)
+                .or_default()
+                .merge(&Dist::from_points(points));
         }
     }
 
     /// Adds another profile (pstats' `Stats.add`).
     pub(crate) fn add(&mut self, other: &Profile) {
         self.tree.add(other.tree.nodes());
-        for (site, h) in &other.hists {
-            let mine = self.hists.entry(*site).or_insert_with(new_histogram);
-            // Same bounds on both sides; a failure could only come from a value beyond them,
-            // which `saturating_record_n` never records.
-            let _ = mine.add(h);
+        for (site, d) in &other.hists {
+            self.hists.entry(*site).or_default().merge(d);
         }
     }
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::{Report, SortKey};
+use crate::dist::Dist;
 
 /// The distribution of one function's call durations, in nanoseconds.
 ///
-/// Precision: values are kept within 1% (2 significant figures, 1 ns to 1 hour; a longer call
-/// counts as 1 hour); the recording threads bucket them within 1/64 (1.6%) first, so a
-/// percentile is within about 2.6% of the exact one. Each function's distribution takes about
-/// 36 KiB in a report, and a few KiB per recording thread.
+/// Precision: the recording threads bucket each duration within 1/64 of its value (1.6%), so a
+/// percentile is within 1.6% of the exact one (for an `async fn`, whose wall times are recorded
+/// in an `hdrhistogram` directly, within 1%). A report keeps only the non-empty buckets, a few
+/// dozen per function.
 ///
 /// ```
 /// # #[profkit::profile] fn step() {}
@@ -22,44 +23,44 @@ use super::{Report, SortKey};
 /// assert!(l.min() <= l.p50() && l.p50() <= l.p90() && l.p90() <= l.p99());
 /// assert!(l.p99() <= l.p999() && l.p999() <= l.max());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Latency {
-    hist: Histogram<u64>,
+    dist: Dist,
 }
 
 impl Latency {
-    pub(crate) fn new(hist: Histogram<u64>) -> Self {
-        Latency { hist }
+    pub(crate) fn new(dist: Dist) -> Self {
+        Latency { dist }
     }
 
     /// Calls in the distribution.
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        self.dist.count()
     }
 
     /// The shortest call.
     pub fn min(&self) -> Duration {
-        Duration::from_nanos(self.hist.min())
+        Duration::from_nanos(self.dist.min())
     }
 
     /// The longest call.
     pub fn max(&self) -> Duration {
-        Duration::from_nanos(self.hist.max())
+        Duration::from_nanos(self.dist.max())
     }
 
     /// The mean duration.
     pub fn mean(&self) -> Duration {
-        Duration::from_nanos(self.hist.mean() as u64)
+        Duration::from_nanos(self.dist.mean() as u64)
     }
 
     /// The standard deviation.
     pub fn stdev(&self) -> Duration {
-        Duration::from_nanos(self.hist.stdev() as u64)
+        Duration::from_nanos(self.dist.stdev() as u64)
     }
 
     /// The duration `percentile` percent of calls do not exceed (`percentile` in 0..=100).
     pub fn percentile(&self, percentile: f64) -> Duration {
-        Duration::from_nanos(self.hist.value_at_percentile(percentile.clamp(0.0, 100.0)))
+        Duration::from_nanos(self.dist.percentile(percentile))
     }
 
     /// The median.
@@ -82,9 +83,10 @@ impl Latency {
         self.percentile(99.9)
     }
 
-    /// The underlying histogram (nanoseconds).
-    pub fn histogram(&self) -> &Histogram<u64> {
-        &self.hist
+    /// The distribution as an `hdrhistogram` (nanoseconds, 1 ns to 1 hour at 2 significant
+    /// figures), built on each call.
+    pub fn histogram(&self) -> Histogram<u64> {
+        self.dist.to_histogram()
     }
 }
 

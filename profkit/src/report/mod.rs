@@ -554,12 +554,14 @@ fn derive_functions(
             let totals = futures.get(site as usize).cloned().unwrap_or_default();
             // Sync calls: inclusive time of each primitive call; async: wall time of each
             // completed future.
-            let latency = profile
-                .hists
-                .get(&site)
-                .or(totals.latency.as_ref())
-                .filter(|h| !h.is_empty())
-                .map(|h| Latency::new(h.clone()));
+            let latency = match profile.hists.get(&site) {
+                Some(d) if !d.is_empty() => Some(Latency::new(d.clone())),
+                _ => totals
+                    .latency
+                    .as_ref()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| Latency::new(crate::dist::Dist::from_histogram(h))),
+            };
             FunctionStats {
                 site,
                 name: i.name,

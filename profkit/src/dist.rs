@@ -1,0 +1,138 @@
+//! A latency distribution as a sorted list of (value, count): the non-empty buckets of the
+//! recording threads, a few dozen per function where an `hdrhistogram` would hold thousands of
+//! counters (about 36 KiB each at 1 ns..1 h and 2 significant figures). Merging and
+//! percentiles work on it directly; an `hdrhistogram` is built only when asked for.
+
+use hdrhistogram::Histogram;
+
+/// Values in nanoseconds with their counts, sorted by value, values distinct.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Dist {
+    points: Vec<(u64, u64)>,
+}
+
+impl Dist {
+    /// From (value, count) pairs in any order.
+    pub(crate) fn from_points(mut points: Vec<(u64, u64)>) -> Self {
+        points.retain(|&(_, c)| c > 0);
+        points.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(points.len());
+        for (v, c) in points {
+            match merged.last_mut() {
+                Some((last, n)) if *last == v => *n += c,
+                _ => merged.push((v, c)),
+            }
+        }
+        Dist { points: merged }
+    }
+
+    pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
+        Dist::from_points(
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        )
+    }
+
+    /// Adds another distribution (counts of equal values add up).
+    pub(crate) fn merge(&mut self, other: &Dist) {
+        let mut points = std::mem::take(&mut self.points);
+        points.extend_from_slice(&other.points);
+        *self = Dist::from_points(points);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.points.iter().map(|&(_, c)| c).sum()
+    }
+
+    pub(crate) fn min(&self) -> u64 {
+        self.points.first().map_or(0, |&(v, _)| v)
+    }
+
+    pub(crate) fn max(&self) -> u64 {
+        self.points.last().map_or(0, |&(v, _)| v)
+    }
+
+    pub(crate) fn mean(&self) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        self.points
+            .iter()
+            .map(|&(v, c)| v as f64 * c as f64)
+            .sum::<f64>()
+            / n as f64
+    }
+
+    pub(crate) fn stdev(&self) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        let mean = self.mean();
+        let var = self
+            .points
+            .iter()
+            .map(|&(v, c)| (v as f64 - mean).powi(2) * c as f64)
+            .sum::<f64>()
+            / n as f64;
+        var.sqrt()
+    }
+
+    /// The smallest value that `percentile` percent of the samples do not exceed.
+    pub(crate) fn percentile(&self, percentile: f64) -> u64 {
+        let n = self.count();
+        if n == 0 {
+            return 0;
+        }
+        let rank = ((percentile.clamp(0.0, 100.0) / 100.0) * n as f64).ceil() as u64;
+        let rank = rank.clamp(1, n);
+        let mut seen = 0;
+        for &(v, c) in &self.points {
+            seen += c;
+            if seen >= rank {
+                return v;
+            }
+        }
+        self.max()
+    }
+
+    /// As an `hdrhistogram` (1 ns to 1 hour at 2 significant figures; longer values count as
+    /// 1 hour).
+    pub(crate) fn to_histogram(&self) -> Histogram<u64> {
+        let mut h = crate::profile::new_histogram();
+        for &(v, c) in &self.points {
+            h.saturating_record_n(v, c);
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_of_a_small_distribution() {
+        let d = Dist::from_points(vec![(30, 1), (10, 2), (20, 1), (10, 1)]);
+        assert_eq!(d.points, [(10, 3), (20, 1), (30, 1)]);
+        assert_eq!((d.count(), d.min(), d.max()), (5, 10, 30));
+        assert_eq!(d.percentile(50.0), 10);
+        assert_eq!(d.percentile(70.0), 20);
+        assert_eq!(d.percentile(100.0), 30);
+        assert_eq!(d.percentile(0.0), 10);
+        assert!((d.mean() - 16.0).abs() < 1e-9);
+        assert!((d.stdev() - 8.0).abs() < 1e-9);
+        let mut e = d.clone();
+        e.merge(&d);
+        assert_eq!(e.points, [(10, 6), (20, 2), (30, 2)]);
+        assert_eq!(e.to_histogram().len(), 10);
+        assert!(Dist::default().is_empty());
+        assert_eq!(Dist::default().percentile(99.0), 0);
+    }
+}
