@@ -113,7 +113,7 @@ fn latency_budgets() {
             .p99_below(Duration::from_micros(100));
     });
     assert!(
-        // 150 µs, within the distribution's documented precision (about 2.6%).
+        // 150 µs, within the distribution's documented precision (1.6%).
         msg.starts_with("profkit: `assertions::db::fetch_rows`: p99 latency is 15"),
         "{msg}"
     );

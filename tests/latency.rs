@@ -24,10 +24,10 @@ fn steady() {
     advance(Duration::from_micros(5));
 }
 
-/// Within the documented precision: 1/64 for the buckets plus 1% for the histogram.
+/// Within the documented precision: 1/64 of the value.
 fn close(got: Duration, want: Duration) -> bool {
     let (g, w) = (got.as_nanos() as f64, want.as_nanos() as f64);
-    (g - w).abs() <= w * (1.0 / 64.0 + 0.01)
+    (g - w).abs() <= w / 64.0
 }
 
 #[test]

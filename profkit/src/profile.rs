@@ -11,7 +11,7 @@ use crate::tree::{Tree, TreeNode};
 
 /// The largest latency a histogram tells apart: one hour. Longer calls count as one hour.
 pub(crate) const HIST_MAX_NS: u64 = 3_600_000_000_000;
-/// Significant figures of the histograms: 2 (values within 1%), about 36 KiB per function.
+/// Significant figures of the histograms built on demand and of async latencies: 2 (within 1%).
 pub(crate) const HIST_SIGFIG: u8 = 2;
 
 pub(crate) fn new_histogram() -> Histogram<u64> {
