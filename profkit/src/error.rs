@@ -130,3 +130,86 @@ impl fmt::Display for TestClockError {
 }
 
 impl std::error::Error for TestClockError {}
+
+/// A profile file that could not be read: which file, where in it, and what is wrong.
+///
+/// ```
+/// let err = profkit::Report::read_pstats("/nonexistent/profile.prof").unwrap_err();
+/// assert!(err.to_string().starts_with("/nonexistent/profile.prof: "));
+/// let err = profkit::Report::from_pstats_bytes(&[b'{', b'X']).unwrap_err();
+/// assert_eq!(err.offset(), Some(1));
+/// ```
+#[derive(Debug)]
+pub struct ReadError {
+    path: Option<PathBuf>,
+    offset: Option<usize>,
+    message: String,
+    source: Option<io::Error>,
+}
+
+impl ReadError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        ReadError {
+            path: None,
+            offset: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn at(offset: usize, message: impl Into<String>) -> Self {
+        ReadError {
+            offset: Some(offset),
+            ..ReadError::new(message)
+        }
+    }
+
+    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
+        ReadError {
+            path: Some(path.to_owned()),
+            message: source.to_string(),
+            source: Some(source),
+            offset: None,
+        }
+    }
+
+    pub(crate) fn in_file(mut self, path: &Path) -> Self {
+        self.path = Some(path.to_owned());
+        self
+    }
+
+    /// The file, when the error came from reading one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The byte offset where the data is wrong, when it is malformed.
+    pub fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(path) = &self.path {
+            write!(f, "{}: ", path.display())?;
+        }
+        if let Some(offset) = self.offset {
+            write!(f, "at byte {offset}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -41,6 +41,7 @@ mod future;
 mod guard;
 mod hist;
 mod local;
+mod marshal;
 mod profile;
 mod registry;
 mod report;
@@ -56,7 +57,7 @@ use std::sync::atomic::Ordering;
 use parking_lot::Mutex;
 
 pub use clock::ClockKind;
-pub use error::{LookupError, TestClockError, WriteError};
+pub use error::{LookupError, ReadError, TestClockError, WriteError};
 pub use expect::Expect;
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.

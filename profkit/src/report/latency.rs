@@ -33,6 +33,10 @@ impl Latency {
         Latency { dist }
     }
 
+    pub(crate) fn merge(&mut self, other: &Latency) {
+        self.dist.merge(&other.dist);
+    }
+
     /// Calls in the distribution.
     pub fn count(&self) -> u64 {
         self.dist.count()

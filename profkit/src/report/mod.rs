@@ -6,6 +6,7 @@ mod calls;
 mod folded;
 mod latency;
 mod pstats_file;
+mod pstats_read;
 mod text;
 mod tree_view;
 
@@ -247,6 +248,14 @@ impl Report {
         Report::build(total, sites, futures, threads, clocks)
     }
 
+    /// A report of functions alone (read from a file): no call tree, threads or clock.
+    pub(crate) fn from_functions(functions: Vec<FunctionStats>) -> Report {
+        Report {
+            functions,
+            ..Report::default()
+        }
+    }
+
     /// A report of everything in `profile`; `futures` and `threads` complete it.
     pub(crate) fn build(
         profile: Profile,
@@ -266,8 +275,10 @@ impl Report {
         }
     }
 
-    /// Adds `other` to this report, as pstats' `Stats.add` does: counts, times, edges and
-    /// latency histograms are summed. Both must come from this process.
+    /// Adds `other` to this report, as pstats' `Stats.add` does: functions with the same file,
+    /// line and name, and edges between them, have their counts and times summed, and latency
+    /// distributions are added. Two reports of this process also merge their call trees; with
+    /// a report read from a file (which has none) the result has no call tree.
     ///
     /// ```
     /// # #[profkit::profile] fn step() {}
@@ -277,6 +288,32 @@ impl Report {
     /// assert_eq!(a.function("step").unwrap().ncalls(), 3);
     /// ```
     pub fn merge(&mut self, other: &Report) {
+        if other.functions.is_empty() && !other.has_tree() {
+            return;
+        }
+        if self.functions.is_empty() && !self.has_tree() {
+            *self = other.clone();
+            return;
+        }
+        if !(self.has_tree() && other.has_tree()) {
+            self.functions = merge_functions(&self.functions, &other.functions);
+            self.profile = Profile::default();
+            self.threads.clear();
+            for c in &other.clocks {
+                if !self.clocks.contains(c) {
+                    self.clocks.push(*c);
+                }
+            }
+            return;
+        }
+        self.merge_trees(other);
+    }
+
+    fn has_tree(&self) -> bool {
+        self.profile.tree.nodes().len() > 1
+    }
+
+    fn merge_trees(&mut self, other: &Report) {
         let mut profile = std::mem::take(&mut self.profile);
         profile.add(&other.profile);
         let sites = if other.sites.len() > self.sites.len() {
@@ -403,7 +440,9 @@ impl Report {
     /// assert_eq!(report.total_calls(), 2);
     /// ```
     pub fn total_calls(&self) -> u64 {
-        self.functions.iter().map(|f| f.ncalls).sum()
+        self.functions
+            .iter()
+            .fold(0u64, |acc, f| acc.saturating_add(f.ncalls))
     }
 
     /// The sum of every function's primitive calls (pstats' "(M primitive calls)").
@@ -414,7 +453,9 @@ impl Report {
     /// assert_eq!(report.primitive_calls(), 1);
     /// ```
     pub fn primitive_calls(&self) -> u64 {
-        self.functions.iter().map(|f| f.primitive_calls).sum()
+        self.functions
+            .iter()
+            .fold(0u64, |acc, f| acc.saturating_add(f.primitive_calls))
     }
 
     /// The sum of every function's own time (pstats' "in T seconds"): the time spent in
@@ -426,7 +467,11 @@ impl Report {
     /// assert_eq!(report.total_time(), report.function("a").unwrap().tottime());
     /// ```
     pub fn total_time(&self) -> Duration {
-        Duration::from_nanos(self.functions.iter().map(|f| f.tottime_ns).sum())
+        Duration::from_nanos(
+            self.functions
+                .iter()
+                .fold(0u64, |acc, f| acc.saturating_add(f.tottime_ns)),
+        )
     }
 
     /// The pstats table with a chosen order and length; `Display` prints it.
@@ -465,6 +510,63 @@ impl Report {
     pub fn tree(&self) -> TreeView<'_> {
         TreeView::new(self)
     }
+}
+
+/// pstats' `Stats.add` on function rows: rows and edges with equal (file, line, name) keys
+/// are summed.
+fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStats> {
+    fn add_edges(into: &mut Vec<EdgeStats>, from: &[EdgeStats]) {
+        for e in from {
+            match into.iter_mut().find(|x| x.key() == e.key()) {
+                Some(x) => {
+                    x.ncalls = x.ncalls.saturating_add(e.ncalls);
+                    x.primitive_calls = x.primitive_calls.saturating_add(e.primitive_calls);
+                    x.tottime_ns = x.tottime_ns.saturating_add(e.tottime_ns);
+                    x.cumtime_ns = x.cumtime_ns.saturating_add(e.cumtime_ns);
+                }
+                None => into.push(e.clone()),
+            }
+        }
+        into.sort_by(|x, y| x.key().cmp(&y.key()));
+    }
+    let mut merged: Vec<FunctionStats> = a.to_vec();
+    let mut index: HashMap<(Arc<str>, u32, Arc<str>), usize> = merged
+        .iter()
+        .enumerate()
+        .map(|(i, f)| ((f.file.clone(), f.line, f.name.clone()), i))
+        .collect();
+    for f in b {
+        let key = (f.file.clone(), f.line, f.name.clone());
+        match index.get(&key).and_then(|&i| merged.get_mut(i)) {
+            Some(m) => {
+                m.ncalls = m.ncalls.saturating_add(f.ncalls);
+                m.primitive_calls = m.primitive_calls.saturating_add(f.primitive_calls);
+                m.tottime_ns = m.tottime_ns.saturating_add(f.tottime_ns);
+                m.cumtime_ns = m.cumtime_ns.saturating_add(f.cumtime_ns);
+                add_edges(&mut m.callers, &f.callers);
+                add_edges(&mut m.callees, &f.callees);
+                m.latency = match (m.latency.take(), &f.latency) {
+                    (Some(mut x), Some(y)) => {
+                        x.merge(y);
+                        Some(x)
+                    }
+                    (x, y) => x.or_else(|| y.clone()),
+                };
+                m.futures = match (m.futures.take(), &f.futures) {
+                    (Some(x), y) => Some(FutureStats {
+                        totals: add_future_totals(x.totals, y.as_ref().map(|y| &y.totals)),
+                    }),
+                    (None, y) => y.clone(),
+                };
+            }
+            None => {
+                index.insert(key, merged.len());
+                merged.push(f.clone());
+            }
+        }
+    }
+    merged.sort_by(|x, y| x.key().cmp(&y.key()));
+    merged
 }
 
 fn add_future_totals(mut a: FutureTotals, b: Option<&FutureTotals>) -> FutureTotals {
@@ -705,8 +807,19 @@ macro_rules! stats_accessors {
                 Duration::from_nanos(self.cumtime_ns)
             }
 
-            /// pstats' `file:line(name)` label.
+            /// pstats' label: `file:line(name)`; for a built-in of a Python profile (file `~`,
+            /// line 0), `{name without its angle brackets}` or the bare name, as pstats prints it.
             pub fn std_name(&self) -> String {
+                if &*self.file == "~" && self.line == 0 {
+                    return match self
+                        .name
+                        .strip_prefix('<')
+                        .and_then(|n| n.strip_suffix('>'))
+                    {
+                        Some(inner) => format!("{{{inner}}}"),
+                        None => self.name.to_string(),
+                    };
+                }
                 format!("{}:{}({})", self.file, self.line, self.name)
             }
 

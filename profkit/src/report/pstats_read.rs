@@ -1,0 +1,261 @@
+//! Reading `.prof` files: profkit's own and Python's cProfile dumps.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{EdgeStats, FunctionStats, Report};
+use crate::error::ReadError;
+use crate::marshal::{self, Kind, Value};
+
+/// Files larger than this are refused before they are read.
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 30;
+
+type Key = (Arc<str>, Arc<str>, u32);
+
+fn fail<T>(at: &Value, message: impl Into<String>) -> Result<T, ReadError> {
+    Err(ReadError::at(at.offset, message))
+}
+
+fn int(v: &Value, what: &str) -> Result<u64, ReadError> {
+    match &v.kind {
+        Kind::Int(i) => u64::try_from(*i).or_else(|_| fail(v, format!("{what} is negative: {i}"))),
+        Kind::Bool(b) => Ok(u64::from(*b)),
+        other => fail(
+            v,
+            format!("{what}: expected an int, found {}", other.type_name()),
+        ),
+    }
+}
+
+fn nanos(v: &Value, what: &str) -> Result<u64, ReadError> {
+    let seconds = match &v.kind {
+        Kind::Float(f) => *f,
+        Kind::Int(i) => *i as f64,
+        other => {
+            return fail(
+                v,
+                format!("{what}: expected a float, found {}", other.type_name()),
+            );
+        }
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return fail(v, format!("{what} is not a duration: {seconds}"));
+    }
+    Ok((seconds * 1e9).round() as u64)
+}
+
+fn parse_key(v: &Value) -> Result<Key, ReadError> {
+    let Kind::Tuple(items) = &v.kind else {
+        return fail(
+            v,
+            format!(
+                "a function key: expected a (file, line, name) tuple, found {}",
+                v.kind.type_name()
+            ),
+        );
+    };
+    match items.as_slice() {
+        [file, line, name] => {
+            let text = |x: &Value, what: &str| match &x.kind {
+                Kind::Str(s) => Ok(Arc::<str>::from(s.as_str())),
+                other => fail(
+                    x,
+                    format!("{what}: expected a str, found {}", other.type_name()),
+                ),
+            };
+            let line_no = int(line, "a line number")?;
+            let line_no =
+                u32::try_from(line_no).or_else(|_| fail(line, "a line number is too large"))?;
+            Ok((
+                text(file, "a file name")?,
+                text(name, "a function name")?,
+                line_no,
+            ))
+        }
+        _ => fail(
+            v,
+            format!("a function key: expected 3 items, found {}", items.len()),
+        ),
+    }
+}
+
+/// The four numbers of an edge: `(nc, cc, tt, ct)`, or an old-style call count.
+fn edge(v: &Value) -> Result<(u64, u64, u64, u64), ReadError> {
+    match &v.kind {
+        Kind::Tuple(items) => match items.as_slice() {
+            [nc, cc, tt, ct] => Ok((
+                int(nc, "an edge's call count")?,
+                int(cc, "an edge's primitive call count")?,
+                nanos(tt, "an edge's tottime")?,
+                nanos(ct, "an edge's cumtime")?,
+            )),
+            _ => fail(
+                v,
+                format!(
+                    "an edge: expected (nc, cc, tt, ct), found {} items",
+                    items.len()
+                ),
+            ),
+        },
+        Kind::Int(_) => {
+            let n = int(v, "an edge's call count")?;
+            Ok((n, n, 0, 0))
+        }
+        other => fail(
+            v,
+            format!("an edge: expected a tuple, found {}", other.type_name()),
+        ),
+    }
+}
+
+impl Report {
+    /// Reads a pstats `.prof` file: one profkit wrote, or a dump of Python's cProfile
+    /// (`cProfile.run(..., filename)`, `Profile.dump_stats`, `python -m cProfile -o`).
+    ///
+    /// A pstats file holds functions and caller edges only: the report has no call tree (the
+    /// tree view and folded stacks are empty), no latency distributions and no threads.
+    ///
+    /// # Errors
+    /// [`ReadError`] names the file and, for a malformed file, the byte offset and what was
+    /// expected there. Files over 1 GiB are refused before they are read.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+    /// let (_, report) = profkit::record(|| fib(10));
+    /// let path = std::env::temp_dir().join("profkit-doc-read.prof");
+    /// report.write_pstats(&path).unwrap();
+    /// let back = profkit::Report::read_pstats(&path).unwrap();
+    /// assert_eq!(back.function("fib").unwrap().ncalls(), 177);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn read_pstats(path: impl AsRef<Path>) -> Result<Report, ReadError> {
+        let path = path.as_ref();
+        let with_path = |e: ReadError| e.in_file(path);
+        let len = std::fs::metadata(path)
+            .map_err(|e| ReadError::io(path, e))?
+            .len();
+        if len > MAX_FILE_BYTES {
+            return Err(with_path(ReadError::new(format!(
+                "{len} bytes is more than a profile can be (the limit is {MAX_FILE_BYTES})"
+            ))));
+        }
+        let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
+        Report::from_pstats_bytes(&bytes).map_err(with_path)
+    }
+
+    /// Reads a pstats file's bytes (see [`Report::read_pstats`]).
+    ///
+    /// # Errors
+    /// [`ReadError`] with the byte offset and what was expected there.
+    ///
+    /// ```
+    /// let err = profkit::Report::from_pstats_bytes(b"not a profile").unwrap_err();
+    /// assert!(err.to_string().starts_with("at byte 0: "));
+    /// ```
+    pub fn from_pstats_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
+        if bytes.is_empty() {
+            return Err(ReadError::at(
+                0,
+                "the file is empty: a pstats file is a marshalled dict",
+            ));
+        }
+        let top = marshal::decode(bytes).map_err(|e| ReadError::at(e.offset, e.message))?;
+        let Kind::Dict(entries) = &top.kind else {
+            return fail(
+                &top,
+                format!(
+                    "expected a dict of functions (a pstats file), found {}",
+                    top.kind.type_name()
+                ),
+            );
+        };
+        let mut functions: BTreeMap<Key, FunctionStats> = BTreeMap::new();
+        let mut callees: BTreeMap<Key, Vec<EdgeStats>> = BTreeMap::new();
+        for (k, v) in entries {
+            let key = parse_key(k)?;
+            let Kind::Tuple(items) = &v.kind else {
+                return fail(
+                    v,
+                    format!(
+                        "a function's entry: expected (cc, nc, tt, ct, callers), found {}",
+                        v.kind.type_name()
+                    ),
+                );
+            };
+            let [cc, nc, tt, ct, callers] = items.as_slice() else {
+                return fail(
+                    v,
+                    format!(
+                        "a function's entry: expected 5 items, found {}",
+                        items.len()
+                    ),
+                );
+            };
+            let Kind::Dict(caller_entries) = &callers.kind else {
+                return fail(
+                    callers,
+                    format!(
+                        "a function's callers: expected a dict, found {}",
+                        callers.kind.type_name()
+                    ),
+                );
+            };
+            let mut edges = Vec::with_capacity(caller_entries.len());
+            for (ck, cv) in caller_entries {
+                let (file, name, line) = parse_key(ck)?;
+                let (enc, ecc, ett, ect) = edge(cv)?;
+                let callee_view = EdgeStats {
+                    name: key.1.clone(),
+                    file: key.0.clone(),
+                    line: key.2,
+                    ncalls: enc,
+                    primitive_calls: ecc,
+                    tottime_ns: ett,
+                    cumtime_ns: ect,
+                };
+                callees
+                    .entry((file.clone(), name.clone(), line))
+                    .or_default()
+                    .push(callee_view);
+                edges.push(EdgeStats {
+                    name,
+                    file,
+                    line,
+                    ncalls: enc,
+                    primitive_calls: ecc,
+                    tottime_ns: ett,
+                    cumtime_ns: ect,
+                });
+            }
+            let f = FunctionStats {
+                site: u32::MAX,
+                name: key.1.clone(),
+                file: key.0.clone(),
+                line: key.2,
+                ncalls: int(nc, "a call count")?,
+                primitive_calls: int(cc, "a primitive call count")?,
+                tottime_ns: nanos(tt, "tottime")?,
+                cumtime_ns: nanos(ct, "cumtime")?,
+                callers: edges,
+                callees: Vec::new(),
+                futures: None,
+                latency: None,
+            };
+            // A key that appears twice: pstats keeps the last one, and so does this.
+            functions.insert(key, f);
+        }
+        for (key, mut edges) in callees {
+            if let Some(f) = functions.get_mut(&key) {
+                edges.sort_by(|a, b| a.key().cmp(&b.key()));
+                f.callees = edges;
+            }
+        }
+        let mut functions: Vec<FunctionStats> = functions.into_values().collect();
+        for f in &mut functions {
+            f.callers.sort_by(|a, b| a.key().cmp(&b.key()));
+        }
+        functions.sort_by(|a, b| a.key().cmp(&b.key()));
+        Ok(Report::from_functions(functions))
+    }
+}
