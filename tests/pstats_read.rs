@@ -105,7 +105,11 @@ fn a_file_merged_with_itself_doubles_every_count() {
 
 /// A real cProfile dump of a small program; returns the dump and pstats' counts.
 fn cprofile_dump() -> (Vec<u8>, Vec<String>) {
-    let path = std::env::temp_dir().join(format!("profkit-cprofile-{}.prof", std::process::id()));
+    // Tests run in parallel: one file per call.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path =
+        std::env::temp_dir().join(format!("profkit-cprofile-{}-{n}.prof", std::process::id()));
     let program = r#"
 import cProfile, pstats, sys
 def fib(n): return n if n < 2 else fib(n - 1) + fib(n - 2)
