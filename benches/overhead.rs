@@ -300,4 +300,11 @@ fn summary() {
         "report() with {paths} call paths on this thread: {:.2} ms",
         start.elapsed().as_secs_f64() * 1e3 / f64::from(runs)
     );
+
+    // Last: set_clock resets what was recorded.
+    let plain = per_iter_threads(1, plain_leaf);
+    profkit::set_clock(profkit::ClockKind::ThreadCpu);
+    let cpu = per_iter_threads(1, profiled_leaf);
+    profkit::set_clock(profkit::ClockKind::Wall);
+    row("leaf, CPU clock (2 syscalls)", 1.0, plain, cpu);
 }
