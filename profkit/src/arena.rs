@@ -40,9 +40,17 @@ pub(crate) fn alloc_chunk() -> Chunk {
     if let Some(chunk) = POOL.lock().pop() {
         return chunk;
     }
-    let chunk: Box<[SharedNode]> = (0..CHUNK).map(|_| SharedNode::default()).collect();
-    Box::leak(chunk)
+    // Cache-line aligned and a whole number of lines long (256 x 40 bytes = 160 lines), so a
+    // chunk shares no line with another thread's data.
+    let chunk: &'static AlignedChunk =
+        Box::leak(Box::new(AlignedChunk(std::array::from_fn(|_| {
+            SharedNode::default()
+        }))));
+    &chunk.0
 }
+
+#[repr(align(64))]
+struct AlignedChunk([SharedNode; CHUNK]);
 
 /// Returns chunks whose thread has ended. The caller guarantees no thread reads or writes them
 /// any more (the registry lock is held while a thread retires and while reports read).

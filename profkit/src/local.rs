@@ -29,7 +29,10 @@ const NO_SITE: u32 = u32::MAX;
 /// Node index meaning "none" (index 0 is the root and is never a child).
 const NONE: u32 = 0;
 
-/// The owner-only half of a call-path node.
+/// The owner-only half of a call-path node. Cache-line aligned, so that no line holds both
+/// this thread's per-call state and another thread's (small heap allocations of two threads
+/// can be neighbours).
+#[repr(align(64))]
 struct LocalNode {
     stats: &'static SharedNode,
     site: u32,
