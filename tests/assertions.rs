@@ -133,6 +133,7 @@ fn latency_budgets() {
 fn call_counts_and_callers() {
     let report = run(|| {
         users::get_users(&[1, 2, 3]);
+        users::get_users_batched(&[9]);
     });
     report
         .expect("fetch_row")
@@ -208,6 +209,42 @@ fn unknown_and_ambiguous_names_fail_with_the_close_matches() {
     });
     assert!(
         msg.starts_with("profkit: no profiled function named `users`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn two_functions_with_one_name_are_ambiguous_and_caller_names_must_resolve() {
+    let report = run(|| {
+        profkit::profile_scope!("parse");
+        users::get_users(&[1]);
+        for _ in 0..2 {
+            profkit::profile_scope!("parse");
+        }
+    });
+    let msg = failure(|| {
+        report.expect("parse").calls(1);
+    });
+    assert!(
+        msg.starts_with("profkit: `parse` names 2 functions; use one of: tests/assertions.rs:"),
+        "{msg}"
+    );
+    let msg = failure(|| {
+        report.expect("fetch_row").not_called_by("get_usres");
+    });
+    assert!(
+        msg.contains("close matches: assertions::users::get_users"),
+        "{msg}"
+    );
+    let msg = failure(|| {
+        report.expect("fetch_row").called_by("get_usres");
+    });
+    assert!(
+        msg.contains("was expected to be called by `get_usres` (no profiled function"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("close matches: assertions::users::get_users"),
         "{msg}"
     );
 }

@@ -374,21 +374,6 @@ fn busy_time_of_polls_on_another_path_than_the_last_is_kept() {
 }
 
 #[profile]
-async fn quiet_async() {
-    YieldOnce(false).await;
-}
-
-#[test]
-fn futures_are_not_counted_while_recording_is_disabled() {
-    // Own binary state: this test runs alongside others, so it only looks at its own function.
-    profkit::disable();
-    block_on(quiet_async());
-    profkit::enable();
-    let report = profkit::report();
-    assert!(report.function("quiet_async").is_err(), "{report}");
-}
-
-#[profile]
 async fn moves(step: u64) -> u64 {
     advance(Duration::from_micros(step));
     YieldOnce(false).await;

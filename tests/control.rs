@@ -18,6 +18,19 @@ fn disables_inside() {
 #[profile]
 fn on_thread() {}
 
+#[profile]
+async fn quiet_async() {}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 fn ncalls(name: &str) -> u64 {
     profkit::report().function(name).map_or(0, |f| f.ncalls())
 }
@@ -42,6 +55,12 @@ fn enable_disable_and_reset() {
     profkit::enable();
     step();
     assert_eq!(ncalls("control::step"), 4);
+
+    // Futures are not counted while recording is disabled.
+    profkit::disable();
+    block_on(quiet_async());
+    profkit::enable();
+    assert!(profkit::report().function("quiet_async").is_err());
 
     // A call open when recording stops still ends normally.
     disables_inside();

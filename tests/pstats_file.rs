@@ -125,3 +125,31 @@ fn names_outside_ascii_and_long_names_survive() {
     assert!(counts.contains(&format!("F {long} 1 1")), "{counts:?}");
     assert_eq!(table, report.to_string());
 }
+
+#[profile]
+fn still_running() -> Report {
+    leaf(1);
+    leaf(2);
+    // Reported from inside a call that has not returned.
+    profkit::record(|| {
+        leaf(3);
+    })
+    .1
+}
+
+#[test]
+fn a_caller_that_has_not_returned_is_a_row_with_no_calls() {
+    let (inner, outer) = profkit::record(still_running);
+    // Inside: `leaf`'s caller is the running `still_running`, which has a row of its own.
+    let leaf = inner.function("pstats_file::leaf").unwrap();
+    assert_eq!(leaf.caller("still_running").unwrap().ncalls(), 1);
+    assert_eq!(inner.function("still_running").unwrap().ncalls(), 0);
+    assert!(
+        inner.tree().to_string().contains("    pstats_file::leaf"),
+        "{}",
+        inner.tree()
+    );
+    // And the file keeps "every caller is a key".
+    check(&inner, "running");
+    assert_eq!(outer.function("still_running").unwrap().ncalls(), 1);
+}

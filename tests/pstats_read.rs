@@ -83,6 +83,7 @@ fn a_file_merged_with_itself_doubles_every_count() {
     let b = Report::read_pstats(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     a.merge(&b);
+    assert_eq!(a.len(), report.len());
     for (twice, once) in a.functions().zip(report.functions()) {
         assert_eq!(twice.name(), once.name());
         assert_eq!(twice.ncalls(), 2 * once.ncalls());

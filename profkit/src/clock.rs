@@ -72,8 +72,11 @@ fn decode(raw: u8) -> ClockKind {
 
 /// Makes new recordings use `kind`; running threads switch at their next root-level call.
 pub(crate) fn set_configured(kind: ClockKind) {
-    CONFIGURED.store(kind as u8, Ordering::Relaxed);
-    EPOCH.fetch_add(1, Ordering::Relaxed);
+    // Choosing the clock already in use restarts nothing.
+    if configured() != kind {
+        CONFIGURED.store(kind as u8, Ordering::Relaxed);
+        EPOCH.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A reading of the process-wide real clock, comparable across threads (futures move).

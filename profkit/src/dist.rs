@@ -90,8 +90,11 @@ impl Dist {
         if n == 0 {
             return 0;
         }
-        let rank = ((percentile.clamp(0.0, 100.0) / 100.0) * n as f64).ceil() as u64;
-        let rank = rank.clamp(1, n);
+        // ceil(percentile% of n) in integers: in floats 99.9% of 1000 is 999.0000000000001,
+        // whose ceiling would skip a whole sample.
+        let millionths = (percentile.clamp(0.0, 100.0) * 1e6).round() as u128;
+        let rank = (millionths * u128::from(n)).div_ceil(100_000_000);
+        let rank = u64::try_from(rank).unwrap_or(n).clamp(1, n);
         let mut seen = 0;
         for &(v, c) in &self.points {
             seen += c;
@@ -126,6 +129,10 @@ mod tests {
         assert_eq!(d.percentile(70.0), 20);
         assert_eq!(d.percentile(100.0), 30);
         assert_eq!(d.percentile(0.0), 10);
+        // 999 fast samples and one slow: p99.9 is the 999th, a fast one.
+        let skewed = Dist::from_points(vec![(1_000, 999), (1_000_000, 1)]);
+        assert_eq!(skewed.percentile(99.9), 1_000);
+        assert_eq!(skewed.percentile(100.0), 1_000_000);
         assert!((d.mean() - 16.0).abs() < 1e-9);
         assert!((d.stdev() - 8.0).abs() < 1e-9);
         let mut e = d.clone();

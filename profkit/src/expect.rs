@@ -203,9 +203,11 @@ impl<'a> Expect<'a> {
         })
     }
 
-    /// The N+1 detector: asserts this function is called at most `n` times directly from
-    /// `caller` per call of `caller` (for a query function, `n = 1`: one query per request, not
-    /// one per row).
+    /// The N+1 detector: asserts this function is called directly from `caller` at most `n`
+    /// times per call of `caller`, on average over all of `caller`'s calls (for a query
+    /// function, `n = 1`: one query per request, not one per row). A profile counts calls per
+    /// edge, not per activation, so one call of `caller` making `n + 1` calls is caught only
+    /// when the total goes over.
     ///
     /// # Panics
     /// Also when `caller` names no function of the report.
@@ -247,23 +249,47 @@ impl<'a> Expect<'a> {
     /// ```
     #[track_caller]
     pub fn called_by(self, caller: &str) -> Self {
-        let ok = self.function.caller(caller).is_ok();
+        let (ok, hint) = match self.report.function(caller) {
+            Ok(f) => (
+                self.function.callers().iter().any(|e| e.name() == f.name()),
+                String::new(),
+            ),
+            // Did not run (or a typo): say which, with the close matches.
+            Err(e @ crate::LookupError::Unknown { .. }) => (false, format!(" ({e})")),
+            Err(e) => panic!("profkit: {e}"),
+        };
         self.check(ok, || {
-            format!("`{}` was expected to be called by `{caller}`", self.name())
+            format!(
+                "`{}` was expected to be called by `{caller}`{hint}",
+                self.name()
+            )
         })
     }
 
     /// Asserts that `caller` never called this function directly.
     ///
+    /// # Panics
+    /// Also when `caller` names no function of the report, or several.
+    ///
     /// ```
     /// # #[profkit::profile] fn child() {}
     /// # #[profkit::profile] fn parent() { child() }
-    /// let (_, report) = profkit::record(parent);
-    /// report.expect("child").not_called_by("main_loop");
+    /// # #[profkit::profile] fn other() {}
+    /// let (_, report) = profkit::record(|| { parent(); other() });
+    /// report.expect("child").not_called_by("other");
     /// ```
     #[track_caller]
     pub fn not_called_by(self, caller: &str) -> Self {
-        let found = self.function.caller(caller).ok().map(|e| e.ncalls());
+        // The caller must name one function of the report: a typo would otherwise pass
+        // vacuously (for a function that never ran, use `Report::expect_not_called`).
+        let resolved = Some(self.report.expect(caller).function.name().to_owned());
+        let found = resolved.and_then(|full| {
+            self.function
+                .callers()
+                .iter()
+                .find(|e| e.name() == full)
+                .map(|e| e.ncalls())
+        });
         self.check(found.is_none(), || {
             format!(
                 "`{}` was called {} times by `{caller}`, expected never",

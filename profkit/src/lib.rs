@@ -392,7 +392,7 @@ pub fn set_clock(kind: ClockKind) {
 /// [`WriteError`] names the path and the operating system's reason.
 ///
 /// ```
-/// let path = std::env::temp_dir().join("profkit-doc-report.txt");
+/// let path = std::env::temp_dir().join(format!("profkit-doc-report-{}.txt", std::process::id()));
 /// profkit::write_report(&path).unwrap();
 /// assert!(std::fs::read_to_string(&path).unwrap().contains("function calls"));
 /// # std::fs::remove_file(&path).unwrap();

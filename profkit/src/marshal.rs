@@ -61,9 +61,15 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     /// Objects flagged for back-reference, in the order they were started (`None` while a
-    /// container is still being read).
-    refs: Vec<Option<Value>>,
+    /// container is still being read), with the number of values each holds.
+    refs: Vec<Option<(Value, usize)>>,
+    /// Values that may still be produced. A back-reference copies its value, so nested
+    /// references could otherwise expand a few kilobytes into gigabytes.
+    budget: usize,
 }
+
+/// Values a file may decode to, per byte of input (a pstats file needs about one).
+const VALUES_PER_BYTE: usize = 8;
 
 /// Decodes one value from the start of `bytes`; the rest must be empty.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Value, MarshalError> {
@@ -71,6 +77,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Value, MarshalError> {
         bytes,
         pos: 0,
         refs: Vec::new(),
+        budget: bytes
+            .len()
+            .saturating_mul(VALUES_PER_BYTE)
+            .saturating_add(1024),
     };
     let v = r.value(0)?;
     if r.pos != bytes.len() {
@@ -136,6 +146,14 @@ impl Reader<'_> {
         if depth > MAX_DEPTH {
             return Err(self.error(offset, "values nested too deeply"));
         }
+        if self.budget == 0 {
+            return Err(self.error(
+                offset,
+                "the data expands to too many values (back-references)",
+            ));
+        }
+        self.budget -= 1;
+        let budget_before = self.budget;
         let code = self.u8("a type code")?;
         let flagged = code & 0x80 != 0;
         let code = code & 0x7f;
@@ -235,11 +253,19 @@ impl Reader<'_> {
                 let found = usize::try_from(index)
                     .ok()
                     .and_then(|i| self.refs.get(i))
-                    .cloned()
-                    .flatten();
-                return found.map(|v| Value { offset, ..v }).ok_or_else(|| {
-                    self.error(at, format!("reference {index} to no earlier value"))
-                });
+                    .and_then(Option::as_ref);
+                let Some((value, size)) = found else {
+                    return Err(self.error(at, format!("reference {index} to no earlier value")));
+                };
+                // Checked before the copy is made.
+                if *size > self.budget {
+                    return Err(
+                        self.error(at, "the data expands to too many values (back-references)")
+                    );
+                }
+                let value = value.clone();
+                self.budget -= size;
+                return Ok(Value { offset, ..value });
             }
             other => {
                 return Err(self.error(
@@ -253,7 +279,8 @@ impl Reader<'_> {
         };
         let value = Value { offset, kind };
         if let Some(slot) = slot {
-            self.refs[slot] = Some(value.clone());
+            let size = budget_before - self.budget + 1;
+            self.refs[slot] = Some((value.clone(), size));
         }
         Ok(value)
     }

@@ -46,6 +46,26 @@ impl Tree {
         &self.nodes
     }
 
+    /// Which nodes a report shows: those that recorded calls or time, and every node above
+    /// one (a caller still running has recorded nothing yet, but its callees name it).
+    pub(crate) fn shown(&self) -> Vec<bool> {
+        let mut keep: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| n.calls > 0 || n.incl_ns > 0)
+            .collect();
+        // Parents come before their children, so one backward pass reaches every ancestor.
+        for i in (1..self.nodes.len()).rev() {
+            if keep[i] {
+                let parent = self.nodes[i].parent as usize;
+                if let Some(k) = keep.get_mut(parent) {
+                    *k = true;
+                }
+            }
+        }
+        keep
+    }
+
     /// Adds a snapshot whose node 0 is a root and whose parents precede their children
     /// (the order a thread creates its nodes in), summing the counters of equal paths.
     pub(crate) fn add(&mut self, snapshot: &[TreeNode]) {

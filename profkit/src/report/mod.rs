@@ -429,7 +429,7 @@ impl Report {
     /// assert!(err.to_string().contains("fetch_row"));
     /// ```
     pub fn function(&self, name: &str) -> Result<&FunctionStats, LookupError> {
-        find(&self.functions, name, |f| &f.name)
+        find(&self.functions, name, |f| &f.name, FunctionStats::std_name)
     }
 
     /// The sum of every function's calls (pstats' "N function calls").
@@ -598,11 +598,8 @@ fn derive_functions(
     let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
     // A path with time but no call: polls of a future that ends (or ended) on another path,
     // or has not ended yet. Its busy time counts; pstats shows `ncalls` 0 with a blank percall.
-    for node in nodes
-        .iter()
-        .skip(1)
-        .filter(|n| n.calls > 0 || n.incl_ns > 0)
-    {
+    let shown = profile.tree.shown();
+    for (_, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
         functions.entry(node.site).or_default().add(
             node.calls,
             node.own_ns,
@@ -705,24 +702,36 @@ fn find<'a, T>(
     items: &'a [T],
     query: &str,
     name: impl Fn(&T) -> &Arc<str>,
+    label: impl Fn(&T) -> String,
 ) -> Result<&'a T, LookupError> {
-    if let Some(exact) = items.iter().find(|i| &**name(i) == query) {
-        return Ok(exact);
-    }
-    let matches: Vec<&T> = items
-        .iter()
-        .filter(|i| name_matches(name(i), query))
-        .collect();
+    // An exact name wins over suffix matches, but two functions may share it (two scopes of
+    // one name, `__init__` in a Python profile): then it is ambiguous too.
+    let exact: Vec<&T> = items.iter().filter(|i| &**name(i) == query).collect();
+    let matches: Vec<&T> = if exact.is_empty() {
+        items
+            .iter()
+            .filter(|i| name_matches(name(i), query))
+            .collect()
+    } else {
+        exact
+    };
     match matches.as_slice() {
         [one] => Ok(one),
         [] => Err(LookupError::Unknown {
             query: query.to_owned(),
             close: close_matches(items.iter().map(|i| &**name(i)), query),
         }),
-        many => Err(LookupError::Ambiguous {
-            query: query.to_owned(),
-            candidates: many.iter().map(|i| name(i).to_string()).collect(),
-        }),
+        many => {
+            // Candidates that share a name are told apart by where they are.
+            let same = many.iter().all(|i| name(i) == name(many[0]));
+            Err(LookupError::Ambiguous {
+                query: query.to_owned(),
+                candidates: many
+                    .iter()
+                    .map(|i| if same { label(i) } else { name(i).to_string() })
+                    .collect(),
+            })
+        }
     }
 }
 
@@ -872,7 +881,7 @@ impl FunctionStats {
     /// assert_eq!(report.function("child").unwrap().caller("parent").unwrap().ncalls(), 1);
     /// ```
     pub fn caller(&self, name: &str) -> Result<&EdgeStats, LookupError> {
-        find(&self.callers, name, |e| &e.name)
+        find(&self.callers, name, |e| &e.name, EdgeStats::std_name)
     }
 
     /// The edge to the callee named `name` (qualified, or a unique suffix).
@@ -887,7 +896,7 @@ impl FunctionStats {
     /// assert_eq!(report.function("parent").unwrap().callee("child").unwrap().ncalls(), 1);
     /// ```
     pub fn callee(&self, name: &str) -> Result<&EdgeStats, LookupError> {
-        find(&self.callees, name, |e| &e.name)
+        find(&self.callees, name, |e| &e.name, EdgeStats::std_name)
     }
 
     /// For an `async fn`: its futures' completions, cancellations, polls and wall time

@@ -100,10 +100,10 @@ struct Sums {
 
 impl Sums {
     fn add(&mut self, nc: u64, cc: u64, tt: u64, ct: u64) {
-        self.nc += nc;
-        self.cc += cc;
-        self.tt += tt;
-        self.ct += ct;
+        self.nc = self.nc.saturating_add(nc);
+        self.cc = self.cc.saturating_add(cc);
+        self.tt = self.tt.saturating_add(tt);
+        self.ct = self.ct.saturating_add(ct);
     }
 }
 
@@ -162,7 +162,7 @@ impl Report {
                 .entry(TOP)
                 .or_default()
                 .add(sums.nc, sums.cc, sums.tt, sums.ct);
-            top_total.ct += sums.ct;
+            top_total.ct = top_total.ct.saturating_add(sums.ct);
         }
         if top_total.ct > 0 || rows.values().any(|(_, c)| c.contains_key(&TOP)) {
             rows.entry(TOP).or_default().0.add(0, 0, 0, top_total.ct);
@@ -201,7 +201,7 @@ impl Report {
     /// ```
     /// # #[profkit::profile] fn a() {}
     /// let (_, report) = profkit::record(a);
-    /// let path = std::env::temp_dir().join("profkit-doc.prof");
+    /// let path = std::env::temp_dir().join(format!("profkit-doc-{}.prof", std::process::id()));
     /// report.write_pstats(&path).unwrap();
     /// # std::fs::remove_file(&path).unwrap();
     /// ```

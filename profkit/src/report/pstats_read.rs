@@ -19,7 +19,8 @@ fn fail<T>(at: &Value, message: impl Into<String>) -> Result<T, ReadError> {
 
 fn int(v: &Value, what: &str) -> Result<u64, ReadError> {
     match &v.kind {
-        Kind::Int(i) => u64::try_from(*i).or_else(|_| fail(v, format!("{what} is negative: {i}"))),
+        Kind::Int(i) if *i < 0 => fail(v, format!("{what} is negative: {i}")),
+        Kind::Int(i) => u64::try_from(*i).or_else(|_| fail(v, format!("{what} is too large: {i}"))),
         Kind::Bool(b) => Ok(u64::from(*b)),
         other => fail(
             v,
@@ -123,7 +124,7 @@ impl Report {
     /// ```
     /// # #[profkit::profile] fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
     /// let (_, report) = profkit::record(|| fib(10));
-    /// let path = std::env::temp_dir().join("profkit-doc-read.prof");
+    /// let path = std::env::temp_dir().join(format!("profkit-doc-read-{}.prof", std::process::id()));
     /// report.write_pstats(&path).unwrap();
     /// let back = profkit::Report::read_pstats(&path).unwrap();
     /// assert_eq!(back.function("fib").unwrap().ncalls(), 177);
@@ -214,10 +215,13 @@ impl Report {
                     tottime_ns: ett,
                     cumtime_ns: ect,
                 };
-                callees
+                // A caller key given twice: the last one counts, as in Python's dict.
+                edges.retain(|e: &EdgeStats| (&e.file, &e.name, e.line) != (&file, &name, line));
+                let list = callees
                     .entry((file.clone(), name.clone(), line))
-                    .or_default()
-                    .push(callee_view);
+                    .or_default();
+                list.retain(|e| (&e.file, &e.name, e.line) != (&key.0, &key.1, key.2));
+                list.push(callee_view);
                 edges.push(EdgeStats {
                     name,
                     file,

@@ -59,8 +59,9 @@ impl fmt::Display for TreeView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nodes = self.report.profile.tree.nodes();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        let shown = self.report.profile.tree.shown();
         for (i, n) in nodes.iter().enumerate().skip(1) {
-            if (n.calls > 0 || n.incl_ns > 0)
+            if shown[i]
                 && let Some(c) = children.get_mut(n.parent as usize)
             {
                 c.push(i);
