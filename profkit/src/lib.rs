@@ -258,7 +258,10 @@ fn recorded(
 /// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
 ///
 /// The thread's closure runs inside its own `record`, whose report joins the spawning
-/// thread's when the scope ends; outside a `record` this is `scope.spawn(f)`.
+/// thread's recording when the thread finishes, so the thread must be joined (or its scope
+/// end) before the enclosing `record` returns: a thread still running then is left out of
+/// that report (the process-wide [`report()`] still has it). Outside a `record` this is
+/// `scope.spawn(f)`.
 ///
 /// ```
 /// #[profkit::profile]
