@@ -1,6 +1,9 @@
 //! `async fn`: one call per future, counted when it completes or is dropped; busy time measured
 //! per poll, so interleaved tasks and tasks that move between threads never corrupt a tree.
 
+mod common;
+use common::block_on;
+
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -291,18 +294,6 @@ fn async_methods_native_trait_methods_and_async_trait_methods() {
 }
 
 // ---- regressions found in review ----
-
-/// Polls `f` to completion on this thread (the noop waker loop).
-fn block_on<F: Future>(f: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Noop));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 #[profile]
 async fn cleanup() -> u64 {

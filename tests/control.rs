@@ -1,6 +1,9 @@
 //! `enable`, `disable` and `reset` act on the whole process, so this file holds one test that
 //! runs its steps in order.
 
+mod common;
+use common::block_on;
+
 use std::sync::mpsc;
 use std::thread;
 
@@ -20,16 +23,6 @@ fn on_thread() {}
 
 #[profile]
 async fn quiet_async() {}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 fn ncalls(name: &str) -> u64 {
     profkit::report().function(name).map_or(0, |f| f.ncalls())

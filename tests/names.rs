@@ -1,21 +1,10 @@
 //! The row name of every form `#[profile]` takes: the path a reader of the code would write,
 //! never with `{{closure}}`, `::f` or generic placeholders; file and line point at the name.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+mod common;
+use common::block_on;
 
 use profkit::profile;
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 #[profile]
 fn free() {}

@@ -18,7 +18,10 @@ pub(crate) struct TreeNode {
     pub(crate) parent: u32,
     pub(crate) flags: u8,
     pub(crate) calls: u64,
+    /// Own time: nanoseconds in a [`Tree`]; still the recording clock's ticks in a raw reading
+    /// of a thread (`profile::RawThread`), converted when it is added to a profile.
     pub(crate) own_ns: u64,
+    /// Inclusive time, in the same unit as `own_ns`.
     pub(crate) incl_ns: u64,
 }
 
