@@ -224,7 +224,8 @@ impl Local {
     /// Creates the node for a new call path `parent -> site`.
     fn create(&mut self, parent: u32, site: u32) -> Option<u32> {
         let index = self.nodes.len();
-        // Site 0 is the root's (a site that could not register gets it): never a child.
+        // Site 0 is the root's (a site that could not register gets it): never a child. This
+        // check on the slow path is the only one: no child cache ever holds site 0.
         if index >= MAX_NODES || site == ROOT_SITE {
             return None;
         }
@@ -314,7 +315,6 @@ pub(crate) fn enter(site: &'static CallSite) -> u32 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
-                (ROOT_SITE, _) => NONE,
                 (site, Some(local))
                     if local.current != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
