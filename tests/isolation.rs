@@ -56,7 +56,7 @@ fn split_work() -> u64 {
 #[test]
 fn scoped_threads_started_with_spawn_scoped_are_included() {
     let (sum, report) = profkit::record(split_work);
-    assert_eq!(sum, (0..40).map(|i| i * 2).sum());
+    assert_eq!(sum, (0..40).map(|i| i * 2).sum::<u64>());
     assert_eq!(report.function("part").unwrap().ncalls(), 40);
     assert_eq!(report.function("split_work").unwrap().ncalls(), 1);
     // Calls on the other threads have no profiled caller there.

@@ -41,6 +41,10 @@ impl Dist {
         *self = Dist::from_points(points);
     }
 
+    pub(crate) fn points(&self) -> &[(u64, u64)] {
+        &self.points
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.points.is_empty()
     }

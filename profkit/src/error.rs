@@ -143,6 +143,8 @@ impl std::error::Error for TestClockError {}
 pub struct ReadError {
     path: Option<PathBuf>,
     offset: Option<usize>,
+    /// Line and column (from 1), for a text format.
+    line: Option<(usize, usize)>,
     message: String,
     source: Option<io::Error>,
 }
@@ -152,6 +154,7 @@ impl ReadError {
         ReadError {
             path: None,
             offset: None,
+            line: None,
             message: message.into(),
             source: None,
         }
@@ -170,6 +173,14 @@ impl ReadError {
             message: source.to_string(),
             source: Some(source),
             offset: None,
+            line: None,
+        }
+    }
+
+    pub(crate) fn at_line(line: usize, column: usize, message: impl Into<String>) -> Self {
+        ReadError {
+            line: Some((line, column)),
+            ..ReadError::new(message)
         }
     }
 
@@ -188,6 +199,16 @@ impl ReadError {
         self.offset
     }
 
+    /// The line and column (both from 1) where a text file (JSON) is wrong.
+    ///
+    /// ```
+    /// let err = profkit::Report::from_bytes(b"{\"format\": \"profkit\",\n  \"version\": }").unwrap_err();
+    /// assert_eq!(err.line_column().map(|(line, _)| line), Some(2));
+    /// ```
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        self.line
+    }
+
     /// What is wrong.
     pub fn message(&self) -> &str {
         &self.message
@@ -201,6 +222,9 @@ impl fmt::Display for ReadError {
         }
         if let Some(offset) = self.offset {
             write!(f, "at byte {offset}: ")?;
+        }
+        if let Some((line, column)) = self.line {
+            write!(f, "at line {line}, column {column}: ")?;
         }
         f.write_str(&self.message)
     }

@@ -173,7 +173,8 @@ pub fn report() -> Report {
         let named = registry::profiles_by_thread();
         let sites: Arc<[site::SiteInfo]> = site::snapshot().into();
         let futures = site::future_totals(&sites).into();
-        Report::from_threads(named, sites, futures)
+        let started = registry::started();
+        Report::from_threads(named, sites, futures).with_meta(report::meta(started, None))
     })
 }
 
@@ -203,6 +204,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
         return (f(), Report::default());
     }
     let futures_before = local::busy(|| site::future_totals(&site::snapshot()));
+    let started = (std::time::SystemTime::now(), std::time::Instant::now());
     let session = Arc::new(Mutex::new(Vec::new()));
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
     let before = local::read_current();
@@ -210,7 +212,9 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     let after = local::read_current();
     SESSION.with(|s| s.replace(outer.clone()));
 
-    let report = local::busy(|| recorded(before, after, &futures_before, &session, outer));
+    let elapsed = started.1.elapsed();
+    let report = local::busy(|| recorded(before, after, &futures_before, &session, outer))
+        .with_meta(report::meta(Some(started.0), Some(elapsed)));
     (value, report)
 }
 

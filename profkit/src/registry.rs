@@ -93,6 +93,8 @@ struct Registry {
     /// Readings taken by `reset()` of threads that were alive then, by thread id.
     baselines: HashMap<u64, RawThread>,
     next_id: u64,
+    /// When recording started: the first thread's registration, or the last reset.
+    started: Option<std::time::SystemTime>,
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(Mutex::default);
@@ -108,6 +110,9 @@ pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
     let name: Arc<str> = Arc::from(std::thread::current().name().unwrap_or("<unnamed>"));
     let mut reg = REGISTRY.lock();
     reg.next_id += 1;
+    if reg.started.is_none() {
+        reg.started = Some(std::time::SystemTime::now());
+    }
     let shared = Arc::new(ThreadShared {
         id: reg.next_id,
         name,
@@ -160,10 +165,16 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
         .collect()
 }
 
+/// When recording started: the first recording thread, or the last reset.
+pub(crate) fn started() -> Option<std::time::SystemTime> {
+    REGISTRY.lock().started
+}
+
 /// Forgets everything recorded so far. Running threads keep their arenas (only their owners
 /// may write them); their current counters become the baseline later reads subtract.
 pub(crate) fn reset() {
     let mut reg = REGISTRY.lock();
+    reg.started = Some(std::time::SystemTime::now());
     reg.retired.clear();
     let baselines = reg.threads.iter().map(|t| (t.id, t.read_raw())).collect();
     reg.baselines = baselines;

@@ -141,16 +141,23 @@ pub(crate) struct SiteInfo {
     pub(crate) site: Option<&'static CallSite>,
 }
 
+impl SiteInfo {
+    /// The root of every call tree (site 0).
+    pub(crate) fn root() -> SiteInfo {
+        SiteInfo {
+            name: Arc::from("<root>"),
+            file: Arc::from("~"),
+            line: 0,
+            site: None,
+        }
+    }
+}
+
 /// Site id 0 is the root of every call tree ("no profiled caller").
 pub(crate) const ROOT_SITE: u32 = 0;
 
 static SITES: Lazy<Mutex<Vec<SiteInfo>>> = Lazy::new(|| {
-    Mutex::new(vec![SiteInfo {
-        name: Arc::from("<root>"),
-        file: Arc::from("~"),
-        line: 0,
-        site: None,
-    }])
+    Mutex::new(vec![SiteInfo::root()])
 });
 
 impl CallSite {

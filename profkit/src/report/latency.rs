@@ -33,6 +33,10 @@ impl Latency {
         Latency { dist }
     }
 
+    pub(crate) fn dist(&self) -> &Dist {
+        &self.dist
+    }
+
     pub(crate) fn merge(&mut self, other: &Latency) {
         self.dist.merge(&other.dist);
     }

@@ -3,6 +3,8 @@
 //! Presentation lives in the submodules, one per view.
 
 mod calls;
+mod files;
+mod json;
 mod folded;
 mod latency;
 mod pstats_file;
@@ -25,7 +27,7 @@ use crate::error::LookupError;
 use crate::profile::Profile;
 use crate::registry::NamedProfile;
 use crate::site::{FutureTotals, ROOT_SITE, SiteInfo};
-use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE};
+use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE, TreeNode};
 
 /// A profile: every profiled function with its calls, times, callers and callees.
 ///
@@ -55,6 +57,57 @@ pub struct Report {
     /// One report per thread name (empty in a thread's own report).
     threads: Vec<ThreadReport>,
     clocks: Vec<ClockKind>,
+    meta: Meta,
+}
+
+/// What was profiled and when: kept in files, shown by tools.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub(crate) program: Option<Arc<str>>,
+    pub(crate) started_unix_ns: Option<u64>,
+    pub(crate) duration_ns: Option<u64>,
+}
+
+/// The meta data of a report of this process: the program's name, the start, and the time
+/// from the start to now unless `duration` is given.
+pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Duration>) -> Meta {
+    let program = std::env::args_os().next().and_then(|a| {
+        std::path::Path::new(&a)
+            .file_name()
+            .map(|n| Arc::from(n.to_string_lossy().as_ref()))
+    });
+    let duration = duration.or_else(|| started.and_then(|s| s.elapsed().ok()));
+    let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Meta {
+        program,
+        started_unix_ns: started
+            .and_then(|s| s.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(nanos),
+        duration_ns: duration.map(nanos),
+    }
+}
+
+impl Meta {
+    /// The meta data of two reports added together: the first program named, and the time
+    /// from the earlier start to the later end.
+    fn merge(&mut self, other: &Meta) {
+        if self.program.is_none() {
+            self.program = other.program.clone();
+        }
+        let span = |m: &Meta| {
+            m.started_unix_ns
+                .map(|s| (s, s.saturating_add(m.duration_ns.unwrap_or(0))))
+        };
+        if let Some((start, end)) = match (span(self), span(other)) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        } {
+            self.started_unix_ns = Some(start);
+            self.duration_ns = Some(end - start);
+        } else if self.duration_ns.is_none() {
+            self.duration_ns = other.duration_ns;
+        }
+    }
 }
 
 /// The profile of the threads of one name (`std::thread` names; `<unnamed>` for threads without
@@ -74,7 +127,7 @@ pub struct Report {
 /// let worker = report.threads().iter().find(|t| t.name() == "worker").unwrap();
 /// assert_eq!(worker.report().function("work").unwrap().ncalls(), 1);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ThreadReport {
     name: Arc<str>,
     report: Report,
@@ -183,7 +236,7 @@ impl FutureStats {
 /// let edge = report.function("child").unwrap().caller("parent").unwrap();
 /// assert_eq!(edge.ncalls(), 3);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EdgeStats {
     name: Arc<str>,
     file: Arc<str>,
@@ -272,7 +325,14 @@ impl Report {
             futures,
             threads,
             clocks,
+            meta: Meta::default(),
         }
+    }
+
+    /// Sets what was profiled and when.
+    pub(crate) fn with_meta(mut self, meta: Meta) -> Report {
+        self.meta = meta;
+        self
     }
 
     /// Adds `other` to this report, as pstats' `Stats.add` does: functions with the same file,
@@ -288,6 +348,13 @@ impl Report {
     /// assert_eq!(a.function("step").unwrap().ncalls(), 3);
     /// ```
     pub fn merge(&mut self, other: &Report) {
+        let mut meta = std::mem::take(&mut self.meta);
+        meta.merge(&other.meta);
+        self.merge_content(other);
+        self.meta = meta;
+    }
+
+    fn merge_content(&mut self, other: &Report) {
         if other.functions.is_empty() && !other.has_tree() {
             return;
         }
@@ -309,25 +376,41 @@ impl Report {
         self.merge_trees(other);
     }
 
-    fn has_tree(&self) -> bool {
+    pub(crate) fn has_tree(&self) -> bool {
         self.profile.tree.nodes().len() > 1
     }
 
     fn merge_trees(&mut self, other: &Report) {
+        let (sites, remap) = unify_sites(&self.sites, &other.sites);
         let mut profile = std::mem::take(&mut self.profile);
-        profile.add(&other.profile);
-        let sites = if other.sites.len() > self.sites.len() {
-            other.sites.clone()
-        } else {
-            self.sites.clone()
-        };
-        let len = self.futures.len().max(other.futures.len());
-        let futures: Arc<[FutureTotals]> = (0..len)
-            .map(|i| {
-                let (a, b) = (self.futures.get(i), other.futures.get(i));
-                add_future_totals(a.cloned().unwrap_or_default(), b)
-            })
+        let to = |site: u32| remap.as_ref().map_or(site, |r| r[site as usize]);
+        match &remap {
+            None => profile.add(&other.profile),
+            Some(_) => {
+                let nodes: Vec<TreeNode> = other
+                    .profile
+                    .tree
+                    .nodes()
+                    .iter()
+                    .map(|n| TreeNode {
+                        site: to(n.site),
+                        ..*n
+                    })
+                    .collect();
+                profile.tree.add(&nodes);
+                for (site, d) in &other.profile.hists {
+                    profile.hists.entry(to(*site)).or_default().merge(d);
+                }
+            }
+        }
+        let mut futures: Vec<FutureTotals> = (0..sites.len())
+            .map(|i| self.futures.get(i).cloned().unwrap_or_default())
             .collect();
+        for (j, t) in other.futures.iter().enumerate() {
+            if let Some(slot) = futures.get_mut(to(j as u32) as usize) {
+                *slot = add_future_totals(std::mem::take(slot), Some(t));
+            }
+        }
         let mut threads = std::mem::take(&mut self.threads);
         for t in &other.threads {
             match threads.iter_mut().find(|mine| mine.name == t.name) {
@@ -342,7 +425,7 @@ impl Report {
                 clocks.push(*c);
             }
         }
-        *self = Report::build(profile, sites, futures, threads, clocks);
+        *self = Report::build(profile, sites, futures.into(), threads, clocks);
     }
 
     /// Adds `other` (a report of other threads) as `merge` does; the future statistics, which
@@ -352,6 +435,43 @@ impl Report {
         self.merge(other);
         self.futures = futures;
         self.functions = derive_functions(&self.profile, &self.sites, &self.futures);
+    }
+
+    /// The name of the profiled program (its executable's file name), when known.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.program().is_some());
+    /// ```
+    pub fn program(&self) -> Option<&str> {
+        self.meta.program.as_deref()
+    }
+
+    /// When recording started: the first profiled call of the process or the last
+    /// [`reset`](crate::reset) for [`report()`](crate::report), the start of the closure for
+    /// [`record`](crate::record).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.started().unwrap() <= std::time::SystemTime::now());
+    /// ```
+    pub fn started(&self) -> Option<std::time::SystemTime> {
+        self.meta
+            .started_unix_ns
+            .map(|ns| std::time::UNIX_EPOCH + Duration::from_nanos(ns))
+    }
+
+    /// How long recording ran: from [`Report::started`] to the report (wall time).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.duration().unwrap() >= report.function("a").unwrap().cumtime());
+    /// ```
+    pub fn duration(&self) -> Option<Duration> {
+        self.meta.duration_ns.map(Duration::from_nanos)
     }
 
     /// The report of each thread name, sorted by name.
@@ -512,6 +632,67 @@ impl Report {
     }
 }
 
+/// Reports are equal when everything they show is: functions with their edges, latency and
+/// futures, the call tree (compared by call paths of (file, line, name), not by internal ids),
+/// threads, clocks, program, start and duration.
+impl PartialEq for Report {
+    fn eq(&self, other: &Report) -> bool {
+        self.functions == other.functions
+            && self.threads == other.threads
+            && self.clocks == other.clocks
+            && self.meta == other.meta
+            && self.canonical_tree() == other.canonical_tree()
+    }
+}
+
+type PathKey = Vec<(Arc<str>, u32, Arc<str>)>;
+
+impl Report {
+    /// The call tree as a map from call path to (flags, calls, own, inclusive), for comparing.
+    fn canonical_tree(&self) -> std::collections::BTreeMap<PathKey, (u8, u64, u64, u64)> {
+        let nodes = self.profile.tree.nodes();
+        let shown = self.profile.tree.shown();
+        let mut paths: Vec<PathKey> = vec![Vec::new(); nodes.len()];
+        let mut out = std::collections::BTreeMap::new();
+        for (i, n) in nodes.iter().enumerate().skip(1) {
+            if !shown[i] {
+                continue;
+            }
+            let info = self.sites.get(n.site as usize).cloned().unwrap_or_else(unknown_site);
+            let mut path = paths.get(n.parent as usize).cloned().unwrap_or_default();
+            path.push((info.file, info.line, info.name));
+            let e = out.entry(path.clone()).or_insert((0, 0, 0, 0));
+            e.0 |= n.flags;
+            e.1 += n.calls;
+            e.2 += n.own_ns;
+            e.3 += n.incl_ns;
+            paths[i] = path;
+        }
+        out
+    }
+}
+
+/// Equal when every number shown is; the internal call-site id is not compared.
+impl PartialEq for FunctionStats {
+    fn eq(&self, other: &FunctionStats) -> bool {
+        self.key() == other.key()
+            && (self.ncalls, self.primitive_calls, self.tottime_ns, self.cumtime_ns)
+                == (other.ncalls, other.primitive_calls, other.tottime_ns, other.cumtime_ns)
+            && self.callers == other.callers
+            && self.callees == other.callees
+            && self.latency == other.latency
+            && self.futures.as_ref().map(FutureStats::numbers)
+                == other.futures.as_ref().map(FutureStats::numbers)
+    }
+}
+
+impl FutureStats {
+    fn numbers(&self) -> [u64; 4] {
+        let t = &self.totals;
+        [t.completed, t.cancelled, t.polls, t.wall_ns]
+    }
+}
+
 /// pstats' `Stats.add` on function rows: rows and edges with equal (file, line, name) keys
 /// are summed.
 fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStats> {
@@ -567,6 +748,70 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
     }
     merged.sort_by(|x, y| x.key().cmp(&y.key()));
     merged
+}
+
+/// A site table for two reports' trees, and where the second's sites went in it (`None`: the
+/// tables agree on the sites they share, as two reports of one process do, and the longer one
+/// serves both). Sites of other reports (read from files) are matched by (file, line, name).
+fn unify_sites(a: &Arc<[SiteInfo]>, b: &Arc<[SiteInfo]>) -> (Arc<[SiteInfo]>, Option<Vec<u32>>) {
+    let same = |x: &SiteInfo, y: &SiteInfo| match (x.site, y.site) {
+        (Some(p), Some(q)) => std::ptr::eq(p, q),
+        _ => (&x.file, x.line, &x.name) == (&y.file, y.line, &y.name),
+    };
+    if a.iter().zip(b.iter()).all(|(x, y)| same(x, y)) {
+        let longer = if b.len() > a.len() { b } else { a };
+        return (longer.clone(), None);
+    }
+    let mut sites: Vec<SiteInfo> = a.to_vec();
+    let mut index: HashMap<(Arc<str>, u32, Arc<str>), u32> = sites
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, s)| ((s.file.clone(), s.line, s.name.clone()), i as u32))
+        .collect();
+    let remap = b
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if i == ROOT_SITE as usize {
+                return ROOT_SITE;
+            }
+            let next = sites.len() as u32;
+            *index
+                .entry((s.file.clone(), s.line, s.name.clone()))
+                .or_insert_with(|| {
+                    sites.push(s.clone());
+                    next
+                })
+        })
+        .collect();
+    (sites.into(), Some(remap))
+}
+
+/// Fills each function's callees from the other functions' callers (a file holds one side).
+fn link_callees(functions: &mut [FunctionStats]) {
+    let index: HashMap<(Arc<str>, u32, Arc<str>), usize> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| ((f.file.clone(), f.line, f.name.clone()), i))
+        .collect();
+    let mut callees: Vec<Vec<EdgeStats>> = vec![Vec::new(); functions.len()];
+    for f in functions.iter() {
+        for e in &f.callers {
+            if let Some(&i) = index.get(&(e.file.clone(), e.line, e.name.clone())) {
+                callees[i].push(EdgeStats {
+                    name: f.name.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    ..e.clone()
+                });
+            }
+        }
+    }
+    for (f, mut c) in functions.iter_mut().zip(callees) {
+        c.sort_by(|a, b| a.key().cmp(&b.key()));
+        f.callees = c;
+    }
 }
 
 fn add_future_totals(mut a: FutureTotals, b: Option<&FutureTotals>) -> FutureTotals {

@@ -1,0 +1,130 @@
+//! Reading profile files of any supported format, and several of them into one report.
+
+use std::path::Path;
+
+use super::Report;
+use super::pstats_read::MAX_FILE_BYTES;
+use crate::error::ReadError;
+
+/// The formats a profile file can be read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileFormat {
+    Json,
+    Pstats,
+}
+
+/// Which format `bytes` hold: JSON starts (after white space) with `{` and then a `"` or `}`;
+/// a pstats file is a marshalled dict, `{` (or `{` with marshal's reference flag) followed by
+/// a type code, never `"` or white space.
+fn sniff(bytes: &[u8]) -> FileFormat {
+    let mut rest = bytes.iter().copied().skip_while(u8::is_ascii_whitespace);
+    let leading_space = bytes.first().is_some_and(u8::is_ascii_whitespace);
+    match rest.next() {
+        Some(b'{') if leading_space => FileFormat::Json,
+        Some(b'{') => match rest.next() {
+            Some(b'"' | b'}' | b' ' | b'\t' | b'\n' | b'\r') => FileFormat::Json,
+            _ => FileFormat::Pstats,
+        },
+        Some(b'[') => FileFormat::Json,
+        _ => FileFormat::Pstats,
+    }
+}
+
+/// Reads a whole file, refusing one larger than any profile can be before reading it.
+pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ReadError::io(path, e))?
+        .len();
+    if len > MAX_FILE_BYTES {
+        return Err(ReadError::new(format!(
+            "{len} bytes is more than a profile can be (the limit is {MAX_FILE_BYTES})"
+        ))
+        .in_file(path));
+    }
+    std::fs::read(path).map_err(|e| ReadError::io(path, e))
+}
+
+impl Report {
+    /// Reads a profile file in any format profkit reads, told apart by content: profkit's JSON
+    /// ([`Report::to_json`]), a pstats file profkit wrote ([`Report::write_pstats`]), or a dump
+    /// of Python's cProfile.
+    ///
+    /// # Errors
+    /// [`ReadError`] names the file and, for a malformed one, where it is wrong (a byte offset,
+    /// or a line and column for JSON) and what was expected. Files over 1 GiB are refused
+    /// before they are read.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, report) = profkit::record(step);
+    /// let dir = std::env::temp_dir();
+    /// let json = dir.join(format!("profkit-doc-read-any-{}.json", std::process::id()));
+    /// let prof = dir.join(format!("profkit-doc-read-any-{}.prof", std::process::id()));
+    /// report.write_json(&json).unwrap();
+    /// report.write_pstats(&prof).unwrap();
+    /// assert_eq!(profkit::Report::read(&json).unwrap(), report);
+    /// assert_eq!(profkit::Report::read(&prof).unwrap().function("step").unwrap().ncalls(), 1);
+    /// # std::fs::remove_file(&json).unwrap();
+    /// # std::fs::remove_file(&prof).unwrap();
+    /// ```
+    pub fn read(path: impl AsRef<Path>) -> Result<Report, ReadError> {
+        let path = path.as_ref();
+        let bytes = read_bounded(path)?;
+        Report::from_bytes(&bytes).map_err(|e| e.in_file(path))
+    }
+
+    /// Reads several profile files (each in any format [`Report::read`] takes) into one
+    /// report, merged as [`Report::merge`] does (pstats' `Stats.add`).
+    ///
+    /// # Errors
+    /// The first file that cannot be read, as [`Report::read`] says.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, report) = profkit::record(step);
+    /// let path = std::env::temp_dir().join(format!("profkit-doc-read-all-{}.json", std::process::id()));
+    /// report.write_json(&path).unwrap();
+    /// let twice = profkit::Report::read_all([&path, &path]).unwrap();
+    /// assert_eq!(twice.function("step").unwrap().ncalls(), 2);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn read_all<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Report, ReadError> {
+        let mut total = Report::default();
+        for path in paths {
+            total.merge(&Report::read(path)?);
+        }
+        Ok(total)
+    }
+
+    /// Reads a profile from bytes in any format [`Report::read`] takes.
+    ///
+    /// # Errors
+    /// As [`Report::read`], without the file name.
+    ///
+    /// ```
+    /// let err = profkit::Report::from_bytes(b"").unwrap_err();
+    /// assert!(err.to_string().contains("empty"));
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
+        match sniff(bytes) {
+            FileFormat::Json => Report::from_json_bytes(bytes),
+            FileFormat::Pstats => Report::from_pstats_bytes(bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_apart_by_their_first_bytes() {
+        assert_eq!(sniff(b"{\"format\": \"profkit\"}"), FileFormat::Json);
+        assert_eq!(sniff(b"  {}"), FileFormat::Json);
+        assert_eq!(sniff(b"{\n  \"a\": 1}"), FileFormat::Json);
+        assert_eq!(sniff(b"{0"), FileFormat::Pstats);
+        assert_eq!(sniff(b"\xfb)\x03"), FileFormat::Pstats);
+        assert_eq!(sniff(b"{)\x03"), FileFormat::Pstats);
+        assert_eq!(sniff(b""), FileFormat::Pstats);
+    }
+}
