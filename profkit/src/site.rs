@@ -156,9 +156,7 @@ impl SiteInfo {
 /// Site id 0 is the root of every call tree ("no profiled caller").
 pub(crate) const ROOT_SITE: u32 = 0;
 
-static SITES: Lazy<Mutex<Vec<SiteInfo>>> = Lazy::new(|| {
-    Mutex::new(vec![SiteInfo::root()])
-});
+static SITES: Lazy<Mutex<Vec<SiteInfo>>> = Lazy::new(|| Mutex::new(vec![SiteInfo::root()]));
 
 impl CallSite {
     /// A site for a function whose qualified name is recovered from `nested_item`, which

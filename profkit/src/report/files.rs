@@ -88,7 +88,9 @@ impl Report {
     /// assert_eq!(twice.function("step").unwrap().ncalls(), 2);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
-    pub fn read_all<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Report, ReadError> {
+    pub fn read_all<P: AsRef<Path>>(
+        paths: impl IntoIterator<Item = P>,
+    ) -> Result<Report, ReadError> {
         let mut total = Report::default();
         for path in paths {
             total.merge(&Report::read(path)?);

@@ -4,8 +4,10 @@
 
 mod calls;
 mod files;
-mod json;
+#[cfg(feature = "flamegraph")]
+mod flame;
 mod folded;
+mod json;
 mod latency;
 mod pstats_file;
 mod pstats_read;
@@ -658,7 +660,11 @@ impl Report {
             if !shown[i] {
                 continue;
             }
-            let info = self.sites.get(n.site as usize).cloned().unwrap_or_else(unknown_site);
+            let info = self
+                .sites
+                .get(n.site as usize)
+                .cloned()
+                .unwrap_or_else(unknown_site);
             let mut path = paths.get(n.parent as usize).cloned().unwrap_or_default();
             path.push((info.file, info.line, info.name));
             let e = out.entry(path.clone()).or_insert((0, 0, 0, 0));
@@ -676,8 +682,17 @@ impl Report {
 impl PartialEq for FunctionStats {
     fn eq(&self, other: &FunctionStats) -> bool {
         self.key() == other.key()
-            && (self.ncalls, self.primitive_calls, self.tottime_ns, self.cumtime_ns)
-                == (other.ncalls, other.primitive_calls, other.tottime_ns, other.cumtime_ns)
+            && (
+                self.ncalls,
+                self.primitive_calls,
+                self.tottime_ns,
+                self.cumtime_ns,
+            ) == (
+                other.ncalls,
+                other.primitive_calls,
+                other.tottime_ns,
+                other.cumtime_ns,
+            )
             && self.callers == other.callers
             && self.callees == other.callees
             && self.latency == other.latency

@@ -1,0 +1,71 @@
+//! SVG flame graphs of a report's call tree, drawn by `inferno` (cargo feature `flamegraph`).
+
+use std::io;
+
+use super::Report;
+
+impl Report {
+    /// An interactive SVG flame graph of the call tree (inferno's, as `flamegraph.pl` draws
+    /// them): one box per call path, as wide as its inclusive time, its own time being the
+    /// part not covered by its callees. Colours are chosen by name, so the same profile always
+    /// gives the same file. Needs the cargo feature `flamegraph`.
+    ///
+    /// # Errors
+    /// An [`io::Error`] of kind `InvalidData` when there is nothing to draw: no call path
+    /// with time (a report read from a pstats file has no call tree).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() { std::hint::black_box(0); }
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// let svg = String::from_utf8(report.flamegraph_svg().unwrap()).unwrap();
+    /// assert!(svg.contains("<svg") && svg.contains("parent"));
+    /// ```
+    pub fn flamegraph_svg(&self) -> io::Result<Vec<u8>> {
+        let folded = self.folded();
+        if folded.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "nothing to draw: the profile has no call path with time (a report read from a \
+                 pstats file has no call tree)",
+            ));
+        }
+        let mut options = inferno::flamegraph::Options::default();
+        options.title = match self.program() {
+            Some(p) => format!("{p}: profkit flame graph"),
+            None => "profkit flame graph".to_owned(),
+        };
+        options.count_name = "ns".to_owned();
+        options.hash = true;
+        options.deterministic = true;
+        let mut svg = Vec::with_capacity(folded.len() * 4);
+        inferno::flamegraph::from_lines(&mut options, folded.lines(), &mut svg)?;
+        Ok(svg)
+    }
+
+    /// Writes [`Report::flamegraph_svg`] to `path`, atomically. Needs the cargo feature
+    /// `flamegraph`.
+    ///
+    /// # Errors
+    /// [`WriteError`](crate::WriteError) names the path and why: nothing to draw, or the
+    /// operating system's reason.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() { std::hint::black_box(0); }
+    /// let (_, report) = profkit::record(step);
+    /// let path = std::env::temp_dir().join(format!("profkit-doc-flame-{}.svg", std::process::id()));
+    /// report.write_flamegraph(&path).unwrap();
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("step"));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn write_flamegraph(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(), crate::WriteError> {
+        let path = path.as_ref();
+        let svg = self
+            .flamegraph_svg()
+            .map_err(|e| crate::WriteError::new(path, e))?;
+        crate::exit::write_atomic(path, &svg)
+    }
+}
