@@ -189,13 +189,15 @@ fn concurrent_writes_of_one_path_all_succeed_and_leave_a_whole_file() {
 #[test]
 fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
     let dir = scratch_dir("formats");
-    let (txt, prof, folded, svg) = (
+    let (txt, prof, folded, svg, json, png) = (
         dir.join("p.txt"),
         dir.join("p.prof"),
         dir.join("p.folded"),
         dir.join("p.svg"),
+        dir.join("p.json"),
+        dir.join("p.png"),
     );
-    let list = [&txt, &prof, &folded, &svg]
+    let list = [&txt, &prof, &folded, &png, &svg, &json]
         .iter()
         .map(|p| p.to_str().unwrap())
         .collect::<Vec<_>>()
@@ -205,9 +207,9 @@ fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "profkit: cannot write {}: unknown format (the extensions are .txt, .prof and \
-             .folded)\n",
-            svg.display()
+            "profkit: cannot write {}: unknown format (the extensions are .txt, .prof, .json, \
+             .folded and .svg)\n",
+            png.display()
         )
     );
     assert_complete_table(&std::fs::read_to_string(&txt).unwrap());
@@ -233,6 +235,17 @@ fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
         folded.lines().all(|l| l.starts_with("exit_probe::")),
         "{folded}"
     );
-    assert!(!svg.exists());
+    assert!(!png.exists());
+    // The paths after the failed one are still written.
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("exit_probe::work"));
+    let report = profkit::Report::read(&json).unwrap();
+    assert_eq!(report.function("exit_probe::work").unwrap().ncalls(), 5);
+    assert_eq!(
+        report.function("exit_probe::background").unwrap().ncalls(),
+        4
+    );
+    assert_eq!(report.program(), Some("exit-probe"));
+    assert!(report.started().is_some() && report.duration().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -19,7 +19,7 @@ impl Dist {
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(points.len());
         for (v, c) in points {
             match merged.last_mut() {
-                Some((last, n)) if *last == v => *n += c,
+                Some((last, n)) if *last == v => *n = n.saturating_add(c),
                 _ => merged.push((v, c)),
             }
         }
@@ -50,7 +50,9 @@ impl Dist {
     }
 
     pub(crate) fn count(&self) -> u64 {
-        self.points.iter().map(|&(_, c)| c).sum()
+        self.points
+            .iter()
+            .fold(0u64, |total, &(_, c)| total.saturating_add(c))
     }
 
     pub(crate) fn min(&self) -> u64 {
@@ -99,9 +101,9 @@ impl Dist {
         let millionths = (percentile.clamp(0.0, 100.0) * 1e6).round() as u128;
         let rank = (millionths * u128::from(n)).div_ceil(100_000_000);
         let rank = u64::try_from(rank).unwrap_or(n).clamp(1, n);
-        let mut seen = 0;
+        let mut seen: u64 = 0;
         for &(v, c) in &self.points {
-            seen += c;
+            seen = seen.saturating_add(c);
             if seen >= rank {
                 return v;
             }

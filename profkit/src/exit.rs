@@ -109,26 +109,79 @@ extern "C" fn at_exit() {
     });
 }
 
-/// The formats `PROFKIT_OUT` writes, by extension.
+/// The formats `PROFKIT_OUT` and [`Report::write`](crate::Report::write) write, by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
     /// `.txt` (and no extension): the pstats table, then the latency table.
     Text,
     /// `.prof`: a pstats file.
     Pstats,
+    /// `.json`: profkit's JSON.
+    Json,
     /// `.folded`: folded stacks.
     Folded,
+    /// `.svg`: a flame graph (cargo feature `flamegraph`).
+    Svg,
 }
+
+/// What the extensions are, for error messages.
+pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded and .svg";
 
 impl Format {
     pub(crate) fn of(path: &Path) -> Option<Format> {
         match path.extension().and_then(|e| e.to_str()) {
             None | Some("txt") => Some(Format::Text),
             Some("prof" | "pstats") => Some(Format::Pstats),
+            Some("json") => Some(Format::Json),
             Some("folded") => Some(Format::Folded),
+            Some("svg") => Some(Format::Svg),
             Some(_) => None,
         }
     }
+
+    /// The bytes of `report` in this format; `text` renders the text format.
+    pub(crate) fn render(
+        self,
+        report: &crate::Report,
+        text: impl FnOnce() -> String,
+    ) -> io::Result<Vec<u8>> {
+        Ok(match self {
+            Format::Text => text().into_bytes(),
+            Format::Pstats => report.to_pstats_bytes(),
+            Format::Json => report.to_json().into_bytes(),
+            Format::Folded => report.folded().into_bytes(),
+            #[cfg(feature = "flamegraph")]
+            Format::Svg => report.flamegraph_svg()?,
+            #[cfg(not(feature = "flamegraph"))]
+            Format::Svg => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "SVG flame graphs need profkit's cargo feature `flamegraph`",
+                ));
+            }
+        })
+    }
+}
+
+/// Writes `report` to `path` in the format its extension names.
+pub(crate) fn write_by_extension(
+    report: &crate::Report,
+    path: &Path,
+    text: impl FnOnce() -> String,
+) -> Result<(), WriteError> {
+    let format = Format::of(path).ok_or_else(|| {
+        WriteError::new(
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown format (the extensions are {EXTENSIONS})"),
+            ),
+        )
+    })?;
+    let bytes = format
+        .render(report, text)
+        .map_err(|e| WriteError::new(path, e))?;
+    write_atomic(path, &bytes)
 }
 
 fn write_exit_report(config: &ExitConfig) {
@@ -149,21 +202,7 @@ fn write_exit_report(config: &ExitConfig) {
         return;
     }
     for path in &config.out {
-        let bytes = match Format::of(path) {
-            Some(Format::Text) => text().into_bytes(),
-            Some(Format::Pstats) => report.to_pstats_bytes(),
-            Some(Format::Folded) => report.folded().into_bytes(),
-            None => {
-                let _ = writeln!(
-                    stderr,
-                    "profkit: cannot write {}: unknown format (the extensions are .txt, .prof \
-                     and .folded)",
-                    path.display()
-                );
-                continue;
-            }
-        };
-        if let Err(e) = write_atomic(path, &bytes) {
+        if let Err(e) = write_by_extension(&report, path, text) {
             let _ = writeln!(stderr, "profkit: {e}");
         }
     }
@@ -241,7 +280,9 @@ mod tests {
         assert_eq!(Format::of(&several.out[1]), Some(Format::Pstats));
         assert_eq!(Format::of(&several.out[2]), Some(Format::Folded));
         assert_eq!(Format::of(Path::new("p")), Some(Format::Text));
-        assert_eq!(Format::of(Path::new("p.svg")), None);
+        assert_eq!(Format::of(Path::new("p.svg")), Some(Format::Svg));
+        assert_eq!(Format::of(Path::new("p.json")), Some(Format::Json));
+        assert_eq!(Format::of(Path::new("p.png")), None);
         assert_eq!((c.sort, c.limit), (SortKey::TotTime, Some(5)));
         assert!(c.warnings.is_empty());
     }

@@ -83,9 +83,10 @@ impl Tree {
             let parent = map.get(node.parent as usize).copied().unwrap_or(0);
             let at = self.child(parent, node.site, node.flags);
             let target = &mut self.nodes[at as usize];
-            target.calls += node.calls;
-            target.own_ns += node.own_ns;
-            target.incl_ns += node.incl_ns;
+            // Saturating: a profile read from a file may hold any numbers.
+            target.calls = target.calls.saturating_add(node.calls);
+            target.own_ns = target.own_ns.saturating_add(node.own_ns);
+            target.incl_ns = target.incl_ns.saturating_add(node.incl_ns);
             map.push(at);
         }
     }

@@ -98,6 +98,31 @@ impl Report {
         Ok(total)
     }
 
+    /// Writes the report to `path` in the format its extension names, atomically, as
+    /// `PROFKIT_OUT` does: `.txt` (or none) the pstats and latency tables, `.prof` a pstats
+    /// file, `.json` profkit's JSON, `.folded` folded stacks, `.svg` a flame graph (cargo
+    /// feature `flamegraph`).
+    ///
+    /// # Errors
+    /// [`WriteError`](crate::WriteError) names the path and why: an unknown extension, a
+    /// format this build lacks, nothing to draw, or the operating system's reason.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, report) = profkit::record(step);
+    /// let path = std::env::temp_dir().join(format!("profkit-doc-write-{}.json", std::process::id()));
+    /// report.write(&path).unwrap();
+    /// assert_eq!(profkit::Report::read(&path).unwrap(), report);
+    /// let err = report.write("profile.png").unwrap_err();
+    /// assert!(err.to_string().contains("unknown format"));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), crate::WriteError> {
+        crate::exit::write_by_extension(self, path.as_ref(), || {
+            format!("{}{}", self.stats(), self.latency())
+        })
+    }
+
     /// Reads a profile from bytes in any format [`Report::read`] takes.
     ///
     /// # Errors
@@ -108,6 +133,12 @@ impl Report {
     /// assert!(err.to_string().contains("empty"));
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ReadError::at(
+                0,
+                "the file is empty: there is no profile in it",
+            ));
+        }
         match sniff(bytes) {
             FileFormat::Json => Report::from_json_bytes(bytes),
             FileFormat::Pstats => Report::from_pstats_bytes(bytes),

@@ -432,13 +432,73 @@ fn rebuild(
             None => {}
         }
     }
-    Ok(Report::build(
-        profile,
-        sites.clone(),
-        futures.into(),
-        threads,
-        clocks,
-    ))
+    let report = Report::build(profile, sites.clone(), futures.into(), threads, clocks);
+    check_rows(&report, body, sites, within)?;
+    Ok(report)
+}
+
+/// The rows a file lists must be the ones its call tree gives: a file edited by hand (or
+/// damaged) so that they disagree is refused rather than read as one or the other.
+fn check_rows(
+    report: &Report,
+    body: &BodyJson,
+    sites: &[SiteInfo],
+    within: &str,
+) -> Result<(), ReadError> {
+    if report.functions.len() != body.functions.len() {
+        return Err(ReadError::new(format!(
+            "{within}: {} functions are listed, but the call tree has {}",
+            body.functions.len(),
+            report.functions.len()
+        )));
+    }
+    let index: HashMap<(&str, u32, &str), &FunctionStats> = report
+        .functions
+        .iter()
+        .map(|f| ((&*f.file, f.line, &*f.name), f))
+        .collect();
+    for (i, f) in body.functions.iter().enumerate() {
+        // Sites were checked when the report was rebuilt.
+        let s = &sites[f.site as usize + 1];
+        let Some(derived) = index.get(&(&*s.file, s.line, &*s.name)) else {
+            return Err(ReadError::new(format!(
+                "{within}: functions[{i}] ({}) is not in the call tree",
+                s.name
+            )));
+        };
+        let listed = [f.ncalls, f.primitive_calls, f.tottime_ns, f.cumtime_ns];
+        let from_tree = [
+            derived.ncalls,
+            derived.primitive_calls,
+            derived.tottime_ns,
+            derived.cumtime_ns,
+        ];
+        let names = ["ncalls", "primitive_calls", "tottime_ns", "cumtime_ns"];
+        for ((name, a), b) in names.iter().zip(listed).zip(from_tree) {
+            if a != b {
+                return Err(ReadError::new(format!(
+                    "{within}: functions[{i}] ({}): {name} is {a}, but the call tree gives {b}",
+                    s.name
+                )));
+            }
+        }
+        let edges_match = f.callers.len() == derived.callers.len()
+            && f.callers.iter().zip(&derived.callers).all(|(e, d)| {
+                let Some(c) = sites.get(e.site as usize + 1) else {
+                    return false;
+                };
+                (&*c.file, c.line, &*c.name) == (&*d.file, d.line, &*d.name)
+                    && [e.ncalls, e.primitive_calls, e.tottime_ns, e.cumtime_ns]
+                        == [d.ncalls, d.primitive_calls, d.tottime_ns, d.cumtime_ns]
+            });
+        if !edges_match {
+            return Err(ReadError::new(format!(
+                "{within}: functions[{i}] ({}): the callers listed are not the call tree's",
+                s.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl Report {
@@ -472,7 +532,8 @@ impl Report {
     /// profiled caller) and a parent always comes first; `flags` bit 1 marks calls that were
     /// the outermost of their function, bit 2 the outermost of their caller -> callee pair. A
     /// report read from a pstats file has no tree (`null`); with a tree, the rows are derived
-    /// from it when the file is read, so the tree is what counts. Callees are not stored: they
+    /// from it when the file is read, and a file whose listed rows disagree with its tree is
+    /// refused. Callees are not stored: they
     /// are the callers seen from the other end. `latency` holds, for each bucket of the
     /// recording threads (1/64 of the value wide), its value and count: the exact distribution
     /// profkit has. JSON numbers here are 64-bit integers; readers limited to doubles (JavaScript)

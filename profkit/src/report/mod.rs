@@ -259,11 +259,12 @@ struct Acc {
 
 impl Acc {
     fn add(&mut self, calls: u64, own: u64, incl: u64, primitive: bool) {
-        self.ncalls += calls;
-        self.tottime_ns += own;
+        // Saturating: a profile read from a file may hold any numbers.
+        self.ncalls = self.ncalls.saturating_add(calls);
+        self.tottime_ns = self.tottime_ns.saturating_add(own);
         if primitive {
-            self.primitive_calls += calls;
-            self.cumtime_ns += incl;
+            self.primitive_calls = self.primitive_calls.saturating_add(calls);
+            self.cumtime_ns = self.cumtime_ns.saturating_add(incl);
         }
     }
 }
@@ -667,11 +668,11 @@ impl Report {
                 .unwrap_or_else(unknown_site);
             let mut path = paths.get(n.parent as usize).cloned().unwrap_or_default();
             path.push((info.file, info.line, info.name));
-            let e = out.entry(path.clone()).or_insert((0, 0, 0, 0));
+            let e: &mut (u8, u64, u64, u64) = out.entry(path.clone()).or_insert((0, 0, 0, 0));
             e.0 |= n.flags;
-            e.1 += n.calls;
-            e.2 += n.own_ns;
-            e.3 += n.incl_ns;
+            e.1 = e.1.saturating_add(n.calls);
+            e.2 = e.2.saturating_add(n.own_ns);
+            e.3 = e.3.saturating_add(n.incl_ns);
             paths[i] = path;
         }
         out
@@ -831,10 +832,10 @@ fn link_callees(functions: &mut [FunctionStats]) {
 
 fn add_future_totals(mut a: FutureTotals, b: Option<&FutureTotals>) -> FutureTotals {
     if let Some(b) = b {
-        a.completed += b.completed;
-        a.cancelled += b.cancelled;
-        a.polls += b.polls;
-        a.wall_ns += b.wall_ns;
+        a.completed = a.completed.saturating_add(b.completed);
+        a.cancelled = a.cancelled.saturating_add(b.cancelled);
+        a.polls = a.polls.saturating_add(b.polls);
+        a.wall_ns = a.wall_ns.saturating_add(b.wall_ns);
         a.latency = match (a.latency.take(), &b.latency) {
             (Some(mut x), Some(y)) => {
                 let _ = x.add(y);

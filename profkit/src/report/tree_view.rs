@@ -85,7 +85,9 @@ impl fmt::Display for TreeView<'_> {
                     .then_with(|| name(a).cmp(&name(b)))
             });
         }
-        let total: u64 = children[0].iter().map(|&i| nodes[i].incl_ns).sum();
+        let total: u64 = children[0]
+            .iter()
+            .fold(0u64, |t, &i| t.saturating_add(nodes[i].incl_ns));
         writeln!(f, "   cumtime  % parent  % total     ncalls  call path")?;
         // Depth-first, iteratively: deep recursion must not overflow the stack here.
         let mut stack: Vec<(usize, usize, u64)> =
