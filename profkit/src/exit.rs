@@ -245,6 +245,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
 mod tests {
     use super::*;
 
+    #[cfg(not(feature = "flamegraph"))]
+    #[test]
+    fn an_svg_without_the_flamegraph_feature_is_a_clear_error() {
+        let path =
+            std::env::temp_dir().join(format!("profkit-nofeature-{}.svg", std::process::id()));
+        let e = write_by_extension(&crate::Report::default(), &path, String::new).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot write {}: SVG flame graphs need profkit's cargo feature `flamegraph`",
+                path.display()
+            )
+        );
+        assert!(!path.exists());
+    }
+
     fn config(vars: &[(&str, &str)]) -> Option<ExitConfig> {
         ExitConfig::from_vars(|k| {
             vars.iter()

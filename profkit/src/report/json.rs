@@ -445,6 +445,10 @@ fn check_rows(
     sites: &[SiteInfo],
     within: &str,
 ) -> Result<(), ReadError> {
+    if body.functions.is_empty() {
+        // Rows left out: the tree gives them (a file a tool generated).
+        return Ok(());
+    }
     if report.functions.len() != body.functions.len() {
         return Err(ReadError::new(format!(
             "{within}: {} functions are listed, but the call tree has {}",
@@ -533,7 +537,8 @@ impl Report {
     /// the outermost of their function, bit 2 the outermost of their caller -> callee pair. A
     /// report read from a pstats file has no tree (`null`); with a tree, the rows are derived
     /// from it when the file is read, and a file whose listed rows disagree with its tree is
-    /// refused. Callees are not stored: they
+    /// refused (a generated file may list no rows at all and let the tree give them; it then
+    /// has no latency). Callees are not stored: they
     /// are the callers seen from the other end. `latency` holds, for each bucket of the
     /// recording threads (1/64 of the value wide), its value and count: the exact distribution
     /// profkit has. JSON numbers here are 64-bit integers; readers limited to doubles (JavaScript)

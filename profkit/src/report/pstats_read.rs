@@ -132,17 +132,8 @@ impl Report {
     /// ```
     pub fn read_pstats(path: impl AsRef<Path>) -> Result<Report, ReadError> {
         let path = path.as_ref();
-        let with_path = |e: ReadError| e.in_file(path);
-        let len = std::fs::metadata(path)
-            .map_err(|e| ReadError::io(path, e))?
-            .len();
-        if len > MAX_FILE_BYTES {
-            return Err(with_path(ReadError::new(format!(
-                "{len} bytes is more than a profile can be (the limit is {MAX_FILE_BYTES})"
-            ))));
-        }
-        let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
-        Report::from_pstats_bytes(&bytes).map_err(with_path)
+        let bytes = super::files::read_bounded(path)?;
+        Report::from_pstats_bytes(&bytes).map_err(|e| e.in_file(path))
     }
 
     /// Reads a pstats file's bytes (see [`Report::read_pstats`]).
