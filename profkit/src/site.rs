@@ -59,13 +59,26 @@ pub(crate) struct FutureCounters {
 }
 
 /// A reading of [`FutureCounters`].
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub(crate) struct FutureTotals {
     pub(crate) completed: u64,
     pub(crate) cancelled: u64,
     pub(crate) polls: u64,
     pub(crate) wall_ns: u64,
     pub(crate) latency: Option<Histogram<u64>>,
+}
+
+/// The histogram is summarised: its Debug form lists thousands of counters.
+impl std::fmt::Debug for FutureTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FutureTotals")
+            .field("completed", &self.completed)
+            .field("cancelled", &self.cancelled)
+            .field("polls", &self.polls)
+            .field("wall_ns", &self.wall_ns)
+            .field("latency_count", &self.latency.as_ref().map(|h| h.len()))
+            .finish()
+    }
 }
 
 impl FutureCounters {
