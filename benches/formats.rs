@@ -30,7 +30,7 @@ fn generated_json() -> String {
             incl[p] += incl[node];
         }
     }
-    for node in 1..=nodes {
+    for (node, incl_ns) in incl.iter().enumerate().skip(1) {
         let s = site_of(node);
         let own_ns = 1_000 + (node as u64 * 7919) % 100_000;
         let n = 1 + (node as u64 % 13);
@@ -39,7 +39,7 @@ fn generated_json() -> String {
             "{}[{s},{},3,{n},{own_ns},{}]",
             if node > 1 { "," } else { "" },
             parent_of(node),
-            incl[node]
+            incl_ns
         );
     }
     for s in 0..FUNCTIONS {
