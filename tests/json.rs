@@ -8,6 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
+use common::Rng;
 use profkit::testing::{TestClock, advance};
 use profkit::{Report, profile};
 
@@ -393,22 +394,6 @@ fn files_are_named_in_errors_and_huge_files_are_refused_unread() {
             .starts_with(&format!("{}: ", missing.display()))
     );
     assert_eq!(e.path(), Some(missing.as_path()));
-}
-
-/// xorshift64*: a fixed sequence, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

@@ -2,9 +2,12 @@
 //! back-references); corrupt, truncated or foreign input is a typed error with a byte offset,
 //! never a panic; merging a file with itself doubles every count.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
+use common::Rng;
 use profkit::testing::{TestClock, advance};
 use profkit::{Report, profile};
 
@@ -216,22 +219,6 @@ fn empty_truncated_and_foreign_files_are_errors_at_an_offset() {
             err.offset().is_some_and(|o| o <= len),
             "prefix {len}: {err}"
         );
-    }
-}
-
-/// xorshift64*: a fixed sequence, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 
