@@ -111,7 +111,7 @@ impl Metric {
     /// A value for JSON: seconds for times, calls for ncalls.
     fn json(self, v: f64) -> Value {
         if self.is_time() {
-            json!(v * 1e-9)
+            json!(v / 1e9)
         } else {
             json!(v as u64)
         }
@@ -119,7 +119,7 @@ impl Metric {
 
     fn json_delta(self, v: f64) -> Value {
         if self.is_time() {
-            json!(v * 1e-9)
+            json!(v / 1e9)
         } else {
             json!(v as i64)
         }
