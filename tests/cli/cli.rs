@@ -247,3 +247,73 @@ fn no_colours_unless_a_terminal_and_never_with_no_color() {
     assert_eq!(out.code, 1);
     assert!(!out.stdout.contains('\x1b'), "{:?}", out.stdout);
 }
+
+#[test]
+fn colours_on_a_terminal_unless_no_color() {
+    // util-linux `script` gives the program a terminal; without it there is nothing to test.
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no `script` to run profkit on a terminal");
+        return;
+    }
+    let dir = scratch("colour-tty");
+    let base = write(&dir, "base.json", Shape::default());
+    let slow = write(
+        &dir,
+        "new.json",
+        Shape {
+            fetch_micros: 3000,
+            ..Shape::default()
+        },
+    );
+    let on_tty = |no_color: &str| {
+        let cmd = format!("{} diff {base} {slow}", env!("CARGO_BIN_EXE_profkit"));
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", no_color)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty("");
+    assert!(coloured.contains("\x1b[31mREGRESSED"), "{coloured:?}");
+    let plain = on_tty("1");
+    assert!(
+        plain.contains("REGRESSED") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let dir = scratch("broken-pipe");
+    let json = write(&dir, "p.json", Shape::default());
+    for args in [
+        vec!["view", &json, "--callers"],
+        vec!["view", &json, "--format", "json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_profkit"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before anything is written
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

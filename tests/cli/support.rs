@@ -8,10 +8,10 @@ use profkit::Report;
 use profkit::testing::{TestClock, advance};
 
 /// What one run of `profkit` did.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -25,7 +25,7 @@ impl Run {
 
     /// Asserts success (status 0) and returns stdout.
     #[track_caller]
-    pub fn ok(&self) -> &str {
+    pub(crate) fn ok(&self) -> &str {
         assert_eq!(
             self.code, 0,
             "stdout:\n{}\nstderr:\n{}",
@@ -37,7 +37,7 @@ impl Run {
     /// Asserts the one-line failure of bad input: status 2, one stderr line `profkit: ...`
     /// containing `what`, no panic.
     #[track_caller]
-    pub fn bad_input(&self, what: &str) {
+    pub(crate) fn bad_input(&self, what: &str) {
         assert_eq!(
             self.code, 2,
             "stdout:\n{}\nstderr:\n{}",
@@ -56,14 +56,14 @@ impl Run {
 
     /// The stdout parsed as JSON.
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// Runs `profkit` with `args`, with `NO_COLOR` unset (its output is a pipe: no colours).
-pub fn profkit<I, S>(args: I) -> Run
+pub(crate) fn profkit<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
@@ -77,7 +77,7 @@ where
 }
 
 /// A fresh directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("profkit-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch directory");
@@ -85,7 +85,7 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// `dir/name` as an argument.
-pub fn arg(dir: &Path, name: &str) -> String {
+pub(crate) fn arg(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
 }
 
@@ -122,12 +122,12 @@ fn added_later() {
 /// The shape of a recorded program: how many rows each `get_users` call fetches and how long
 /// one fetch takes, and which of the two optional functions ran.
 #[derive(Clone, Copy)]
-pub struct Shape {
-    pub requests: u32,
-    pub rows: u32,
-    pub fetch_micros: u64,
-    pub old_function: bool,
-    pub new_function: bool,
+pub(crate) struct Shape {
+    pub(crate) requests: u32,
+    pub(crate) rows: u32,
+    pub(crate) fetch_micros: u64,
+    pub(crate) old_function: bool,
+    pub(crate) new_function: bool,
 }
 
 impl Default for Shape {
@@ -144,7 +144,7 @@ impl Default for Shape {
 
 /// A report with exact times (a test clock): `fib(15)` (1973/1 calls, 10 ns each), and
 /// `get_users` calling `fetch_row` as `shape` says.
-pub fn record(shape: Shape) -> Report {
+pub(crate) fn record(shape: Shape) -> Report {
     let _clock = TestClock::install().expect("no profiled call is open");
     let (_, report) = profkit::record(|| {
         fib(15);
@@ -162,7 +162,7 @@ pub fn record(shape: Shape) -> Report {
 }
 
 /// Writes `record(shape)` as `dir/name` (JSON or pstats by extension) and returns the path.
-pub fn write(dir: &Path, name: &str, shape: Shape) -> String {
+pub(crate) fn write(dir: &Path, name: &str, shape: Shape) -> String {
     let path = dir.join(name);
     let report = record(shape);
     if name.ends_with(".prof") {
@@ -174,7 +174,7 @@ pub fn write(dir: &Path, name: &str, shape: Shape) -> String {
 }
 
 /// A dump of Python's own cProfile of a recursive `fib(15)` (1973 calls, 1 primitive).
-pub fn python_dump(dir: &Path) -> String {
+pub(crate) fn python_dump(dir: &Path) -> String {
     let path = dir.join("python.prof");
     let script = format!(
         "import cProfile\n\
