@@ -109,7 +109,20 @@ fn time_of(f: &FunctionStats, metric: TimeMetric) -> Option<Duration> {
     }
 }
 
-/// Every broken limit of `budget`, and how many limits it has.
+/// Why a budget's function (or parent) cannot be found, for a violation line.
+fn missing(e: &profkit::LookupError) -> String {
+    match e {
+        profkit::LookupError::Unknown { close, .. } if close.is_empty() => {
+            "not in the profile".to_owned()
+        }
+        profkit::LookupError::Unknown { close, .. } => {
+            format!("not in the profile; close matches: {}", close.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Every broken limit of `budget`.
 fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>>) {
     let unmeasurable = |metric: String, limit: Option<Amount>, why: String| Violation {
         budget,
@@ -122,11 +135,7 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
     let f = match report.function(&budget.function) {
         Ok(f) => f,
         Err(e) => {
-            out.push(unmeasurable(
-                "function".into(),
-                None,
-                format!("not in the profile: {e}"),
-            ));
+            out.push(unmeasurable("function".into(), None, missing(&e)));
             return;
         }
     };
@@ -170,7 +179,7 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
                         out.push(unmeasurable(
                             metric,
                             Some(Amount::PerCall(*max)),
-                            format!("per_call_of: not in the profile: {e}"),
+                            format!("per_call_of {parent:?}: {}", missing(&e)),
                         ));
                         continue;
                     }

@@ -24,7 +24,6 @@ const EXIT_INTERNAL: i32 = 101;
 #[command(
     name = "profkit",
     version,
-    about,
     after_help = "\
 Examples:
   profkit view profile.json --sort tottime --limit 20
