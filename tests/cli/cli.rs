@@ -86,6 +86,12 @@ fn view_sorts_limits_filters_and_shows_callers_callees_tree_and_percentiles() {
     let row = out.lines().find(|l| l.contains("fetch_row")).unwrap();
     assert!(row.contains("12 ") && row.contains("1.00 ms"), "{row}");
 
+    profkit(["view", &json, "--tree", "--format", "json"]).bad_input("--tree has no JSON form");
+    profkit(["view", &json, "--filter", "(unclosed"]).bad_input("not a regular expression");
+    let prof = write(&dir, "p.prof", Shape::default());
+    profkit(["view", &prof, "--tree"]).bad_input("has no call tree");
+    profkit(["view", &prof, "--percentiles"]).bad_input("has no latency");
+
     let out = profkit(["view", &json, "--sort", "fastest"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("fastest"), "{}", out.stderr);

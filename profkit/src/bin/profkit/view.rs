@@ -42,7 +42,7 @@ pub(crate) struct ViewArgs {
     #[arg(long, group = "mode")]
     callees: bool,
     /// The call tree: every call path with its share of its parent and of the total.
-    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "format"])]
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit"])]
     tree: bool,
     /// With --tree: show paths down to this depth only.
     #[arg(long, value_name = "N", requires = "tree")]
@@ -66,6 +66,11 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         return Err(Failure::input(format!(
             "--filter {p:?}: not a regular expression: {e}"
         )));
+    }
+    if args.tree && args.format == OutputFormat::Json {
+        return Err(Failure::input(
+            "view: --tree has no JSON form; use --format json without --tree for the rows",
+        ));
     }
     let report = Report::read_all(&args.files)?;
     let label = files_label(&args.files);
