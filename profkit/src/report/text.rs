@@ -255,6 +255,22 @@ impl<'a> StatsTable<'a> {
         super::CallsTable::new(self, super::calls::Direction::Callees)
     }
 
+    /// The rows this table prints, in its order and after its restrictions: what tools that
+    /// need the numbers of the table rather than its text (JSON output) iterate.
+    ///
+    /// ```
+    /// use profkit::SortKey;
+    /// # #[profkit::profile] fn a() {}
+    /// # #[profkit::profile] fn b() { a(); a() }
+    /// let (_, report) = profkit::record(b);
+    /// let rows = report.stats().sort(SortKey::Calls).limit(1).rows();
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!(rows[0].ncalls(), 2);
+    /// ```
+    pub fn rows(&self) -> Vec<&'a FunctionStats> {
+        self.selection().0
+    }
+
     pub(super) fn report(&self) -> &'a Report {
         self.report
     }

@@ -1,0 +1,247 @@
+//! What every subcommand shares: the one-line failure, stdout that survives a closed pipe,
+//! colours, duration and count arguments, and atomic file writes.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// Exit status: everything went well.
+pub(crate) const EXIT_OK: i32 = 0;
+/// Exit status: a regression (`diff`) or a broken error-level budget (`check`).
+pub(crate) const EXIT_FAILED: i32 = 1;
+/// Exit status: bad input or usage.
+pub(crate) const EXIT_BAD_INPUT: i32 = 2;
+
+/// Why a subcommand stopped: printed as `profkit: {message}` on one line.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: i32,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    /// Bad input: `FILE: what is wrong` (the caller puts the file first).
+    pub(crate) fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_BAD_INPUT,
+            message: message.into(),
+        }
+    }
+
+    /// `path: what` for a file that is wrong.
+    pub(crate) fn file(path: &Path, what: impl std::fmt::Display) -> Failure {
+        Failure::input(format!("{}: {what}", path.display()))
+    }
+
+    /// The message on one line, whatever the library's text held.
+    pub(crate) fn line(&self) -> String {
+        self.message
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl From<profkit::ReadError> for Failure {
+    fn from(e: profkit::ReadError) -> Failure {
+        // Its Display is already `PATH: [at byte N: | at line L, column C: ]what`.
+        Failure::input(e.to_string())
+    }
+}
+
+impl From<profkit::WriteError> for Failure {
+    fn from(e: profkit::WriteError) -> Failure {
+        Failure::file(e.path(), format_args!("cannot write: {}", e.io_error()))
+    }
+}
+
+/// The result of a subcommand: its exit status, or why it stopped.
+pub(crate) type Outcome = Result<i32, Failure>;
+
+/// Writes `text` to stdout. A reader that went away (`profkit view big.json | head`) is not an
+/// error: there is nobody left to tell, so the program ends quietly.
+pub(crate) fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(EXIT_OK),
+        Err(e) => Err(Failure::input(format!("<stdout>: cannot write: {e}"))),
+    }
+}
+
+/// ANSI colours, on only when stdout is a terminal and `NO_COLOR` is unset or empty.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    on: bool,
+}
+
+impl Style {
+    pub(crate) fn detect() -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            on: !no_color && io::stdout().is_terminal(),
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub(crate) fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    pub(crate) fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub(crate) fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    pub(crate) fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+/// Text or JSON, for the subcommands that print results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Tables for people.
+    #[default]
+    Text,
+    /// One JSON document for programs.
+    Json,
+}
+
+/// A duration argument: a number and a unit, `ns`, `us` (or `µs`), `ms` or `s`: `250us`,
+/// `1.5ms`, `2s`. A bare number is refused: the unit is never guessed.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "" => {
+            return Err(format!(
+                "{text:?} needs a unit: ns, us, ms or s (e.g. \"1ms\")"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?}; expected ns, us, ms or s"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as \"250us\" or \"2ms\""))?;
+    let ns = value * scale;
+    if !ns.is_finite() || ns > u64::MAX as f64 {
+        return Err(format!("{text:?} is too long"));
+    }
+    Ok(Duration::from_nanos(ns.round() as u64))
+}
+
+/// A duration with 3 significant digits and a unit: `812 ns`, `12.4 us`, `1.50 s` (ASCII, so
+/// that columns line up in every terminal).
+pub(crate) fn human(d: Duration) -> String {
+    human_ns(d.as_nanos() as f64)
+}
+
+/// As [`human`], for a signed number of nanoseconds.
+pub(crate) fn human_ns(ns: f64) -> String {
+    let sign = if ns < 0.0 { "-" } else { "" };
+    let ns = ns.abs();
+    if ns < 1e3 {
+        return format!("{sign}{ns:.0} ns");
+    }
+    let (value, unit) = if ns < 1e6 {
+        (ns / 1e3, "us")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    let decimals = if value < 10.0 {
+        2
+    } else if value < 100.0 {
+        1
+    } else {
+        0
+    };
+    let mut s = String::new();
+    let _ = write!(s, "{sign}{value:.decimals$} {unit}");
+    s
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename, so that `path`
+/// holds its old content or the whole new one (what the library does for its own formats).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: io::Error| Failure::file(path, format_args!("cannot write: {e}"));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::file(path, "cannot write: the path names no file"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".profkit-cli-{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create_new(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+/// Seconds as a float, for JSON output.
+pub(crate) fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_duration("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse_duration("250 µs"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("7ns"), Ok(Duration::from_nanos(7)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("1e400s").is_err());
+    }
+
+    #[test]
+    fn durations_print_with_three_digits() {
+        assert_eq!(human(Duration::from_nanos(812)), "812 ns");
+        assert_eq!(human(Duration::from_nanos(12_400)), "12.4 us");
+        assert_eq!(human_ns(-1_500_000_000.0), "-1.50 s");
+    }
+
+    #[test]
+    fn failures_print_on_one_line() {
+        let f = Failure::input("a\nb\r\n  c");
+        assert_eq!(f.line(), "a b c");
+    }
+}

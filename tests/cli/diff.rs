@@ -1,0 +1,222 @@
+//! `profkit diff`: regressions past the threshold and the floor, noise below it, new and
+//! vanished functions, and its JSON.
+
+use crate::support::{Shape, profkit, scratch, write};
+
+#[test]
+fn a_regression_past_threshold_and_floor_fails_the_diff() {
+    let dir = scratch("diff-regression");
+    let base = write(&dir, "base.json", Shape::default());
+    // Each fetch takes 3 ms instead of 1 ms: fetch_row's cumtime goes from 12 ms to 36 ms.
+    let new = write(
+        &dir,
+        "new.json",
+        Shape {
+            fetch_micros: 3000,
+            ..Shape::default()
+        },
+    );
+    let out = profkit([
+        "diff",
+        &base,
+        &new,
+        "--threshold",
+        "10%",
+        "--min-delta",
+        "1ms",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let first = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("REGRESSED"))
+        .expect("a regression");
+    // Sorted by impact: get_users and fetch_row both grew by 24 ms; fib did not change.
+    assert!(
+        first.contains("+24.0 ms") && first.contains("+200.0%"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("2 regressions in cumtime"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("(1 unchanged not shown)"),
+        "{}",
+        out.stdout
+    );
+
+    for metric in ["p99", "p50", "max", "tottime"] {
+        let out = profkit([
+            "diff",
+            &base,
+            &new,
+            "--metric",
+            metric,
+            "--min-delta",
+            "1ms",
+        ]);
+        assert_eq!(out.code, 1, "{metric}: {}", out.stdout);
+        assert!(out.stdout.contains("fetch_row"), "{}", out.stdout);
+    }
+    // The same profile: nothing changed.
+    let out = profkit(["diff", &base, &base]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("no regression"), "{}", out.stdout);
+}
+
+#[test]
+fn a_change_below_the_floor_is_noise() {
+    let dir = scratch("diff-noise");
+    let base = write(&dir, "base.json", Shape::default());
+    // +50%, but only +6 ms in total and +0.5 ms per call.
+    let new = write(
+        &dir,
+        "new.json",
+        Shape {
+            fetch_micros: 1500,
+            ..Shape::default()
+        },
+    );
+    let out = profkit(["diff", &base, &new, "--min-delta", "10ms"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("slower") && !out.stdout.contains("REGRESSED"),
+        "{}",
+        out.stdout
+    );
+    // p99: fetch_row +0.5 ms, get_users +1.5 ms (three fetches per call); the floor is 2 ms.
+    let out = profkit(["diff", &base, &new, "--metric", "p99", "--min-delta", "2ms"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // Below the relative threshold: +50% is not more than 60%.
+    let out = profkit(["diff", &base, &new, "--threshold", "60%"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // Faster is never a regression.
+    let out = profkit(["diff", &new, &base]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("faster"), "{}", out.stdout);
+}
+
+#[test]
+fn ncalls_takes_a_count_as_its_floor() {
+    let dir = scratch("diff-ncalls");
+    let base = write(&dir, "base.prof", Shape::default());
+    let more = write(
+        &dir,
+        "more.prof",
+        Shape {
+            rows: 4,
+            ..Shape::default()
+        },
+    );
+    // fetch_row: 12 -> 16 calls (+4, +33%).
+    let out = profkit([
+        "diff",
+        &base,
+        &more,
+        "--metric",
+        "ncalls",
+        "--min-delta",
+        "5",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let out = profkit([
+        "diff",
+        &base,
+        &more,
+        "--metric",
+        "ncalls",
+        "--min-delta",
+        "4",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("REGRESSED") && l.contains("+4")),
+        "{}",
+        out.stdout
+    );
+    profkit([
+        "diff",
+        &base,
+        &more,
+        "--metric",
+        "ncalls",
+        "--min-delta",
+        "1ms",
+    ])
+    .bad_input("--min-delta");
+    profkit(["diff", &base, &more, "--min-delta", "5"]).bad_input("needs a unit");
+    // A .prof has no latency: say so rather than find no change.
+    profkit(["diff", &base, &more, "--metric", "p99"]).bad_input("has no latency");
+}
+
+#[test]
+fn new_and_vanished_functions_are_listed_and_json_parses() {
+    let dir = scratch("diff-new");
+    let base = write(
+        &dir,
+        "base.json",
+        Shape {
+            old_function: true,
+            ..Shape::default()
+        },
+    );
+    let new = write(
+        &dir,
+        "new.json",
+        Shape {
+            new_function: true,
+            fetch_micros: 3000,
+            ..Shape::default()
+        },
+    );
+    let out = profkit(["diff", &base, &new]);
+    assert_eq!(out.code, 1);
+    let after = |title: &str| {
+        let text = &out.stdout[out
+            .stdout
+            .find(title)
+            .unwrap_or_else(|| panic!("{title}: {}", out.stdout))..];
+        text.lines().nth(1).unwrap_or("").to_owned()
+    };
+    assert!(
+        after("new (only in NEW)").contains("added_later"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        after("vanished (only in BASE)").contains("removed_later"),
+        "{}",
+        out.stdout
+    );
+
+    let out = profkit([
+        "diff",
+        &base,
+        &new,
+        "--format",
+        "json",
+        "--min-delta",
+        "1ms",
+    ]);
+    assert_eq!(out.code, 1);
+    let doc = out.json();
+    assert_eq!(doc["metric"], "cumtime");
+    assert_eq!(doc["regressions"].as_u64(), Some(2));
+    let first = &doc["changes"][0];
+    assert_eq!(first["regression"], true);
+    assert_eq!(first["delta"].as_f64(), Some(0.024));
+    assert_eq!(first["relative"].as_f64(), Some(2.0));
+    assert_eq!(doc["new_functions"][0]["value"].as_f64(), Some(70e-6));
+    assert!(
+        doc["vanished_functions"][0]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("removed_later")
+    );
+    assert_eq!(doc["min_delta"].as_f64(), Some(0.001));
+}
