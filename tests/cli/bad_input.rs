@@ -126,6 +126,10 @@ fn bad_budgets_files_name_the_line() {
             "at byte 24: not UTF-8",
         ),
         (b"[budget]\nfunction = \"fib\"\n", "line 1: "),
+        (
+            b"[[budget]]\nfunction = \"fib\"\nper_call_of = \" \"\nmax_per_call = 1\n",
+            "line 3: `per_call_of` is empty",
+        ),
     ];
     for (i, (text, what)) in cases.iter().enumerate() {
         let path = dir.join(format!("b{i}.toml"));
