@@ -126,6 +126,10 @@ fn bad_budgets_files_name_the_line() {
             "at byte 24: not UTF-8",
         ),
         (b"[budget]\nfunction = \"fib\"\n", "line 1: "),
+        (
+            b"[[budget]]\nfunction = \"fib\"\nper_call_of = \" \"\nmax_per_call = 1\n",
+            "line 3: `per_call_of` is empty",
+        ),
     ];
     for (i, (text, what)) in cases.iter().enumerate() {
         let path = dir.join(format!("b{i}.toml"));
@@ -138,4 +142,50 @@ fn bad_budgets_files_name_the_line() {
         .bad_input(&format!("{missing}: No such file"));
     let directory = dir.display().to_string();
     profkit(["check", &profile, "--budgets", &directory]).bad_input("directory");
+}
+
+/// `-o` naming a device or a named pipe writes into it: renaming a temporary file over it
+/// replaced `/dev/full` with a regular file (as root) and reported success.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch("output-not-a-file");
+    let json = write(&dir, "good.json", Shape::default());
+    for (i, name) in ["out.json", "out.prof", "out.folded", "out.txt"]
+        .into_iter()
+        .enumerate()
+    {
+        let fifo = dir.join(format!("pipe{i}-{name}"));
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        let out = fifo.display().to_string();
+        profkit(["merge", &json, "-o", &out]).ok();
+        assert!(
+            std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+            "{name}: the named pipe was replaced by a file"
+        );
+        assert!(
+            !reader.join().unwrap().is_empty(),
+            "{name}: nothing written"
+        );
+    }
+    // A device that refuses the bytes is a failed write, not a success.
+    if std::fs::metadata("/dev/full").is_ok_and(|m| m.file_type().is_char_device()) {
+        profkit(["flame", &json, "--folded", "-o", "/dev/full"])
+            .bad_input("/dev/full: cannot write: ");
+        assert!(
+            std::fs::metadata("/dev/full")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
 }

@@ -200,6 +200,9 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
                 limits.push(Limit::Calls(n));
             }
             match (&b.per_call_of, &b.max_per_call) {
+                (Some(parent), Some(_)) if parent.get_ref().trim().is_empty() => {
+                    return Err((at(parent.span()), "`per_call_of` is empty".to_owned()));
+                }
                 (Some(parent), Some(max)) => {
                     let m = *max.get_ref();
                     if !m.is_finite() || m < 0.0 {

@@ -60,8 +60,9 @@ fn format_of(path: &Path) -> Result<OutFormat, Failure> {
 /// Writes `report` (read from the files `label` names) to `out` in the format of its extension.
 fn write(report: &Report, out: &Path, label: &str) -> Result<(), Failure> {
     match format_of(out)? {
-        OutFormat::Json => report.write_json(out)?,
-        OutFormat::Pstats => report.write_pstats(out)?,
+        // Through the command line's own writer, which leaves devices and pipes in place.
+        OutFormat::Json => write_atomic(out, report.to_json().as_bytes())?,
+        OutFormat::Pstats => write_atomic(out, &report.to_pstats_bytes())?,
         OutFormat::Folded => write_atomic(out, crate::flame::folded(report, label)?.as_bytes())?,
         OutFormat::Svg => write_atomic(out, &crate::flame::svg(report, label)?)?,
         OutFormat::Text => {

@@ -189,8 +189,22 @@ pub(crate) fn human_ns(ns: f64) -> String {
 
 /// Writes `bytes` to `path` through a temporary file beside it and a rename, so that `path`
 /// holds its old content or the whole new one (what the library does for its own formats).
+///
+/// A path that exists and is not a regular file (`/dev/stdout`, `/dev/full`, a named pipe) is
+/// written in place: a rename would replace the device or pipe with a file and hide a failed
+/// write.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |e: io::Error| Failure::file(path, format_args!("cannot write: {e}"));
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut file| {
+                file.write_all(bytes)?;
+                file.flush()
+            })
+            .map_err(fail);
+    }
     let name = path
         .file_name()
         .ok_or_else(|| Failure::file(path, "cannot write: the path names no file"))?;
