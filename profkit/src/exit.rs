@@ -210,8 +210,18 @@ fn write_exit_report(config: &ExitConfig) {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// the path holds either its old content or the whole new one.
+///
+/// A path that exists and is not a regular file (a device such as `/dev/stdout`, a named
+/// pipe) is written in place: renaming over it would replace the device with a file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |e| WriteError::new(path, e);
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
+            .map_err(err);
+    }
     let name = path.file_name().ok_or_else(|| {
         err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -244,6 +254,31 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_and_named_pipes_are_written_in_place_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("profkit-fifo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(&fifo).unwrap())
+        };
+        write_atomic(&fifo, b"{}\n").unwrap();
+        assert_eq!(reader.join().unwrap(), b"{}\n");
+        assert!(!fs::metadata(&fifo).unwrap().is_file(), "still a pipe");
+        fs::remove_dir_all(&dir).unwrap();
+        // A device that refuses the bytes is an error naming it, and stays a device.
+        let full = Path::new("/dev/full");
+        let e = write_atomic(full, b"x").unwrap_err();
+        assert!(e.to_string().starts_with("cannot write /dev/full: "), "{e}");
+        assert!(!fs::metadata(full).unwrap().is_file());
+    }
 
     #[cfg(not(feature = "flamegraph"))]
     #[test]
