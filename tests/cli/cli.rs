@@ -91,6 +91,7 @@ fn view_sorts_limits_filters_and_shows_callers_callees_tree_and_percentiles() {
     let prof = write(&dir, "p.prof", Shape::default());
     profkit(["view", &prof, "--tree"]).bad_input("has no call tree");
     profkit(["view", &prof, "--percentiles"]).bad_input("has no latency");
+    profkit(["view", &prof, "--percentiles", "--format", "json"]).bad_input("has no latency");
 
     let out = profkit(["view", &json, "--sort", "fastest"]);
     assert_eq!(out.code, 2, "{}", out.stderr);

@@ -74,6 +74,12 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
     }
     let report = Report::read_all(&args.files)?;
     let label = files_label(&args.files);
+    if args.percentiles && report.functions().all(|f| f.latency().is_none()) {
+        return Err(Failure::input(format!(
+            "{label}: has no latency distributions (a .prof file keeps none); use the \
+             .json profkit wrote"
+        )));
+    }
     if args.format == OutputFormat::Json {
         emit(&to_json(&report, args))?;
         return Ok(EXIT_OK);
@@ -92,12 +98,6 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         }
         text
     } else if args.percentiles {
-        if report.functions().all(|f| f.latency().is_none()) {
-            return Err(Failure::input(format!(
-                "{label}: has no latency distributions (a .prof file keeps none); use the \
-                 .json profkit wrote"
-            )));
-        }
         report
             .latency()
             .sort(args.sort.unwrap_or(SortKey::P99))
