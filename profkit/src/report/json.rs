@@ -243,27 +243,18 @@ pub(crate) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
             "the file is empty: a profkit JSON file is an object",
         ));
     }
-    let header: Header = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
-    match (header.format.as_deref(), header.version) {
-        (Some(FORMAT), Some(VERSION)) => {}
-        (Some(FORMAT), Some(v)) => {
-            return Err(ReadError::new(format!(
-                "schema version {v} is not one this profkit reads (it reads version {VERSION})"
-            )));
+    // One pass in the common case; when the body does not fit version 1, the header says
+    // whether the file is another format or version before the body's own error is given.
+    let file: FileV1 = match serde_json::from_slice(bytes) {
+        Ok(file) => file,
+        Err(e) => {
+            if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
+                check_header(header.format.as_deref(), header.version)?;
+            }
+            return Err(json_error(&e));
         }
-        (Some(FORMAT), None) => return Err(ReadError::new("no \"version\" field")),
-        (Some(other), _) => {
-            return Err(ReadError::new(format!(
-                "\"format\" is {other:?}, not \"profkit\": not a profkit profile"
-            )));
-        }
-        (None, _) => {
-            return Err(ReadError::new(
-                "no \"format\": \"profkit\" field: not a profkit profile",
-            ));
-        }
-    }
-    let file: FileV1 = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    };
+    check_header(Some(&file.format), Some(file.version))?;
     let sites: Vec<SiteInfo> = std::iter::once(SiteInfo::root())
         .chain(file.sites.iter().map(|s| SiteInfo {
             name: Arc::from(s.name.as_str()),
@@ -290,6 +281,30 @@ pub(crate) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         duration_ns: file.duration_ns,
     };
     Ok(report)
+}
+
+/// The file is profkit's, in the schema version this build reads.
+fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadError> {
+    match (format, version) {
+        (Some(FORMAT), Some(VERSION)) => {}
+        (Some(FORMAT), Some(v)) => {
+            return Err(ReadError::new(format!(
+                "schema version {v} is not one this profkit reads (it reads version {VERSION})"
+            )));
+        }
+        (Some(FORMAT), None) => return Err(ReadError::new("no \"version\" field")),
+        (Some(other), _) => {
+            return Err(ReadError::new(format!(
+                "\"format\" is {other:?}, not \"profkit\": not a profkit profile"
+            )));
+        }
+        (None, _) => {
+            return Err(ReadError::new(
+                "no \"format\": \"profkit\" field: not a profkit profile",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_clock(name: &str, within: &str) -> Result<ClockKind, ReadError> {
