@@ -41,6 +41,7 @@ impl Dist {
         *self = Dist::from_points(points);
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn points(&self) -> &[(u64, u64)] {
         &self.points
     }

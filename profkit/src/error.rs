@@ -177,6 +177,7 @@ impl ReadError {
         }
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn at_line(line: usize, column: usize, message: impl Into<String>) -> Self {
         ReadError {
             line: Some((line, column)),

@@ -148,7 +148,15 @@ impl Format {
         Ok(match self {
             Format::Text => text().into_bytes(),
             Format::Pstats => report.to_pstats_bytes(),
+            #[cfg(feature = "json")]
             Format::Json => report.to_json().into_bytes(),
+            #[cfg(not(feature = "json"))]
+            Format::Json => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "JSON files need profkit's cargo feature `json`",
+                ));
+            }
             Format::Folded => report.folded().into_bytes(),
             #[cfg(feature = "flamegraph")]
             Format::Svg => report.flamegraph_svg()?,

@@ -26,8 +26,17 @@
 //! ## At exit
 //! With `PROFKIT=1` in the environment, a program that records at least one call prints the
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
-//! writes it to that file instead, atomically. `PROFKIT_SORT` (a [`SortKey`] name) and
+//! writes it to that file instead, atomically, in the format its extension names (`.txt`,
+//! `.prof`, `.json`, `.folded`, `.svg`). `PROFKIT_SORT` (a [`SortKey`] name) and
 //! `PROFKIT_LIMIT` (a row count) shape it.
+//!
+//! ## Cargo features
+//! - `enable` (default): record. Off, `#[profile]` returns items unchanged and every function
+//!   is a no-op.
+//! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
+//!   crate does not pull in `serde_json`.
+//! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
+//! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
 

@@ -140,7 +140,13 @@ impl Report {
             ));
         }
         match sniff(bytes) {
+            #[cfg(feature = "json")]
             FileFormat::Json => Report::from_json_bytes(bytes),
+            #[cfg(not(feature = "json"))]
+            FileFormat::Json => Err(ReadError::at(
+                0,
+                "this looks like JSON: reading profkit's JSON needs its cargo feature `json`",
+            )),
             FileFormat::Pstats => Report::from_pstats_bytes(bytes),
         }
     }
@@ -149,6 +155,24 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(feature = "json"))]
+    #[test]
+    fn json_without_the_json_feature_is_a_clear_error() {
+        let e = Report::from_bytes(br#"{"format": "profkit", "version": 1}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "at byte 0: this looks like JSON: reading profkit's JSON needs its cargo feature `json`"
+        );
+        let path = std::env::temp_dir().join(format!("profkit-nojson-{}.json", std::process::id()));
+        let e = Report::default().write(&path).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("JSON files need profkit's cargo feature `json`"),
+            "{e}"
+        );
+        assert!(!path.exists());
+    }
 
     #[test]
     fn formats_are_told_apart_by_their_first_bytes() {

@@ -33,6 +33,7 @@ impl Latency {
         Latency { dist }
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn dist(&self) -> &Dist {
         &self.dist
     }

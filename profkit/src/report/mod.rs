@@ -7,6 +7,7 @@ mod files;
 #[cfg(feature = "flamegraph")]
 mod flame;
 mod folded;
+#[cfg(feature = "json")]
 mod json;
 mod latency;
 mod pstats_file;

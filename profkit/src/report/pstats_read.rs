@@ -163,7 +163,6 @@ impl Report {
             );
         };
         let mut functions: BTreeMap<Key, FunctionStats> = BTreeMap::new();
-        let mut callees: BTreeMap<Key, Vec<EdgeStats>> = BTreeMap::new();
         for (k, v) in entries {
             let key = parse_key(k)?;
             let Kind::Tuple(items) = &v.kind else {
@@ -197,22 +196,8 @@ impl Report {
             for (ck, cv) in caller_entries {
                 let (file, name, line) = parse_key(ck)?;
                 let (enc, ecc, ett, ect) = edge(cv)?;
-                let callee_view = EdgeStats {
-                    name: key.1.clone(),
-                    file: key.0.clone(),
-                    line: key.2,
-                    ncalls: enc,
-                    primitive_calls: ecc,
-                    tottime_ns: ett,
-                    cumtime_ns: ect,
-                };
                 // A caller key given twice: the last one counts, as in Python's dict.
                 edges.retain(|e: &EdgeStats| (&e.file, &e.name, e.line) != (&file, &name, line));
-                let list = callees
-                    .entry((file.clone(), name.clone(), line))
-                    .or_default();
-                list.retain(|e| (&e.file, &e.name, e.line) != (&key.0, &key.1, key.2));
-                list.push(callee_view);
                 edges.push(EdgeStats {
                     name,
                     file,
@@ -240,16 +225,11 @@ impl Report {
             // A key that appears twice: pstats keeps the last one, and so does this.
             functions.insert(key, f);
         }
-        for (key, mut edges) in callees {
-            if let Some(f) = functions.get_mut(&key) {
-                edges.sort_by(|a, b| a.key().cmp(&b.key()));
-                f.callees = edges;
-            }
-        }
         let mut functions: Vec<FunctionStats> = functions.into_values().collect();
         for f in &mut functions {
             f.callers.sort_by(|a, b| a.key().cmp(&b.key()));
         }
+        super::link_callees(&mut functions);
         functions.sort_by(|a, b| a.key().cmp(&b.key()));
         Ok(Report::from_functions(functions))
     }
