@@ -289,6 +289,57 @@ severity = \"warning\"
     }
 
     #[test]
+    fn twenty_thousand_mutated_budgets_files_never_panic() {
+        let text = "[[budget]]\nfunction = \"app::db::fetch_row\"\np99 = \"2ms\"\nncalls = 100\n\
+                    severity = \"error\"\n\n[[budget]]\nfunction = \"fetch_row\"\n\
+                    per_call_of = \"get_users\"\nmax_per_call = 1.5\nseverity = \"warning\"\n";
+        let alphabet = b"[]=\"\n #.-0123456789eEmsunfpa_:,{}";
+        // xorshift64*: a fixed sequence, so a failure reproduces.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let (mut ok, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let mut bytes = text.as_bytes().to_vec();
+            for _ in 0..=next() % 3 {
+                let at = (next() % bytes.len() as u64) as usize;
+                let c = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 4 {
+                    0 => bytes[at] = c,
+                    1 => bytes.insert(at, c),
+                    2 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.truncate(at),
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            let mutated = String::from_utf8_lossy(&bytes);
+            match parse(&mutated) {
+                Ok(_) => ok += 1,
+                Err((line, what)) => {
+                    refused += 1;
+                    assert!(
+                        line >= 1 && line <= mutated.lines().count().max(1) + 1,
+                        "{line}"
+                    );
+                    assert!(!what.is_empty());
+                }
+            }
+        }
+        assert!(
+            ok > 1_000 && refused > 1_000,
+            "{ok} parsed, {refused} refused"
+        );
+    }
+
+    #[test]
     fn mistakes_name_their_line() {
         let line = |t: &str| parse(t).unwrap_err().0;
         assert_eq!(line("[[budget]]\nfunction = \"f\"\np99 = \"2\"\n"), 3);
