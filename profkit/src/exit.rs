@@ -221,7 +221,7 @@ fn write_exit_report(config: &ExitConfig) {
 ///
 /// A path that exists and is not a regular file (a device such as `/dev/stdout`, a named
 /// pipe) is written in place: renaming over it would replace the device with a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |e| WriteError::new(path, e);
     if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         return fs::OpenOptions::new()

@@ -522,10 +522,13 @@ macro_rules! profile_scope {
     }};
 }
 
-/// What generated code calls. Not a public API: it changes without notice.
+/// What generated code and the `profkit` binary call. Not a public API: it changes without
+/// notice.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::future::instrument;
     pub use crate::guard::{Guard, enter};
     pub use crate::site::CallSite;
+    // The atomic write every profkit file goes through, for the binary's `--folded -o`.
+    pub use crate::exit::write_atomic;
 }

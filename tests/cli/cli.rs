@@ -3,6 +3,9 @@
 
 mod bad_input;
 mod check;
+// The generator the other tests' mutation loops use.
+#[path = "../common/mod.rs"]
+mod common;
 mod diff;
 mod robustness;
 mod support;

@@ -3,23 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::Rng;
 use crate::support::{Shape, arg, profkit, python_dump, record, scratch};
-
-/// xorshift64*: deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// One random change of `bytes`: bit flips, a truncation, an insertion, a deletion, an
 /// overwrite with interesting bytes, or a duplicated run.

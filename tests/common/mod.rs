@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 /// Polls `f` on this thread until it is ready (a waker that does nothing; the futures in the
 /// tests are ready again at once when they return pending).
-pub fn block_on<F: Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     let mut cx = Context::from_waker(Waker::noop());
     let mut f = pin!(f);
     loop {
@@ -20,17 +20,17 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 /// xorshift64*: a fixed sequence, so a failure reproduces.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
 }

@@ -384,6 +384,21 @@ impl Report {
         self.profile.tree.nodes().len() > 1
     }
 
+    /// Whether the report holds call paths: reports of this process and of profkit's JSON do;
+    /// a report read from a pstats file (functions and callers only) does not, so its
+    /// [`tree`](Report::tree) and [`folded`](Report::folded) stacks are empty.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.has_call_tree());
+    /// let from_pstats = profkit::Report::from_pstats_bytes(&report.to_pstats_bytes()).unwrap();
+    /// assert!(!from_pstats.has_call_tree());
+    /// ```
+    pub fn has_call_tree(&self) -> bool {
+        self.has_tree()
+    }
+
     fn merge_trees(&mut self, other: &Report) {
         let (sites, remap) = unify_sites(&self.sites, &other.sites);
         let mut profile = std::mem::take(&mut self.profile);

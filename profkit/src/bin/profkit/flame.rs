@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use profkit::Report;
 
-use crate::output::{EXIT_OK, Failure, Outcome, emit, write_atomic};
+use crate::output::{EXIT_OK, Failure, Outcome, emit};
 use crate::view::files_label;
 
 /// Draw a flame graph (SVG) of the call tree, or print its folded stacks.
@@ -42,14 +42,6 @@ pub(crate) fn folded(report: &Report, label: &str) -> Result<String, Failure> {
     Ok(folded)
 }
 
-/// The SVG flame graph of `report`, or why there is none.
-pub(crate) fn svg(report: &Report, label: &str) -> Result<Vec<u8>, Failure> {
-    folded(report, label)?;
-    report
-        .flamegraph_svg()
-        .map_err(|e| Failure::input(format!("{label}: cannot draw: {e}")))
-}
-
 pub(crate) fn run(args: &FlameArgs) -> Outcome {
     if !args.folded && args.out.is_none() {
         return Err(Failure::input(
@@ -61,12 +53,12 @@ pub(crate) fn run(args: &FlameArgs) -> Outcome {
     if args.folded {
         let text = folded(&report, &label)?;
         match &args.out {
-            Some(out) => write_atomic(out, text.as_bytes())?,
+            Some(out) => profkit::__private::write_atomic(out, text.as_bytes())?,
             None => emit(&text)?,
         }
     } else if let Some(out) = &args.out {
-        let svg = svg(&report, &label)?;
-        write_atomic(out, &svg)?;
+        folded(&report, &label)?;
+        report.write_flamegraph(out)?;
     }
     Ok(EXIT_OK)
 }

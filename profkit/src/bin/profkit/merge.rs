@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use profkit::Report;
 
-use crate::output::{EXIT_OK, Failure, Outcome, write_atomic};
+use crate::output::{EXIT_OK, Failure, Outcome};
 
 /// Add profiles together (pstats' Stats.add) and write one file.
 #[derive(Debug, clap::Args)]
@@ -28,55 +28,29 @@ pub(crate) struct MergeArgs {
     out: PathBuf,
 }
 
-/// The formats `merge` writes, by extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum OutFormat {
-    Json,
-    Pstats,
-    Folded,
-    Svg,
-    Text,
-}
-
-fn format_of(path: &Path) -> Result<OutFormat, Failure> {
-    Ok(match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => OutFormat::Json,
-        Some("prof" | "pstats") => OutFormat::Pstats,
-        Some("folded") => OutFormat::Folded,
-        Some("svg") => OutFormat::Svg,
-        None | Some("txt") => OutFormat::Text,
-        Some(other) => {
-            return Err(Failure::file(
-                path,
-                format_args!(
-                    "unknown output format .{other}: use .json, .prof, .pstats, .folded, .svg \
-                     or .txt"
-                ),
-            ));
-        }
-    })
-}
-
-/// Writes `report` (read from the files `label` names) to `out` in the format of its extension.
-fn write(report: &Report, out: &Path, label: &str) -> Result<(), Failure> {
-    match format_of(out)? {
-        // Through the command line's own writer, which leaves devices and pipes in place.
-        OutFormat::Json => write_atomic(out, report.to_json().as_bytes())?,
-        OutFormat::Pstats => write_atomic(out, &report.to_pstats_bytes())?,
-        OutFormat::Folded => write_atomic(out, crate::flame::folded(report, label)?.as_bytes())?,
-        OutFormat::Svg => write_atomic(out, &crate::flame::svg(report, label)?)?,
-        OutFormat::Text => {
-            let text = format!("{}{}", report.stats(), report.latency());
-            write_atomic(out, text.as_bytes())?;
-        }
+/// Refuses an output name whose extension names no format, before anything is read.
+/// Returns whether the format draws the call tree (folded stacks, SVG).
+fn needs_tree(path: &Path) -> Result<bool, Failure> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("folded" | "svg") => Ok(true),
+        None | Some("json" | "prof" | "pstats" | "txt") => Ok(false),
+        Some(other) => Err(Failure::file(
+            path,
+            format_args!(
+                "unknown output format .{other}: use .json, .prof, .pstats, .folded, .svg or .txt"
+            ),
+        )),
     }
-    Ok(())
 }
 
 pub(crate) fn run(args: &MergeArgs) -> Outcome {
-    // Refuse a bad output name before reading anything.
-    format_of(&args.out)?;
+    let needs_tree = needs_tree(&args.out)?;
     let report = Report::read_all(&args.files)?;
-    write(&report, &args.out, &crate::view::files_label(&args.files))?;
+    if needs_tree {
+        // Say why there is nothing to draw before writing anything.
+        crate::flame::folded(&report, &crate::view::files_label(&args.files))?;
+    }
+    // The library's writer: the format by extension, atomically, devices written in place.
+    report.write(&args.out)?;
     Ok(EXIT_OK)
 }

@@ -1,5 +1,5 @@
 //! What every subcommand shares: the one-line failure, stdout that survives a closed pipe,
-//! colours, duration and count arguments, and atomic file writes.
+//! colours, and duration and count arguments.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
@@ -185,43 +185,6 @@ pub(crate) fn human_ns(ns: f64) -> String {
     let mut s = String::new();
     let _ = write!(s, "{sign}{value:.decimals$} {unit}");
     s
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it and a rename, so that `path`
-/// holds its old content or the whole new one (what the library does for its own formats).
-///
-/// A path that exists and is not a regular file (`/dev/stdout`, `/dev/full`, a named pipe) is
-/// written in place: a rename would replace the device or pipe with a file and hide a failed
-/// write.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: io::Error| Failure::file(path, format_args!("cannot write: {e}"));
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut file| {
-                file.write_all(bytes)?;
-                file.flush()
-            })
-            .map_err(fail);
-    }
-    let name = path
-        .file_name()
-        .ok_or_else(|| Failure::file(path, "cannot write: the path names no file"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".profkit-cli-{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut file = std::fs::File::create_new(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
 }
 
 /// Seconds as a float, for JSON output.

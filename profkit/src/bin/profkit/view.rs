@@ -85,18 +85,17 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         return Ok(EXIT_OK);
     }
     let text = if args.tree {
-        let mut tree = report.tree();
-        if let Some(d) = args.depth {
-            tree = tree.max_depth(d);
-        }
-        let text = tree.to_string();
-        if text.lines().count() <= 1 {
+        if !report.has_call_tree() {
             return Err(Failure::input(format!(
                 "{label}: has no call tree (a .prof file keeps only functions and their \
                  callers); use the .json profkit wrote"
             )));
         }
-        text
+        let mut tree = report.tree();
+        if let Some(d) = args.depth {
+            tree = tree.max_depth(d);
+        }
+        tree.to_string()
     } else if args.percentiles {
         report
             .latency()
