@@ -1,12 +1,10 @@
 //! The `#[profile]` attribute of [profkit](https://docs.rs/profkit). Use it through
-//! `profkit::profile`, whose documentation lists every form it takes; this crate only parses
-//! (`args`, `item`) and expands (`expand` for one function, `blocks` for `impl`, `trait` and
-//! `mod`).
+//! `profkit::profile`, whose documentation lists every form it takes. This crate reads in two
+//! steps, each a module: `parse` (the options and the item) then `expand` (one function, or
+//! every function of an `impl`, `trait` or `mod` block).
 
-mod args;
-mod blocks;
 mod expand;
-mod item;
+mod parse;
 
 use proc_macro::TokenStream;
 

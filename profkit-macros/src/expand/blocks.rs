@@ -7,9 +7,9 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Attribute, ImplItem, Item, ItemImpl, ItemMod, ItemTrait, Signature, TraitItem};
 
-use crate::args::Args;
-use crate::expand::function;
-use crate::item::{as_maybe_fn, is_profile_attr};
+use crate::parse::{Args, as_maybe_fn, is_profile_attr};
+
+use super::function::function;
 
 fn no_name(args: &Args, what: &str) -> syn::Result<()> {
     match &args.name {
