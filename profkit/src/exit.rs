@@ -1,5 +1,5 @@
-//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`) and the atomic file write
-//! every report file goes through.
+//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`): the top floor, which
+//! reads the whole process through `session::report` and writes through `files`.
 //!
 //! On glibc both `main` returning and `std::process::exit` end in libc `exit`, which runs the
 //! exiting thread's thread-local destructors (folding its call tree into the process totals)
@@ -7,16 +7,16 @@
 //! thread still running.
 
 use std::ffi::OsString;
-use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Once;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use once_cell::sync::OnceCell;
 
-use crate::SortKey;
-use crate::error::WriteError;
+use crate::collect::local;
+use crate::files::write_by_extension;
+use crate::session;
+use crate::views::SortKey;
 
 /// Where and how the exit report goes, read from the environment once.
 #[derive(Debug, PartialEq, Eq)]
@@ -104,92 +104,9 @@ extern "C" fn at_exit() {
     // Nothing may unwind into C, and a failure here must not change the exit status.
     let _ = std::panic::catch_unwind(|| {
         if let Some(config) = CONFIG.get() {
-            crate::local::busy(|| write_exit_report(config));
+            local::busy(|| write_exit_report(config));
         }
     });
-}
-
-/// The formats `PROFKIT_OUT` and [`Report::write`](crate::Report::write) write, by extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// `.txt` (and no extension): the pstats table, then the latency table.
-    Text,
-    /// `.prof`: a pstats file.
-    Pstats,
-    /// `.json`: profkit's JSON.
-    Json,
-    /// `.folded`: folded stacks.
-    Folded,
-    /// `.svg`: a flame graph (cargo feature `flamegraph`).
-    Svg,
-}
-
-/// What the extensions are, for error messages.
-pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded and .svg";
-
-impl Format {
-    pub(crate) fn of(path: &Path) -> Option<Format> {
-        match path.extension().and_then(|e| e.to_str()) {
-            None | Some("txt") => Some(Format::Text),
-            Some("prof" | "pstats") => Some(Format::Pstats),
-            Some("json") => Some(Format::Json),
-            Some("folded") => Some(Format::Folded),
-            Some("svg") => Some(Format::Svg),
-            Some(_) => None,
-        }
-    }
-
-    /// The bytes of `report` in this format; `text` renders the text format.
-    pub(crate) fn render(
-        self,
-        report: &crate::Report,
-        text: impl FnOnce() -> String,
-    ) -> io::Result<Vec<u8>> {
-        Ok(match self {
-            Format::Text => text().into_bytes(),
-            Format::Pstats => report.to_pstats_bytes(),
-            #[cfg(feature = "json")]
-            Format::Json => report.to_json().into_bytes(),
-            #[cfg(not(feature = "json"))]
-            Format::Json => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "JSON files need profkit's cargo feature `json`",
-                ));
-            }
-            Format::Folded => report.folded().into_bytes(),
-            #[cfg(feature = "flamegraph")]
-            Format::Svg => report.flamegraph_svg()?,
-            #[cfg(not(feature = "flamegraph"))]
-            Format::Svg => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "SVG flame graphs need profkit's cargo feature `flamegraph`",
-                ));
-            }
-        })
-    }
-}
-
-/// Writes `report` to `path` in the format its extension names.
-pub(crate) fn write_by_extension(
-    report: &crate::Report,
-    path: &Path,
-    text: impl FnOnce() -> String,
-) -> Result<(), WriteError> {
-    let format = Format::of(path).ok_or_else(|| {
-        WriteError::new(
-            path,
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("unknown format (the extensions are {EXTENSIONS})"),
-            ),
-        )
-    })?;
-    let bytes = format
-        .render(report, text)
-        .map_err(|e| WriteError::new(path, e))?;
-    write_atomic(path, &bytes)
 }
 
 fn write_exit_report(config: &ExitConfig) {
@@ -197,7 +114,7 @@ fn write_exit_report(config: &ExitConfig) {
     for w in &config.warnings {
         let _ = writeln!(stderr, "profkit: {w}");
     }
-    let report = crate::report();
+    let report = session::report();
     let text = || {
         format!(
             "{}{}",
@@ -216,93 +133,11 @@ fn write_exit_report(config: &ExitConfig) {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// the path holds either its old content or the whole new one.
-///
-/// A path that exists and is not a regular file (a device such as `/dev/stdout`, a named
-/// pipe) is written in place: renaming over it would replace the device with a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |e| WriteError::new(path, e);
-    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
-            .map_err(err);
-    }
-    let name = path.file_name().ok_or_else(|| {
-        err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        ))
-    })?;
-    // Unique per write, so that writers of one path never share a temporary file.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".profkit-{}-{}.tmp",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut file = fs::File::create_new(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn devices_and_named_pipes_are_written_in_place_not_replaced() {
-        let dir = std::env::temp_dir().join(format!("profkit-fifo-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("pipe.json");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || fs::read(&fifo).unwrap())
-        };
-        write_atomic(&fifo, b"{}\n").unwrap();
-        assert_eq!(reader.join().unwrap(), b"{}\n");
-        assert!(!fs::metadata(&fifo).unwrap().is_file(), "still a pipe");
-        fs::remove_dir_all(&dir).unwrap();
-        // A device that refuses the bytes is an error naming it, and stays a device.
-        let full = Path::new("/dev/full");
-        let e = write_atomic(full, b"x").unwrap_err();
-        assert!(e.to_string().starts_with("cannot write /dev/full: "), "{e}");
-        assert!(!fs::metadata(full).unwrap().is_file());
-    }
-
-    #[cfg(not(feature = "flamegraph"))]
-    #[test]
-    fn an_svg_without_the_flamegraph_feature_is_a_clear_error() {
-        let path =
-            std::env::temp_dir().join(format!("profkit-nofeature-{}.svg", std::process::id()));
-        let e = write_by_extension(&crate::Report::default(), &path, String::new).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "cannot write {}: SVG flame graphs need profkit's cargo feature `flamegraph`",
-                path.display()
-            )
-        );
-        assert!(!path.exists());
-    }
+    use crate::files::Format;
+    use std::path::Path;
 
     fn config(vars: &[(&str, &str)]) -> Option<ExitConfig> {
         ExitConfig::from_vars(|k| {
@@ -357,19 +192,5 @@ mod tests {
         assert_eq!((c.sort, c.limit), (SortKey::Cumulative, None));
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("fastest"));
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file_and_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("profkit-unit-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("r.txt");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        let e = write_atomic(&dir.join("missing/r.txt"), b"x").unwrap_err();
-        assert_eq!(e.io_error().kind(), io::ErrorKind::NotFound);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::report::{FunctionStats, Report, latency_text};
+use crate::error::LookupError;
+use crate::model::{FunctionStats, Report, name_matches};
+use crate::views::latency_text;
 
 /// Assertions about one function of a [`Report`], made by [`Report::expect`]. Each returns the
 /// expectation, so they chain; each panics with an explanation when it does not hold.
@@ -68,10 +70,7 @@ impl Report {
     /// ```
     #[track_caller]
     pub fn expect_not_called(&self, name: &str) -> &Self {
-        if let Some(f) = self
-            .functions()
-            .find(|f| crate::report::name_matches(f.name(), name))
-        {
+        if let Some(f) = self.functions().find(|f| name_matches(f.name(), name)) {
             fail(
                 self,
                 f,
@@ -255,7 +254,7 @@ impl<'a> Expect<'a> {
                 String::new(),
             ),
             // Did not run (or a typo): say which, with the close matches.
-            Err(e @ crate::LookupError::Unknown { .. }) => (false, format!(" ({e})")),
+            Err(e @ LookupError::Unknown { .. }) => (false, format!(" ({e})")),
             Err(e) => panic!("profkit: {e}"),
         };
         self.check(ok, || {

@@ -1,10 +1,14 @@
-//! Reading profile files of any supported format, and several of them into one report.
+//! Profiles as files: which format a path names (by extension, for writing: `Report::write`,
+//! `PROFKIT_OUT`) or bytes hold (by content, for reading: `Report::read`), and several files
+//! read into one report. It sits above `formats` and `views`, since the `.txt` format is the
+//! text views.
 
+use std::io;
 use std::path::Path;
 
-use super::Report;
-use super::pstats_read::MAX_FILE_BYTES;
-use crate::error::ReadError;
+use crate::error::{ReadError, WriteError};
+use crate::formats::io::{read_bounded, write_atomic};
+use crate::model::Report;
 
 /// The formats a profile file can be read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,18 +34,87 @@ fn sniff(bytes: &[u8]) -> FileFormat {
     }
 }
 
-/// Reads a whole file, refusing one larger than any profile can be before reading it.
-pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| ReadError::io(path, e))?
-        .len();
-    if len > MAX_FILE_BYTES {
-        return Err(ReadError::new(format!(
-            "{len} bytes is more than a profile can be (the limit is {MAX_FILE_BYTES})"
-        ))
-        .in_file(path));
+/// The formats `PROFKIT_OUT` and [`Report::write`](crate::Report::write) write, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// `.txt` (and no extension): the pstats table, then the latency table.
+    Text,
+    /// `.prof`: a pstats file.
+    Pstats,
+    /// `.json`: profkit's JSON.
+    Json,
+    /// `.folded`: folded stacks.
+    Folded,
+    /// `.svg`: a flame graph (cargo feature `flamegraph`).
+    Svg,
+}
+
+/// What the extensions are, for error messages.
+pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded and .svg";
+
+impl Format {
+    pub(crate) fn of(path: &Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str()) {
+            None | Some("txt") => Some(Format::Text),
+            Some("prof" | "pstats") => Some(Format::Pstats),
+            Some("json") => Some(Format::Json),
+            Some("folded") => Some(Format::Folded),
+            Some("svg") => Some(Format::Svg),
+            Some(_) => None,
+        }
     }
-    std::fs::read(path).map_err(|e| ReadError::io(path, e))
+
+    /// The bytes of `report` in this format; `text` renders the text format.
+    pub(crate) fn render(
+        self,
+        report: &Report,
+        text: impl FnOnce() -> String,
+    ) -> io::Result<Vec<u8>> {
+        Ok(match self {
+            Format::Text => text().into_bytes(),
+            Format::Pstats => report.to_pstats_bytes(),
+            #[cfg(feature = "json")]
+            Format::Json => report.to_json().into_bytes(),
+            #[cfg(not(feature = "json"))]
+            Format::Json => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "JSON files need profkit's cargo feature `json`",
+                ));
+            }
+            Format::Folded => report.folded().into_bytes(),
+            #[cfg(feature = "flamegraph")]
+            Format::Svg => report.flamegraph_svg()?,
+            #[cfg(not(feature = "flamegraph"))]
+            Format::Svg => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "SVG flame graphs need profkit's cargo feature `flamegraph`",
+                ));
+            }
+        })
+    }
+}
+
+/// Writes `report` to `path` in the format its extension names.
+pub(crate) fn write_by_extension(
+    report: &Report,
+    path: &Path,
+    text: impl FnOnce() -> String,
+) -> Result<(), WriteError> {
+    let format = Format::of(path).ok_or_else(|| {
+        WriteError::new(
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown format (the extensions are {EXTENSIONS})"),
+            ),
+        )
+    })?;
+    let bytes = format
+        .render(report, text)
+        .map_err(|e| WriteError::new(path, e))?;
+    write_atomic(path, &bytes)
 }
 
 impl Report {
@@ -117,8 +190,8 @@ impl Report {
     /// assert!(err.to_string().contains("unknown format"));
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
-    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), crate::WriteError> {
-        crate::exit::write_by_extension(self, path.as_ref(), || {
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), WriteError> {
+        write_by_extension(self, path.as_ref(), || {
             format!("{}{}", self.stats(), self.latency())
         })
     }
@@ -155,6 +228,22 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(feature = "flamegraph"))]
+    #[test]
+    fn an_svg_without_the_flamegraph_feature_is_a_clear_error() {
+        let path =
+            std::env::temp_dir().join(format!("profkit-nofeature-{}.svg", std::process::id()));
+        let e = write_by_extension(&Report::default(), &path, String::new).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot write {}: SVG flame graphs need profkit's cargo feature `flamegraph`",
+                path.display()
+            )
+        );
+        assert!(!path.exists());
+    }
 
     #[cfg(not(feature = "json"))]
     #[test]

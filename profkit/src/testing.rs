@@ -24,9 +24,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::collect::clock::Clock;
+use crate::collect::local::{self, SwitchError};
 use crate::error::TestClockError;
-use crate::local::{self, SwitchError};
 
 /// A manual clock for the calling thread; the real clock comes back when it is dropped.
 ///

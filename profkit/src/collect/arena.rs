@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::tree::TreeNode;
+use crate::data::TreeNode;
 
 /// Nodes per chunk: 256 nodes of 40 bytes, 10 KiB.
 pub(crate) const CHUNK: usize = 256;

@@ -15,10 +15,10 @@ use std::pin::{Pin, pin};
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use crate::clock;
-use crate::guard::ENABLED;
-use crate::local;
-use crate::site::CallSite;
+use super::clock;
+use super::guard::ENABLED;
+use super::local;
+use super::site::CallSite;
 
 /// Runs `future` as one call of `site`. Generated code wraps the body of an `async fn` in it.
 #[doc(hidden)]

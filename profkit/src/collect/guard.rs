@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::local;
-use crate::site::CallSite;
+use super::local;
+use super::site::CallSite;
 
 /// Whether new calls are recorded (`profkit::enable` / `profkit::disable`).
 pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);

@@ -12,13 +12,14 @@ use std::sync::Arc;
 
 use std::sync::atomic::Ordering;
 
-use crate::arena::{self, CHUNK, Chunk, SharedNode};
-use crate::clock::{self, Clock, ClockKind};
-use crate::hist::ThreadHist;
-use crate::profile::RawThread;
-use crate::registry::{self, ThreadShared};
-use crate::site::{CallSite, ROOT_SITE};
-use crate::tree::{EDGE_PRIMITIVE, PRIMITIVE};
+use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
+
+use super::arena::{self, CHUNK, Chunk, SharedNode};
+use super::buckets::ThreadHist;
+use super::clock::{self, Clock, ClockKind};
+use super::reading::RawThread;
+use super::registry::{self, ThreadShared};
+use super::site::CallSite;
 
 /// Children scanned in a list before a node's children are looked up in a hash map.
 const SCAN_LIMIT: u32 = 8;
@@ -457,35 +458,40 @@ pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
 mod tests {
     use super::*;
 
-    static SITE: CallSite = CallSite::named("reentered", file!(), line!());
+    fn no_hook() {}
+
+    /// Calls recorded on this thread's paths ending in `site`, and on how many paths.
+    fn calls_of(site: &'static CallSite) -> (u64, usize) {
+        let id = site.id();
+        let reading = read_current().expect("this thread records");
+        let nodes: Vec<_> = reading.raw.nodes.iter().filter(|n| n.site == id).collect();
+        (nodes.iter().map(|n| n.calls).sum(), nodes.len())
+    }
 
     #[test]
     fn a_call_made_while_profkit_holds_the_thread_state_is_skipped_not_a_panic() {
+        static SITE: CallSite = CallSite::from_name("reentered", file!(), line!(), no_hook);
         // As if profkit's own code (an allocation on a new path, say) ran a profiled function.
         let inner = with_slot(|_| enter(&SITE));
         assert_eq!(inner, Some(NONE));
         exit_call(NONE); // and its guard's drop is harmless
-        let (_, report) = crate::record(|| drop(crate::guard::enter(&SITE)));
-        assert_eq!(report.function("reentered").map(|f| f.ncalls()), Ok(1));
+        assert_eq!(calls_of(&SITE).0, 0);
+        drop(super::super::guard::enter(&SITE));
+        assert_eq!(calls_of(&SITE), (1, 1));
     }
 
     #[test]
     fn a_guard_closed_out_of_order_closes_the_calls_above_it() {
-        static OUTER: CallSite = CallSite::named("outer_ooo", file!(), line!());
-        static INNER: CallSite = CallSite::named("inner_ooo", file!(), line!());
-        let (_, report) = crate::record(|| {
-            let outer = crate::guard::enter(&OUTER);
-            let inner = crate::guard::enter(&INNER);
-            drop(outer); // closes `inner` too
-            drop(inner); // stale: ignored
-            drop(crate::guard::enter(&OUTER));
-        });
-        let outer = report.function("outer_ooo").unwrap();
-        assert_eq!(outer.ncalls(), 2);
-        assert!(
-            outer.callers().is_empty(),
-            "the second call is a root again"
-        );
-        assert_eq!(report.function("inner_ooo").unwrap().ncalls(), 1);
+        use super::super::guard::enter as guard;
+        static OUTER: CallSite = CallSite::from_name("outer_ooo", file!(), line!(), no_hook);
+        static INNER: CallSite = CallSite::from_name("inner_ooo", file!(), line!(), no_hook);
+        let outer = guard(&OUTER);
+        let inner = guard(&INNER);
+        drop(outer); // closes `inner` too
+        drop(inner); // stale: ignored
+        drop(guard(&OUTER));
+        // Two calls of `outer`, both on the root path: the second is a root again.
+        assert_eq!(calls_of(&OUTER), (2, 1));
+        assert_eq!(calls_of(&INNER), (1, 1));
     }
 }

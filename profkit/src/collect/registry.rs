@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::arena::{self, CHUNK, Chunk, SharedNode};
-use crate::clock::{Clock, ClockKind};
-use crate::hist::ThreadHist;
-use crate::profile::{Profile, RawThread};
+use crate::data::Profile;
+
+use super::arena::{self, CHUNK, Chunk, SharedNode};
+use super::buckets::ThreadHist;
+use super::clock::{Clock, ClockKind};
+use super::reading::RawThread;
 
 /// What other threads may read of one recording thread.
 pub(crate) struct ThreadShared {
@@ -65,7 +67,7 @@ impl ThreadShared {
 
     /// Adds `raw` (a reading of this thread) to `profile` in nanoseconds.
     pub(crate) fn add_to(&self, profile: &mut Profile, raw: &RawThread) {
-        profile.add_raw(raw, |ticks| self.clock.ticks_to_ns(ticks));
+        raw.add_to(profile, |ticks| self.clock.ticks_to_ns(ticks));
     }
 
     pub(crate) fn clock_kind(&self) -> ClockKind {

@@ -44,6 +44,8 @@ pub struct CallSite {
     name: SiteName,
     file: &'static str,
     line: u32,
+    /// Run once when the site registers (see [`CallSite::from_nested_item`]).
+    on_register: fn(),
     /// Futures of an `async fn` that ended, added to once per future (never per call or poll).
     pub(crate) futures: FutureCounters,
 }
@@ -96,7 +98,7 @@ impl FutureCounters {
     pub(crate) fn record_latency(&self, wall_ns: u64) {
         self.latency
             .lock()
-            .get_or_insert_with(crate::profile::new_histogram)
+            .get_or_insert_with(crate::data::new_histogram)
             .saturating_record(wall_ns);
     }
 
@@ -166,35 +168,44 @@ impl SiteInfo {
     }
 }
 
-/// Site id 0 is the root of every call tree ("no profiled caller").
-pub(crate) const ROOT_SITE: u32 = 0;
+pub(crate) use crate::data::ROOT_SITE;
 
 static SITES: Lazy<Mutex<Vec<SiteInfo>>> = Lazy::new(|| Mutex::new(vec![SiteInfo::root()]));
 
 impl CallSite {
     /// A site for a function whose qualified name is recovered from `nested_item`, which
     /// must return `core::any::type_name` of an item defined directly inside that function.
-    pub const fn function(
+    /// `on_register` runs once, when the site registers (its first call): the floor above
+    /// collection hooks its exit report in there, so that this floor never calls up.
+    pub(crate) const fn from_nested_item(
         nested_item: fn() -> &'static str,
         file: &'static str,
         line: u32,
+        on_register: fn(),
     ) -> Self {
         CallSite {
             id: AtomicU32::new(0),
             name: SiteName::NestedItem(nested_item),
             file,
             line,
+            on_register,
             futures: FutureCounters::new(),
         }
     }
 
-    /// A site with a fixed row name.
-    pub const fn named(name: &'static str, file: &'static str, line: u32) -> Self {
+    /// A site with a fixed row name; `on_register` as in [`CallSite::from_nested_item`].
+    pub(crate) const fn from_name(
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+        on_register: fn(),
+    ) -> Self {
         CallSite {
             id: AtomicU32::new(0),
             name: SiteName::Literal(name),
             file,
             line,
+            on_register,
             futures: FutureCounters::new(),
         }
     }
@@ -234,7 +245,7 @@ impl CallSite {
             self.id.store(id, Ordering::Relaxed);
             id
         };
-        crate::exit::install_once();
+        (self.on_register)();
         id
     }
 }

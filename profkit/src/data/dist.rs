@@ -5,6 +5,26 @@
 
 use hdrhistogram::Histogram;
 
+/// The largest latency a histogram tells apart: one hour. Longer calls count as one hour.
+pub(crate) const HIST_MAX_NS: u64 = 3_600_000_000_000;
+/// Significant figures of the histograms built on demand and of async latencies: 2 (within 1%).
+pub(crate) const HIST_SIGFIG: u8 = 2;
+
+/// An empty `hdrhistogram` for nanoseconds from 1 to [`HIST_MAX_NS`] at [`HIST_SIGFIG`].
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    // These bounds are valid constants, so creation cannot fail; an empty auto-resizing
+    // histogram is the fallback all the same.
+    Histogram::new_with_bounds(1, HIST_MAX_NS, HIST_SIGFIG)
+        .or_else(|_| Histogram::new(HIST_SIGFIG))
+        .unwrap_or_else(|_| unreachable_histogram())
+}
+
+#[cold]
+fn unreachable_histogram() -> Histogram<u64> {
+    // `Histogram::new(2)` only fails for more than 5 significant figures.
+    Histogram::new(1).expect("1 significant figure is always valid")
+}
+
 /// Values in nanoseconds with their counts, sorted by value, values distinct.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Dist {
@@ -115,7 +135,7 @@ impl Dist {
     /// As an `hdrhistogram` (1 ns to 1 hour at 2 significant figures; longer values count as
     /// 1 hour).
     pub(crate) fn to_histogram(&self) -> Histogram<u64> {
-        let mut h = crate::profile::new_histogram();
+        let mut h = new_histogram();
         for &(v, c) in &self.points {
             h.saturating_record_n(v, c);
         }

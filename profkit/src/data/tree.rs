@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::site::ROOT_SITE;
+/// Site id 0 is the root of every call tree ("no profiled caller").
+pub(crate) const ROOT_SITE: u32 = 0;
 
 /// The activations through this node were the outermost open activation of their function.
 pub(crate) const PRIMITIVE: u8 = 1;
@@ -19,7 +20,7 @@ pub(crate) struct TreeNode {
     pub(crate) flags: u8,
     pub(crate) calls: u64,
     /// Own time: nanoseconds in a [`Tree`]; still the recording clock's ticks in a raw reading
-    /// of a thread (`profile::RawThread`), converted when it is added to a profile.
+    /// of a thread (`collect::RawThread`), converted when it is added to a profile.
     pub(crate) own_ns: u64,
     /// Inclusive time, in the same unit as `own_ns`.
     pub(crate) incl_ns: u64,

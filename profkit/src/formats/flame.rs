@@ -2,7 +2,10 @@
 
 use std::io;
 
-use super::Report;
+use crate::error::WriteError;
+use crate::model::Report;
+
+use super::io::write_atomic;
 
 impl Report {
     /// An interactive SVG flame graph of the call tree (inferno's, as `flamegraph.pl` draws
@@ -58,14 +61,11 @@ impl Report {
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("step"));
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
-    pub fn write_flamegraph(
-        &self,
-        path: impl AsRef<std::path::Path>,
-    ) -> Result<(), crate::WriteError> {
+    pub fn write_flamegraph(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
         let path = path.as_ref();
         let svg = self
             .flamegraph_svg()
-            .map_err(|e| crate::WriteError::new(path, e))?;
-        crate::exit::write_atomic(path, &svg)
+            .map_err(|e| WriteError::new(path, e))?;
+        write_atomic(path, &svg)
     }
 }

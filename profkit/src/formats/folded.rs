@@ -1,7 +1,7 @@
 //! Folded stacks (`a;b;c <own ns>`), what inferno, flamegraph.pl and speedscope read.
 
-use super::Report;
-use crate::site::ROOT_SITE;
+use crate::data::ROOT_SITE;
+use crate::model::Report;
 
 impl Report {
     /// One line per call path with own time: the path's function names from the root, joined

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EdgeStats, FunctionStats, FutureStats, Latency, Meta, Report, ThreadReport};
-use crate::clock::ClockKind;
-use crate::dist::Dist;
+use crate::collect::{ClockKind, FutureTotals, SiteInfo};
+use crate::data::{Dist, Profile, ROOT_SITE, Tree, TreeNode, new_histogram};
 use crate::error::ReadError;
-use crate::profile::{Profile, new_histogram};
-use crate::site::{FutureTotals, ROOT_SITE, SiteInfo};
-use crate::tree::{Tree, TreeNode};
+use crate::error::WriteError;
+use crate::model::{
+    EdgeStats, FunctionStats, FutureStats, Latency, Meta, Report, ThreadReport, link_callees,
+};
+
+use super::io::write_atomic;
 
 /// The `format` field of every profkit JSON file.
 const FORMAT: &str = "profkit";
@@ -385,7 +387,7 @@ fn rebuild(
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
             });
         }
-        super::link_callees(&mut functions);
+        link_callees(&mut functions);
         functions.sort_by(|a, b| a.key().cmp(&b.key()));
         let mut report = Report::from_functions(functions);
         report.threads = threads;
@@ -583,8 +585,8 @@ impl Report {
     /// assert_eq!(profkit::Report::read(&path).unwrap(), report);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
-    pub fn write_json(&self, path: impl AsRef<std::path::Path>) -> Result<(), crate::WriteError> {
-        crate::exit::write_atomic(path.as_ref(), self.to_json().as_bytes())
+    pub fn write_json(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
+        write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
 
     /// Reads profkit's JSON (see [`Report::to_json`]).

@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{EdgeStats, FunctionStats, Report};
 use crate::error::ReadError;
-use crate::marshal::{self, Kind, Value};
+use crate::model::{EdgeStats, FunctionStats, Report, link_callees};
 
-/// Files larger than this are refused before they are read.
-pub(crate) const MAX_FILE_BYTES: u64 = 1 << 30;
+use super::io::read_bounded;
+use super::marshal::{self, Kind, Value};
 
 type Key = (Arc<str>, Arc<str>, u32);
 
@@ -132,7 +131,7 @@ impl Report {
     /// ```
     pub fn read_pstats(path: impl AsRef<Path>) -> Result<Report, ReadError> {
         let path = path.as_ref();
-        let bytes = super::files::read_bounded(path)?;
+        let bytes = read_bounded(path)?;
         Report::from_pstats_bytes(&bytes).map_err(|e| e.in_file(path))
     }
 
@@ -229,7 +228,7 @@ impl Report {
         for f in &mut functions {
             f.callers.sort_by(|a, b| a.key().cmp(&b.key()));
         }
-        super::link_callees(&mut functions);
+        link_callees(&mut functions);
         functions.sort_by(|a, b| a.key().cmp(&b.key()));
         Ok(Report::from_functions(functions))
     }

@@ -15,8 +15,10 @@
 
 use std::collections::BTreeMap;
 
-use super::text::seconds;
-use super::{EdgeStats, FunctionStats, Report};
+use crate::error::WriteError;
+use crate::model::{EdgeStats, FunctionStats, Report, seconds};
+
+use super::io::write_atomic;
 
 /// The caller of top-level calls of functions that also have profiled callers.
 const TOP: (&str, u32, &str) = ("~", 0, "<profkit>");
@@ -205,8 +207,8 @@ impl Report {
     /// report.write_pstats(&path).unwrap();
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
-    pub fn write_pstats(&self, path: impl AsRef<std::path::Path>) -> Result<(), crate::WriteError> {
-        crate::exit::write_atomic(path.as_ref(), &self.to_pstats_bytes())
+    pub fn write_pstats(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
+        write_atomic(path.as_ref(), &self.to_pstats_bytes())
     }
 }
 

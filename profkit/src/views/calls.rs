@@ -2,11 +2,12 @@
 
 use std::fmt;
 
-use super::text::{F8, StatsTable, seconds};
-use super::{EdgeStats, FunctionStats};
+use crate::model::{EdgeStats, FunctionStats, seconds};
+
+use super::text::{F8, StatsTable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Direction {
+enum Direction {
     Callers,
     Callees,
 }
@@ -29,7 +30,7 @@ pub struct CallsTable<'a> {
 }
 
 impl<'a> CallsTable<'a> {
-    pub(super) fn new(table: StatsTable<'a>, direction: Direction) -> Self {
+    fn new(table: StatsTable<'a>, direction: Direction) -> Self {
         CallsTable { table, direction }
     }
 }
@@ -89,5 +90,32 @@ impl fmt::Display for CallsTable<'_> {
         }
         writeln!(f)?;
         writeln!(f)
+    }
+}
+
+impl<'a> StatsTable<'a> {
+    /// The same selection as pstats' `print_callers`: each row with the functions that
+    /// called it.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.stats().callers().to_string().contains("was called by..."));
+    /// ```
+    pub fn callers(self) -> CallsTable<'a> {
+        CallsTable::new(self, Direction::Callers)
+    }
+
+    /// The same selection as pstats' `print_callees`: each row with the functions it called.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.stats().callees().to_string().contains("called..."));
+    /// ```
+    pub fn callees(self) -> CallsTable<'a> {
+        CallsTable::new(self, Direction::Callees)
     }
 }

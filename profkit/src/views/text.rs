@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{FunctionStats, Report};
+use crate::model::{FunctionStats, Latency, Report, seconds};
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
@@ -129,13 +129,8 @@ impl SortKey {
 }
 
 /// A latency statistic; functions without a distribution sort after all others.
-fn latency_of(f: &FunctionStats, stat: impl Fn(&super::Latency) -> Duration) -> Option<Duration> {
+fn latency_of(f: &FunctionStats, stat: impl Fn(&Latency) -> Duration) -> Option<Duration> {
     f.latency().map(stat)
-}
-
-/// Seconds as pstats holds them: a float made from integer nanoseconds, as `_lsprof` does.
-pub(crate) fn seconds(ns: u64) -> f64 {
-    ns as f64 * 1e-9
 }
 
 /// The pstats table of a [`Report`], with a chosen order and restrictions. `Display` prints
@@ -228,31 +223,6 @@ impl<'a> StatsTable<'a> {
         self.restrictions
             .push(Restriction::Pattern(pattern.to_owned()));
         self
-    }
-
-    /// The same selection as pstats' `print_callers`: each row with the functions that
-    /// called it.
-    ///
-    /// ```
-    /// # #[profkit::profile] fn child() {}
-    /// # #[profkit::profile] fn parent() { child() }
-    /// let (_, report) = profkit::record(parent);
-    /// assert!(report.stats().callers().to_string().contains("was called by..."));
-    /// ```
-    pub fn callers(self) -> super::CallsTable<'a> {
-        super::CallsTable::new(self, super::calls::Direction::Callers)
-    }
-
-    /// The same selection as pstats' `print_callees`: each row with the functions it called.
-    ///
-    /// ```
-    /// # #[profkit::profile] fn child() {}
-    /// # #[profkit::profile] fn parent() { child() }
-    /// let (_, report) = profkit::record(parent);
-    /// assert!(report.stats().callees().to_string().contains("called..."));
-    /// ```
-    pub fn callees(self) -> super::CallsTable<'a> {
-        super::CallsTable::new(self, super::calls::Direction::Callees)
     }
 
     /// The rows this table prints, in its order and after its restrictions: what tools that
@@ -442,6 +412,21 @@ impl fmt::Display for StatsTable<'_> {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.stats(), f)
+    }
+}
+
+impl Report {
+    /// The pstats table with a chosen order and length; `Display` prints it.
+    ///
+    /// ```
+    /// use profkit::SortKey;
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// let text = report.stats().sort(SortKey::TotTime).limit(10).to_string();
+    /// assert!(text.contains("Ordered by: internal time"));
+    /// ```
+    pub fn stats(&self) -> StatsTable<'_> {
+        StatsTable::new(self)
     }
 }
 

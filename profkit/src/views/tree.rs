@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use super::Report;
-use super::text::seconds;
-use crate::site::ROOT_SITE;
+use crate::data::ROOT_SITE;
+use crate::model::{Report, seconds};
 
 /// The indented call tree of a report. Children are ordered by cumulative time, largest first.
 ///
@@ -122,5 +121,19 @@ impl fmt::Display for TreeView<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Report {
+    /// The call tree: every call path with its cumulative time and share of its parent and of
+    /// the total.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// println!("{}", report.tree().min_share(0.01));
+    /// ```
+    pub fn tree(&self) -> TreeView<'_> {
+        TreeView::new(self)
     }
 }

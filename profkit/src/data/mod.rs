@@ -1,0 +1,14 @@
+//! **data**, the ground floor: what was recorded, as plain values in nanoseconds — the merged
+//! call tree ([`Tree`], one node per call path) and latency distributions ([`Dist`]), held
+//! together as a [`Profile`]. Collection fills them; the model derives statistics from them.
+//! Nothing here knows about threads, clocks or reports, and nothing here imports another floor.
+
+mod dist;
+mod profile;
+mod tree;
+
+pub(crate) use dist::{Dist, new_histogram};
+pub(crate) use profile::Profile;
+#[cfg(feature = "json")]
+pub(crate) use tree::Tree;
+pub(crate) use tree::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE, TreeNode};

@@ -1,0 +1,441 @@
+//! Per-function and per-edge statistics, derived from a call tree with cProfile's accounting
+//! (`Modules/_lsprof.c`): [`FunctionStats`] (one pstats row), [`EdgeStats`] (one caller ->
+//! callee edge), [`FutureStats`] (an `async fn`'s futures).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::collect::{FutureTotals, SiteInfo};
+use crate::data::{Dist, EDGE_PRIMITIVE, PRIMITIVE, Profile, ROOT_SITE};
+use crate::error::LookupError;
+
+use super::latency::Latency;
+use super::lookup::find;
+
+/// The statistics of one function (one row of the pstats table).
+///
+/// ```
+/// #[profkit::profile]
+/// fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+///
+/// let (_, report) = profkit::record(|| fib(15));
+/// let f = report.function("fib").unwrap();
+/// assert_eq!((f.ncalls(), f.primitive_calls()), (1973, 1));
+/// ```
+#[derive(Clone, Debug)]
+pub struct FunctionStats {
+    /// The call site this row sums (an index into the report's site table).
+    pub(crate) site: u32,
+    pub(crate) name: Arc<str>,
+    pub(crate) file: Arc<str>,
+    pub(crate) line: u32,
+    pub(crate) ncalls: u64,
+    pub(crate) primitive_calls: u64,
+    pub(crate) tottime_ns: u64,
+    pub(crate) cumtime_ns: u64,
+    pub(crate) callers: Vec<EdgeStats>,
+    pub(crate) callees: Vec<EdgeStats>,
+    pub(crate) futures: Option<FutureStats>,
+    pub(crate) latency: Option<Latency>,
+}
+
+/// What the futures of an `async fn` did, beyond the busy time that
+/// [`tottime`](FunctionStats::tottime) and [`cumtime`](FunctionStats::cumtime) give.
+///
+/// ```
+/// # use std::future::Future;
+/// # fn block_on<F: Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// #[profkit::profile]
+/// async fn fetch(id: u64) -> u64 { id }
+///
+/// let (_, report) = profkit::record(|| block_on(fetch(7)));
+/// let futures = report.function("fetch").unwrap().futures().unwrap();
+/// assert_eq!((futures.completed(), futures.cancelled(), futures.polls()), (1, 0, 1));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FutureStats {
+    pub(crate) totals: FutureTotals,
+}
+
+impl FutureStats {
+    /// Futures that ran to completion (a poll that panicked also ends its future here).
+    pub fn completed(&self) -> u64 {
+        self.totals.completed
+    }
+
+    /// Futures dropped after their first poll, before they completed (cancelled). A future
+    /// dropped without ever being polled ran nothing and is not counted.
+    pub fn cancelled(&self) -> u64 {
+        self.totals.cancelled
+    }
+
+    /// Polls of all these futures.
+    pub fn polls(&self) -> u64 {
+        self.totals.polls
+    }
+
+    /// Wall time from each future's first poll to its end, summed (the busy time inside polls
+    /// is `cumtime`; the rest is time spent waiting).
+    pub fn wall_time(&self) -> Duration {
+        Duration::from_nanos(self.totals.wall_ns)
+    }
+}
+
+/// The statistics of one caller -> callee edge, seen from one of its ends: in
+/// [`FunctionStats::callers`] it names the caller, in [`FunctionStats::callees`] the callee.
+///
+/// The numbers are those of pstats' `print_callers`: calls of the callee made directly from the
+/// caller, how many of them were not nested in another call of the same pair, the callee's own
+/// time in them, and their inclusive time counted once per outermost call of the pair.
+///
+/// ```
+/// #[profkit::profile]
+/// fn child() {}
+/// #[profkit::profile]
+/// fn parent() { for _ in 0..3 { child() } }
+///
+/// let (_, report) = profkit::record(parent);
+/// let edge = report.function("child").unwrap().caller("parent").unwrap();
+/// assert_eq!(edge.ncalls(), 3);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeStats {
+    pub(crate) name: Arc<str>,
+    pub(crate) file: Arc<str>,
+    pub(crate) line: u32,
+    pub(crate) ncalls: u64,
+    pub(crate) primitive_calls: u64,
+    pub(crate) tottime_ns: u64,
+    pub(crate) cumtime_ns: u64,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    pub(crate) ncalls: u64,
+    pub(crate) primitive_calls: u64,
+    pub(crate) tottime_ns: u64,
+    pub(crate) cumtime_ns: u64,
+}
+
+impl Acc {
+    fn add(&mut self, calls: u64, own: u64, incl: u64, primitive: bool) {
+        // Saturating: a profile read from a file may hold any numbers.
+        self.ncalls = self.ncalls.saturating_add(calls);
+        self.tottime_ns = self.tottime_ns.saturating_add(own);
+        if primitive {
+            self.primitive_calls = self.primitive_calls.saturating_add(calls);
+            self.cumtime_ns = self.cumtime_ns.saturating_add(incl);
+        }
+    }
+}
+
+/// Equal when every number shown is; the internal call-site id is not compared.
+impl PartialEq for FunctionStats {
+    fn eq(&self, other: &FunctionStats) -> bool {
+        self.key() == other.key()
+            && (
+                self.ncalls,
+                self.primitive_calls,
+                self.tottime_ns,
+                self.cumtime_ns,
+            ) == (
+                other.ncalls,
+                other.primitive_calls,
+                other.tottime_ns,
+                other.cumtime_ns,
+            )
+            && self.callers == other.callers
+            && self.callees == other.callees
+            && self.latency == other.latency
+            && self.futures.as_ref().map(FutureStats::numbers)
+                == other.futures.as_ref().map(FutureStats::numbers)
+    }
+}
+
+impl FutureStats {
+    pub(crate) fn numbers(&self) -> [u64; 4] {
+        let t = &self.totals;
+        [t.completed, t.cancelled, t.polls, t.wall_ns]
+    }
+}
+
+/// Fills each function's callees from the other functions' callers (a file holds one side).
+pub(crate) fn link_callees(functions: &mut [FunctionStats]) {
+    let index: HashMap<(Arc<str>, u32, Arc<str>), usize> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| ((f.file.clone(), f.line, f.name.clone()), i))
+        .collect();
+    let mut callees: Vec<Vec<EdgeStats>> = vec![Vec::new(); functions.len()];
+    for f in functions.iter() {
+        for e in &f.callers {
+            if let Some(&i) = index.get(&(e.file.clone(), e.line, e.name.clone())) {
+                callees[i].push(EdgeStats {
+                    name: f.name.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    ..e.clone()
+                });
+            }
+        }
+    }
+    for (f, mut c) in functions.iter_mut().zip(callees) {
+        c.sort_by(|a, b| a.key().cmp(&b.key()));
+        f.callees = c;
+    }
+}
+
+/// pstats' numbers from a profile: a function sums its call-tree nodes, an edge sums the nodes
+/// whose parent runs its caller; the primitive parts take only nodes flagged so.
+pub(crate) fn derive_functions(
+    profile: &Profile,
+    sites: &[SiteInfo],
+    futures: &[FutureTotals],
+) -> Vec<FunctionStats> {
+    let nodes = profile.tree.nodes();
+    let mut functions: HashMap<u32, Acc> = HashMap::new();
+    let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
+    // A path with time but no call: polls of a future that ends (or ended) on another path,
+    // or has not ended yet. Its busy time counts; pstats shows `ncalls` 0 with a blank percall.
+    let shown = profile.tree.shown();
+    for (_, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
+        functions.entry(node.site).or_default().add(
+            node.calls,
+            node.own_ns,
+            node.incl_ns,
+            node.flags & PRIMITIVE != 0,
+        );
+        let caller = nodes
+            .get(node.parent as usize)
+            .map_or(ROOT_SITE, |p| p.site);
+        if caller != ROOT_SITE {
+            edges.entry((caller, node.site)).or_default().add(
+                node.calls,
+                node.own_ns,
+                node.incl_ns,
+                node.flags & EDGE_PRIMITIVE != 0,
+            );
+        }
+    }
+    let info = |site: u32| {
+        sites
+            .get(site as usize)
+            .cloned()
+            .unwrap_or_else(unknown_site)
+    };
+    let edge = |other: u32, acc: &Acc| {
+        let i = info(other);
+        EdgeStats {
+            name: i.name,
+            file: i.file,
+            line: i.line,
+            ncalls: acc.ncalls,
+            primitive_calls: acc.primitive_calls,
+            tottime_ns: acc.tottime_ns,
+            cumtime_ns: acc.cumtime_ns,
+        }
+    };
+    let mut callers: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+    let mut callees: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+    for (&(caller, callee), acc) in &edges {
+        callers.entry(callee).or_default().push(edge(caller, acc));
+        callees.entry(caller).or_default().push(edge(callee, acc));
+    }
+    let mut functions: Vec<FunctionStats> = functions
+        .into_iter()
+        .map(|(site, acc)| {
+            let i = info(site);
+            let mut callers = callers.remove(&site).unwrap_or_default();
+            let mut callees = callees.remove(&site).unwrap_or_default();
+            callers.sort_by(|a, b| a.key().cmp(&b.key()));
+            callees.sort_by(|a, b| a.key().cmp(&b.key()));
+            let totals = futures.get(site as usize).cloned().unwrap_or_default();
+            // Sync calls: inclusive time of each primitive call; async: wall time of each
+            // completed future.
+            let latency = match profile.hists.get(&site) {
+                Some(d) if !d.is_empty() => Some(Latency::new(d.clone())),
+                _ => totals
+                    .latency
+                    .as_ref()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| Latency::new(Dist::from_histogram(h))),
+            };
+            FunctionStats {
+                site,
+                name: i.name,
+                file: i.file,
+                line: i.line,
+                ncalls: acc.ncalls,
+                primitive_calls: acc.primitive_calls,
+                tottime_ns: acc.tottime_ns,
+                cumtime_ns: acc.cumtime_ns,
+                callers,
+                callees,
+                futures: (!totals.is_empty()).then_some(FutureStats { totals }),
+                latency,
+            }
+        })
+        .collect();
+    functions.sort_by(|a, b| a.key().cmp(&b.key()));
+    functions
+}
+
+pub(crate) fn unknown_site() -> SiteInfo {
+    SiteInfo {
+        name: Arc::from("<unknown>"),
+        file: Arc::from("~"),
+        line: 0,
+        site: None,
+    }
+}
+
+macro_rules! stats_accessors {
+    ($ty:ty) => {
+        impl $ty {
+            /// The qualified function name, e.g. `app::db::fetch_row`.
+            pub fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// The source file of the function, as `file!()` gives it.
+            pub fn file(&self) -> &str {
+                &self.file
+            }
+
+            /// The line of the function's name (of the macro, for a scope).
+            pub fn line(&self) -> u32 {
+                self.line
+            }
+
+            /// Total calls (pstats `ncalls`, the number before the `/`).
+            pub fn ncalls(&self) -> u64 {
+                self.ncalls
+            }
+
+            /// Primitive calls: calls not nested inside another call of the same function
+            /// (for an edge: of the same caller -> callee pair); the number after the `/`.
+            pub fn primitive_calls(&self) -> u64 {
+                self.primitive_calls
+            }
+
+            /// Own time summed over all calls, without time in profiled callees (`tottime`).
+            pub fn tottime(&self) -> Duration {
+                Duration::from_nanos(self.tottime_ns)
+            }
+
+            /// Inclusive time summed over primitive calls only, so recursion is counted once
+            /// (`cumtime`).
+            pub fn cumtime(&self) -> Duration {
+                Duration::from_nanos(self.cumtime_ns)
+            }
+
+            /// pstats' label: `file:line(name)`; for a built-in of a Python profile (file `~`,
+            /// line 0), `{name without its angle brackets}` or the bare name, as pstats prints it.
+            pub fn std_name(&self) -> String {
+                if &*self.file == "~" && self.line == 0 {
+                    return match self
+                        .name
+                        .strip_prefix('<')
+                        .and_then(|n| n.strip_suffix('>'))
+                    {
+                        Some(inner) => format!("{{{inner}}}"),
+                        None => self.name.to_string(),
+                    };
+                }
+                format!("{}:{}({})", self.file, self.line, self.name)
+            }
+
+            pub(crate) fn key(&self) -> (&str, u32, &str) {
+                (&self.file, self.line, &self.name)
+            }
+        }
+    };
+}
+
+stats_accessors!(FunctionStats);
+stats_accessors!(EdgeStats);
+
+impl FunctionStats {
+    /// The functions that called this one, with the statistics of each edge; empty for a root
+    /// (a function called with no profiled function open on its thread).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert!(report.function("parent").unwrap().callers().is_empty());
+    /// assert_eq!(report.function("child").unwrap().callers()[0].ncalls(), 1);
+    /// ```
+    pub fn callers(&self) -> &[EdgeStats] {
+        &self.callers
+    }
+
+    /// The profiled functions this one called directly, with the statistics of each edge.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child(); child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callees()[0].ncalls(), 2);
+    /// ```
+    pub fn callees(&self) -> &[EdgeStats] {
+        &self.callees
+    }
+
+    /// The edge from the caller named `name` (qualified, or a unique suffix).
+    ///
+    /// # Errors
+    /// As [`Report::function`](crate::Report::function), among this function's callers.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("child").unwrap().caller("parent").unwrap().ncalls(), 1);
+    /// ```
+    pub fn caller(&self, name: &str) -> Result<&EdgeStats, LookupError> {
+        find(&self.callers, name, |e| &e.name, EdgeStats::std_name)
+    }
+
+    /// The edge to the callee named `name` (qualified, or a unique suffix).
+    ///
+    /// # Errors
+    /// As [`Report::function`](crate::Report::function), among this function's callees.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callee("child").unwrap().ncalls(), 1);
+    /// ```
+    pub fn callee(&self, name: &str) -> Result<&EdgeStats, LookupError> {
+        find(&self.callees, name, |e| &e.name, EdgeStats::std_name)
+    }
+
+    /// For an `async fn`: its futures' completions, cancellations, polls and wall time
+    /// (`None` for a function with no future that ended). See [`FutureStats`].
+    pub fn futures(&self) -> Option<&FutureStats> {
+        self.futures.as_ref()
+    }
+
+    /// The distribution of this function's call durations: the inclusive time of each
+    /// primitive (outermost) call, so recursion does not skew it; for an `async fn`, the wall
+    /// time of each completed future. `None` when no such call ended.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn fib(n: u32) -> u32 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+    /// let (_, report) = profkit::record(|| { fib(10); fib(10) });
+    /// let latency = report.function("fib").unwrap().latency().unwrap();
+    /// assert_eq!(latency.count(), 2); // two outermost calls, not 354 frames
+    /// assert!(latency.p50() <= latency.p99() && latency.p99() <= latency.max());
+    /// ```
+    pub fn latency(&self) -> Option<&Latency> {
+        self.latency.as_ref()
+    }
+}

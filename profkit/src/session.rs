@@ -1,0 +1,270 @@
+//! What a program calls to run and read the profiler: [`report()`] (the whole process),
+//! [`record`] and [`spawn_scoped`] (one closure, isolated), [`reset`], the recording switches
+//! and the clock choice. It reads `collect` and builds `model` reports.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use parking_lot::Mutex;
+
+use crate::collect::{ClockKind, FutureTotals, SiteInfo, clock, guard, local, registry, site};
+use crate::data::Profile;
+use crate::error::WriteError;
+use crate::formats::write_atomic;
+use crate::model::{Report, meta};
+
+/// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
+/// ended, and the completed calls of threads still running, read without stopping them.
+///
+/// ```
+/// #[profkit::profile]
+/// fn step() {}
+///
+/// step();
+/// assert!(profkit::report().function("step").unwrap().ncalls() >= 1);
+/// ```
+pub fn report() -> Report {
+    if !ENABLED_AT_COMPILE_TIME {
+        return Report::default();
+    }
+    local::busy(|| {
+        let named = registry::profiles_by_thread();
+        let sites: Arc<[SiteInfo]> = site::snapshot().into();
+        let futures = site::future_totals(&sites).into();
+        let started = registry::started();
+        Report::from_threads(named, sites, futures).with_meta(meta(started, None))
+    })
+}
+
+thread_local! {
+    /// Reports of threads started with [`spawn_scoped`] inside the running [`record`].
+    static SESSION: RefCell<Option<Arc<Mutex<Vec<Report>>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns its value with a report of only the calls it made on this thread, and
+/// on the threads it started with [`spawn_scoped`].
+///
+/// Other threads, including other tests running at the same time, do not appear in it; the
+/// process-wide [`report()`] still sees these calls. The future statistics of `async fn`s
+/// ([`FunctionStats::futures`](crate::FunctionStats::futures)) are process-wide: they count every future of those functions
+/// that ended while `f` ran, on any thread.
+///
+/// ```
+/// #[profkit::profile]
+/// fn work(n: u64) -> u64 { n * 2 }
+///
+/// let (sum, report) = profkit::record(|| (0..10).map(work).sum::<u64>());
+/// assert_eq!(sum, 90);
+/// assert_eq!(report.function("work").unwrap().ncalls(), 10);
+/// ```
+pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
+    if !ENABLED_AT_COMPILE_TIME {
+        return (f(), Report::default());
+    }
+    let futures_before = local::busy(|| site::future_totals(&site::snapshot()));
+    let started = (std::time::SystemTime::now(), std::time::Instant::now());
+    let session = Arc::new(Mutex::new(Vec::new()));
+    let outer = SESSION.with(|s| s.replace(Some(session.clone())));
+    let before = local::read_current();
+    let value = f();
+    let after = local::read_current();
+    SESSION.with(|s| s.replace(outer.clone()));
+
+    let elapsed = started.1.elapsed();
+    let report = local::busy(|| recorded(before, after, &futures_before, &session, outer))
+        .with_meta(meta(Some(started.0), Some(elapsed)));
+    (value, report)
+}
+
+/// The report of a [`record`]: what this thread did between `before` and `after`, and the
+/// reports of the threads it started with [`spawn_scoped`].
+fn recorded(
+    before: Option<local::ThreadReading>,
+    after: Option<local::ThreadReading>,
+    futures_before: &[FutureTotals],
+    session: &Mutex<Vec<Report>>,
+    outer: Option<Arc<Mutex<Vec<Report>>>>,
+) -> Report {
+    let sites: Arc<[SiteInfo]> = site::snapshot().into();
+    let futures: Arc<[FutureTotals]> = site::future_totals(&sites)
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.since(&futures_before.get(i).cloned().unwrap_or_default()))
+        .collect();
+    let mut named = Vec::new();
+    if let Some(after) = after {
+        let raw = match &before {
+            Some(b) if b.thread.id() == after.thread.id() => after.raw.since(&b.raw),
+            _ => after.raw,
+        };
+        let mut profile = Profile::default();
+        after.thread.add_to(&mut profile, &raw);
+        named.push(registry::NamedProfile {
+            name: after.thread.name().clone(),
+            profile,
+            clocks: vec![after.thread.clock_kind()],
+        });
+    }
+    let mut report = Report::from_threads(named, sites, futures);
+    let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
+    for r in &scoped {
+        report.merge_threads(r);
+    }
+    // An enclosing `record` gets these threads too.
+    if let Some(outer) = outer {
+        outer.lock().extend(scoped);
+    }
+    report
+}
+
+/// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
+///
+/// The thread's closure runs inside its own `record`, whose report joins the spawning
+/// thread's recording when the thread finishes, so the thread must be joined (or its scope
+/// end) before the enclosing `record` returns: a thread still running then is left out of
+/// that report (the process-wide [`report()`] still has it). Outside a `record` this is
+/// `scope.spawn(f)`.
+///
+/// ```
+/// #[profkit::profile]
+/// fn part(i: u64) -> u64 { i }
+///
+/// let (_, report) = profkit::record(|| {
+///     std::thread::scope(|s| {
+///         for i in 0..4 {
+///             profkit::spawn_scoped(s, move || part(i));
+///         }
+///     })
+/// });
+/// assert_eq!(report.function("part").unwrap().ncalls(), 4);
+/// ```
+pub fn spawn_scoped<'scope, 'env, F, T>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> std::thread::ScopedJoinHandle<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    let session = SESSION.with(|s| s.borrow().clone());
+    scope.spawn(move || match session {
+        Some(session) => {
+            let (value, report) = record(f);
+            session.lock().push(report);
+            value
+        }
+        None => f(),
+    })
+}
+
+/// Forgets everything recorded so far, in every thread.
+///
+/// A call that is running while `reset` runs is counted only if it ends afterwards (with its
+/// whole duration).
+///
+/// ```
+/// #[profkit::profile]
+/// fn before_reset() {}
+///
+/// before_reset();
+/// profkit::reset();
+/// assert!(profkit::report().function("before_reset").is_err());
+/// ```
+pub fn reset() {
+    if !ENABLED_AT_COMPILE_TIME {
+        return;
+    }
+    local::busy(|| {
+        registry::reset();
+        site::clear_future_totals();
+    });
+}
+
+/// Starts recording new calls again after [`disable`]. Recording is on at start.
+///
+/// ```
+/// profkit::enable();
+/// assert!(profkit::is_enabled());
+/// ```
+pub fn enable() {
+    guard::ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Stops recording new calls; calls already open still end normally. A disabled
+/// `#[profile]` function costs one relaxed atomic load per call.
+///
+/// ```
+/// #[profkit::profile]
+/// fn quiet() {}
+///
+/// profkit::disable();
+/// let (_, report) = profkit::record(quiet);
+/// profkit::enable();
+/// assert!(report.is_empty());
+/// ```
+pub fn disable() {
+    guard::ENABLED.store(false, Ordering::Relaxed);
+}
+
+/// Whether new calls are recorded.
+///
+/// ```
+/// assert!(profkit::is_enabled());
+/// ```
+pub fn is_enabled() -> bool {
+    ENABLED_AT_COMPILE_TIME && guard::ENABLED.load(Ordering::Relaxed)
+}
+
+/// The cargo feature `enable` (on by default): without it nothing is recorded, and the
+/// instrumentation is not even generated.
+const ENABLED_AT_COMPILE_TIME: bool = cfg!(feature = "enable");
+
+/// Chooses the clock every thread records with, and forgets what was recorded so far (so a
+/// report never mixes clocks): [`ClockKind::Wall`] (the default) or [`ClockKind::ThreadCpu`],
+/// where time a thread spends blocked or sleeping does not count. The environment variable
+/// `PROFKIT_CLOCK=cpu` chooses the CPU clock from the start. A thread switches at its next
+/// call made with no profiled call open on it; a thread with a
+/// [`TestClock`](crate::testing::TestClock) keeps it. [`ClockKind::Manual`] is not a process-wide
+/// choice and is ignored here.
+///
+/// A CPU clock read is a system call: expect several hundred nanoseconds per recorded call
+/// instead of tens (see the README's cost table).
+///
+/// ```
+/// use profkit::ClockKind;
+///
+/// #[profkit::profile]
+/// fn nap() { std::thread::sleep(std::time::Duration::from_millis(20)); }
+///
+/// profkit::set_clock(ClockKind::ThreadCpu);
+/// let (_, report) = profkit::record(nap);
+/// profkit::set_clock(ClockKind::Wall);
+/// assert_eq!(report.clock(), Some(ClockKind::ThreadCpu));
+/// assert!(report.function("nap").unwrap().cumtime() < std::time::Duration::from_millis(5));
+/// ```
+pub fn set_clock(kind: ClockKind) {
+    if !ENABLED_AT_COMPILE_TIME || kind == ClockKind::Manual {
+        return;
+    }
+    local::busy(|| clock::set_configured(kind));
+    reset();
+}
+
+/// Writes the pstats table of [`report()`] to `path`, atomically (a temporary file in the
+/// same directory, then a rename): the explicit form of `PROFKIT_OUT`.
+///
+/// # Errors
+/// [`WriteError`] names the path and the operating system's reason.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("profkit-doc-report-{}.txt", std::process::id()));
+/// profkit::write_report(&path).unwrap();
+/// assert!(std::fs::read_to_string(&path).unwrap().contains("function calls"));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
+    let text = report().to_string();
+    write_atomic(path.as_ref(), text.as_bytes())
+}
