@@ -14,7 +14,7 @@ use std::sync::Once;
 use once_cell::sync::OnceCell;
 
 use crate::collect::local;
-use crate::files::write_by_extension;
+use crate::files::{text_report, write_by_extension};
 use crate::session;
 use crate::views::SortKey;
 
@@ -115,13 +115,7 @@ fn write_exit_report(config: &ExitConfig) {
         let _ = writeln!(stderr, "profkit: {w}");
     }
     let report = session::report();
-    let text = || {
-        format!(
-            "{}{}",
-            report.stats().sort(config.sort).limit(config.limit),
-            report.latency().limit(config.limit)
-        )
-    };
+    let text = || text_report(&report, config.sort, config.limit);
     if config.out.is_empty() {
         let _ = stderr.write_all(text().as_bytes());
         return;

@@ -9,6 +9,28 @@ use std::path::Path;
 use crate::error::{ReadError, WriteError};
 use crate::formats::io::{read_bounded, write_atomic};
 use crate::model::Report;
+use crate::views::SortKey;
+
+/// The `.txt` format and the exit report: the pstats table in `sort` order, the latency table,
+/// and the memory table when the report has memory figures, each cut to `limit` rows.
+pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) -> String {
+    // A memory key orders the memory table; the pstats table keeps its default then.
+    let (time_sort, memory_sort) = if sort.is_memory() {
+        (SortKey::Cumulative, sort)
+    } else {
+        (sort, SortKey::Bytes)
+    };
+    let mut text = format!(
+        "{}{}",
+        report.stats().sort(time_sort).limit(limit),
+        report.latency().limit(limit)
+    );
+    if report.has_memory() {
+        text.push('\n');
+        text.push_str(&report.memory().sort(memory_sort).limit(limit).to_string());
+    }
+    text
+}
 
 /// The formats a profile file can be read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,7 +214,7 @@ impl Report {
     /// ```
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), WriteError> {
         write_by_extension(self, path.as_ref(), || {
-            format!("{}{}", self.stats(), self.latency())
+            text_report(self, SortKey::Cumulative, None)
         })
     }
 

@@ -58,10 +58,14 @@ mod exit;
 mod expect;
 pub mod testing;
 
+#[cfg(feature = "memory")]
+pub use collect::Alloc;
 pub use collect::ClockKind;
 pub use error::{LookupError, ReadError, TestClockError, WriteError};
 pub use expect::Expect;
-pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadReport};
+pub use model::{
+    EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report, ThreadReport,
+};
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
 ///
@@ -153,10 +157,14 @@ pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadRe
 /// it was. With the cargo feature `enable` off it checks its input and returns the item
 /// unchanged.
 pub use profkit_macros::profile;
+#[cfg(feature = "memory")]
+pub use session::heap;
 pub use session::{
     disable, enable, is_enabled, record, report, reset, set_clock, spawn_scoped, write_report,
 };
-pub use views::{CallsTable, LatencyTable, ParseSortKeyError, SortKey, StatsTable, TreeView};
+pub use views::{
+    CallsTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable, TreeView,
+};
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing
 /// block; or, given a block as second argument, around that block only (its value is

@@ -9,10 +9,14 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::collect::{ClockKind, FutureTotals, SiteInfo, clock, guard, local, registry, site};
+use crate::collect::{
+    ClockKind, FutureTotals, SiteInfo, clock, guard, local, memory, registry, site,
+};
 use crate::data::Profile;
 use crate::error::WriteError;
 use crate::formats::write_atomic;
+#[cfg(feature = "memory")]
+use crate::model::HeapStats;
 use crate::model::{Report, meta};
 
 /// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
@@ -34,7 +38,8 @@ pub fn report() -> Report {
         let sites: Arc<[SiteInfo]> = site::snapshot().into();
         let futures = site::future_totals(&sites).into();
         let started = registry::started();
-        Report::from_threads(named, sites, futures).with_meta(meta(started, None))
+        let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
+        Report::from_threads(named, sites, futures, unrecorded).with_meta(meta(started, None))
     })
 }
 
@@ -63,18 +68,25 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     if !ENABLED_AT_COMPILE_TIME {
         return (f(), Report::default());
     }
-    let futures_before = local::busy(|| site::future_totals(&site::snapshot()));
+    // profkit's own allocations happen while its state is held (`busy`), so that the
+    // allocator wrapper charges them to profkit's row, not to the caller's function.
+    let (futures_before, session) = local::busy(|| {
+        let session: Arc<Mutex<Vec<Report>>> = Arc::default();
+        (site::future_totals(&site::snapshot()), session)
+    });
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
-    let session = Arc::new(Mutex::new(Vec::new()));
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
-    let before = local::read_current();
+    // The outermost `record` starts a new window for heap peaks.
+    let before = local::read_current(outer.is_none());
     let value = f();
-    let after = local::read_current();
+    let after = local::read_current(false);
     SESSION.with(|s| s.replace(outer.clone()));
 
     let elapsed = started.1.elapsed();
-    let report = local::busy(|| recorded(before, after, &futures_before, &session, outer))
-        .with_meta(meta(Some(started.0), Some(elapsed)));
+    let report = local::busy(|| {
+        recorded(before, after, &futures_before, &session, outer)
+            .with_meta(meta(Some(started.0), Some(elapsed)))
+    });
     (value, report)
 }
 
@@ -107,7 +119,7 @@ fn recorded(
             clocks: vec![after.thread.clock_kind()],
         });
     }
-    let mut report = Report::from_threads(named, sites, futures);
+    let mut report = Report::from_threads(named, sites, futures, None);
     let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
     for r in &scoped {
         report.merge_threads(r);
@@ -267,4 +279,32 @@ pub fn set_clock(kind: ClockKind) {
 pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
     let text = report().to_string();
     write_atomic(path.as_ref(), text.as_bytes())
+}
+
+/// The process heap now, as the allocator wrapper [`Alloc`](crate::Alloc) saw it: live bytes
+/// and their peak, and every allocation and free since the process started (cargo feature
+/// `memory`). All zero when `Alloc` is not the global allocator. It allocates nothing, so
+/// reading it does not move it.
+///
+/// ```rust,standalone_crate
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+///
+/// let before = profkit::heap();
+/// let block = Vec::<u64>::with_capacity(1000);
+/// let after = profkit::heap();
+/// assert_eq!(after.total_allocs() - before.total_allocs(), 1);
+/// assert_eq!(after.total_bytes() - before.total_bytes(), 8_000);
+/// assert!(after.peak() >= after.current());
+/// drop(block);
+/// ```
+#[cfg(feature = "memory")]
+pub fn heap() -> HeapStats {
+    let (totals, live, peak) = registry::heap();
+    let current = u64::try_from(live).unwrap_or(0);
+    HeapStats {
+        totals,
+        current,
+        peak: u64::try_from(peak).unwrap_or(0).max(current),
+    }
 }

@@ -17,6 +17,8 @@ use parking_lot::Mutex;
 
 use crate::data::TreeNode;
 
+use super::memory::MemNode;
+
 /// Nodes per chunk: 256 nodes of 40 bytes, 10 KiB.
 pub(crate) const CHUNK: usize = 256;
 
@@ -64,6 +66,38 @@ pub(crate) fn free_chunks(chunks: impl IntoIterator<Item = Chunk>) {
     }
 }
 
+/// The heap counters of `CHUNK` call paths, beside a [`Chunk`] of call counters: allocated only
+/// for threads that account memory.
+pub(crate) type MemChunk = &'static [MemNode];
+
+static MEM_POOL: Mutex<Vec<MemChunk>> = Mutex::new(Vec::new());
+
+#[repr(align(64))]
+struct AlignedMemChunk([MemNode; CHUNK]);
+
+/// A zeroed chunk of heap counters, from the pool when one is free.
+pub(crate) fn alloc_mem_chunk() -> MemChunk {
+    if let Some(chunk) = MEM_POOL.lock().pop() {
+        return chunk;
+    }
+    let chunk: &'static AlignedMemChunk =
+        Box::leak(Box::new(AlignedMemChunk(std::array::from_fn(|_| {
+            MemNode::default()
+        }))));
+    &chunk.0
+}
+
+/// Returns heap-counter chunks whose thread has ended (as [`free_chunks`]).
+pub(crate) fn free_mem_chunks(chunks: impl IntoIterator<Item = MemChunk>) {
+    let mut pool = MEM_POOL.lock();
+    for chunk in chunks {
+        for node in chunk {
+            node.reset();
+        }
+        pool.push(chunk);
+    }
+}
+
 /// Adds to an owner-written counter without a locked instruction.
 #[inline(always)]
 fn bump(counter: &AtomicU64, by: u64) {
@@ -99,6 +133,7 @@ impl SharedNode {
             calls: self.calls.load(Ordering::Relaxed),
             own_ns: self.own.load(Ordering::Relaxed),
             incl_ns: self.incl.load(Ordering::Relaxed),
+            mem: Default::default(),
         }
     }
 

@@ -14,9 +14,10 @@ use std::sync::atomic::Ordering;
 
 use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
 
-use super::arena::{self, CHUNK, Chunk, SharedNode};
+use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{self, Clock, ClockKind};
+use super::memory::{self, Event, Peaks, ThreadMem};
 use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
@@ -55,6 +56,21 @@ struct LocalNode {
     /// The function's latency buckets, on primitive nodes only (their inclusive time is one
     /// outermost call's duration).
     hist: Option<Arc<ThreadHist>>,
+    /// The thread's live heap bytes when the open activation started, and their highest value
+    /// during it (with its callees): kept only when the thread accounts memory.
+    mem_entry: i64,
+    mem_peak: i64,
+}
+
+/// A thread's heap accounting (when profkit's allocator wrapper is in use).
+struct LocalMem {
+    thread: &'static ThreadMem,
+    /// Heap counters of the nodes, beside `Local::chunks`.
+    chunks: Vec<MemChunk>,
+    /// The thread's live heap bytes, as charged to its call paths (profkit's own excluded).
+    live: i64,
+    /// The epoch of the thread's `record()` window: peaks are kept per window.
+    window: u64,
 }
 
 pub(crate) struct Local {
@@ -69,6 +85,8 @@ pub(crate) struct Local {
     hists: HashMap<u32, Arc<ThreadHist>>,
     /// `clock::EPOCH` when this recording started.
     epoch: u64,
+    /// Heap accounting; `None` when the allocator wrapper is not in use.
+    mem: Option<LocalMem>,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -83,8 +101,19 @@ fn edge_bit(caller: u32, callee: u32) -> u64 {
 impl Local {
     fn new(clock: Clock) -> Local {
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
+        // First: from here on the allocations of this (busy) code go to profkit's own row.
+        let mem = memory::start_thread().map(|thread| LocalMem {
+            thread,
+            chunks: vec![arena::alloc_mem_chunk()],
+            live: 0,
+            window: 1,
+        });
         let first = arena::alloc_chunk();
-        let shared = registry::register(clock.clone(), first);
+        let shared = registry::register(
+            clock.clone(),
+            first,
+            mem.as_ref().map(|m| (m.thread, m.chunks[0])),
+        );
         first[0].init(ROOT_SITE, 0, 0);
         shared.publish(1);
         Local {
@@ -102,6 +131,8 @@ impl Local {
                 site_mask: 0,
                 edge_mask: 0,
                 hist: None,
+                mem_entry: 0,
+                mem_peak: 0,
             }],
             chunks: vec![first],
             shared,
@@ -110,6 +141,7 @@ impl Local {
             wide: HashMap::new(),
             hists: HashMap::new(),
             epoch,
+            mem,
         }
     }
 
@@ -125,6 +157,10 @@ impl Local {
         if child != NONE
             && let Some(node) = self.nodes.get_mut(child as usize)
         {
+            if let Some(m) = &self.mem {
+                node.mem_entry = m.live;
+                node.mem_peak = m.live;
+            }
             // The clock is read last, so the lookup above is not charged to the callee.
             node.start = self.clock.ticks();
             self.current = child;
@@ -158,10 +194,49 @@ impl Local {
             h.record(incl);
         }
         let parent = n.parent;
+        let peak = n.mem_peak;
+        if let Some(m) = &self.mem {
+            let entry = n.mem_entry;
+            if let Some(counts) = registry::mem_node_in(&m.chunks, node as usize) {
+                counts.note_peak(peak.saturating_sub(entry).max(0) as u64, m.window);
+            }
+        }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
+            p.mem_peak = p.mem_peak.max(peak);
         }
         self.current = parent;
+    }
+
+    /// Charges an allocation or free to the innermost open call path (owner only, from the
+    /// allocator wrapper); false when this thread does not account memory.
+    #[cfg(feature = "memory")]
+    #[inline(always)]
+    fn charge(&mut self, event: Event, size: u64) -> bool {
+        let Some(m) = &mut self.mem else {
+            return false;
+        };
+        let at = self.current as usize;
+        let Some(counts) = registry::mem_node_in(&m.chunks, at) else {
+            return false;
+        };
+        let size_i = i64::try_from(size).unwrap_or(i64::MAX);
+        match event {
+            Event::Alloc => {
+                counts.alloc(size);
+                m.live = m.live.saturating_add(size_i);
+                if let Some(n) = self.nodes.get_mut(at)
+                    && m.live > n.mem_peak
+                {
+                    n.mem_peak = m.live;
+                }
+            }
+            Event::Free => {
+                counts.free(size);
+                m.live = m.live.saturating_sub(size_i);
+            }
+        }
+        true
     }
 
     /// A guard closed out of order (an inner guard was leaked, or the node is stale): close
@@ -235,6 +310,13 @@ impl Local {
             self.chunks.push(chunk);
             self.shared.add_chunk(chunk);
         }
+        if let Some(m) = &mut self.mem
+            && index / CHUNK >= m.chunks.len()
+        {
+            let chunk = arena::alloc_mem_chunk();
+            m.chunks.push(chunk);
+            self.shared.add_mem_chunk(chunk);
+        }
         let stats = registry::node_in(&self.chunks, index)?;
         let p = &self.nodes[parent as usize];
         let caller = p.site;
@@ -278,6 +360,8 @@ impl Local {
             site_mask,
             edge_mask,
             hist,
+            mem_entry: 0,
+            mem_peak: 0,
         });
         let p = &mut self.nodes[parent as usize];
         p.first_child = child;
@@ -287,16 +371,29 @@ impl Local {
         Some(child)
     }
 
-    fn reading(&self) -> ThreadReading {
+    /// Reads this thread's recording; with `new_window`, its heap peaks start a new
+    /// `record()` window first (the reading's peaks then cover that window).
+    fn reading(&mut self, new_window: bool) -> ThreadReading {
+        let peaks = match &mut self.mem {
+            Some(m) => {
+                if new_window {
+                    m.window += 1;
+                }
+                Peaks::Window(m.window)
+            }
+            None => Peaks::SinceReset,
+        };
         ThreadReading {
             thread: self.shared.clone(),
-            raw: self.shared.read_raw(),
+            raw: self.shared.read_raw(peaks),
         }
     }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // The thread's later allocations (its teardown, this retirement) are unrecorded.
+        memory::stop_thread();
         registry::retire(&self.shared);
     }
 }
@@ -410,12 +507,27 @@ pub(crate) struct ThreadReading {
     pub(crate) raw: RawThread,
 }
 
-/// Reads the calling thread's recording, starting it if needed.
-pub(crate) fn read_current() -> Option<ThreadReading> {
+/// Reads the calling thread's recording, starting it if needed; `new_window` starts a new
+/// `record()` window for heap peaks first (the outermost `record` does).
+pub(crate) fn read_current(new_window: bool) -> Option<ThreadReading> {
     with_slot(|slot| {
         slot.get_or_insert_with(|| Local::new(Clock::of_kind(clock::configured())))
-            .reading()
+            .reading(new_window)
     })
+}
+
+/// Charges an allocation or free of `size` bytes to the calling thread's innermost open call
+/// path, for the allocator wrapper. False when it cannot: profkit's own code holds the
+/// thread's state (its row takes it), or the thread is being torn down.
+#[cfg(feature = "memory")]
+#[inline(always)]
+pub(crate) fn charge(event: Event, size: u64) -> bool {
+    LOCAL
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => slot.as_mut().is_some_and(|l| l.charge(event, size)),
+            Err(_) => false,
+        })
+        .unwrap_or(false)
 }
 
 /// Runs `f` on this thread's slot unless the thread is being torn down or the slot is in use.
@@ -463,7 +575,7 @@ mod tests {
     /// Calls recorded on this thread's paths ending in `site`, and on how many paths.
     fn calls_of(site: &'static CallSite) -> (u64, usize) {
         let id = site.id();
-        let reading = read_current().expect("this thread records");
+        let reading = read_current(false).expect("this thread records");
         let nodes: Vec<_> = reading.raw.nodes.iter().filter(|n| n.site == id).collect();
         (nodes.iter().map(|n| n.calls).sum(), nodes.len())
     }

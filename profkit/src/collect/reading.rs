@@ -1,7 +1,7 @@
 //! A raw reading of one thread's recording (times in its clock's ticks), and its conversion
 //! into a nanosecond [`Profile`] with that thread's clock.
 
-use crate::data::{Dist, Profile, TreeNode};
+use crate::data::{Dist, MemCounts, Profile, TreeNode};
 
 use super::buckets::{self, Bucket};
 
@@ -10,6 +10,12 @@ use super::buckets::{self, Bucket};
 pub(crate) struct RawThread {
     pub(crate) nodes: Vec<TreeNode>,
     pub(crate) hists: Vec<(u32, Vec<Bucket>)>,
+    /// The thread accounts its heap activity (the nodes' `mem` counts mean something).
+    pub(crate) memory: bool,
+    /// Heap activity of profkit's own code on the thread.
+    pub(crate) overhead: MemCounts,
+    /// Every allocation and free of the thread while it recorded.
+    pub(crate) totals: MemCounts,
 }
 
 impl RawThread {
@@ -20,8 +26,11 @@ impl RawThread {
                 node.calls = node.calls.saturating_sub(base.calls);
                 node.own_ns = node.own_ns.saturating_sub(base.own_ns);
                 node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
+                node.mem = node.mem.since(&base.mem);
             }
         }
+        self.overhead = self.overhead.since(&earlier.overhead);
+        self.totals = self.totals.since(&earlier.totals);
         for (site, b) in &mut self.hists {
             if let Some((_, base)) = earlier.hists.iter().find(|(s, _)| s == site) {
                 *b = buckets::since(b, base);
@@ -42,6 +51,9 @@ impl RawThread {
             })
             .collect();
         profile.tree.add(&nodes);
+        profile.memory |= self.memory;
+        profile.overhead.add(&self.overhead);
+        profile.totals.add(&self.totals);
         for (site, b) in &self.hists {
             if b.is_empty() {
                 continue;

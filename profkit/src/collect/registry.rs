@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::data::Profile;
+use crate::data::{MemCounts, Profile};
 
-use super::arena::{self, CHUNK, Chunk, SharedNode};
+use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{Clock, ClockKind};
+use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
 
 /// What other threads may read of one recording thread.
@@ -25,6 +26,10 @@ pub(crate) struct ThreadShared {
     chunks: Mutex<Vec<Chunk>>,
     len: AtomicUsize,
     hists: Mutex<Vec<(u32, Arc<ThreadHist>)>>,
+    /// The thread's heap accounting, when the allocator wrapper is in use.
+    mem: Option<&'static ThreadMem>,
+    /// Heap counters beside `chunks` (empty without `mem`).
+    mem_chunks: Mutex<Vec<MemChunk>>,
 }
 
 impl ThreadShared {
@@ -37,6 +42,11 @@ impl ThreadShared {
         self.chunks.lock().push(chunk);
     }
 
+    /// Owner only: makes a new chunk of heap counters readable.
+    pub(crate) fn add_mem_chunk(&self, chunk: MemChunk) {
+        self.mem_chunks.lock().push(chunk);
+    }
+
     /// Owner only: makes a function's latency buckets readable.
     pub(crate) fn add_hist(&self, site: u32, hist: Arc<ThreadHist>) {
         self.hists.lock().push((site, hist));
@@ -47,22 +57,44 @@ impl ThreadShared {
         self.len.store(len, Ordering::Release);
     }
 
-    /// The published nodes and the latency buckets, times in raw ticks.
-    pub(crate) fn read_raw(&self) -> RawThread {
-        let nodes = {
+    /// The published nodes and the latency buckets, times in raw ticks; heap peaks of the
+    /// activations that `peaks` names.
+    pub(crate) fn read_raw(&self, peaks: Peaks) -> RawThread {
+        let mut nodes: Vec<_> = {
             let chunks = self.chunks.lock();
             let len = self.len.load(Ordering::Acquire);
             (0..len)
                 .filter_map(|i| chunks.get(i / CHUNK).map(|c| c[i % CHUNK].read()))
                 .collect()
         };
+        if self.mem.is_some() {
+            let chunks = self.mem_chunks.lock();
+            for (i, node) in nodes.iter_mut().enumerate() {
+                if let Some(m) = chunks.get(i / CHUNK).map(|c| &c[i % CHUNK]) {
+                    node.mem = m.read(peaks);
+                }
+            }
+        }
         let hists = self
             .hists
             .lock()
             .iter()
             .map(|(site, h)| (*site, h.read()))
             .collect();
-        RawThread { nodes, hists }
+        // Last, after this reading's own allocations (charged to the overhead and the totals
+        // alike, while profkit holds the owner's state or on another thread), so that the
+        // nodes, the overhead and the totals of one reading add up.
+        let (overhead, totals) = self
+            .mem
+            .map(|m| (m.overhead(), m.totals()))
+            .unwrap_or_default();
+        RawThread {
+            nodes,
+            hists,
+            memory: self.mem.is_some(),
+            overhead,
+            totals,
+        }
     }
 
     /// Adds `raw` (a reading of this thread) to `profile` in nanoseconds.
@@ -92,6 +124,10 @@ struct Registry {
     threads: Vec<Arc<ThreadShared>>,
     /// Totals of threads that ended (or switched clocks) since the last reset, by thread name.
     retired: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)>,
+    /// Heap activity of recordings that ended, since the process started (for `heap()`).
+    retired_heap: MemCounts,
+    /// Heap activity of unrecorded threads at the last reset.
+    unrecorded_base: MemCounts,
     /// Readings taken by `reset()` of threads that were alive then, by thread id.
     baselines: HashMap<u64, RawThread>,
     next_id: u64,
@@ -107,8 +143,13 @@ fn add_kind(kinds: &mut Vec<ClockKind>, kind: ClockKind) {
     }
 }
 
-/// Registers a new recording thread, with its first chunk.
-pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
+/// Registers a new recording thread, with its first chunk (and first chunk of heap counters
+/// when it accounts memory through `mem`).
+pub(crate) fn register(
+    clock: Clock,
+    first: Chunk,
+    mem: Option<(&'static ThreadMem, MemChunk)>,
+) -> Arc<ThreadShared> {
     let name: Arc<str> = Arc::from(std::thread::current().name().unwrap_or("<unnamed>"));
     let mut reg = REGISTRY.lock();
     reg.next_id += 1;
@@ -122,6 +163,8 @@ pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
         chunks: Mutex::new(vec![first]),
         len: AtomicUsize::new(0),
         hists: Mutex::new(Vec::new()),
+        mem: mem.map(|(m, _)| m),
+        mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
     });
     reg.threads.push(shared.clone());
     shared
@@ -132,13 +175,18 @@ pub(crate) fn register(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
-    let raw = shared.read_raw().since(&baseline);
+    let raw = shared.read_raw(Peaks::SinceReset).since(&baseline);
     let (profile, kinds) = reg.retired.entry(shared.name.clone()).or_default();
     shared.add_to(profile, &raw);
     add_kind(kinds, shared.clock_kind());
+    if let Some(mem) = shared.mem {
+        reg.retired_heap.add(&mem.totals());
+        memory::recycle(mem);
+    }
     reg.threads.retain(|t| !Arc::ptr_eq(t, shared));
     // No report can be reading these chunks: reports hold the registry lock while they read.
     arena::free_chunks(std::mem::take(&mut *shared.chunks.lock()));
+    arena::free_mem_chunks(std::mem::take(&mut *shared.mem_chunks.lock()));
     shared.hists.lock().clear();
     shared.publish(0);
 }
@@ -150,8 +198,8 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
     let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = reg.retired.clone();
     for thread in &reg.threads {
         let raw = match reg.baselines.get(&thread.id) {
-            Some(base) => thread.read_raw().since(base),
-            None => thread.read_raw(),
+            Some(base) => thread.read_raw(Peaks::SinceReset).since(base),
+            None => thread.read_raw(Peaks::SinceReset),
         };
         let (profile, kinds) = by_name.entry(thread.name.clone()).or_default();
         thread.add_to(profile, &raw);
@@ -178,8 +226,42 @@ pub(crate) fn reset() {
     let mut reg = REGISTRY.lock();
     reg.started = Some(std::time::SystemTime::now());
     reg.retired.clear();
-    let baselines = reg.threads.iter().map(|t| (t.id, t.read_raw())).collect();
+    reg.unrecorded_base = memory::reset();
+    let baselines = reg
+        .threads
+        .iter()
+        .map(|t| (t.id, t.read_raw(Peaks::SinceReset)))
+        .collect();
     reg.baselines = baselines;
+}
+
+/// Heap activity of threads while they did not record, since the last reset.
+pub(crate) fn unrecorded_since_reset() -> MemCounts {
+    let base = REGISTRY.lock().unrecorded_base;
+    memory::unrecorded().since(&base)
+}
+
+/// The process heap: every allocation and free since the process started (recording threads,
+/// those that ended, and unrecorded ones), live bytes now and at their highest. Allocates
+/// nothing, so the allocator's counts are not moved by reading them.
+pub(crate) fn heap() -> (MemCounts, i64, i64) {
+    let reg = REGISTRY.lock();
+    let mut totals = memory::unrecorded();
+    totals.add(&reg.retired_heap);
+    let (live, peak) = memory::process_live_and_peak();
+    let mut pending = 0i64;
+    for t in &reg.threads {
+        if let Some(mem) = t.mem {
+            totals.add(&mem.totals());
+            pending = pending.saturating_add(memory::pending(mem));
+        }
+    }
+    (totals, live.saturating_add(pending), peak)
+}
+
+/// The chunk of heap counters holding node `index`, for an owner that has `chunks`.
+pub(crate) fn mem_node_in(chunks: &[MemChunk], index: usize) -> Option<&'static MemNode> {
+    chunks.get(index / CHUNK).map(|c| &c[index % CHUNK])
 }
 
 /// The chunk holding node `index` and its slot, for an owner that has `chunks`.

@@ -11,4 +11,4 @@ pub(crate) use dist::{Dist, new_histogram};
 pub(crate) use profile::Profile;
 #[cfg(feature = "json")]
 pub(crate) use tree::Tree;
-pub(crate) use tree::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE, TreeNode};
+pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, TreeNode};

@@ -12,6 +12,47 @@ pub(crate) const PRIMITIVE: u8 = 1;
 /// (caller function, callee function) pair.
 pub(crate) const EDGE_PRIMITIVE: u8 = 2;
 
+/// The heap activity charged to one call path (or to a row of its own, such as profkit's
+/// bookkeeping): allocations and frees made while it was the innermost profiled path of the
+/// allocating thread, and the highest live heap of one of its activations above the level the
+/// activation started at. Counts add up when paths merge; the peak is a maximum.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MemCounts {
+    pub(crate) allocs: u64,
+    pub(crate) bytes: u64,
+    pub(crate) frees: u64,
+    pub(crate) freed_bytes: u64,
+    pub(crate) peak_bytes: u64,
+}
+
+impl MemCounts {
+    /// Adds `other`: counts are summed (saturating: a file may hold any numbers), peaks maxed.
+    pub(crate) fn add(&mut self, other: &MemCounts) {
+        self.allocs = self.allocs.saturating_add(other.allocs);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.frees = self.frees.saturating_add(other.frees);
+        self.freed_bytes = self.freed_bytes.saturating_add(other.freed_bytes);
+        self.peak_bytes = self.peak_bytes.max(other.peak_bytes);
+    }
+
+    /// What happened since `earlier`, an earlier reading of the same counters. The peak is
+    /// this reading's: it covers only the activations the reading asked for.
+    pub(crate) fn since(&self, earlier: &MemCounts) -> MemCounts {
+        MemCounts {
+            allocs: self.allocs.saturating_sub(earlier.allocs),
+            bytes: self.bytes.saturating_sub(earlier.bytes),
+            frees: self.frees.saturating_sub(earlier.frees),
+            freed_bytes: self.freed_bytes.saturating_sub(earlier.freed_bytes),
+            peak_bytes: self.peak_bytes,
+        }
+    }
+
+    /// Whether anything was allocated or freed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.allocs == 0 && self.frees == 0
+    }
+}
+
 /// One call path's totals. `parent` indexes the same tree; node 0 is the root.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TreeNode {
@@ -24,6 +65,9 @@ pub(crate) struct TreeNode {
     pub(crate) own_ns: u64,
     /// Inclusive time, in the same unit as `own_ns`.
     pub(crate) incl_ns: u64,
+    /// Heap activity charged to this path (all zero when memory was not recorded). For the
+    /// root node: activity outside any profiled call.
+    pub(crate) mem: MemCounts,
 }
 
 /// Call paths keyed by (parent node, site); parents always come before their children.
@@ -56,7 +100,7 @@ impl Tree {
         let mut keep: Vec<bool> = self
             .nodes
             .iter()
-            .map(|n| n.calls > 0 || n.incl_ns > 0)
+            .map(|n| n.calls > 0 || n.incl_ns > 0 || !n.mem.is_empty())
             .collect();
         // Parents come before their children, so one backward pass reaches every ancestor.
         for i in (1..self.nodes.len()).rev() {
@@ -70,12 +114,19 @@ impl Tree {
         keep
     }
 
+    /// Adds heap activity to the root (activity outside any profiled call).
+    pub(crate) fn add_root_mem(&mut self, mem: &MemCounts) {
+        self.nodes[0].mem.add(mem);
+    }
+
     /// Adds a snapshot whose node 0 is a root and whose parents precede their children
     /// (the order a thread creates its nodes in), summing the counters of equal paths.
     pub(crate) fn add(&mut self, snapshot: &[TreeNode]) {
         let mut map: Vec<u32> = Vec::with_capacity(snapshot.len());
         for (i, node) in snapshot.iter().enumerate() {
             if i == 0 {
+                // The root has no calls or time of its own, but memory outside profiled calls.
+                self.nodes[0].mem.add(&node.mem);
                 map.push(0);
                 continue;
             }
@@ -88,6 +139,7 @@ impl Tree {
             target.calls = target.calls.saturating_add(node.calls);
             target.own_ns = target.own_ns.saturating_add(node.own_ns);
             target.incl_ns = target.incl_ns.saturating_add(node.incl_ns);
+            target.mem.add(&node.mem);
             map.push(at);
         }
     }
@@ -118,6 +170,7 @@ mod tests {
             calls,
             own_ns: calls * 10,
             incl_ns: calls * 20,
+            mem: MemCounts::default(),
         }
     }
 

@@ -220,6 +220,7 @@ impl Report {
                 callees: Vec::new(),
                 futures: None,
                 latency: None,
+                memory: None,
             };
             // A key that appears twice: pstats keeps the last one, and so does this.
             functions.insert(key, f);

@@ -41,7 +41,18 @@ impl Report {
         }
         if !(self.has_tree() && other.has_tree()) {
             self.functions = merge_functions(&self.functions, &other.functions);
-            self.profile = Profile::default();
+            // The tree goes; what the rows cannot hold of memory stays.
+            let mut rest = Profile {
+                memory: self.profile.memory || other.profile.memory,
+                overhead: self.profile.overhead,
+                totals: self.profile.totals,
+                ..Profile::default()
+            };
+            rest.overhead.add(&other.profile.overhead);
+            rest.totals.add(&other.profile.totals);
+            rest.tree.add_root_mem(&self.profile.tree.nodes()[0].mem);
+            rest.tree.add_root_mem(&other.profile.tree.nodes()[0].mem);
+            self.profile = rest;
             self.threads.clear();
             for c in &other.clocks {
                 if !self.clocks.contains(c) {
@@ -150,6 +161,13 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                         Some(x)
                     }
                     (x, y) => x.or_else(|| y.clone()),
+                };
+                m.memory = match (m.memory.take(), &f.memory) {
+                    (Some(mut x), Some(y)) => {
+                        x.add(y);
+                        Some(x)
+                    }
+                    (x, y) => x.or(*y),
                 };
                 m.futures = match (m.futures.take(), &f.futures) {
                     (Some(x), y) => Some(FutureStats {

@@ -6,12 +6,15 @@
 
 mod latency;
 mod lookup;
+mod memory;
 mod merge;
 mod report;
 mod stats;
 
 pub use latency::Latency;
 pub(crate) use lookup::name_matches;
+pub(crate) use memory::subtree_sums;
+pub use memory::{HeapStats, MemoryStats};
 #[cfg(feature = "json")]
 pub(crate) use report::Meta;
 pub(crate) use report::meta;

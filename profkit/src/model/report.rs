@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::collect::registry::NamedProfile;
-use crate::collect::{ClockKind, FutureTotals, SiteInfo};
-use crate::data::Profile;
+use crate::collect::registry::{self, NamedProfile};
+use crate::collect::{ClockKind, FutureTotals, SiteInfo, memory};
+use crate::data::{MemCounts, Profile};
 use crate::error::LookupError;
 
 use super::lookup::find;
@@ -50,6 +50,11 @@ pub(crate) struct Meta {
     pub(crate) program: Option<Arc<str>>,
     pub(crate) started_unix_ns: Option<u64>,
     pub(crate) duration_ns: Option<u64>,
+    /// The process heap's live bytes when the report was made, and their peak (when the
+    /// allocator wrapper was in use).
+    pub(crate) heap_now: Option<(u64, u64)>,
+    /// The process's peak resident memory (the OS's figure) when the report was made.
+    pub(crate) max_rss_bytes: Option<u64>,
 }
 
 /// The meta data of a report of this process: the program's name, the start, and the time
@@ -62,12 +67,19 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
     });
     let duration = duration.or_else(|| started.and_then(|s| s.elapsed().ok()));
     let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let heap_now = memory::installed().then(|| {
+        let (_, live, peak) = registry::heap();
+        let live = u64::try_from(live).unwrap_or(0);
+        (live, u64::try_from(peak).unwrap_or(0).max(live))
+    });
     Meta {
         program,
         started_unix_ns: started
             .and_then(|s| s.duration_since(std::time::UNIX_EPOCH).ok())
             .map(nanos),
         duration_ns: duration.map(nanos),
+        heap_now,
+        max_rss_bytes: memory::max_rss_bytes(),
     }
 }
 
@@ -91,6 +103,15 @@ impl Meta {
         } else if self.duration_ns.is_none() {
             self.duration_ns = other.duration_ns;
         }
+        // Runs added together needed, at most, the most either needed.
+        self.heap_now = match (self.heap_now, other.heap_now) {
+            (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        self.max_rss_bytes = match (self.max_rss_bytes, other.max_rss_bytes) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 
@@ -130,13 +151,19 @@ impl ThreadReport {
 }
 
 impl Report {
-    /// A report of the profiles of several thread names.
+    /// A report of the profiles of several thread names; `unrecorded` is heap activity of
+    /// threads that did not record, which counts outside profiled calls.
     pub(crate) fn from_threads(
         named: Vec<NamedProfile>,
         sites: Arc<[SiteInfo]>,
         futures: Arc<[FutureTotals]>,
+        unrecorded: Option<MemCounts>,
     ) -> Report {
         let mut total = Profile::default();
+        if let Some(mem) = &unrecorded {
+            total.memory = true;
+            total.add_unrecorded(mem);
+        }
         let mut clocks: Vec<ClockKind> = Vec::new();
         let no_futures: Arc<[FutureTotals]> = Arc::new([]);
         let threads = named
@@ -381,6 +408,10 @@ impl Report {
 impl PartialEq for Report {
     fn eq(&self, other: &Report) -> bool {
         self.functions == other.functions
+            && self.profile.memory == other.profile.memory
+            && self.profile.overhead == other.profile.overhead
+            && self.profile.totals == other.profile.totals
+            && self.profile.tree.nodes()[0].mem == other.profile.tree.nodes()[0].mem
             && self.threads == other.threads
             && self.clocks == other.clocks
             && self.meta == other.meta

@@ -12,6 +12,7 @@ use crate::error::LookupError;
 
 use super::latency::Latency;
 use super::lookup::find;
+use super::memory::{self, MemoryStats};
 
 /// The statistics of one function (one row of the pstats table).
 ///
@@ -38,6 +39,7 @@ pub struct FunctionStats {
     pub(crate) callees: Vec<EdgeStats>,
     pub(crate) futures: Option<FutureStats>,
     pub(crate) latency: Option<Latency>,
+    pub(crate) memory: Option<MemoryStats>,
 }
 
 /// What the futures of an `async fn` did, beyond the busy time that
@@ -155,6 +157,7 @@ impl PartialEq for FunctionStats {
             && self.latency == other.latency
             && self.futures.as_ref().map(FutureStats::numbers)
                 == other.futures.as_ref().map(FutureStats::numbers)
+            && self.memory == other.memory
     }
 }
 
@@ -204,7 +207,16 @@ pub(crate) fn derive_functions(
     // A path with time but no call: polls of a future that ends (or ended) on another path,
     // or has not ended yet. Its busy time counts; pstats shows `ncalls` 0 with a blank percall.
     let shown = profile.tree.shown();
-    for (_, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
+    let sums = if profile.memory {
+        memory::subtree_sums(&profile.tree)
+    } else {
+        Vec::new()
+    };
+    let mut mem: HashMap<u32, MemoryStats> = HashMap::new();
+    for (i, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
+        if profile.memory {
+            memory::add_node(mem.entry(node.site).or_default(), &profile.tree, &sums, i);
+        }
         functions.entry(node.site).or_default().add(
             node.calls,
             node.own_ns,
@@ -279,6 +291,9 @@ pub(crate) fn derive_functions(
                 callees,
                 futures: (!totals.is_empty()).then_some(FutureStats { totals }),
                 latency,
+                memory: profile
+                    .memory
+                    .then(|| mem.remove(&site).unwrap_or_default()),
             }
         })
         .collect();
@@ -437,5 +452,22 @@ impl FunctionStats {
     /// ```
     pub fn latency(&self) -> Option<&Latency> {
         self.latency.as_ref()
+    }
+
+    /// The function's heap activity: allocations, bytes, frees and peak, own and cumulative.
+    /// `None` when memory was not recorded (profkit's allocator wrapper
+    /// [`Alloc`](crate::Alloc) was not the global allocator, or the report was read from a
+    /// `.prof` file, which has no field for it).
+    ///
+    /// ```rust,standalone_crate
+    /// #[profkit::profile]
+    /// fn a() {}
+    ///
+    /// // This program does not make `profkit::Alloc` its global allocator.
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.function("a").unwrap().memory().is_none());
+    /// ```
+    pub fn memory(&self) -> Option<&MemoryStats> {
+        self.memory.as_ref()
     }
 }

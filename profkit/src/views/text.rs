@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model::{FunctionStats, Latency, Report, seconds};
+use crate::model::{FunctionStats, Latency, MemoryStats, Report, seconds};
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
@@ -41,6 +41,16 @@ pub enum SortKey {
     P99,
     /// Longest call, descending (`max`; not in pstats).
     Max,
+    /// Bytes allocated while the function was the innermost call, descending (`bytes`; needs
+    /// memory, see [`FunctionStats::memory`]).
+    Bytes,
+    /// Allocations while the function was the innermost call, descending (`allocs`).
+    Allocs,
+    /// Bytes allocated during the function's calls, callees included, descending
+    /// (`cum_bytes`).
+    CumBytes,
+    /// The highest heap one call needed, descending (`peak`).
+    Peak,
 }
 
 /// A sort key name that pstats does not know.
@@ -58,7 +68,8 @@ impl fmt::Display for ParseSortKeyError {
         write!(
             f,
             "unknown sort key {:?}: expected one of cumulative, cumtime, tottime, time, \
-             calls, ncalls, pcalls, name, filename, file, module, line, stdname, p99, max",
+             calls, ncalls, pcalls, name, filename, file, module, line, stdname, p99, max, \
+             bytes, allocs, cum_bytes, peak",
             self.given
         )
     }
@@ -81,6 +92,10 @@ impl FromStr for SortKey {
             "stdname" => SortKey::StdName,
             "p99" => SortKey::P99,
             "max" => SortKey::Max,
+            "bytes" => SortKey::Bytes,
+            "allocs" => SortKey::Allocs,
+            "cum_bytes" | "cumbytes" => SortKey::CumBytes,
+            "peak" => SortKey::Peak,
             _ => {
                 return Err(ParseSortKeyError {
                     given: s.to_owned(),
@@ -108,7 +123,24 @@ impl SortKey {
             SortKey::StdName => "standard name",
             SortKey::P99 => "99th percentile latency",
             SortKey::Max => "maximum latency",
+            SortKey::Bytes => "bytes allocated",
+            SortKey::Allocs => "allocations",
+            SortKey::CumBytes => "cumulative bytes allocated",
+            SortKey::Peak => "peak heap per call",
         }
+    }
+
+    /// Whether the key orders by memory figures (the memory table's keys).
+    ///
+    /// ```
+    /// assert!(profkit::SortKey::Bytes.is_memory());
+    /// assert!(!profkit::SortKey::TotTime.is_memory());
+    /// ```
+    pub fn is_memory(self) -> bool {
+        matches!(
+            self,
+            SortKey::Bytes | SortKey::Allocs | SortKey::CumBytes | SortKey::Peak
+        )
     }
 
     pub(crate) fn compare(self, a: &FunctionStats, b: &FunctionStats) -> Ordering {
@@ -124,8 +156,21 @@ impl SortKey {
             SortKey::StdName => a.std_name().cmp(&b.std_name()),
             SortKey::P99 => latency_of(b, |l| l.p99()).cmp(&latency_of(a, |l| l.p99())),
             SortKey::Max => latency_of(b, |l| l.max()).cmp(&latency_of(a, |l| l.max())),
+            SortKey::Bytes => memory_of(b, |m| m.bytes()).cmp(&memory_of(a, |m| m.bytes())),
+            SortKey::Allocs => memory_of(b, |m| m.allocs()).cmp(&memory_of(a, |m| m.allocs())),
+            SortKey::CumBytes => {
+                memory_of(b, |m| m.cum_bytes()).cmp(&memory_of(a, |m| m.cum_bytes()))
+            }
+            SortKey::Peak => {
+                memory_of(b, |m| m.peak_bytes()).cmp(&memory_of(a, |m| m.peak_bytes()))
+            }
         }
     }
+}
+
+/// A memory figure; functions without memory sort after all others.
+fn memory_of(f: &FunctionStats, stat: impl Fn(&MemoryStats) -> u64) -> Option<u64> {
+    f.memory().map(stat)
 }
 
 /// A latency statistic; functions without a distribution sort after all others.

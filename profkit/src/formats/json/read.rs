@@ -1,225 +1,17 @@
-//! profkit's JSON format: everything a [`Report`] holds, in a versioned schema that reads back
-//! into an equal report. The schema is documented on [`Report::to_json`]; the structs below are
-//! that schema and nothing else (a change to them is a new `version`).
+//! Reading profkit's JSON (versions 1 and 2), checking a file's rows against its call tree.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::collect::{ClockKind, FutureTotals, SiteInfo};
-use crate::data::{Dist, Profile, ROOT_SITE, Tree, TreeNode, new_histogram};
+use crate::data::{Dist, MemCounts, Profile, ROOT_SITE, Tree, TreeNode, new_histogram};
 use crate::error::ReadError;
-use crate::error::WriteError;
 use crate::model::{
-    EdgeStats, FunctionStats, FutureStats, Latency, Meta, Report, ThreadReport, link_callees,
+    EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
+    link_callees,
 };
 
-use super::io::write_atomic;
-
-/// The `format` field of every profkit JSON file.
-const FORMAT: &str = "profkit";
-/// The schema version this build writes and reads.
-pub(crate) const VERSION: u64 = 1;
-
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    version: Option<u64>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FileV1 {
-    format: String,
-    version: u64,
-    program: Option<String>,
-    started_unix_ns: Option<u64>,
-    duration_ns: Option<u64>,
-    sites: Vec<SiteJson>,
-    #[serde(flatten)]
-    body: BodyJson,
-    threads: Vec<ThreadJson>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SiteJson {
-    name: String,
-    file: String,
-    line: u32,
-}
-
-#[derive(Serialize, Deserialize)]
-struct BodyJson {
-    clocks: Vec<String>,
-    functions: Vec<FunctionJson>,
-    /// `[site, parent, flags, calls, own_ns, incl_ns]`; node `i` of the array is node `i + 1`
-    /// of the tree, parent 0 is the root. `None`: a report without a call tree.
-    tree: Option<Vec<[u64; 6]>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ThreadJson {
-    name: String,
-    #[serde(flatten)]
-    body: BodyJson,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FunctionJson {
-    site: u32,
-    ncalls: u64,
-    primitive_calls: u64,
-    tottime_ns: u64,
-    cumtime_ns: u64,
-    callers: Vec<EdgeJson>,
-    latency: Option<Vec<[u64; 2]>>,
-    futures: Option<FuturesJson>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct EdgeJson {
-    site: u32,
-    ncalls: u64,
-    primitive_calls: u64,
-    tottime_ns: u64,
-    cumtime_ns: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FuturesJson {
-    completed: u64,
-    cancelled: u64,
-    polls: u64,
-    wall_ns: u64,
-}
-
-type Key = (Arc<str>, u32, Arc<str>);
-
-/// The site table of a file being written: every (file, line, name) the report mentions.
-#[derive(Default)]
-struct Sites {
-    list: Vec<SiteJson>,
-    ids: HashMap<Key, u32>,
-}
-
-impl Sites {
-    fn id(&mut self, name: &Arc<str>, file: &Arc<str>, line: u32) -> u32 {
-        let key = (file.clone(), line, name.clone());
-        let next = self.list.len() as u32;
-        *self.ids.entry(key).or_insert_with(|| {
-            self.list.push(SiteJson {
-                name: name.to_string(),
-                file: file.to_string(),
-                line,
-            });
-            next
-        })
-    }
-}
-
-fn clock_name(kind: ClockKind) -> String {
-    match kind {
-        ClockKind::ThreadCpu => "cpu",
-        ClockKind::Manual => "manual",
-        _ => "wall",
-    }
-    .to_owned()
-}
-
-fn body(report: &Report, sites: &mut Sites) -> BodyJson {
-    let functions = report
-        .functions
-        .iter()
-        .map(|f| FunctionJson {
-            site: sites.id(&f.name, &f.file, f.line),
-            ncalls: f.ncalls,
-            primitive_calls: f.primitive_calls,
-            tottime_ns: f.tottime_ns,
-            cumtime_ns: f.cumtime_ns,
-            callers: f
-                .callers
-                .iter()
-                .map(|e| EdgeJson {
-                    site: sites.id(&e.name, &e.file, e.line),
-                    ncalls: e.ncalls,
-                    primitive_calls: e.primitive_calls,
-                    tottime_ns: e.tottime_ns,
-                    cumtime_ns: e.cumtime_ns,
-                })
-                .collect(),
-            latency: f
-                .latency
-                .as_ref()
-                .map(|l| l.dist().points().iter().map(|&(v, c)| [v, c]).collect()),
-            futures: f.futures.as_ref().map(|x| FuturesJson {
-                completed: x.totals.completed,
-                cancelled: x.totals.cancelled,
-                polls: x.totals.polls,
-                wall_ns: x.totals.wall_ns,
-            }),
-        })
-        .collect();
-    let tree = report.has_tree().then(|| {
-        let nodes = report.profile.tree.nodes();
-        let shown = report.profile.tree.shown();
-        // Index of each kept node in the file (0 = the root).
-        let mut at: Vec<u64> = vec![0; nodes.len()];
-        let mut out = Vec::new();
-        for (i, n) in nodes.iter().enumerate().skip(1) {
-            if !shown[i] {
-                continue;
-            }
-            let info = report.sites.get(n.site as usize);
-            let site = match info {
-                Some(s) if n.site != ROOT_SITE => sites.id(&s.name, &s.file, s.line),
-                _ => sites.id(&Arc::from("<unknown>"), &Arc::from("~"), 0),
-            };
-            out.push([
-                u64::from(site),
-                at[n.parent as usize],
-                u64::from(n.flags),
-                n.calls,
-                n.own_ns,
-                n.incl_ns,
-            ]);
-            at[i] = out.len() as u64;
-        }
-        out
-    });
-    BodyJson {
-        clocks: report.clocks.iter().map(|&c| clock_name(c)).collect(),
-        functions,
-        tree,
-    }
-}
-
-/// The report as profkit's JSON (see [`Report::to_json`]).
-pub(crate) fn to_json(report: &Report) -> String {
-    let mut sites = Sites::default();
-    let main = body(report, &mut sites);
-    let threads = report
-        .threads
-        .iter()
-        .map(|t| ThreadJson {
-            name: t.name.to_string(),
-            body: body(&t.report, &mut sites),
-        })
-        .collect();
-    let file = FileV1 {
-        format: FORMAT.to_owned(),
-        version: VERSION,
-        program: report.meta.program.as_deref().map(str::to_owned),
-        started_unix_ns: report.meta.started_unix_ns,
-        duration_ns: report.meta.duration_ns,
-        sites: sites.list,
-        body: main,
-        threads,
-    };
-    // Serialising plain structs of strings and integers into a String cannot fail.
-    let mut text = serde_json::to_string(&file).unwrap_or_default();
-    text.push('\n');
-    text
-}
+use super::schema::{BodyJson, FORMAT, File, FunctionJson, Header, READS, VERSION};
 
 fn json_error(e: &serde_json::Error) -> ReadError {
     use serde_json::error::Category;
@@ -238,16 +30,16 @@ fn json_error(e: &serde_json::Error) -> ReadError {
 }
 
 /// Reads profkit's JSON.
-pub(crate) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
+pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ReadError::at(
             0,
             "the file is empty: a profkit JSON file is an object",
         ));
     }
-    // One pass in the common case; when the body does not fit version 1, the header says
+    // One pass in the common case; when the body does not fit the schema, the header says
     // whether the file is another format or version before the body's own error is given.
-    let file: FileV1 = match serde_json::from_slice(bytes) {
+    let file: File = match serde_json::from_slice(bytes) {
         Ok(file) => file,
         Err(e) => {
             if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
@@ -281,6 +73,8 @@ pub(crate) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         program: file.program.map(Arc::from),
         started_unix_ns: file.started_unix_ns,
         duration_ns: file.duration_ns,
+        heap_now: file.heap.map(|h| (h.current_bytes, h.peak_bytes)),
+        max_rss_bytes: file.max_rss_bytes,
     };
     Ok(report)
 }
@@ -288,10 +82,11 @@ pub(crate) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
 /// The file is profkit's, in the schema version this build reads.
 fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadError> {
     match (format, version) {
-        (Some(FORMAT), Some(VERSION)) => {}
+        (Some(FORMAT), Some(v)) if READS.contains(&v) => {}
         (Some(FORMAT), Some(v)) => {
             return Err(ReadError::new(format!(
-                "schema version {v} is not one this profkit reads (it reads version {VERSION})"
+                "schema version {v} is not one this profkit reads (it reads versions 1 and \
+                 {VERSION})"
             )));
         }
         (Some(FORMAT), None) => return Err(ReadError::new("no \"version\" field")),
@@ -365,6 +160,10 @@ fn rebuild(
                 });
             }
             functions.push(FunctionStats {
+                memory: f.memory.as_ref().map(|m| MemoryStats {
+                    own: m.own.into(),
+                    cum: m.cum.into(),
+                }),
                 site: u32::MAX,
                 name: s.name.clone(),
                 file: s.file.clone(),
@@ -392,6 +191,7 @@ fn rebuild(
         let mut report = Report::from_functions(functions);
         report.threads = threads;
         report.clocks = clocks;
+        set_memory(&mut report.profile, body);
         return Ok(report);
     };
     let mut nodes = Vec::with_capacity(tree.len() + 1);
@@ -399,8 +199,32 @@ fn rebuild(
         site: ROOT_SITE,
         ..TreeNode::default()
     });
-    for (i, &[s, parent, flags, calls, own_ns, incl_ns]) in tree.iter().enumerate() {
+    let width = if body.memory.is_some() { 11 } else { 6 };
+    for (i, row) in tree.iter().enumerate() {
         let what = format!("tree[{i}]");
+        if row.len() != width {
+            return Err(ReadError::new(format!(
+                "{within}: {what} has {} numbers; expected {width} ({})",
+                row.len(),
+                if width == 6 {
+                    "site, parent, flags, calls, own_ns, incl_ns"
+                } else {
+                    "site, parent, flags, calls, own_ns, incl_ns, allocs, bytes, frees, \
+                     freed_bytes, peak_bytes: the report has memory"
+                }
+            )));
+        }
+        let [s, parent, flags, calls, own_ns, incl_ns] = [0, 1, 2, 3, 4, 5].map(|k| row[k]);
+        let mem = match row.get(6..11) {
+            Some(&[allocs, bytes, frees, freed_bytes, peak_bytes]) => MemCounts {
+                allocs,
+                bytes,
+                frees,
+                freed_bytes,
+                peak_bytes,
+            },
+            _ => MemCounts::default(),
+        };
         let s = u32::try_from(s).unwrap_or(u32::MAX);
         if parent > i as u64 {
             return Err(ReadError::new(format!(
@@ -416,6 +240,7 @@ fn rebuild(
             calls,
             own_ns,
             incl_ns,
+            mem,
         });
     }
     let mut t = Tree::default();
@@ -424,6 +249,7 @@ fn rebuild(
         tree: t,
         ..Profile::default()
     };
+    set_memory(&mut profile, body);
     let mut futures: Vec<FutureTotals> = vec![FutureTotals::default(); sites.len()];
     for (i, f) in body.functions.iter().enumerate() {
         let s = site(f.site, &format!("functions[{i}]"))?;
@@ -452,6 +278,16 @@ fn rebuild(
     let report = Report::build(profile, sites.clone(), futures.into(), threads, clocks);
     check_rows(&report, body, sites, within)?;
     Ok(report)
+}
+
+/// The memory rows that are not functions, when the body has memory.
+fn set_memory(profile: &mut Profile, body: &BodyJson) {
+    if let Some(m) = &body.memory {
+        profile.memory = true;
+        profile.tree.add_root_mem(&m.outside.into());
+        profile.overhead = m.overhead.into();
+        profile.totals = m.totals.into();
+    }
 }
 
 /// The rows a file lists must be the ones its call tree gives: a file edited by hand (or
@@ -512,6 +348,22 @@ fn check_rows(
                     && [e.ncalls, e.primitive_calls, e.tottime_ns, e.cumtime_ns]
                         == [d.ncalls, d.primitive_calls, d.tottime_ns, d.cumtime_ns]
             });
+        let memory_matches = match (&f.memory, &derived.memory) {
+            (None, None) => true,
+            (Some(m), Some(d)) => {
+                MemoryStats {
+                    own: m.own.into(),
+                    cum: m.cum.into(),
+                } == *d
+            }
+            _ => false,
+        };
+        if !memory_matches {
+            return Err(ReadError::new(format!(
+                "{within}: functions[{i}] ({}): the memory listed is not the call tree's",
+                s.name
+            )));
+        }
         if !edges_match {
             return Err(ReadError::new(format!(
                 "{within}: functions[{i}] ({}): the callers listed are not the call tree's",
@@ -520,86 +372,4 @@ fn check_rows(
         }
     }
     Ok(())
-}
-
-impl Report {
-    /// The report as JSON, in profkit's versioned schema: everything the report holds, so that
-    /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
-    ///
-    /// Schema version 1 (every time in nanoseconds, every count an integer):
-    ///
-    /// ```text
-    /// {
-    ///   "format": "profkit", "version": 1,
-    ///   "program": "server" | null,         // the executable's file name
-    ///   "started_unix_ns": 1790000000000000000 | null,
-    ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
-    ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
-    ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
-    ///   "functions": [{                     // one per pstats row
-    ///     "site": 0,                        // index into "sites"
-    ///     "ncalls": 1973, "primitive_calls": 1, "tottime_ns": 5120, "cumtime_ns": 9011,
-    ///     "callers": [{"site": 3, "ncalls": 1, "primitive_calls": 1,
-    ///                  "tottime_ns": 3, "cumtime_ns": 9}],
-    ///     "latency": [[value_ns, count], ...] | null,   // every recorded duration bucket
-    ///     "futures": {"completed": 1, "cancelled": 0, "polls": 3, "wall_ns": 900} | null
-    ///   }, ...],
-    ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
-    ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...]}]
-    /// }
-    /// ```
-    ///
-    /// `tree` lists the call paths: entry `i` is node `i + 1`, `parent` 0 is the root (no
-    /// profiled caller) and a parent always comes first; `flags` bit 1 marks calls that were
-    /// the outermost of their function, bit 2 the outermost of their caller -> callee pair. A
-    /// report read from a pstats file has no tree (`null`); with a tree, the rows are derived
-    /// from it when the file is read, and a file whose listed rows disagree with its tree is
-    /// refused (a generated file may list no rows at all and let the tree give them; it then
-    /// has no latency). Callees are not stored: they
-    /// are the callers seen from the other end. `latency` holds, for each bucket of the
-    /// recording threads (1/64 of the value wide), its value and count: the exact distribution
-    /// profkit has. JSON numbers here are 64-bit integers; readers limited to doubles (JavaScript)
-    /// lose precision above 2^53 ns (104 days).
-    ///
-    /// ```
-    /// # #[profkit::profile] fn step() {}
-    /// let (_, report) = profkit::record(|| { step(); step() });
-    /// let json = report.to_json();
-    /// assert!(json.starts_with(r#"{"format":"profkit","version":1,"#));
-    /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
-    /// ```
-    pub fn to_json(&self) -> String {
-        to_json(self)
-    }
-
-    /// Writes [`Report::to_json`] to `path`, atomically.
-    ///
-    /// # Errors
-    /// [`WriteError`](crate::WriteError) names the path and the operating system's reason.
-    ///
-    /// ```
-    /// # #[profkit::profile] fn step() {}
-    /// let (_, report) = profkit::record(step);
-    /// let path = std::env::temp_dir().join(format!("profkit-doc-json-{}.json", std::process::id()));
-    /// report.write_json(&path).unwrap();
-    /// assert_eq!(profkit::Report::read(&path).unwrap(), report);
-    /// # std::fs::remove_file(&path).unwrap();
-    /// ```
-    pub fn write_json(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
-        write_atomic(path.as_ref(), self.to_json().as_bytes())
-    }
-
-    /// Reads profkit's JSON (see [`Report::to_json`]).
-    ///
-    /// # Errors
-    /// [`ReadError`] with the line and column where the JSON is wrong and what was expected,
-    /// or what is missing (`format`, a known `version`, a site a function names).
-    ///
-    /// ```
-    /// let err = profkit::Report::from_json_bytes(br#"{"format": "profkit", "version": 99}"#).unwrap_err();
-    /// assert!(err.to_string().contains("version 99"));
-    /// ```
-    pub fn from_json_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
-        from_json(bytes)
-    }
 }

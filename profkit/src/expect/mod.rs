@@ -1,6 +1,8 @@
-//! Assertions for tests: call counts (the N+1 detector), callers, and latency budgets. A
-//! failed assertion panics, as `assert!` does, with the rows that explain it; it never touches
-//! the recording.
+//! Assertions for tests: call counts (the N+1 detector), callers, and latency budgets here;
+//! memory budgets in `memory`. A failed assertion panics, as `assert!` does, with the rows
+//! that explain it; it never touches the recording.
+
+mod memory;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -31,8 +33,8 @@ use crate::views::latency_text;
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Expect<'a> {
-    report: &'a Report,
-    function: &'a FunctionStats,
+    pub(crate) report: &'a Report,
+    pub(crate) function: &'a FunctionStats,
 }
 
 impl Report {
@@ -82,7 +84,7 @@ impl Report {
 }
 
 #[track_caller]
-fn fail(report: &Report, f: &FunctionStats, headline: &str) -> ! {
+pub(crate) fn fail(report: &Report, f: &FunctionStats, headline: &str) -> ! {
     panic!("profkit: {headline}\n{}", context(report, f))
 }
 
@@ -144,7 +146,7 @@ impl<'a> Expect<'a> {
     }
 
     #[track_caller]
-    fn check(self, ok: bool, headline: impl FnOnce() -> String) -> Self {
+    pub(crate) fn check(self, ok: bool, headline: impl FnOnce() -> String) -> Self {
         if !ok {
             fail(self.report, self.function, &headline());
         }

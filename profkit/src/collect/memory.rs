@@ -1,0 +1,411 @@
+//! Heap accounting: where the allocator wrapper ([`Alloc`](super::alloc::Alloc)) puts each
+//! allocation and free.
+//!
+//! A recording thread charges its heap activity to its innermost open call path (the node's
+//! counters, `MemNode`, kept beside the call counters and written only by the owner), or to
+//! its profkit row while profkit's own code runs on it (its thread state is borrowed then).
+//! The allocator finds the thread's counters through a thread-local without a destructor, so
+//! reaching it never allocates, registers anything or fails during thread teardown; allocations
+//! of a thread that does not record (yet, or any more) go to shared counters instead.
+//!
+//! Nothing here allocates, locks, or can panic on the allocator's path.
+// Without the cargo feature `memory` there is no allocator wrapper to charge anything.
+#![cfg_attr(not(feature = "memory"), allow(dead_code))]
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::data::MemCounts;
+
+/// Set once the allocator wrapper has run: threads that start recording afterwards keep
+/// memory counters (in practice every thread, since a program allocates before `main`).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// The process's live bytes and their highest value, updated by each thread in steps of at
+/// most [`FLUSH_BYTES`] (one locked instruction per step, not per allocation).
+static PROCESS_LIVE: AtomicI64 = AtomicI64::new(0);
+static PROCESS_PEAK: AtomicI64 = AtomicI64::new(0);
+/// How far a thread's live bytes may move before the process figures hear of it.
+pub(crate) const FLUSH_BYTES: i64 = 16 * 1024;
+
+/// Bumped by `reset()`: peaks recorded under an older value are not shown by `report()`.
+static RESET_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// Heap activity of threads that do not record when they allocate (before their first
+/// profiled call, after their recording ended, during their teardown).
+static UNRECORDED: SharedCounters = SharedCounters::new();
+
+thread_local! {
+    /// The calling thread's accounting while it records. `Cell` of a reference: no destructor,
+    /// so the allocator may read it at any time, teardown included.
+    static THREAD: Cell<Option<&'static ThreadMem>> = const { Cell::new(None) };
+}
+
+/// Whether the allocator wrapper is in use.
+pub(crate) fn installed() -> bool {
+    INSTALLED.load(Ordering::Relaxed)
+}
+
+/// Adds to an owner-written counter without a locked instruction.
+#[inline(always)]
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(by),
+        Ordering::Relaxed,
+    );
+}
+
+/// Allocation and free counts, written by one thread, read by any.
+#[derive(Default)]
+pub(crate) struct Counters {
+    allocs: AtomicU64,
+    bytes: AtomicU64,
+    frees: AtomicU64,
+    freed_bytes: AtomicU64,
+}
+
+impl Counters {
+    const fn new() -> Self {
+        Counters {
+            allocs: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            frees: AtomicU64::new(0),
+            freed_bytes: AtomicU64::new(0),
+        }
+    }
+
+    #[inline(always)]
+    fn alloc(&self, size: u64) {
+        bump(&self.allocs, 1);
+        bump(&self.bytes, size);
+    }
+
+    #[inline(always)]
+    fn free(&self, size: u64) {
+        bump(&self.frees, 1);
+        bump(&self.freed_bytes, size);
+    }
+
+    pub(crate) fn read(&self) -> MemCounts {
+        MemCounts {
+            allocs: self.allocs.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            frees: self.frees.load(Ordering::Relaxed),
+            freed_bytes: self.freed_bytes.load(Ordering::Relaxed),
+            peak_bytes: 0,
+        }
+    }
+
+    fn reset(&self) {
+        for c in [&self.allocs, &self.bytes, &self.frees, &self.freed_bytes] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counters any thread adds to (locked instructions): for threads that do not record.
+struct SharedCounters {
+    counts: Counters,
+}
+
+impl SharedCounters {
+    const fn new() -> Self {
+        SharedCounters {
+            counts: Counters::new(),
+        }
+    }
+
+    fn alloc(&self, size: u64) {
+        self.counts.allocs.fetch_add(1, Ordering::Relaxed);
+        self.counts.bytes.fetch_add(size, Ordering::Relaxed);
+        move_process_live(size as i64);
+    }
+
+    fn free(&self, size: u64) {
+        self.counts.frees.fetch_add(1, Ordering::Relaxed);
+        self.counts.freed_bytes.fetch_add(size, Ordering::Relaxed);
+        move_process_live(-(size as i64));
+    }
+}
+
+fn move_process_live(delta: i64) {
+    let now = PROCESS_LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+    PROCESS_PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+/// One recording thread's accounting that the allocator reaches without its thread state:
+/// every allocation and free of the thread while it records (`totals`), and those made while
+/// profkit's own code ran on it (`overhead`). Leaked once, then recycled through a pool.
+pub(crate) struct ThreadMem {
+    totals: Counters,
+    overhead: Counters,
+    /// Net bytes not yet added to [`PROCESS_LIVE`].
+    pending: AtomicI64,
+}
+
+static POOL: Mutex<Vec<&'static ThreadMem>> = Mutex::new(Vec::new());
+
+impl ThreadMem {
+    /// Heap activity of the thread while it recorded.
+    pub(crate) fn totals(&self) -> MemCounts {
+        self.totals.read()
+    }
+
+    /// Heap activity of profkit's own code on the thread.
+    pub(crate) fn overhead(&self) -> MemCounts {
+        self.overhead.read()
+    }
+
+    #[inline(always)]
+    fn move_live(&self, delta: i64) {
+        let pending = self.pending.load(Ordering::Relaxed).wrapping_add(delta);
+        if (-FLUSH_BYTES..FLUSH_BYTES).contains(&pending) {
+            self.pending.store(pending, Ordering::Relaxed);
+        } else {
+            self.pending.store(0, Ordering::Relaxed);
+            move_process_live(pending);
+        }
+    }
+}
+
+/// Starts the calling thread's accounting (it starts recording); `None` when the allocator
+/// wrapper is not in use.
+pub(crate) fn start_thread() -> Option<&'static ThreadMem> {
+    if !installed() {
+        return None;
+    }
+    let recycled = POOL.lock().pop();
+    let mem: &'static ThreadMem = recycled.unwrap_or_else(|| {
+        Box::leak(Box::new(ThreadMem {
+            totals: Counters::new(),
+            overhead: Counters::new(),
+            pending: AtomicI64::new(0),
+        }))
+    });
+    let _ = THREAD.try_with(|t| t.set(Some(mem)));
+    Some(mem)
+}
+
+/// Ends the calling thread's accounting: its later heap activity is unrecorded.
+pub(crate) fn stop_thread() {
+    let _ = THREAD.try_with(|t| t.set(None));
+}
+
+/// Returns a retired thread's accounting to the pool. Its live bytes still pending reach the
+/// process figures first.
+pub(crate) fn recycle(mem: &'static ThreadMem) {
+    move_process_live(mem.pending.swap(0, Ordering::Relaxed));
+    mem.totals.reset();
+    mem.overhead.reset();
+    POOL.lock().push(mem);
+}
+
+/// How an allocation or free is charged, for the allocator wrapper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    Alloc,
+    Free,
+}
+
+/// Charges one allocation or free of `size` bytes made on the calling thread.
+///
+/// `charge_path` charges it to the thread's innermost open call path and returns whether it
+/// could (false while profkit's own code holds the thread's state).
+#[inline(always)]
+pub(crate) fn charge(event: Event, size: u64, charge_path: impl FnOnce(Event, u64) -> bool) {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        INSTALLED.store(true, Ordering::Relaxed);
+    }
+    let thread = THREAD.try_with(Cell::get).ok().flatten();
+    let Some(mem) = thread else {
+        match event {
+            Event::Alloc => UNRECORDED.alloc(size),
+            Event::Free => UNRECORDED.free(size),
+        }
+        return;
+    };
+    let (counters, delta) = match event {
+        Event::Alloc => (Counters::alloc as fn(&Counters, u64), size as i64),
+        Event::Free => (Counters::free as fn(&Counters, u64), -(size as i64)),
+    };
+    counters(&mem.totals, size);
+    mem.move_live(delta);
+    if !charge_path(event, size) {
+        counters(&mem.overhead, size);
+    }
+}
+
+/// One call path's heap counters: counts, and the peak of its activations above their entry
+/// level, twice: since the last `reset()` (for `report()`) and since the thread's current
+/// `record()` window started (for `record()`), each tagged with the epoch it belongs to.
+#[derive(Default)]
+pub(crate) struct MemNode {
+    counts: Counters,
+    peak_report: AtomicU64,
+    report_epoch: AtomicU64,
+    peak_window: AtomicU64,
+    window_epoch: AtomicU64,
+}
+
+/// Which activations a reading's peaks cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Peaks {
+    /// Those since the last `reset()`.
+    SinceReset,
+    /// Those of the thread's `record()` window with this epoch.
+    Window(u64),
+}
+
+impl MemNode {
+    #[inline(always)]
+    pub(crate) fn alloc(&self, size: u64) {
+        self.counts.alloc(size);
+    }
+
+    #[inline(always)]
+    pub(crate) fn free(&self, size: u64) {
+        self.counts.free(size);
+    }
+
+    /// Records one activation's peak (owner only).
+    #[inline(always)]
+    pub(crate) fn note_peak(&self, peak: u64, window: u64) {
+        let reset = RESET_EPOCH.load(Ordering::Relaxed);
+        keep_max(&self.peak_report, &self.report_epoch, peak, reset);
+        keep_max(&self.peak_window, &self.window_epoch, peak, window);
+    }
+
+    pub(crate) fn read(&self, peaks: Peaks) -> MemCounts {
+        let (peak, epoch, want) = match peaks {
+            Peaks::SinceReset => (
+                &self.peak_report,
+                &self.report_epoch,
+                RESET_EPOCH.load(Ordering::Relaxed),
+            ),
+            Peaks::Window(w) => (&self.peak_window, &self.window_epoch, w),
+        };
+        let mut counts = self.counts.read();
+        if epoch.load(Ordering::Relaxed) == want {
+            counts.peak_bytes = peak.load(Ordering::Relaxed);
+        }
+        counts
+    }
+
+    pub(crate) fn reset(&self) {
+        self.counts.reset();
+        for c in [
+            &self.peak_report,
+            &self.report_epoch,
+            &self.peak_window,
+            &self.window_epoch,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+#[inline(always)]
+fn keep_max(value: &AtomicU64, epoch: &AtomicU64, new: u64, current: u64) {
+    if epoch.load(Ordering::Relaxed) != current {
+        epoch.store(current, Ordering::Relaxed);
+        value.store(new, Ordering::Relaxed);
+    } else if new > value.load(Ordering::Relaxed) {
+        value.store(new, Ordering::Relaxed);
+    }
+}
+
+/// Starts a new `reset()` epoch; returns the heap activity of unrecorded threads so far, the
+/// baseline that later reports subtract.
+pub(crate) fn reset() -> MemCounts {
+    RESET_EPOCH.fetch_add(1, Ordering::Relaxed);
+    UNRECORDED.counts.read()
+}
+
+/// Heap activity of threads while they did not record.
+pub(crate) fn unrecorded() -> MemCounts {
+    UNRECORDED.counts.read()
+}
+
+/// The process's live bytes as the threads last told them, and their highest value.
+pub(crate) fn process_live_and_peak() -> (i64, i64) {
+    (
+        PROCESS_LIVE.load(Ordering::Relaxed),
+        PROCESS_PEAK.load(Ordering::Relaxed),
+    )
+}
+
+/// Bytes each thread has not told the process figures yet (at most [`FLUSH_BYTES`] each way).
+pub(crate) fn pending(mem: &ThreadMem) -> i64 {
+    mem.pending.load(Ordering::Relaxed)
+}
+
+/// The most resident memory the process has had (the OS's peak RSS), when the OS says.
+pub(crate) fn max_rss_bytes() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: `getrusage` writes one `rusage` through the pointer, which points to a
+        // zeroed value of that type we own; `RUSAGE_SELF` is a valid `who`.
+        let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+        if status != 0 {
+            return None;
+        }
+        // SAFETY: zeroed is a valid `rusage` (plain integers), and `getrusage` succeeded.
+        let usage = unsafe { usage.assume_init() };
+        let max = u64::try_from(usage.ru_maxrss).ok()?;
+        // Linux and the BSDs report kilobytes, macOS bytes.
+        Some(if cfg!(target_os = "macos") {
+            max
+        } else {
+            max * 1024
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_rss_is_read_from_the_os_and_grows_with_touched_memory() {
+        let before = max_rss_bytes().expect("getrusage works here");
+        assert!(before > 0);
+        // Touch 64 MiB more than the process ever had resident.
+        let big = vec![1u8; (before as usize).max(1 << 20) + (64 << 20)];
+        let after = max_rss_bytes().unwrap();
+        assert!(after >= before + (32 << 20), "{before} -> {after}");
+        assert_eq!(big[big.len() - 1], 1);
+    }
+
+    #[test]
+    fn owner_counters_add_and_read_back() {
+        let c = Counters::new();
+        c.alloc(10);
+        c.alloc(5);
+        c.free(10);
+        let r = c.read();
+        assert_eq!((r.allocs, r.bytes, r.frees, r.freed_bytes), (2, 15, 1, 10));
+        let n = MemNode::default();
+        n.note_peak(7, 1);
+        n.note_peak(3, 1);
+        assert_eq!(n.read(Peaks::Window(1)).peak_bytes, 7);
+        assert_eq!(n.read(Peaks::Window(2)).peak_bytes, 0, "another window");
+        n.note_peak(2, 2);
+        assert_eq!(
+            n.read(Peaks::Window(2)).peak_bytes,
+            2,
+            "a new window starts over"
+        );
+        assert_eq!(
+            n.read(Peaks::SinceReset).peak_bytes,
+            7,
+            "the reset epoch did not move"
+        );
+    }
+}

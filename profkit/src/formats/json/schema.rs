@@ -1,0 +1,152 @@
+//! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
+//! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
+//! fields a version-1 file does not have; one set of structs reads both.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::MemCounts;
+
+/// The `format` field of every profkit JSON file.
+pub(super) const FORMAT: &str = "profkit";
+/// The schema version this build writes.
+pub(super) const VERSION: u64 = 2;
+/// The schema versions this build reads.
+pub(super) const READS: [u64; 2] = [1, 2];
+
+#[derive(Deserialize)]
+pub(super) struct Header {
+    pub(super) format: Option<String>,
+    pub(super) version: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct File {
+    pub(super) format: String,
+    pub(super) version: u64,
+    pub(super) program: Option<String>,
+    pub(super) started_unix_ns: Option<u64>,
+    pub(super) duration_ns: Option<u64>,
+    /// Version 2: the process heap when the report was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) heap: Option<HeapJson>,
+    /// Version 2: the process's peak resident memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) max_rss_bytes: Option<u64>,
+    pub(super) sites: Vec<SiteJson>,
+    #[serde(flatten)]
+    pub(super) body: BodyJson,
+    pub(super) threads: Vec<ThreadJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct HeapJson {
+    pub(super) current_bytes: u64,
+    pub(super) peak_bytes: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct SiteJson {
+    pub(super) name: String,
+    pub(super) file: String,
+    pub(super) line: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct BodyJson {
+    pub(super) clocks: Vec<String>,
+    pub(super) functions: Vec<FunctionJson>,
+    /// `[site, parent, flags, calls, own_ns, incl_ns]`, and with memory
+    /// `[.., allocs, bytes, frees, freed_bytes, peak_bytes]`; node `i` of the array is node
+    /// `i + 1` of the tree, parent 0 is the root. `None`: a report without a call tree.
+    pub(super) tree: Option<Vec<Vec<u64>>>,
+    /// Version 2: present when memory was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) memory: Option<BodyMemoryJson>,
+}
+
+/// The rows of heap activity that are not functions, and the allocator's own total.
+#[derive(Serialize, Deserialize)]
+pub(super) struct BodyMemoryJson {
+    pub(super) outside: CountsJson,
+    pub(super) overhead: CountsJson,
+    pub(super) totals: CountsJson,
+}
+
+#[derive(Clone, Copy, Default, Serialize, Deserialize)]
+pub(super) struct CountsJson {
+    pub(super) allocs: u64,
+    pub(super) bytes: u64,
+    pub(super) frees: u64,
+    pub(super) freed_bytes: u64,
+    #[serde(default)]
+    pub(super) peak_bytes: u64,
+}
+
+impl From<MemCounts> for CountsJson {
+    fn from(m: MemCounts) -> Self {
+        CountsJson {
+            allocs: m.allocs,
+            bytes: m.bytes,
+            frees: m.frees,
+            freed_bytes: m.freed_bytes,
+            peak_bytes: m.peak_bytes,
+        }
+    }
+}
+
+impl From<CountsJson> for MemCounts {
+    fn from(c: CountsJson) -> Self {
+        MemCounts {
+            allocs: c.allocs,
+            bytes: c.bytes,
+            frees: c.frees,
+            freed_bytes: c.freed_bytes,
+            peak_bytes: c.peak_bytes,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ThreadJson {
+    pub(super) name: String,
+    #[serde(flatten)]
+    pub(super) body: BodyJson,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct FunctionJson {
+    pub(super) site: u32,
+    pub(super) ncalls: u64,
+    pub(super) primitive_calls: u64,
+    pub(super) tottime_ns: u64,
+    pub(super) cumtime_ns: u64,
+    pub(super) callers: Vec<EdgeJson>,
+    pub(super) latency: Option<Vec<[u64; 2]>>,
+    pub(super) futures: Option<FuturesJson>,
+    /// Version 2: own figures (with the peak per call) and cumulative ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) memory: Option<FunctionMemoryJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct FunctionMemoryJson {
+    pub(super) own: CountsJson,
+    pub(super) cum: CountsJson,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct EdgeJson {
+    pub(super) site: u32,
+    pub(super) ncalls: u64,
+    pub(super) primitive_calls: u64,
+    pub(super) tottime_ns: u64,
+    pub(super) cumtime_ns: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct FuturesJson {
+    pub(super) completed: u64,
+    pub(super) cancelled: u64,
+    pub(super) polls: u64,
+    pub(super) wall_ns: u64,
+}

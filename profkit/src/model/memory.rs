@@ -1,0 +1,299 @@
+//! Memory beside time: [`MemoryStats`] (a function's allocations, frees and peak, own and
+//! cumulative, as tottime and cumtime) and [`HeapStats`] (the process heap).
+
+use crate::data::{MemCounts, PRIMITIVE, Tree};
+
+use super::report::Report;
+
+/// The heap activity of one function (or of a row of its own: outside profiled calls,
+/// profkit's bookkeeping), recorded by the allocator wrapper [`Alloc`](crate::Alloc).
+///
+/// *Own* figures count what was allocated and freed while the function was the innermost
+/// profiled call on its thread; *cumulative* figures add its callees, counted once per
+/// outermost call under recursion, exactly as cumtime is.
+///
+/// ```rust,standalone_crate
+/// # #[global_allocator]
+/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// #[profkit::profile]
+/// fn child() -> Vec<u8> { vec![0; 100] }
+/// #[profkit::profile]
+/// fn parent() -> usize { let kept = Vec::<u64>::with_capacity(10); child().len() + kept.capacity() }
+///
+/// let (_, report) = profkit::record(parent);
+/// let p = report.function("parent").unwrap().memory().unwrap();
+/// assert_eq!((p.allocs(), p.bytes()), (1, 80)); // its own Vec
+/// assert_eq!((p.cum_allocs(), p.cum_bytes()), (2, 180)); // and the child's
+/// assert_eq!(p.frees(), 2); // both dropped inside parent
+/// assert_eq!(p.peak_bytes(), 180);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryStats {
+    pub(crate) own: MemCounts,
+    pub(crate) cum: MemCounts,
+}
+
+impl MemoryStats {
+    /// Allocations made while the function was the innermost profiled call (own).
+    pub fn allocs(&self) -> u64 {
+        self.own.allocs
+    }
+
+    /// Bytes of those allocations (`Layout::size`).
+    pub fn bytes(&self) -> u64 {
+        self.own.bytes
+    }
+
+    /// Allocations made during the function's calls, its callees' included, counted once per
+    /// outermost call.
+    pub fn cum_allocs(&self) -> u64 {
+        self.cum.allocs
+    }
+
+    /// Bytes of [`cum_allocs`](MemoryStats::cum_allocs).
+    pub fn cum_bytes(&self) -> u64 {
+        self.cum.bytes
+    }
+
+    /// Frees made while the function was the innermost profiled call, whoever allocated the
+    /// blocks (own).
+    pub fn frees(&self) -> u64 {
+        self.own.frees
+    }
+
+    /// Bytes of those frees.
+    pub fn freed_bytes(&self) -> u64 {
+        self.own.freed_bytes
+    }
+
+    /// Frees during the function's calls, its callees' included (cumulative).
+    pub fn cum_frees(&self) -> u64 {
+        self.cum.frees
+    }
+
+    /// Bytes of [`cum_frees`](MemoryStats::cum_frees).
+    pub fn cum_freed_bytes(&self) -> u64 {
+        self.cum.freed_bytes
+    }
+
+    /// Bytes allocated minus bytes freed while the function was the innermost call (own):
+    /// positive for a function whose allocations outlive it. Negative when it freed more than
+    /// it allocated (it dropped what others made).
+    pub fn retained_bytes(&self) -> i64 {
+        signed(self.own.bytes) - signed(self.own.freed_bytes)
+    }
+
+    /// [`retained_bytes`](MemoryStats::retained_bytes) with callees: what the function's
+    /// calls left allocated when they returned. Growing from run to run, or with the number of
+    /// calls, is the sign of memory that is never given back.
+    pub fn cum_retained_bytes(&self) -> i64 {
+        signed(self.cum.bytes) - signed(self.cum.freed_bytes)
+    }
+
+    /// The highest heap one call needed: over the function's calls, the maximum of the
+    /// thread's live bytes during the call above their level when it started.
+    pub fn peak_bytes(&self) -> u64 {
+        self.own.peak_bytes
+    }
+
+    /// Adds another function's figures (reports merged by rows).
+    pub(crate) fn add(&mut self, other: &MemoryStats) {
+        self.own.add(&other.own);
+        self.cum.add(&other.cum);
+    }
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The process heap as the allocator wrapper saw it: every allocation and free since the
+/// process started, and live bytes now and at their highest.
+///
+/// `current` is exact. `peak` is the highest value the threads reported: each thread tells
+/// the process figures about its live bytes in steps of 16 KiB (so that counting costs no
+/// locked instruction per allocation), so a peak reached between two steps can be up to
+/// 16 KiB per allocating thread above the reported one.
+///
+/// ```rust,standalone_crate
+/// # #[global_allocator]
+/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// let before = profkit::heap();
+/// let v = Vec::<u64>::with_capacity(1000);
+/// let after = profkit::heap();
+/// assert!(after.total_allocs() >= before.total_allocs() + 1);
+/// assert!(after.total_bytes() >= before.total_bytes() + 8_000);
+/// drop(v);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    pub(crate) totals: MemCounts,
+    pub(crate) current: u64,
+    pub(crate) peak: u64,
+}
+
+impl HeapStats {
+    /// Live bytes now: allocated minus freed.
+    pub fn current(&self) -> u64 {
+        self.current
+    }
+
+    /// The most live bytes so far (see the type's note on its precision).
+    pub fn peak(&self) -> u64 {
+        self.peak
+    }
+
+    /// Allocations since the process started.
+    pub fn total_allocs(&self) -> u64 {
+        self.totals.allocs
+    }
+
+    /// Bytes allocated since the process started.
+    pub fn total_bytes(&self) -> u64 {
+        self.totals.bytes
+    }
+
+    /// Frees since the process started.
+    pub fn total_frees(&self) -> u64 {
+        self.totals.frees
+    }
+
+    /// Bytes freed since the process started.
+    pub fn total_freed_bytes(&self) -> u64 {
+        self.totals.freed_bytes
+    }
+}
+
+/// Each node's heap counts with its whole subtree's (the node's activations contain every
+/// call below it), for cumulative figures. Parents come before children, so one backward pass
+/// sums bottom up.
+pub(crate) fn subtree_sums(tree: &Tree) -> Vec<MemCounts> {
+    let nodes = tree.nodes();
+    let mut sums: Vec<MemCounts> = nodes.iter().map(|n| n.mem).collect();
+    for i in (1..nodes.len()).rev() {
+        let parent = nodes[i].parent as usize;
+        if parent < i {
+            let child = sums[i];
+            if let Some(p) = sums.get_mut(parent) {
+                p.add(&child);
+            }
+        }
+    }
+    sums
+}
+
+/// Adds node `i`'s figures to a function's: own from the node, cumulative from its subtree on
+/// primitive nodes only (an outermost call of the function contains the recursive ones).
+pub(crate) fn add_node(stats: &mut MemoryStats, tree: &Tree, sums: &[MemCounts], i: usize) {
+    let Some(node) = tree.nodes().get(i) else {
+        return;
+    };
+    stats.own.add(&node.mem);
+    if node.flags & PRIMITIVE != 0
+        && let Some(sum) = sums.get(i)
+    {
+        let mut cum = *sum;
+        // The peak of a subtree sum is the largest of its nodes': the function's own peak
+        // already covers its callees (a call's peak includes what its callees held).
+        cum.peak_bytes = 0;
+        stats.cum.add(&cum);
+    }
+}
+
+impl Report {
+    /// Whether the report has memory figures: the allocator wrapper [`Alloc`](crate::Alloc)
+    /// was the program's global allocator (and the report did not come from a `.prof` file).
+    ///
+    /// ```
+    /// assert!(!profkit::Report::default().has_memory());
+    /// ```
+    pub fn has_memory(&self) -> bool {
+        self.profile.memory || self.functions.iter().any(|f| f.memory.is_some())
+    }
+
+    /// Heap activity outside any profiled call (of recording threads, and, in a process report,
+    /// of threads that never recorded), as a row of its own: its own figures are that activity,
+    /// its cumulative ones everything the report's functions did too. `None` without memory.
+    ///
+    /// ```rust,standalone_crate
+    /// #[global_allocator]
+    /// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    ///
+    /// let (_, report) = profkit::record(|| Vec::<u8>::with_capacity(64));
+    /// assert_eq!(report.memory_outside().unwrap().bytes(), 64);
+    /// ```
+    pub fn memory_outside(&self) -> Option<MemoryStats> {
+        if !self.has_memory() {
+            return None;
+        }
+        let own = self.profile.tree.nodes()[0].mem;
+        let mut cum = own;
+        for f in &self.functions {
+            if let Some(m) = &f.memory {
+                cum.add(&m.own);
+            }
+        }
+        cum.peak_bytes = 0;
+        Some(MemoryStats { own, cum })
+    }
+
+    /// Heap activity of profkit's own bookkeeping (a thread's first call, new call paths,
+    /// building reports), never charged to a user's function. `None` without memory.
+    ///
+    /// ```
+    /// assert!(profkit::Report::default().memory_overhead().is_none());
+    /// ```
+    pub fn memory_overhead(&self) -> Option<MemoryStats> {
+        self.has_memory().then_some(MemoryStats {
+            own: self.profile.overhead,
+            cum: self.profile.overhead,
+        })
+    }
+
+    /// The heap as the allocator counted it for this report: every allocation and free of the
+    /// threads it covers (since the start or the last [`reset`](crate::reset) for
+    /// [`report()`](crate::report); during the closure for [`record`](crate::record)), which
+    /// the functions' own figures, [`memory_outside`](Report::memory_outside) and
+    /// [`memory_overhead`](Report::memory_overhead) add up to exactly; and the process's live
+    /// bytes and their peak when the report was made. `None` without memory.
+    ///
+    /// ```rust,standalone_crate
+    /// #[global_allocator]
+    /// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    ///
+    /// #[profkit::profile]
+    /// fn work() -> usize { vec![0u32; 100].len() }
+    ///
+    /// let (_, report) = profkit::record(work);
+    /// let heap = report.heap().unwrap();
+    /// let rows: u64 = report.functions().filter_map(|f| f.memory()).map(|m| m.allocs()).sum();
+    /// let outside = report.memory_outside().unwrap().allocs();
+    /// let overhead = report.memory_overhead().unwrap().allocs();
+    /// assert_eq!(rows + outside + overhead, heap.total_allocs());
+    /// ```
+    pub fn heap(&self) -> Option<HeapStats> {
+        if !self.has_memory() {
+            return None;
+        }
+        let (current, peak) = self.meta.heap_now.unwrap_or_default();
+        Some(HeapStats {
+            totals: self.profile.totals,
+            current,
+            peak,
+        })
+    }
+
+    /// The process's peak resident memory (the OS's figure, `getrusage`'s `ru_maxrss`) when the
+    /// report was made: what `max_memory_mb` budgets hold a run to. `None` where the OS does not
+    /// say, or for a report read from a file written without it.
+    ///
+    /// ```
+    /// #[profkit::profile]
+    /// fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert!(report.max_rss_bytes().unwrap() > 0);
+    /// ```
+    pub fn max_rss_bytes(&self) -> Option<u64> {
+        self.meta.max_rss_bytes
+    }
+}

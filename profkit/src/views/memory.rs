@@ -1,0 +1,208 @@
+//! The memory table: per function its allocations and bytes (own and cumulative), frees,
+//! what it retained and the peak one call needed, with the rows outside profiled calls and of
+//! profkit's own bookkeeping, and the process figures in its header.
+
+use std::fmt;
+
+use crate::model::{FunctionStats, MemoryStats, Report};
+
+use super::text::SortKey;
+
+/// The memory table of a report (tracemalloc's statistics, on the call tree): sorted by own
+/// bytes unless told otherwise. Empty, with a line that says why, when the report has no memory.
+///
+/// ```rust,standalone_crate
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+///
+/// #[profkit::profile]
+/// fn load() -> Vec<u64> { (0..1000).collect() }
+///
+/// let (_, report) = profkit::record(load);
+/// let text = report.memory().to_string();
+/// assert!(text.contains("memory_table_doc::load") || text.contains("load"));
+/// assert!(text.contains("7.81 KiB"), "{text}"); // 8,000 bytes
+/// ```
+#[derive(Clone, Debug)]
+pub struct MemoryTable<'a> {
+    report: &'a Report,
+    sort: SortKey,
+    limit: Option<usize>,
+}
+
+impl<'a> MemoryTable<'a> {
+    fn new(report: &'a Report) -> Self {
+        MemoryTable {
+            report,
+            sort: SortKey::Bytes,
+            limit: None,
+        }
+    }
+
+    /// Orders the rows by `key`: [`SortKey::Bytes`] (the default), [`SortKey::Allocs`],
+    /// [`SortKey::CumBytes`], [`SortKey::Peak`], or any other key of the pstats table.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().memory().sort(profkit::SortKey::Peak);
+    /// ```
+    #[must_use]
+    pub fn sort(mut self, key: SortKey) -> Self {
+        self.sort = key;
+        self
+    }
+
+    /// Prints only the first `n` functions (the two rows that are not functions always
+    /// follow).
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().memory().limit(10);
+    /// ```
+    #[must_use]
+    pub fn limit(mut self, n: impl Into<Option<usize>>) -> Self {
+        self.limit = n.into();
+        self
+    }
+
+    /// The functions this table prints, in its order.
+    ///
+    /// ```
+    /// assert!(profkit::Report::default().memory().rows().is_empty());
+    /// ```
+    pub fn rows(&self) -> Vec<&'a FunctionStats> {
+        let mut rows: Vec<&FunctionStats> = self
+            .report
+            .functions()
+            .filter(|f| f.memory().is_some())
+            .collect();
+        rows.sort_by(|a, b| self.sort.compare(a, b));
+        if let Some(n) = self.limit {
+            rows.truncate(n);
+        }
+        rows
+    }
+}
+
+/// Bytes with three significant digits and a binary unit: `812 B`, `7.81 KiB`, `1.50 MiB`.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (value, unit) = if b < 1024.0 {
+        return format!("{bytes} B");
+    } else if b < 1024.0 * 1024.0 {
+        (b / 1024.0, "KiB")
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        (b / (1024.0 * 1024.0), "MiB")
+    } else {
+        (b / (1024.0 * 1024.0 * 1024.0), "GiB")
+    };
+    let decimals = if value < 10.0 {
+        2
+    } else if value < 100.0 {
+        1
+    } else {
+        0
+    };
+    format!("{value:.decimals$} {unit}")
+}
+
+/// Signed bytes, for retained figures.
+fn human_signed(bytes: i64) -> String {
+    let text = human_bytes(bytes.unsigned_abs());
+    if bytes < 0 { format!("-{text}") } else { text }
+}
+
+fn row(f: &mut fmt::Formatter<'_>, m: &MemoryStats, name: &str, width: usize) -> fmt::Result {
+    writeln!(
+        f,
+        "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  {name:<width$}",
+        m.allocs(),
+        human_bytes(m.bytes()),
+        m.cum_allocs(),
+        human_bytes(m.cum_bytes()),
+        m.frees(),
+        human_bytes(m.freed_bytes()),
+        human_signed(m.retained_bytes()),
+        human_bytes(m.peak_bytes()),
+    )
+}
+
+impl fmt::Display for MemoryTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.report;
+        let Some(heap) = report.heap() else {
+            return writeln!(
+                f,
+                "No memory figures: profkit::Alloc was not the global allocator (cargo feature \
+                 `memory`), or the profile was read from a file without them."
+            );
+        };
+        let rss = report
+            .max_rss_bytes()
+            .map_or(String::new(), |r| format!("; max RSS {}", human_bytes(r)));
+        writeln!(
+            f,
+            "Memory: {} allocations, {} ({} frees, {}); heap now {}, peak {}{rss}",
+            heap.total_allocs(),
+            human_bytes(heap.total_bytes()),
+            heap.total_frees(),
+            human_bytes(heap.total_freed_bytes()),
+            human_bytes(heap.current()),
+            human_bytes(heap.peak()),
+        )?;
+        writeln!(f, "   Ordered by: {}", self.sort.description())?;
+        let rows = self.rows();
+        let width = rows
+            .iter()
+            .map(|s| s.name().chars().count())
+            .max()
+            .unwrap_or(8)
+            .max(26);
+        writeln!(
+            f,
+            "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
+            "allocs", "bytes", "cumallocs", "cumbytes", "frees", "freed", "retained", "peak/call"
+        )?;
+        for s in rows {
+            if let Some(m) = s.memory() {
+                row(f, m, s.name(), width)?;
+            }
+        }
+        if let Some(m) = report.memory_outside() {
+            row(f, &m, "<outside profiled calls>", width)?;
+        }
+        if let Some(m) = report.memory_overhead() {
+            row(f, &m, "<profkit bookkeeping>", width)?;
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    /// The memory table: per function allocations, bytes, frees, retained bytes and the peak
+    /// of one call, own and cumulative, sorted by bytes; then the heap activity outside
+    /// profiled calls and profkit's own (see [`MemoryTable`]).
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// println!("{}", report.memory().limit(20));
+    /// ```
+    pub fn memory(&self) -> MemoryTable<'_> {
+        MemoryTable::new(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_with_three_digits_and_a_binary_unit() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(8_000), "7.81 KiB");
+        assert_eq!(human_bytes(1 << 20), "1.00 MiB");
+        assert_eq!(human_bytes(150 << 20), "150 MiB");
+        assert_eq!(human_bytes(3 << 30), "3.00 GiB");
+        assert_eq!(human_signed(-2048), "-2.00 KiB");
+    }
+}
