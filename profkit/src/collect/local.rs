@@ -17,7 +17,9 @@ use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{self, Clock, ClockKind};
-use super::memory::{self, Event, Peaks, ThreadMem};
+#[cfg(feature = "memory")]
+use super::memory::Event;
+use super::memory::{self, Peaks, ThreadMem};
 use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
@@ -195,11 +197,13 @@ impl Local {
         }
         let parent = n.parent;
         let peak = n.mem_peak;
-        if let Some(m) = &self.mem {
-            let entry = n.mem_entry;
-            if let Some(counts) = registry::mem_node_in(&m.chunks, node as usize) {
-                counts.note_peak(peak.saturating_sub(entry).max(0) as u64, m.window);
-            }
+        // An activation whose live bytes never rose above their entry level has no peak to
+        // note (a zero peak is what a node reads as until one is noted).
+        if let Some(m) = &self.mem
+            && peak > n.mem_entry
+            && let Some(counts) = registry::mem_node_in(&m.chunks, node as usize)
+        {
+            counts.note_peak(peak.saturating_sub(n.mem_entry) as u64, m.window);
         }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
