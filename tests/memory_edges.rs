@@ -130,7 +130,7 @@ fn peak_of_one_call(n: usize) -> usize {
     let big = vec![0u8; n];
     let len = big.len();
     drop(big);
-    let small = vec![0u8; 10];
+    let small: Vec<u8> = black_box(vec![0u8; 10]);
     len + small.len()
 }
 
