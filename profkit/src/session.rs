@@ -9,9 +9,7 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::collect::{
-    ClockKind, FutureTotals, SiteInfo, clock, guard, local, memory, registry, site,
-};
+use crate::collect::{ClockKind, SiteInfo, clock, guard, local, memory, registry, site};
 use crate::data::Profile;
 use crate::error::WriteError;
 use crate::formats::write_atomic;
@@ -36,10 +34,9 @@ pub fn report() -> Report {
     local::busy(|| {
         let named = registry::profiles_by_thread();
         let sites: Arc<[SiteInfo]> = site::snapshot().into();
-        let futures = site::future_totals(&sites).into();
         let started = registry::started();
         let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
-        Report::from_threads(named, sites, futures, unrecorded).with_meta(meta(started, None))
+        Report::from_threads(named, sites, unrecorded).with_meta(meta(started, None))
     })
 }
 
@@ -52,9 +49,9 @@ thread_local! {
 /// on the threads it started with [`spawn_scoped`].
 ///
 /// Other threads, including other tests running at the same time, do not appear in it; the
-/// process-wide [`report()`] still sees these calls. The future statistics of `async fn`s
-/// ([`FunctionStats::futures`](crate::FunctionStats::futures)) are process-wide: they count every future of those functions
-/// that ended while `f` ran, on any thread.
+/// process-wide [`report()`] still sees these calls. Futures of `async fn`s
+/// ([`FunctionStats::futures`](crate::FunctionStats::futures)) count where they end: a future
+/// that `f` started on a runtime's worker thread is in the report of that thread, not here.
 ///
 /// ```
 /// #[profkit::profile]
@@ -70,10 +67,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     }
     // profkit's own allocations happen while its state is held (`busy`), so that the
     // allocator wrapper charges them to profkit's row, not to the caller's function.
-    let (futures_before, session) = local::busy(|| {
-        let session: Arc<Mutex<Vec<Report>>> = Arc::default();
-        (site::future_totals(&site::snapshot()), session)
-    });
+    let session: Arc<Mutex<Vec<Report>>> = local::busy(Arc::default);
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
     // The outermost `record` starts a new window for heap peaks.
@@ -84,8 +78,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
 
     let elapsed = started.1.elapsed();
     let report = local::busy(|| {
-        recorded(before, after, &futures_before, &session, outer)
-            .with_meta(meta(Some(started.0), Some(elapsed)))
+        recorded(before, after, &session, outer).with_meta(meta(Some(started.0), Some(elapsed)))
     });
     (value, report)
 }
@@ -95,16 +88,10 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
 fn recorded(
     before: Option<local::ThreadReading>,
     after: Option<local::ThreadReading>,
-    futures_before: &[FutureTotals],
     session: &Mutex<Vec<Report>>,
     outer: Option<Arc<Mutex<Vec<Report>>>>,
 ) -> Report {
     let sites: Arc<[SiteInfo]> = site::snapshot().into();
-    let futures: Arc<[FutureTotals]> = site::future_totals(&sites)
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| t.since(&futures_before.get(i).cloned().unwrap_or_default()))
-        .collect();
     let mut named = Vec::new();
     if let Some(after) = after {
         let raw = match &before {
@@ -119,10 +106,10 @@ fn recorded(
             clocks: vec![after.thread.clock_kind()],
         });
     }
-    let mut report = Report::from_threads(named, sites, futures, None);
+    let mut report = Report::from_threads(named, sites, None);
     let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
     for r in &scoped {
-        report.merge_threads(r);
+        report.merge(r);
     }
     // An enclosing `record` gets these threads too.
     if let Some(outer) = outer {
@@ -190,7 +177,6 @@ pub fn reset() {
     }
     local::busy(|| {
         registry::reset();
-        site::clear_future_totals();
     });
 }
 

@@ -4,12 +4,15 @@
 //! records into log-linear buckets of owner-written atomics (plain loads and stores, as the call
 //! counters) and a report converts them into an `hdrhistogram` with `record_n`.
 //!
-//! Buckets are in clock ticks: values below 64 have a bucket each; above, each power of two is
-//! split into 64 buckets, so a bucket spans 1/64 of its value (a reported percentile is within
-//! 1.6% of the true one, before hdrhistogram's own 1%). Values of 2^45 ticks and more (about
-//! 3 hours of TSC ticks) count in the top bucket. The 2,560 buckets (20 KiB) of a function are
-//! allocated on its thread when its first outermost call path is created, never on a call.
+//! A function's first [`SAMPLES`] values on a thread are kept exactly, in a small array (cold
+//! code, called a few times, costs a few hundred bytes). From then on values go to buckets in
+//! clock ticks: values below 64 have a bucket each; above, each power of two is split into 64
+//! buckets, so a bucket spans 1/64 of its value (a reported percentile is within 1.6% of the
+//! true one). Values of 2^45 ticks and more (about 3 hours of TSC ticks) count in the top
+//! bucket. The 2,560 buckets (20 KiB) are allocated once, by the call that finds the exact
+//! samples full, never again.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Columns per row: 2^SUB_BITS.
@@ -19,11 +22,44 @@ const COLUMNS: usize = 1 << SUB_BITS;
 pub(crate) const ROWS: usize = 40;
 const MAX_EXP: u32 = ROWS as u32 + SUB_BITS - 2;
 
-/// One thread's buckets for one function.
+/// Values kept exactly before a function's buckets are allocated.
+pub(crate) const SAMPLES: usize = 32;
+
+/// One thread's latency values for one function.
 pub(crate) struct ThreadHist {
-    buckets: Box<[AtomicU64]>,
+    /// The first values, exactly; `count` says how many are set.
+    samples: [AtomicU64; SAMPLES],
+    /// Values in `samples` (at most `SAMPLES`; it stops there).
+    count: AtomicU64,
+    /// The buckets, once `samples` is full.
+    buckets: OnceLock<Box<[AtomicU64]>>,
     /// Bit r is set once row r has a non-zero bucket, so readers skip the empty rows.
     rows_used: AtomicU64,
+}
+
+/// A reading of a [`ThreadHist`]: the exact values, then the non-empty buckets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HistReading {
+    pub(crate) samples: Vec<u64>,
+    pub(crate) buckets: Vec<Bucket>,
+}
+
+impl HistReading {
+    /// What was recorded since `earlier`, an earlier reading of the same values.
+    pub(crate) fn since(&self, earlier: &HistReading) -> HistReading {
+        HistReading {
+            samples: self
+                .samples
+                .get(earlier.samples.len()..)
+                .unwrap_or_default()
+                .to_vec(),
+            buckets: since(&self.buckets, &earlier.buckets),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.buckets.is_empty()
+    }
 }
 
 /// Row and column of a value.
@@ -54,7 +90,9 @@ pub(crate) fn bucket_mid(row: usize, col: usize) -> u64 {
 impl ThreadHist {
     pub(crate) fn new() -> Self {
         ThreadHist {
-            buckets: (0..ROWS * COLUMNS).map(|_| AtomicU64::new(0)).collect(),
+            samples: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            buckets: OnceLock::new(),
             rows_used: AtomicU64::new(0),
         }
     }
@@ -62,14 +100,43 @@ impl ThreadHist {
     /// Records one value (owner only).
     #[inline(always)]
     pub(crate) fn record(&self, ticks: u64) {
+        let n = self.count.load(Ordering::Relaxed) as usize;
+        if let Some(slot) = self.samples.get(n) {
+            slot.store(ticks, Ordering::Relaxed);
+            // The value is stored before the count that makes it readable.
+            self.count.store(n as u64 + 1, Ordering::Release);
+            return;
+        }
+        let buckets = match self.buckets.get() {
+            Some(b) => b,
+            None => self.grow(),
+        };
         let (row, col) = bucket(ticks);
-        if let Some(c) = self.buckets.get(row * COLUMNS + col) {
+        if let Some(c) = buckets.get(row * COLUMNS + col) {
             let old = c.load(Ordering::Relaxed);
             c.store(old.wrapping_add(1), Ordering::Relaxed);
             if old == 0 {
                 self.mark_row(row);
             }
         }
+    }
+
+    /// The function is hot on this thread: its buckets (owner only, once).
+    #[cold]
+    #[inline(never)]
+    fn grow(&self) -> &[AtomicU64] {
+        self.buckets
+            .get_or_init(|| (0..ROWS * COLUMNS).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    /// Bytes this function's values take on this thread (for the footprint bench).
+    #[cfg(test)]
+    pub(crate) fn footprint(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self
+                .buckets
+                .get()
+                .map_or(0, |b| b.len() * std::mem::size_of::<AtomicU64>())
     }
 
     /// The first value of a bucket: its row becomes visible to readers (owner only; the
@@ -81,12 +148,27 @@ impl ThreadHist {
         self.rows_used.store(used | (1 << row), Ordering::Release);
     }
 
-    /// The non-empty buckets as (row, column, count), in order.
-    pub(crate) fn read(&self) -> Vec<Bucket> {
+    /// The exact values, then the non-empty buckets as (row, column, count), in order.
+    pub(crate) fn read(&self) -> HistReading {
+        let n = (self.count.load(Ordering::Acquire) as usize).min(SAMPLES);
+        let samples = self.samples[..n]
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .collect();
+        HistReading {
+            samples,
+            buckets: self.read_buckets(),
+        }
+    }
+
+    fn read_buckets(&self) -> Vec<Bucket> {
+        let Some(buckets) = self.buckets.get() else {
+            return Vec::new();
+        };
         let used = self.rows_used.load(Ordering::Acquire);
         let mut out = Vec::new();
         for row in (0..ROWS).filter(|r| used & (1 << r) != 0) {
-            let cells = self.buckets.get(row * COLUMNS..(row + 1) * COLUMNS);
+            let cells = buckets.get(row * COLUMNS..(row + 1) * COLUMNS);
             for (col, c) in cells.into_iter().flatten().enumerate() {
                 let count = c.load(Ordering::Relaxed);
                 if count > 0 {
@@ -157,12 +239,43 @@ mod tests {
     }
 
     #[test]
+    fn the_first_values_are_exact_and_take_no_buckets() {
+        let h = ThreadHist::new();
+        for v in 0..SAMPLES as u64 {
+            h.record(1000 + v);
+        }
+        let r = h.read();
+        assert_eq!(r.samples, (1000..1000 + SAMPLES as u64).collect::<Vec<_>>());
+        assert!(r.buckets.is_empty());
+        assert!(h.footprint() < 512, "{} bytes while cold", h.footprint());
+        h.record(7);
+        let r2 = h.read();
+        assert_eq!(r2.samples.len(), SAMPLES);
+        assert_eq!(
+            r2.buckets,
+            [Bucket {
+                row: 0,
+                col: 7,
+                count: 1
+            }]
+        );
+        assert!(h.footprint() > 20_000, "hot: the buckets exist");
+        let delta = r2.since(&r);
+        assert_eq!((delta.samples.len(), delta.buckets.len()), (0, 1));
+        let from_start = r2.since(&HistReading::default());
+        assert_eq!(from_start, r2);
+    }
+
+    #[test]
     fn buckets_read_back_sorted_and_differences_subtract() {
         let h = ThreadHist::new();
+        for _ in 0..SAMPLES {
+            h.record(1); // fill the exact values first
+        }
         for v in [5, 5, 1000, 1_000_000, 5] {
             h.record(v);
         }
-        let buckets = h.read();
+        let buckets = h.read().buckets;
         assert_eq!(buckets.len(), 3);
         assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 5);
         assert_eq!(
@@ -176,7 +289,7 @@ mod tests {
         let before = buckets.clone();
         h.record(1000);
         h.record(7);
-        let delta = since(&h.read(), &before);
+        let delta = since(&h.read().buckets, &before);
         assert_eq!(delta.iter().map(|b| b.count).sum::<u64>(), 2);
         assert_eq!(
             delta[0],

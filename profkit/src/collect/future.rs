@@ -6,9 +6,11 @@
 //! a tree. The call itself is counted once, when the future ends: in its last poll when it
 //! completes (or panics), or where it is dropped when it is cancelled after its first poll — as
 //! a synchronous call is counted when it returns. A future dropped before its first poll ran
-//! nothing and counts nothing. Per function, the wall time from first poll to end, the number of
-//! polls and the completed and cancelled futures are added to process-wide counters once per
-//! future.
+//! nothing and counts nothing. The thread where a future ends adds it to its own counters of
+//! that function (completed or cancelled, polls, wall time from first poll to end, the wall
+//! time's distribution): nothing is shared between threads per future. On a thread whose
+//! clock is the wall clock, the first poll's start and the last poll's end are the readings the
+//! polls take anyway, so wall time costs no extra clock read.
 
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -17,7 +19,7 @@ use std::task::{Context, Poll};
 
 use super::clock;
 use super::guard::ENABLED;
-use super::local;
+use super::local::{self, FutureEnd};
 use super::site::CallSite;
 
 /// Runs `future` as one call of `site`. Generated code wraps the body of an `async fn` in it.
@@ -37,7 +39,7 @@ pub async fn instrument<F: Future>(site: &'static CallSite, future: F) -> F::Out
 struct AsyncCall {
     site: &'static CallSite,
     polls: u64,
-    /// `clock::wall_ticks()` at the first poll.
+    /// `clock::wall_ticks()` at the first poll; `None` when recording was off then.
     first_poll: Option<u64>,
     ended: bool,
 }
@@ -56,12 +58,12 @@ impl Drop for PollGuard<'_> {
         // `thread::panicking()`: a future may be polled normally inside a destructor that
         // runs during some other unwinding.)
         let ended = self.returned.unwrap_or(true);
-        if self.node != 0 {
-            local::exit_poll(self.node, ended);
-        }
         if ended {
             self.call.ended = true;
-            self.call.add_totals(true);
+        }
+        if self.node != 0 {
+            let end = ended.then(|| self.call.end(true)).flatten();
+            local::exit_poll(self.node, end);
         }
     }
 }
@@ -70,10 +72,15 @@ impl AsyncCall {
     fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let enabled = ENABLED.load(Ordering::Relaxed);
         self.polls += 1;
-        if self.polls == 1 && enabled {
-            self.first_poll = Some(clock::wall_ticks());
-        }
-        let node = if enabled { local::enter(self.site) } else { 0 };
+        let node = if enabled {
+            let (node, start) = local::enter_poll(self.site);
+            if self.polls == 1 {
+                self.first_poll = Some(start.unwrap_or_else(clock::wall_ticks));
+            }
+            node
+        } else {
+            0
+        };
         let mut guard = PollGuard {
             node,
             returned: None,
@@ -84,27 +91,15 @@ impl AsyncCall {
         result
     }
 
-    /// Adds this future to its function's totals; `completed` is false when it was cancelled.
-    /// A future that started while recording was disabled, or ends while it is, is not added.
-    fn add_totals(&self, completed: bool) {
-        if self.first_poll.is_none() || !ENABLED.load(Ordering::Relaxed) {
-            return;
-        }
-        let f = &self.site.futures;
-        let which = if completed {
-            &f.completed
-        } else {
-            &f.cancelled
-        };
-        which.fetch_add(1, Ordering::Relaxed);
-        f.polls.fetch_add(self.polls, Ordering::Relaxed);
-        if let Some(start) = self.first_poll {
-            let wall = clock::wall_ns(start, clock::wall_ticks());
-            f.wall_ns.fetch_add(wall, Ordering::Relaxed);
-            if completed {
-                f.record_latency(wall);
-            }
-        }
+    /// How this future's call ends, if it counts: it started while recording was on, and
+    /// recording is still on.
+    fn end(&self, completed: bool) -> Option<FutureEnd> {
+        let first_poll = self.first_poll?;
+        ENABLED.load(Ordering::Relaxed).then_some(FutureEnd {
+            completed,
+            polls: self.polls,
+            first_poll,
+        })
     }
 }
 
@@ -118,9 +113,8 @@ impl Drop for AsyncCall {
         }
         // Dropped after it started, before it completed: cancelled. Its call ends here, on
         // the dropping thread's current call path.
-        if ENABLED.load(Ordering::Relaxed) {
-            local::count_call(self.site);
+        if let Some(end) = self.end(false) {
+            local::cancel_future(self.site, end);
         }
-        self.add_totals(false);
     }
 }

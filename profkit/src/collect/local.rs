@@ -17,6 +17,7 @@ use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{self, Clock, ClockKind};
+use super::future_counts::ThreadFutures;
 #[cfg(feature = "memory")]
 use super::memory::Event;
 use super::memory::{self, Peaks, ThreadMem};
@@ -85,6 +86,8 @@ pub(crate) struct Local {
     wide: HashMap<(u32, u32), u32>,
     /// Latency buckets by site, created with the first primitive node of the site.
     hists: HashMap<u32, Arc<ThreadHist>>,
+    /// Counters of the futures that ended on this thread, by site (`async fn`s only).
+    futures: HashMap<u32, Arc<ThreadFutures>>,
     /// `clock::EPOCH` when this recording started.
     epoch: u64,
     /// Heap accounting; `None` when the allocator wrapper is not in use.
@@ -142,6 +145,7 @@ impl Local {
             current: 0,
             wide: HashMap::new(),
             hists: HashMap::new(),
+            futures: HashMap::new(),
             epoch,
             mem,
         }
@@ -210,6 +214,27 @@ impl Local {
             p.mem_peak = p.mem_peak.max(peak);
         }
         self.current = parent;
+    }
+
+    /// A future of `site` ended on this thread: its counters here are added to.
+    fn future_ended(&mut self, site: u32, end: FutureEnd, wall_end: u64) {
+        let wall = clock::wall_ns(end.first_poll, wall_end);
+        let futures = match self.futures.get(&site) {
+            Some(f) => f,
+            None => self.new_futures(site),
+        };
+        futures.record(end.completed, end.polls, wall);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_futures(&mut self, site: u32) -> &Arc<ThreadFutures> {
+        let shared = &self.shared;
+        self.futures.entry(site).or_insert_with(|| {
+            let f = Arc::new(ThreadFutures::new());
+            shared.add_futures(site, f.clone());
+            f
+        })
     }
 
     /// Charges an allocation or free to the innermost open call path (owner only, from the
@@ -471,10 +496,82 @@ pub(crate) fn exit_call(node: u32) {
     exit(node, 1, true);
 }
 
-/// Ends a poll of a future (`node` from [`enter`]); `ended`: the future's call ends with it.
+/// How a future's call ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FutureEnd {
+    /// Completed (or panicked in a poll); false: dropped after its first poll (cancelled).
+    pub(crate) completed: bool,
+    pub(crate) polls: u64,
+    /// A [`clock::wall_ticks`] reading at its first poll.
+    pub(crate) first_poll: u64,
+}
+
+/// Starts a poll of a future of `site`: the node as [`enter`] gives it, and a
+/// [`clock::wall_ticks`] reading of the start when the thread's clock gives one for free
+/// (a wall clock; otherwise the caller reads one).
 #[inline(always)]
-pub(crate) fn exit_poll(node: u32, ended: bool) {
-    exit(node, u64::from(ended), false);
+pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
+    let node = enter(site);
+    if node == NONE {
+        return (NONE, None);
+    }
+    let start = LOCAL
+        .try_with(|cell| {
+            let slot = cell.try_borrow().ok()?;
+            let local = slot.as_ref()?;
+            (local.clock.kind() == ClockKind::Wall)
+                .then(|| local.nodes.get(node as usize).map(|n| n.start))
+                .flatten()
+        })
+        .ok()
+        .flatten();
+    (node, start)
+}
+
+/// Ends a poll of a future (`node` from [`enter_poll`]); with `end`, the future's call ends
+/// with it and its counters on this thread are added to.
+#[inline(always)]
+pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+        {
+            let now = local.clock.ticks();
+            let site = local.nodes.get(node as usize).map(|n| n.site);
+            if node == local.current {
+                local.close(node, now, u64::from(end.is_some()), false);
+            } else {
+                local.close_unwound(node, now, u64::from(end.is_some()), false);
+            }
+            if let (Some(end), Some(site)) = (end, site) {
+                let wall_end = if local.clock.kind() == ClockKind::Wall {
+                    now
+                } else {
+                    clock::wall_ticks()
+                };
+                local.future_ended(site, end, wall_end);
+            }
+        }
+    });
+}
+
+/// Ends the call of a future of `site` that is dropped after its first poll (cancelled),
+/// on the dropping thread's current call path, without timing anything.
+pub(crate) fn cancel_future(site: &'static CallSite, end: FutureEnd) {
+    let node = enter(site);
+    if node == NONE {
+        return;
+    }
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+            && let Some(n) = local.nodes.get(node as usize)
+        {
+            let (start, site) = (n.start, n.site);
+            local.close(node, start, 1, false);
+            local.future_ended(site, end, clock::wall_ticks());
+        }
+    });
 }
 
 #[inline(always)]
@@ -486,23 +583,6 @@ fn exit(node: u32, calls: u64, latency: bool) {
             local.exit(node, calls, latency);
         }
     });
-}
-
-/// Counts one call of `site` under the current call path without timing anything: a future
-/// dropped between polls ends its call here.
-pub(crate) fn count_call(site: &'static CallSite) {
-    let node = enter(site);
-    if node != NONE {
-        let _ = LOCAL.try_with(|cell| {
-            if let Ok(mut slot) = cell.try_borrow_mut()
-                && let Some(local) = slot.as_mut()
-                && let Some(n) = local.nodes.get(node as usize)
-            {
-                let start = n.start;
-                local.close(node, start, 1, false);
-            }
-        });
-    }
 }
 
 /// A raw reading of the calling thread's recording.

@@ -1,15 +1,18 @@
 //! A raw reading of one thread's recording (times in its clock's ticks), and its conversion
 //! into a nanosecond [`Profile`] with that thread's clock.
 
-use crate::data::{Dist, MemCounts, Profile, TreeNode};
+use crate::data::{Dist, FutureCounts, MemCounts, Profile, TreeNode};
 
-use super::buckets::{self, Bucket};
+use super::buckets::{self, HistReading};
 
 /// A raw reading of one thread: nodes with times in its clock's ticks, and its latency buckets.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RawThread {
     pub(crate) nodes: Vec<TreeNode>,
-    pub(crate) hists: Vec<(u32, Vec<Bucket>)>,
+    pub(crate) hists: Vec<(u32, HistReading)>,
+    /// Per `async fn`: its futures that ended on the thread, and the wall times (ns) of those
+    /// that completed.
+    pub(crate) futures: Vec<(u32, FutureCounts, HistReading)>,
     /// The thread accounts its heap activity (the nodes' `mem` counts mean something).
     pub(crate) memory: bool,
     /// Heap activity of profkit's own code on the thread.
@@ -29,11 +32,17 @@ impl RawThread {
                 node.mem = node.mem.since(&base.mem);
             }
         }
+        for (site, counts, latency) in &mut self.futures {
+            if let Some((_, c, l)) = earlier.futures.iter().find(|(s, ..)| s == site) {
+                *counts = counts.since(c);
+                *latency = latency.since(l);
+            }
+        }
         self.overhead = self.overhead.since(&earlier.overhead);
         self.totals = self.totals.since(&earlier.totals);
-        for (site, b) in &mut self.hists {
+        for (site, h) in &mut self.hists {
             if let Some((_, base)) = earlier.hists.iter().find(|(s, _)| s == site) {
-                *b = buckets::since(b, base);
+                *h = h.since(base);
             }
         }
         self
@@ -51,25 +60,41 @@ impl RawThread {
             })
             .collect();
         profile.tree.add(&nodes);
+        for (site, counts, latency) in &self.futures {
+            if !counts.is_empty() {
+                profile.futures.entry(*site).or_default().add(counts);
+            }
+            // Wall times are kept in nanoseconds already.
+            if !latency.is_empty() {
+                profile
+                    .hists
+                    .entry(*site)
+                    .or_default()
+                    .merge(&Dist::from_points(points(latency, |ns| ns)));
+            }
+        }
         profile.memory |= self.memory;
         profile.overhead.add(&self.overhead);
         profile.totals.add(&self.totals);
-        for (site, b) in &self.hists {
-            if b.is_empty() {
+        for (site, h) in &self.hists {
+            if h.is_empty() {
                 continue;
             }
-            let points = b
-                .iter()
-                .map(|b| {
-                    let mid = buckets::bucket_mid(usize::from(b.row), usize::from(b.col));
-                    (to_ns(mid), b.count)
-                })
-                .collect();
             profile
                 .hists
                 .entry(*site)
                 .or_default()
-                .merge(&Dist::from_points(points));
+                .merge(&Dist::from_points(points(h, &to_ns)));
         }
     }
+}
+
+/// A reading's values as (nanoseconds, count): each exact value, and each bucket's middle.
+fn points(h: &HistReading, to_ns: impl Fn(u64) -> u64) -> Vec<(u64, u64)> {
+    let exact = h.samples.iter().map(|&t| (to_ns(t), 1));
+    let bucketed = h.buckets.iter().map(|b| {
+        let mid = buckets::bucket_mid(usize::from(b.row), usize::from(b.col));
+        (to_ns(mid), b.count)
+    });
+    exact.chain(bucketed).collect()
 }

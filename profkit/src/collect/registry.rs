@@ -2,6 +2,12 @@
 //! threads that ended (kept per thread name, so threads that come and go leave no growing
 //! list), and the baselines left by `reset()`. Touched when a thread starts or ends and when a
 //! report is built, never on the hot path.
+//!
+//! A report holds the registry lock only to copy pointers (the threads, the retired profiles
+//! and the baselines, all behind `Arc`s); it reads the threads after releasing it, so a thread
+//! that starts or ends meanwhile waits microseconds, not the report's length. A thread that
+//! ends while a report reads it stays readable: its memory returns to the pools only when the
+//! last reader lets go of it (`ThreadShared`'s `Drop`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,6 +21,7 @@ use crate::data::{MemCounts, Profile};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{Clock, ClockKind};
+use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
 
@@ -26,6 +33,8 @@ pub(crate) struct ThreadShared {
     chunks: Mutex<Vec<Chunk>>,
     len: AtomicUsize,
     hists: Mutex<Vec<(u32, Arc<ThreadHist>)>>,
+    /// Counters of the futures that ended on the thread, per `async fn`.
+    futures: Mutex<Vec<(u32, Arc<ThreadFutures>)>>,
     /// The thread's heap accounting, when the allocator wrapper is in use.
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
@@ -50,6 +59,11 @@ impl ThreadShared {
     /// Owner only: makes a function's latency buckets readable.
     pub(crate) fn add_hist(&self, site: u32, hist: Arc<ThreadHist>) {
         self.hists.lock().push((site, hist));
+    }
+
+    /// Owner only: makes an `async fn`'s future counters readable.
+    pub(crate) fn add_futures(&self, site: u32, futures: Arc<ThreadFutures>) {
+        self.futures.lock().push((site, futures));
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -81,6 +95,15 @@ impl ThreadShared {
             .iter()
             .map(|(site, h)| (*site, h.read()))
             .collect();
+        let futures = self
+            .futures
+            .lock()
+            .iter()
+            .map(|(site, f)| {
+                let (counts, latency) = f.read();
+                (*site, counts, latency)
+            })
+            .collect();
         // Last, after this reading's own allocations (charged to the overhead and the totals
         // alike, while profkit holds the owner's state or on another thread), so that the
         // nodes, the overhead and the totals of one reading add up.
@@ -91,6 +114,7 @@ impl ThreadShared {
         RawThread {
             nodes,
             hists,
+            futures,
             memory: self.mem.is_some(),
             overhead,
             totals,
@@ -123,13 +147,13 @@ pub(crate) struct NamedProfile {
 struct Registry {
     threads: Vec<Arc<ThreadShared>>,
     /// Totals of threads that ended (or switched clocks) since the last reset, by thread name.
-    retired: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)>,
+    retired: BTreeMap<Arc<str>, Arc<(Profile, Vec<ClockKind>)>>,
     /// Heap activity of recordings that ended, since the process started (for `heap()`).
     retired_heap: MemCounts,
     /// Heap activity of unrecorded threads at the last reset.
     unrecorded_base: MemCounts,
     /// Readings taken by `reset()` of threads that were alive then, by thread id.
-    baselines: HashMap<u64, RawThread>,
+    baselines: HashMap<u64, Arc<RawThread>>,
     next_id: u64,
     /// When recording started: the first thread's registration, or the last reset.
     started: Option<std::time::SystemTime>,
@@ -163,6 +187,7 @@ pub(crate) fn register(
         chunks: Mutex::new(vec![first]),
         len: AtomicUsize::new(0),
         hists: Mutex::new(Vec::new()),
+        futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
     });
@@ -170,35 +195,55 @@ pub(crate) fn register(
     shared
 }
 
-/// Folds a thread that stopped recording into the retired totals and recycles its memory.
-/// The owner must not touch its nodes afterwards.
+/// Folds a thread that stopped recording into the retired totals. The owner must not touch
+/// its nodes afterwards; its memory is recycled when the last `Arc` (a report may still be
+/// reading it) is dropped.
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
     let raw = shared.read_raw(Peaks::SinceReset).since(&baseline);
-    let (profile, kinds) = reg.retired.entry(shared.name.clone()).or_default();
+    let entry = reg.retired.entry(shared.name.clone()).or_default();
+    // Copied only when a report is reading this name's totals at this moment.
+    let (profile, kinds) = Arc::make_mut(entry);
     shared.add_to(profile, &raw);
     add_kind(kinds, shared.clock_kind());
     if let Some(mem) = shared.mem {
         reg.retired_heap.add(&mem.totals());
-        memory::recycle(mem);
     }
     reg.threads.retain(|t| !Arc::ptr_eq(t, shared));
-    // No report can be reading these chunks: reports hold the registry lock while they read.
-    arena::free_chunks(std::mem::take(&mut *shared.chunks.lock()));
-    arena::free_mem_chunks(std::mem::take(&mut *shared.mem_chunks.lock()));
-    shared.hists.lock().clear();
-    shared.publish(0);
+}
+
+impl Drop for ThreadShared {
+    /// The last reader of an ended thread returns its memory to the pools.
+    fn drop(&mut self) {
+        arena::free_chunks(std::mem::take(self.chunks.get_mut()));
+        arena::free_mem_chunks(std::mem::take(self.mem_chunks.get_mut()));
+        if let Some(mem) = self.mem {
+            memory::recycle(mem);
+        }
+    }
 }
 
 /// Everything recorded since the last reset, by every thread, ended or running, per thread
 /// name (sorted by name).
 pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
-    let reg = REGISTRY.lock();
-    let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = reg.retired.clone();
-    for thread in &reg.threads {
-        let raw = match reg.baselines.get(&thread.id) {
-            Some(base) => thread.read_raw(Peaks::SinceReset).since(base),
+    // Under the lock: pointers only.
+    let (threads, retired) = {
+        let reg = REGISTRY.lock();
+        let threads: Vec<(Arc<ThreadShared>, Option<Arc<RawThread>>)> = reg
+            .threads
+            .iter()
+            .map(|t| (t.clone(), reg.baselines.get(&t.id).cloned()))
+            .collect();
+        (threads, reg.retired.clone())
+    };
+    let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = retired
+        .into_iter()
+        .map(|(name, totals)| (name, (*totals).clone()))
+        .collect();
+    for (thread, baseline) in threads {
+        let raw = match baseline {
+            Some(base) => thread.read_raw(Peaks::SinceReset).since(&base),
             None => thread.read_raw(Peaks::SinceReset),
         };
         let (profile, kinds) = by_name.entry(thread.name.clone()).or_default();
@@ -230,7 +275,7 @@ pub(crate) fn reset() {
     let baselines = reg
         .threads
         .iter()
-        .map(|t| (t.id, t.read_raw(Peaks::SinceReset)))
+        .map(|t| (t.id, Arc::new(t.read_raw(Peaks::SinceReset))))
         .collect();
     reg.baselines = baselines;
 }

@@ -4,16 +4,13 @@
 //! a report is built, so the hot path never touches a string.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use hdrhistogram::Histogram;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-// A call site's mutable state is atomics and a mutex around a histogram that profkit only
-// changes with one `record` call, which leaves it whole even if a panic were to interrupt it;
-// so a panic caught while a `CallSite` (or a `Report` pointing at one) is borrowed cannot
-// expose a broken invariant.
+// A call site's mutable state is one atomic id, written once; so a panic caught while a
+// `CallSite` (or a `Report` pointing at one) is borrowed cannot expose a broken invariant.
 impl std::panic::RefUnwindSafe for CallSite {}
 impl std::panic::UnwindSafe for CallSite {}
 
@@ -46,104 +43,6 @@ pub struct CallSite {
     line: u32,
     /// Run once when the site registers (see [`CallSite::from_nested_item`]).
     on_register: fn(),
-    /// Futures of an `async fn` that ended, added to once per future (never per call or poll).
-    pub(crate) futures: FutureCounters,
-}
-
-/// Per-function totals of the futures of an `async fn`, process-wide.
-pub(crate) struct FutureCounters {
-    pub(crate) completed: AtomicU64,
-    pub(crate) cancelled: AtomicU64,
-    pub(crate) polls: AtomicU64,
-    pub(crate) wall_ns: AtomicU64,
-    /// Wall time of each completed future (its latency), created with the first one.
-    pub(crate) latency: Mutex<Option<Histogram<u64>>>,
-}
-
-/// A reading of [`FutureCounters`].
-#[derive(Clone, Default, PartialEq)]
-pub(crate) struct FutureTotals {
-    pub(crate) completed: u64,
-    pub(crate) cancelled: u64,
-    pub(crate) polls: u64,
-    pub(crate) wall_ns: u64,
-    pub(crate) latency: Option<Histogram<u64>>,
-}
-
-/// The histogram is summarised: its Debug form lists thousands of counters.
-impl std::fmt::Debug for FutureTotals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FutureTotals")
-            .field("completed", &self.completed)
-            .field("cancelled", &self.cancelled)
-            .field("polls", &self.polls)
-            .field("wall_ns", &self.wall_ns)
-            .field("latency_count", &self.latency.as_ref().map(|h| h.len()))
-            .finish()
-    }
-}
-
-impl FutureCounters {
-    const fn new() -> Self {
-        FutureCounters {
-            completed: AtomicU64::new(0),
-            cancelled: AtomicU64::new(0),
-            polls: AtomicU64::new(0),
-            wall_ns: AtomicU64::new(0),
-            latency: Mutex::new(None),
-        }
-    }
-
-    /// Adds one completed future's wall time to the latency histogram.
-    pub(crate) fn record_latency(&self, wall_ns: u64) {
-        self.latency
-            .lock()
-            .get_or_insert_with(crate::data::new_histogram)
-            .saturating_record(wall_ns);
-    }
-
-    pub(crate) fn read(&self) -> FutureTotals {
-        FutureTotals {
-            completed: self.completed.load(Ordering::Relaxed),
-            cancelled: self.cancelled.load(Ordering::Relaxed),
-            polls: self.polls.load(Ordering::Relaxed),
-            wall_ns: self.wall_ns.load(Ordering::Relaxed),
-            latency: self.latency.lock().clone(),
-        }
-    }
-
-    fn clear(&self) {
-        for c in [&self.completed, &self.cancelled, &self.polls, &self.wall_ns] {
-            c.store(0, Ordering::Relaxed);
-        }
-        *self.latency.lock() = None;
-    }
-}
-
-impl FutureTotals {
-    /// What happened between `earlier` and `self`.
-    pub(crate) fn since(self, earlier: &FutureTotals) -> FutureTotals {
-        let latency = match (self.latency, &earlier.latency) {
-            (Some(mut now), Some(before)) => {
-                // `before` is an earlier state of the same histogram, so it is contained in
-                // `now`; after a reset it is not, and nothing is subtracted.
-                let _ = now.subtract(before);
-                Some(now)
-            }
-            (now, _) => now,
-        };
-        FutureTotals {
-            completed: self.completed.saturating_sub(earlier.completed),
-            cancelled: self.cancelled.saturating_sub(earlier.cancelled),
-            polls: self.polls.saturating_sub(earlier.polls),
-            wall_ns: self.wall_ns.saturating_sub(earlier.wall_ns),
-            latency: latency.filter(|h| !h.is_empty()),
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.completed == 0 && self.cancelled == 0 && self.polls == 0
-    }
 }
 
 /// What a report needs to know about a call site.
@@ -189,7 +88,6 @@ impl CallSite {
             file,
             line,
             on_register,
-            futures: FutureCounters::new(),
         }
     }
 
@@ -206,7 +104,6 @@ impl CallSite {
             file,
             line,
             on_register,
-            futures: FutureCounters::new(),
         }
     }
 
@@ -253,23 +150,6 @@ impl CallSite {
 /// A copy of the site table, for building a report.
 pub(crate) fn snapshot() -> Vec<SiteInfo> {
     SITES.lock().clone()
-}
-
-/// The future counters of every site, indexed by site id.
-pub(crate) fn future_totals(sites: &[SiteInfo]) -> Vec<FutureTotals> {
-    sites
-        .iter()
-        .map(|s| s.site.map(|c| c.futures.read()).unwrap_or_default())
-        .collect()
-}
-
-/// Zeroes the future counters of every site (`profkit::reset`).
-pub(crate) fn clear_future_totals() {
-    for s in SITES.lock().iter() {
-        if let Some(site) = s.site {
-            site.futures.clear();
-        }
-    }
 }
 
 /// Turns `type_name` of an item nested in a function into that function's path:

@@ -46,14 +46,6 @@ impl Dist {
         Dist { points: merged }
     }
 
-    pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
-        Dist::from_points(
-            h.iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect(),
-        )
-    }
-
     /// Adds another distribution (counts of equal values add up).
     pub(crate) fn merge(&mut self, other: &Dist) {
         let mut points = std::mem::take(&mut self.points);

@@ -7,6 +7,6 @@ mod dist;
 mod profile;
 mod tree;
 
-pub(crate) use dist::{Dist, new_histogram};
-pub(crate) use profile::Profile;
+pub(crate) use dist::Dist;
+pub(crate) use profile::{FutureCounts, Profile};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};

@@ -7,12 +7,49 @@ use std::collections::BTreeMap;
 use super::dist::Dist;
 use super::tree::{MemCounts, Tree};
 
+/// What the futures of one `async fn` did: those that ended (completed, or dropped after their
+/// first poll: cancelled), their polls, and their wall time from first poll to end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FutureCounts {
+    pub(crate) completed: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) polls: u64,
+    pub(crate) wall_ns: u64,
+}
+
+impl FutureCounts {
+    /// Adds `other` (saturating: a file may hold any numbers).
+    pub(crate) fn add(&mut self, other: &FutureCounts) {
+        self.completed = self.completed.saturating_add(other.completed);
+        self.cancelled = self.cancelled.saturating_add(other.cancelled);
+        self.polls = self.polls.saturating_add(other.polls);
+        self.wall_ns = self.wall_ns.saturating_add(other.wall_ns);
+    }
+
+    /// What happened since `earlier`, an earlier reading of the same counters.
+    pub(crate) fn since(&self, earlier: &FutureCounts) -> FutureCounts {
+        FutureCounts {
+            completed: self.completed.saturating_sub(earlier.completed),
+            cancelled: self.cancelled.saturating_sub(earlier.cancelled),
+            polls: self.polls.saturating_sub(earlier.polls),
+            wall_ns: self.wall_ns.saturating_sub(earlier.wall_ns),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.completed == 0 && self.cancelled == 0 && self.polls == 0
+    }
+}
+
 /// Nanosecond totals, ready to be added to others.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Profile {
     pub(crate) tree: Tree,
-    /// Inclusive time of primitive calls, per site.
+    /// Latency per site: the inclusive time of primitive calls, or for an `async fn` the
+    /// wall time of each completed future.
     pub(crate) hists: BTreeMap<u32, Dist>,
+    /// The futures of each `async fn`, per site.
+    pub(crate) futures: BTreeMap<u32, FutureCounts>,
     /// Heap activity was recorded (profkit's allocator wrapper was installed): the tree's
     /// memory counts mean something, even where they are zero.
     pub(crate) memory: bool,
@@ -38,6 +75,9 @@ impl Profile {
         self.tree.add(other.tree.nodes());
         for (site, d) in &other.hists {
             self.hists.entry(*site).or_default().merge(d);
+        }
+        for (site, f) in &other.futures {
+            self.futures.entry(*site).or_default().add(f);
         }
         self.memory |= other.memory;
         self.overhead.add(&other.overhead);

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::collect::{FutureTotals, SiteInfo};
+use crate::collect::SiteInfo;
 use crate::data::{Profile, ROOT_SITE, TreeNode};
 
 use super::report::Report;
-use super::stats::{EdgeStats, FunctionStats, FutureStats, derive_functions};
+use super::stats::{EdgeStats, FunctionStats};
 
 impl Report {
     /// Adds `other` to this report, as pstats' `Stats.add` does: functions with the same file,
@@ -67,33 +67,9 @@ impl Report {
     fn merge_trees(&mut self, other: &Report) {
         let (sites, remap) = unify_sites(&self.sites, &other.sites);
         let mut profile = std::mem::take(&mut self.profile);
-        let to = |site: u32| remap.as_ref().map_or(site, |r| r[site as usize]);
         match &remap {
             None => profile.add(&other.profile),
-            Some(_) => {
-                let nodes: Vec<TreeNode> = other
-                    .profile
-                    .tree
-                    .nodes()
-                    .iter()
-                    .map(|n| TreeNode {
-                        site: to(n.site),
-                        ..*n
-                    })
-                    .collect();
-                profile.tree.add(&nodes);
-                for (site, d) in &other.profile.hists {
-                    profile.hists.entry(to(*site)).or_default().merge(d);
-                }
-            }
-        }
-        let mut futures: Vec<FutureTotals> = (0..sites.len())
-            .map(|i| self.futures.get(i).cloned().unwrap_or_default())
-            .collect();
-        for (j, t) in other.futures.iter().enumerate() {
-            if let Some(slot) = futures.get_mut(to(j as u32) as usize) {
-                *slot = add_future_totals(std::mem::take(slot), Some(t));
-            }
+            Some(remap) => profile.add(&renumbered(&other.profile, remap)),
         }
         let mut threads = std::mem::take(&mut self.threads);
         for t in &other.threads {
@@ -109,16 +85,33 @@ impl Report {
                 clocks.push(*c);
             }
         }
-        *self = Report::build(profile, sites, futures.into(), threads, clocks);
+        *self = Report::build(profile, sites, threads, clocks);
     }
+}
 
-    /// Adds `other` (a report of other threads) as `merge` does; the future statistics, which
-    /// are process-wide, are not added twice.
-    pub(crate) fn merge_threads(&mut self, other: &Report) {
-        let futures = self.futures.clone();
-        self.merge(other);
-        self.futures = futures;
-        self.functions = derive_functions(&self.profile, &self.sites, &self.futures);
+/// `profile` with its site ids replaced by `remap[id]`.
+fn renumbered(profile: &Profile, remap: &[u32]) -> Profile {
+    let to = |site: u32| remap.get(site as usize).copied().unwrap_or(ROOT_SITE);
+    let mut tree = crate::data::Tree::default();
+    let nodes: Vec<TreeNode> = profile
+        .tree
+        .nodes()
+        .iter()
+        .map(|n| TreeNode {
+            site: to(n.site),
+            ..*n
+        })
+        .collect();
+    tree.add(&nodes);
+    Profile {
+        tree,
+        hists: profile
+            .hists
+            .iter()
+            .map(|(s, d)| (to(*s), d.clone()))
+            .collect(),
+        futures: profile.futures.iter().map(|(s, f)| (to(*s), *f)).collect(),
+        ..profile.clone()
     }
 }
 
@@ -170,10 +163,11 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                     (x, y) => x.or(*y),
                 };
                 m.futures = match (m.futures.take(), &f.futures) {
-                    (Some(x), y) => Some(FutureStats {
-                        totals: add_future_totals(x.totals, y.as_ref().map(|y| &y.totals)),
-                    }),
-                    (None, y) => y.clone(),
+                    (Some(mut x), Some(y)) => {
+                        x.totals.add(&y.totals);
+                        Some(x)
+                    }
+                    (x, y) => x.or_else(|| y.clone()),
                 };
             }
             None => {
@@ -222,21 +216,4 @@ fn unify_sites(a: &Arc<[SiteInfo]>, b: &Arc<[SiteInfo]>) -> (Arc<[SiteInfo]>, Op
         })
         .collect();
     (sites.into(), Some(remap))
-}
-
-fn add_future_totals(mut a: FutureTotals, b: Option<&FutureTotals>) -> FutureTotals {
-    if let Some(b) = b {
-        a.completed = a.completed.saturating_add(b.completed);
-        a.cancelled = a.cancelled.saturating_add(b.cancelled);
-        a.polls = a.polls.saturating_add(b.polls);
-        a.wall_ns = a.wall_ns.saturating_add(b.wall_ns);
-        a.latency = match (a.latency.take(), &b.latency) {
-            (Some(mut x), Some(y)) => {
-                let _ = x.add(y);
-                Some(x)
-            }
-            (x, y) => x.or_else(|| y.clone()),
-        };
-    }
-    a
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::collect::registry::{self, NamedProfile};
-use crate::collect::{ClockKind, FutureTotals, SiteInfo, memory};
+use crate::collect::{ClockKind, SiteInfo, memory};
 use crate::data::{MemCounts, Profile};
 use crate::error::LookupError;
 
@@ -37,7 +37,6 @@ pub struct Report {
     /// What the functions were derived from, kept for the call-tree view and for merging.
     pub(crate) profile: Profile,
     pub(crate) sites: Arc<[SiteInfo]>,
-    pub(crate) futures: Arc<[FutureTotals]>,
     /// One report per thread name (empty in a thread's own report).
     pub(crate) threads: Vec<ThreadReport>,
     pub(crate) clocks: Vec<ClockKind>,
@@ -156,7 +155,6 @@ impl Report {
     pub(crate) fn from_threads(
         named: Vec<NamedProfile>,
         sites: Arc<[SiteInfo]>,
-        futures: Arc<[FutureTotals]>,
         unrecorded: Option<MemCounts>,
     ) -> Report {
         let mut total = Profile::default();
@@ -165,7 +163,6 @@ impl Report {
             total.add_unrecorded(mem);
         }
         let mut clocks: Vec<ClockKind> = Vec::new();
-        let no_futures: Arc<[FutureTotals]> = Arc::new([]);
         let threads = named
             .into_iter()
             .map(|np| {
@@ -175,20 +172,14 @@ impl Report {
                         clocks.push(*c);
                     }
                 }
-                let report = Report::build(
-                    np.profile,
-                    sites.clone(),
-                    no_futures.clone(),
-                    Vec::new(),
-                    np.clocks,
-                );
+                let report = Report::build(np.profile, sites.clone(), Vec::new(), np.clocks);
                 ThreadReport {
                     name: np.name,
                     report,
                 }
             })
             .collect();
-        Report::build(total, sites, futures, threads, clocks)
+        Report::build(total, sites, threads, clocks)
     }
 
     /// A report of functions alone (read from a file): no call tree, threads or clock.
@@ -199,20 +190,18 @@ impl Report {
         }
     }
 
-    /// A report of everything in `profile`; `futures` and `threads` complete it.
+    /// A report of everything in `profile`; `threads` completes it.
     pub(crate) fn build(
         profile: Profile,
         sites: Arc<[SiteInfo]>,
-        futures: Arc<[FutureTotals]>,
         threads: Vec<ThreadReport>,
         clocks: Vec<ClockKind>,
     ) -> Report {
-        let functions = derive_functions(&profile, &sites, &futures);
+        let functions = derive_functions(&profile, &sites);
         Report {
             functions,
             profile,
             sites,
-            futures,
             threads,
             clocks,
             meta: Meta::default(),

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::collect::{FutureTotals, SiteInfo};
-use crate::data::{Dist, EDGE_PRIMITIVE, PRIMITIVE, Profile, ROOT_SITE};
+use crate::collect::SiteInfo;
+use crate::data::{EDGE_PRIMITIVE, FutureCounts, PRIMITIVE, Profile, ROOT_SITE};
 use crate::error::LookupError;
 
 use super::latency::Latency;
@@ -60,9 +60,9 @@ pub struct FunctionStats {
 /// let futures = report.function("fetch").unwrap().futures().unwrap();
 /// assert_eq!((futures.completed(), futures.cancelled(), futures.polls()), (1, 0, 1));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FutureStats {
-    pub(crate) totals: FutureTotals,
+    pub(crate) totals: FutureCounts,
 }
 
 impl FutureStats {
@@ -155,16 +155,8 @@ impl PartialEq for FunctionStats {
             && self.callers == other.callers
             && self.callees == other.callees
             && self.latency == other.latency
-            && self.futures.as_ref().map(FutureStats::numbers)
-                == other.futures.as_ref().map(FutureStats::numbers)
+            && self.futures == other.futures
             && self.memory == other.memory
-    }
-}
-
-impl FutureStats {
-    pub(crate) fn numbers(&self) -> [u64; 4] {
-        let t = &self.totals;
-        [t.completed, t.cancelled, t.polls, t.wall_ns]
     }
 }
 
@@ -196,11 +188,7 @@ pub(crate) fn link_callees(functions: &mut [FunctionStats]) {
 
 /// pstats' numbers from a profile: a function sums its call-tree nodes, an edge sums the nodes
 /// whose parent runs its caller; the primitive parts take only nodes flagged so.
-pub(crate) fn derive_functions(
-    profile: &Profile,
-    sites: &[SiteInfo],
-    futures: &[FutureTotals],
-) -> Vec<FunctionStats> {
+pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<FunctionStats> {
     let nodes = profile.tree.nodes();
     let mut functions: HashMap<u32, Acc> = HashMap::new();
     let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
@@ -267,17 +255,14 @@ pub(crate) fn derive_functions(
             let mut callees = callees.remove(&site).unwrap_or_default();
             callers.sort_by(|a, b| a.key().cmp(&b.key()));
             callees.sort_by(|a, b| a.key().cmp(&b.key()));
-            let totals = futures.get(site as usize).cloned().unwrap_or_default();
+            let totals = profile.futures.get(&site).copied().unwrap_or_default();
             // Sync calls: inclusive time of each primitive call; async: wall time of each
             // completed future.
-            let latency = match profile.hists.get(&site) {
-                Some(d) if !d.is_empty() => Some(Latency::new(d.clone())),
-                _ => totals
-                    .latency
-                    .as_ref()
-                    .filter(|h| !h.is_empty())
-                    .map(|h| Latency::new(Dist::from_histogram(h))),
-            };
+            let latency = profile
+                .hists
+                .get(&site)
+                .filter(|d| !d.is_empty())
+                .map(|d| Latency::new(d.clone()));
             FunctionStats {
                 site,
                 name: i.name,

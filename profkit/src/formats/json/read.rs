@@ -3,15 +3,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::collect::{ClockKind, FutureTotals, SiteInfo};
-use crate::data::{Dist, MemCounts, Profile, ROOT_SITE, Tree, TreeNode, new_histogram};
+use crate::collect::{ClockKind, SiteInfo};
+use crate::data::{Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, Tree, TreeNode};
 use crate::error::ReadError;
 use crate::model::{
     EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
     link_callees,
 };
 
-use super::schema::{BodyJson, FORMAT, File, FunctionJson, Header, READS, VERSION};
+use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, READS, VERSION};
+
+fn counts(x: &FuturesJson) -> FutureCounts {
+    FutureCounts {
+        completed: x.completed,
+        cancelled: x.cancelled,
+        polls: x.polls,
+        wall_ns: x.wall_ns,
+    }
+}
 
 fn json_error(e: &serde_json::Error) -> ReadError {
     use serde_json::error::Category;
@@ -174,15 +183,10 @@ fn rebuild(
                 cumtime_ns: f.cumtime_ns,
                 callers,
                 callees: Vec::new(),
-                futures: f.futures.as_ref().map(|x| FutureStats {
-                    totals: FutureTotals {
-                        completed: x.completed,
-                        cancelled: x.cancelled,
-                        polls: x.polls,
-                        wall_ns: x.wall_ns,
-                        latency: None,
-                    },
-                }),
+                futures: f
+                    .futures
+                    .as_ref()
+                    .map(|x| FutureStats { totals: counts(x) }),
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
             });
         }
@@ -250,32 +254,17 @@ fn rebuild(
         ..Profile::default()
     };
     set_memory(&mut profile, body);
-    let mut futures: Vec<FutureTotals> = vec![FutureTotals::default(); sites.len()];
     for (i, f) in body.functions.iter().enumerate() {
         let s = site(f.site, &format!("functions[{i}]"))?;
-        let dist = latency_of(f).unwrap_or_default();
-        match &f.futures {
-            // An async fn's latency is its futures' wall times, kept with the futures.
-            Some(x) => {
-                let mut latency = new_histogram();
-                for &(v, c) in dist.points() {
-                    let _ = latency.record_n(v.max(1), c);
-                }
-                futures[s as usize] = FutureTotals {
-                    completed: x.completed,
-                    cancelled: x.cancelled,
-                    polls: x.polls,
-                    wall_ns: x.wall_ns,
-                    latency: (!dist.is_empty()).then_some(latency),
-                };
-            }
-            None if !dist.is_empty() => {
-                profile.hists.insert(s, dist);
-            }
-            None => {}
+        if let Some(x) = &f.futures {
+            profile.futures.insert(s, counts(x));
+        }
+        // Sync calls' durations, or an async fn's futures' wall times.
+        if let Some(dist) = latency_of(f).filter(|d| !d.is_empty()) {
+            profile.hists.insert(s, dist);
         }
     }
-    let report = Report::build(profile, sites.clone(), futures.into(), threads, clocks);
+    let report = Report::build(profile, sites.clone(), threads, clocks);
     check_rows(&report, body, sites, within)?;
     Ok(report)
 }
