@@ -15,6 +15,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use parking_lot::Mutex;
+
 /// Columns per row: 2^SUB_BITS.
 const SUB_BITS: u32 = 6;
 const COLUMNS: usize = 1 << SUB_BITS;
@@ -32,9 +34,64 @@ pub(crate) struct ThreadHist {
     /// Values in `samples` (at most `SAMPLES`; it stops there).
     count: AtomicU64,
     /// The buckets, once `samples` is full.
-    buckets: OnceLock<Box<[AtomicU64]>>,
+    buckets: OnceLock<&'static Buckets>,
+}
+
+/// A function's buckets on one thread: leaked once, then recycled through a pool when their
+/// thread's data is dropped, so the hot path can hold them as `&'static`.
+pub(crate) struct Buckets {
+    cells: [AtomicU64; ROWS * COLUMNS],
     /// Bit r is set once row r has a non-zero bucket, so readers skip the empty rows.
     rows_used: AtomicU64,
+}
+
+static POOL: Mutex<Vec<&'static Buckets>> = Mutex::new(Vec::new());
+
+impl Buckets {
+    fn take() -> &'static Buckets {
+        if let Some(b) = POOL.lock().pop() {
+            return b;
+        }
+        Box::leak(Box::new(Buckets {
+            cells: std::array::from_fn(|_| AtomicU64::new(0)),
+            rows_used: AtomicU64::new(0),
+        }))
+    }
+
+    /// Records one value (owner only).
+    #[inline(always)]
+    pub(crate) fn record(&self, ticks: u64) {
+        let (row, col) = bucket(ticks);
+        if let Some(c) = self.cells.get(row * COLUMNS + col) {
+            let old = c.load(Ordering::Relaxed);
+            c.store(old.wrapping_add(1), Ordering::Relaxed);
+            if old == 0 {
+                self.mark_row(row);
+            }
+        }
+    }
+
+    /// The first value of a bucket: its row becomes visible to readers (owner only; the
+    /// bucket was stored first, and a reader that sees the bit reads the row after it).
+    #[cold]
+    #[inline(never)]
+    fn mark_row(&self, row: usize) {
+        let used = self.rows_used.load(Ordering::Relaxed);
+        self.rows_used.store(used | (1 << row), Ordering::Release);
+    }
+}
+
+impl Drop for ThreadHist {
+    /// The buckets go back to the pool, zeroed, when the last reader of the thread is done.
+    fn drop(&mut self) {
+        if let Some(b) = self.buckets.take() {
+            for c in &b.cells {
+                c.store(0, Ordering::Relaxed);
+            }
+            b.rows_used.store(0, Ordering::Relaxed);
+            POOL.lock().push(b);
+        }
+    }
 }
 
 /// A reading of a [`ThreadHist`]: the exact values, then the non-empty buckets.
@@ -93,59 +150,45 @@ impl ThreadHist {
             samples: std::array::from_fn(|_| AtomicU64::new(0)),
             count: AtomicU64::new(0),
             buckets: OnceLock::new(),
-            rows_used: AtomicU64::new(0),
         }
     }
 
-    /// Records one value (owner only).
+    /// Records one value (owner only). Returns the buckets once the function is hot, for the
+    /// caller to keep and record into directly.
     #[inline(always)]
-    pub(crate) fn record(&self, ticks: u64) {
+    pub(crate) fn record(&self, ticks: u64) -> Option<&'static Buckets> {
         let n = self.count.load(Ordering::Relaxed) as usize;
         if let Some(slot) = self.samples.get(n) {
             slot.store(ticks, Ordering::Relaxed);
             // The value is stored before the count that makes it readable.
             self.count.store(n as u64 + 1, Ordering::Release);
-            return;
+            return None;
         }
-        let buckets = match self.buckets.get() {
-            Some(b) => b,
-            None => self.grow(),
-        };
-        let (row, col) = bucket(ticks);
-        if let Some(c) = buckets.get(row * COLUMNS + col) {
-            let old = c.load(Ordering::Relaxed);
-            c.store(old.wrapping_add(1), Ordering::Relaxed);
-            if old == 0 {
-                self.mark_row(row);
-            }
-        }
+        let buckets = self.hot();
+        buckets.record(ticks);
+        Some(buckets)
     }
 
-    /// The function is hot on this thread: its buckets (owner only, once).
+    /// The buckets, if the function is hot on this thread already.
+    pub(crate) fn is_hot(&self) -> Option<&'static Buckets> {
+        self.buckets.get().copied()
+    }
+
+    /// The function is hot on this thread: its buckets (made by the owner, once).
     #[cold]
     #[inline(never)]
-    fn grow(&self) -> &[AtomicU64] {
-        self.buckets
-            .get_or_init(|| (0..ROWS * COLUMNS).map(|_| AtomicU64::new(0)).collect())
+    pub(crate) fn hot(&self) -> &'static Buckets {
+        self.buckets.get_or_init(Buckets::take)
     }
 
-    /// Bytes this function's values take on this thread (for the footprint bench).
+    /// Bytes this function's values take on this thread (for tests).
     #[cfg(test)]
     pub(crate) fn footprint(&self) -> usize {
         std::mem::size_of::<Self>()
             + self
                 .buckets
                 .get()
-                .map_or(0, |b| b.len() * std::mem::size_of::<AtomicU64>())
-    }
-
-    /// The first value of a bucket: its row becomes visible to readers (owner only; the
-    /// bucket was stored first, and a reader that sees the bit reads the row after it).
-    #[cold]
-    #[inline(never)]
-    fn mark_row(&self, row: usize) {
-        let used = self.rows_used.load(Ordering::Relaxed);
-        self.rows_used.store(used | (1 << row), Ordering::Release);
+                .map_or(0, |_| std::mem::size_of::<Buckets>())
     }
 
     /// The exact values, then the non-empty buckets as (row, column, count), in order.
@@ -165,10 +208,10 @@ impl ThreadHist {
         let Some(buckets) = self.buckets.get() else {
             return Vec::new();
         };
-        let used = self.rows_used.load(Ordering::Acquire);
+        let used = buckets.rows_used.load(Ordering::Acquire);
         let mut out = Vec::new();
         for row in (0..ROWS).filter(|r| used & (1 << r) != 0) {
-            let cells = buckets.get(row * COLUMNS..(row + 1) * COLUMNS);
+            let cells = buckets.cells.get(row * COLUMNS..(row + 1) * COLUMNS);
             for (col, c) in cells.into_iter().flatten().enumerate() {
                 let count = c.load(Ordering::Relaxed);
                 if count > 0 {

@@ -15,8 +15,9 @@ pub(crate) struct ThreadFutures {
     completed: AtomicU64,
     cancelled: AtomicU64,
     polls: AtomicU64,
-    wall_ns: AtomicU64,
-    /// Wall time of each completed future, in nanoseconds.
+    wall_ticks: AtomicU64,
+    /// Wall time of each completed future, in [`clock::wall_ticks`](super::clock::wall_ticks)
+    /// (nanoseconds when read).
     latency: ThreadHist,
 }
 
@@ -35,32 +36,34 @@ impl ThreadFutures {
             completed: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             polls: AtomicU64::new(0),
-            wall_ns: AtomicU64::new(0),
+            wall_ticks: AtomicU64::new(0),
             latency: ThreadHist::new(),
         }
     }
 
-    /// One future ended (owner only): `completed`, or cancelled after its first poll.
+    /// One future ended (owner only): `completed`, or cancelled after its first poll; `wall`
+    /// in wall-clock ticks, converted when read.
     #[inline(always)]
-    pub(crate) fn record(&self, completed: bool, polls: u64, wall_ns: u64) {
+    pub(crate) fn record(&self, completed: bool, polls: u64, wall: u64) {
         if completed {
             bump(&self.completed, 1);
-            self.latency.record(wall_ns);
+            let _ = self.latency.record(wall);
         } else {
             bump(&self.cancelled, 1);
         }
         bump(&self.polls, polls);
-        bump(&self.wall_ns, wall_ns);
+        bump(&self.wall_ticks, wall);
     }
 
-    /// The counters, and the completed futures' wall times in nanoseconds.
+    /// The counters (wall time in ticks, in `wall_ns`) and the completed futures' wall times
+    /// in ticks; [`RawThread::add_to`](super::reading::RawThread::add_to) converts both.
     pub(crate) fn read(&self) -> (FutureCounts, HistReading) {
         (
             FutureCounts {
                 completed: self.completed.load(Ordering::Relaxed),
                 cancelled: self.cancelled.load(Ordering::Relaxed),
                 polls: self.polls.load(Ordering::Relaxed),
-                wall_ns: self.wall_ns.load(Ordering::Relaxed),
+                wall_ns: self.wall_ticks.load(Ordering::Relaxed),
             },
             self.latency.read(),
         )

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
 
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
-use super::buckets::ThreadHist;
+use super::buckets::{Buckets, ThreadHist};
 use super::clock::{self, Clock, ClockKind};
 use super::future_counts::ThreadFutures;
 #[cfg(feature = "memory")]
@@ -59,10 +59,14 @@ struct LocalNode {
     /// The function's latency buckets, on primitive nodes only (their inclusive time is one
     /// outermost call's duration).
     hist: Option<Arc<ThreadHist>>,
+    /// `hist`'s buckets once the function is hot on this thread, held directly.
+    hot: Option<&'static Buckets>,
     /// The thread's live heap bytes when the open activation started, and their highest value
     /// during it (with its callees): kept only when the thread accounts memory.
     mem_entry: i64,
     mem_peak: i64,
+    /// The function's future counters on this thread, once a future of it ended here.
+    futures: Option<Arc<ThreadFutures>>,
 }
 
 /// A thread's heap accounting (when profkit's allocator wrapper is in use).
@@ -92,6 +96,8 @@ pub(crate) struct Local {
     epoch: u64,
     /// Heap accounting; `None` when the allocator wrapper is not in use.
     mem: Option<LocalMem>,
+    /// `mem.is_some()`, where the hot path reads it cheaply.
+    mem_on: bool,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -136,8 +142,10 @@ impl Local {
                 site_mask: 0,
                 edge_mask: 0,
                 hist: None,
+                hot: None,
                 mem_entry: 0,
                 mem_peak: 0,
+                futures: None,
             }],
             chunks: vec![first],
             shared,
@@ -147,6 +155,7 @@ impl Local {
             hists: HashMap::new(),
             futures: HashMap::new(),
             epoch,
+            mem_on: mem.is_some(),
             mem,
         }
     }
@@ -160,13 +169,12 @@ impl Local {
         } else {
             self.find_child(site)
         };
+        if self.mem_on {
+            self.enter_mem(child);
+        }
         if child != NONE
             && let Some(node) = self.nodes.get_mut(child as usize)
         {
-            if let Some(m) = &self.mem {
-                node.mem_entry = m.live;
-                node.mem_peak = m.live;
-            }
             // The clock is read last, so the lookup above is not charged to the callee.
             node.start = self.clock.ticks();
             self.current = child;
@@ -196,45 +204,87 @@ impl Local {
         let own = incl.saturating_sub(n.child_ticks);
         n.child_ticks = 0;
         n.stats.record(own, incl, calls);
-        if latency && let Some(h) = &n.hist {
-            h.record(incl);
+        if latency {
+            if let Some(hot) = n.hot {
+                hot.record(incl);
+            } else if let Some(h) = &n.hist {
+                n.hot = h.record(incl);
+            }
         }
         let parent = n.parent;
-        let peak = n.mem_peak;
-        // An activation whose live bytes never rose above their entry level has no peak to
-        // note (a zero peak is what a node reads as until one is noted).
-        if let Some(m) = &self.mem
-            && peak > n.mem_entry
-            && let Some(counts) = registry::mem_node_in(&m.chunks, node as usize)
-        {
-            counts.note_peak(peak.saturating_sub(n.mem_entry) as u64, m.window);
+        if self.mem_on {
+            self.close_mem(node, parent);
         }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
-            p.mem_peak = p.mem_peak.max(peak);
         }
         self.current = parent;
     }
 
-    /// A future of `site` ended on this thread: its counters here are added to.
-    fn future_ended(&mut self, site: u32, end: FutureEnd, wall_end: u64) {
-        let wall = clock::wall_ns(end.first_poll, wall_end);
-        let futures = match self.futures.get(&site) {
-            Some(f) => f,
-            None => self.new_futures(site),
-        };
-        futures.record(end.completed, end.polls, wall);
+    /// The heap side of opening `node`: the live bytes its activation starts from.
+    #[inline(always)]
+    fn enter_mem(&mut self, node: u32) {
+        if let (Some(m), Some(n)) = (&self.mem, self.nodes.get_mut(node as usize)) {
+            n.mem_entry = m.live;
+            n.mem_peak = m.live;
+        }
     }
 
+    /// The heap side of closing `node`: its activation's peak, and the parent's.
+    #[inline(always)]
+    fn close_mem(&mut self, node: u32, parent: u32) {
+        let (Some(m), Some(n)) = (&self.mem, self.nodes.get(node as usize)) else {
+            return;
+        };
+        let (entry, peak) = (n.mem_entry, n.mem_peak);
+        // An activation whose live bytes never rose above their entry level has no peak to
+        // note (a zero peak is what a node reads as until one is noted).
+        if peak > entry
+            && let Some(counts) = registry::mem_node_in(&m.chunks, node as usize)
+        {
+            counts.note_peak(peak.saturating_sub(entry) as u64, m.window);
+        }
+        if let Some(p) = self.nodes.get_mut(parent as usize) {
+            p.mem_peak = p.mem_peak.max(peak);
+        }
+    }
+
+    /// A future ended on this thread in an activation of `node`: its function's counters
+    /// here are added to. `wall_end` is a [`clock::wall_ticks`] reading.
+    #[inline(always)]
+    fn future_ended(&mut self, node: u32, end: FutureEnd, wall_end: u64) {
+        let wall = wall_end.wrapping_sub(end.first_poll);
+        let cached = self
+            .nodes
+            .get(node as usize)
+            .and_then(|n| n.futures.as_ref());
+        match cached {
+            Some(f) => f.record(end.completed, end.polls, wall),
+            None => self.first_future_end(node, end, wall),
+        }
+    }
+
+    /// The first future to end on `node`: find or make its function's counters.
     #[cold]
     #[inline(never)]
-    fn new_futures(&mut self, site: u32) -> &Arc<ThreadFutures> {
+    fn first_future_end(&mut self, node: u32, end: FutureEnd, wall: u64) {
+        let Some(site) = self.nodes.get(node as usize).map(|n| n.site) else {
+            return;
+        };
         let shared = &self.shared;
-        self.futures.entry(site).or_insert_with(|| {
-            let f = Arc::new(ThreadFutures::new());
-            shared.add_futures(site, f.clone());
-            f
-        })
+        let futures = self
+            .futures
+            .entry(site)
+            .or_insert_with(|| {
+                let f = Arc::new(ThreadFutures::new());
+                shared.add_futures(site, f.clone());
+                f
+            })
+            .clone();
+        futures.record(end.completed, end.polls, wall);
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.futures = Some(futures);
+        }
     }
 
     /// Charges an allocation or free to the innermost open call path (owner only, from the
@@ -388,9 +438,11 @@ impl Local {
             children: 0,
             site_mask,
             edge_mask,
+            hot: hist.as_ref().and_then(|h| h.is_hot()),
             hist,
             mem_entry: 0,
             mem_peak: 0,
+            futures: None,
         });
         let p = &mut self.nodes[parent as usize];
         p.first_child = child;
@@ -511,21 +563,32 @@ pub(crate) struct FutureEnd {
 /// (a wall clock; otherwise the caller reads one).
 #[inline(always)]
 pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
-    let node = enter(site);
-    if node == NONE {
-        return (NONE, None);
-    }
-    let start = LOCAL
-        .try_with(|cell| {
-            let slot = cell.try_borrow().ok()?;
-            let local = slot.as_ref()?;
-            (local.clock.kind() == ClockKind::Wall)
-                .then(|| local.nodes.get(node as usize).map(|n| n.start))
-                .flatten()
+    LOCAL
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => {
+                let (node, local) = match (site.id(), slot.as_mut()) {
+                    (site, Some(local))
+                        if local.current != NONE
+                            || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+                    {
+                        (local.enter(site), local)
+                    }
+                    (site, _) => {
+                        let node = start_thread(&mut slot, site);
+                        match slot.as_mut() {
+                            Some(local) => (node, local),
+                            None => return (NONE, None),
+                        }
+                    }
+                };
+                let start = (node != NONE && local.clock.kind() == ClockKind::Wall)
+                    .then(|| local.nodes.get(node as usize).map(|n| n.start))
+                    .flatten();
+                (node, start)
+            }
+            Err(_) => (NONE, None),
         })
-        .ok()
-        .flatten();
-    (node, start)
+        .unwrap_or((NONE, None))
 }
 
 /// Ends a poll of a future (`node` from [`enter_poll`]); with `end`, the future's call ends
@@ -537,19 +600,18 @@ pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
             && let Some(local) = slot.as_mut()
         {
             let now = local.clock.ticks();
-            let site = local.nodes.get(node as usize).map(|n| n.site);
             if node == local.current {
                 local.close(node, now, u64::from(end.is_some()), false);
             } else {
                 local.close_unwound(node, now, u64::from(end.is_some()), false);
             }
-            if let (Some(end), Some(site)) = (end, site) {
+            if let Some(end) = end {
                 let wall_end = if local.clock.kind() == ClockKind::Wall {
                     now
                 } else {
                     clock::wall_ticks()
                 };
-                local.future_ended(site, end, wall_end);
+                local.future_ended(node, end, wall_end);
             }
         }
     });
@@ -567,9 +629,9 @@ pub(crate) fn cancel_future(site: &'static CallSite, end: FutureEnd) {
             && let Some(local) = slot.as_mut()
             && let Some(n) = local.nodes.get(node as usize)
         {
-            let (start, site) = (n.start, n.site);
+            let start = n.start;
             local.close(node, start, 1, false);
-            local.future_ended(site, end, clock::wall_ticks());
+            local.future_ended(node, end, clock::wall_ticks());
         }
     });
 }

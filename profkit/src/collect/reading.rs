@@ -4,6 +4,7 @@
 use crate::data::{Dist, FutureCounts, MemCounts, Profile, TreeNode};
 
 use super::buckets::{self, HistReading};
+use super::clock;
 
 /// A raw reading of one thread: nodes with times in its clock's ticks, and its latency buckets.
 #[derive(Clone, Debug, Default)]
@@ -60,17 +61,23 @@ impl RawThread {
             })
             .collect();
         profile.tree.add(&nodes);
+        // Futures' wall times are in the process-wide wall clock's ticks, whatever this
+        // thread's clock.
+        let wall_ns = |ticks: u64| clock::wall_ns(0, ticks);
         for (site, counts, latency) in &self.futures {
             if !counts.is_empty() {
-                profile.futures.entry(*site).or_default().add(counts);
+                let counts = FutureCounts {
+                    wall_ns: wall_ns(counts.wall_ns),
+                    ..*counts
+                };
+                profile.futures.entry(*site).or_default().add(&counts);
             }
-            // Wall times are kept in nanoseconds already.
             if !latency.is_empty() {
                 profile
                     .hists
                     .entry(*site)
                     .or_default()
-                    .merge(&Dist::from_points(points(latency, |ns| ns)));
+                    .merge(&Dist::from_points(points(latency, wall_ns)));
             }
         }
         profile.memory |= self.memory;
