@@ -59,7 +59,7 @@ mod expect;
 pub mod testing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, TestClockError, WriteError};
+pub use error::{LookupError, ReadError, TestClockError, WhatIfError, WriteError};
 pub use expect::Expect;
 pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadReport};
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
