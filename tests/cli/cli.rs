@@ -7,6 +7,7 @@ mod check;
 #[path = "../common/mod.rs"]
 mod common;
 mod diff;
+mod pprof;
 mod robustness;
 mod support;
 mod what_if;
