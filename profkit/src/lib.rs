@@ -38,6 +38,8 @@
 //! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
 //! - `pprof`: pprof profiles for `go tool pprof`, Pyroscope, Grafana (`Report::to_pprof`,
 //!   `PROFKIT_OUT=profile.pb.gz`), encoded by `prost` and gzipped by `flate2`.
+//! - `tracing`: [`tracing::ProfkitLayer`](crate::tracing::ProfkitLayer), which records
+//!   `tracing` spans (`#[tracing::instrument]`) as calls.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
@@ -59,6 +61,9 @@ mod session;
 mod exit;
 mod expect;
 pub mod testing;
+
+#[cfg(feature = "tracing")]
+pub mod tracing;
 
 pub use collect::ClockKind;
 pub use error::{LookupError, ReadError, TestClockError, WhatIfError, WriteError};
