@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::error::WhatIfError;
+use crate::error::{LookupError, WhatIfError};
 
 use super::report::Report;
 use super::stats::FunctionStats;
@@ -58,7 +58,7 @@ impl Report {
     /// assert_eq!(report.share("parse").unwrap(), 0.3);
     /// assert_eq!(report.share("run").unwrap(), 1.0);
     /// ```
-    pub fn share(&self, name: &str) -> Result<f64, crate::LookupError> {
+    pub fn share(&self, name: &str) -> Result<f64, LookupError> {
         let f = self.function(name)?;
         Ok(self.share_of(f))
     }
