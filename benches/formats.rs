@@ -92,6 +92,11 @@ fn write_svg() -> usize {
     black_box(&*REPORT).flamegraph_svg().map_or(0, |s| s.len())
 }
 
+#[divan::bench(sample_count = 20)]
+fn write_pprof() -> usize {
+    black_box(&*REPORT).to_pprof().map_or(0, |b| b.len())
+}
+
 #[divan::bench]
 fn read_prof(bencher: divan::Bencher) {
     let bytes = REPORT.to_pstats_bytes();
@@ -110,12 +115,13 @@ fn main() {
         let svg = r.flamegraph_svg().map_or(0, |s| s.len());
         println!(
             "{FUNCTIONS} functions, {} call paths: text {} B, .prof {} B, .json {} B, \
-             .folded {} B, .svg {svg} B",
+             .folded {} B, .svg {svg} B, .pb.gz {} B",
             r.folded().lines().count(),
             r.to_string().len(),
             r.to_pstats_bytes().len(),
             r.to_json().len(),
             r.folded().len(),
+            r.to_pprof().map_or(0, |b| b.len()),
         );
     }
     divan::main();

@@ -189,15 +189,16 @@ fn concurrent_writes_of_one_path_all_succeed_and_leave_a_whole_file() {
 #[test]
 fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
     let dir = scratch_dir("formats");
-    let (txt, prof, folded, svg, json, png) = (
+    let (txt, prof, folded, svg, json, png, pprof) = (
         dir.join("p.txt"),
         dir.join("p.prof"),
         dir.join("p.folded"),
         dir.join("p.svg"),
         dir.join("p.json"),
         dir.join("p.png"),
+        dir.join("p.pb.gz"),
     );
-    let list = [&txt, &prof, &folded, &png, &svg, &json]
+    let list = [&txt, &prof, &folded, &png, &svg, &json, &pprof]
         .iter()
         .map(|p| p.to_str().unwrap())
         .collect::<Vec<_>>()
@@ -208,7 +209,7 @@ fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
         text(&out.stderr),
         format!(
             "profkit: cannot write {}: unknown format (the extensions are .txt, .prof, .json, \
-             .folded and .svg)\n",
+             .folded, .svg and .pb.gz)\n",
             png.display()
         )
     );
@@ -236,7 +237,8 @@ fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
         "{folded}"
     );
     assert!(!png.exists());
-    // The paths after the failed one are still written.
+    // The paths after the failed one are still written (tests/pprof.rs reads pprof with go).
+    assert_eq!(&std::fs::read(&pprof).unwrap()[..2], b"\x1f\x8b", "gzip");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<?xml") && svg.contains("exit_probe::work"));
     let report = profkit::Report::read(&json).unwrap();

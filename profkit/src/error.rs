@@ -56,6 +56,47 @@ impl fmt::Display for LookupError {
 
 impl std::error::Error for LookupError {}
 
+/// Why [`Report::what_if`](crate::Report::what_if) gave no estimate.
+///
+/// ```
+/// # #[profkit::profile] fn parse() {}
+/// let (_, report) = profkit::record(parse);
+/// assert!(matches!(report.what_if("parse", -2.0), Err(profkit::WhatIfError::Factor(_))));
+/// assert!(matches!(report.what_if("pasre", 2.0), Err(profkit::WhatIfError::Lookup(_))));
+/// assert_eq!(
+///     report.what_if("parse", 0.0).unwrap_err().to_string(),
+///     "a speedup factor must be a positive number, not 0"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum WhatIfError {
+    /// The name does not name exactly one function of the report.
+    Lookup(LookupError),
+    /// The factor is not a positive number: 0, negative or NaN.
+    Factor(f64),
+}
+
+impl fmt::Display for WhatIfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WhatIfError::Lookup(e) => fmt::Display::fmt(e, f),
+            WhatIfError::Factor(x) => {
+                write!(f, "a speedup factor must be a positive number, not {x}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WhatIfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WhatIfError::Lookup(e) => Some(e),
+            WhatIfError::Factor(_) => None,
+        }
+    }
+}
+
 /// A report that could not be written to a file.
 ///
 /// ```

@@ -37,6 +37,8 @@ pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) 
 enum FileFormat {
     Json,
     Pstats,
+    /// gzip (a pprof profile, most likely), which profkit writes but does not read.
+    Gzip,
 }
 
 /// Which format `bytes` hold: JSON starts (after white space) with `{` and then a `"` or `}`;
@@ -52,6 +54,7 @@ fn sniff(bytes: &[u8]) -> FileFormat {
             _ => FileFormat::Pstats,
         },
         Some(b'[') => FileFormat::Json,
+        Some(0x1f) if bytes.get(1) == Some(&0x8b) => FileFormat::Gzip,
         _ => FileFormat::Pstats,
     }
 }
@@ -69,19 +72,30 @@ pub(crate) enum Format {
     Folded,
     /// `.svg`: a flame graph (cargo feature `flamegraph`).
     Svg,
+    /// `.pb.gz` (or `.pprof`): a gzipped pprof profile (cargo feature `pprof`).
+    Pprof,
 }
 
 /// What the extensions are, for error messages.
-pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded and .svg";
+pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded, .svg and .pb.gz";
 
 impl Format {
     pub(crate) fn of(path: &Path) -> Option<Format> {
+        // Two extensions: `Path::extension` sees only `.gz`.
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() > ".pb.gz".len() && n.ends_with(".pb.gz"))
+        {
+            return Some(Format::Pprof);
+        }
         match path.extension().and_then(|e| e.to_str()) {
             None | Some("txt") => Some(Format::Text),
             Some("prof" | "pstats") => Some(Format::Pstats),
             Some("json") => Some(Format::Json),
             Some("folded") => Some(Format::Folded),
             Some("svg") => Some(Format::Svg),
+            Some("pprof") => Some(Format::Pprof),
             Some(_) => None,
         }
     }
@@ -112,6 +126,15 @@ impl Format {
                 return Err(io::Error::new(
                     io::ErrorKind::Unsupported,
                     "SVG flame graphs need profkit's cargo feature `flamegraph`",
+                ));
+            }
+            #[cfg(feature = "pprof")]
+            Format::Pprof => report.to_pprof()?,
+            #[cfg(not(feature = "pprof"))]
+            Format::Pprof => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "pprof files need profkit's cargo feature `pprof`",
                 ));
             }
         })
@@ -196,7 +219,7 @@ impl Report {
     /// Writes the report to `path` in the format its extension names, atomically, as
     /// `PROFKIT_OUT` does: `.txt` (or none) the pstats and latency tables, `.prof` a pstats
     /// file, `.json` profkit's JSON, `.folded` folded stacks, `.svg` a flame graph (cargo
-    /// feature `flamegraph`).
+    /// feature `flamegraph`), `.pb.gz` or `.pprof` a pprof profile (cargo feature `pprof`).
     ///
     /// # Errors
     /// [`WriteError`](crate::WriteError) names the path and why: an unknown extension, a
@@ -243,6 +266,11 @@ impl Report {
                 "this looks like JSON: reading profkit's JSON needs its cargo feature `json`",
             )),
             FileFormat::Pstats => Report::from_pstats_bytes(bytes),
+            FileFormat::Gzip => Err(ReadError::at(
+                0,
+                "a gzip file (a pprof profile?): profkit reads its .json and pstats files; \
+                 open pprof files with `go tool pprof`",
+            )),
         }
     }
 }
@@ -283,6 +311,43 @@ mod tests {
             "{e}"
         );
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn pprof_is_named_by_two_extensions_or_one() {
+        assert_eq!(Format::of(Path::new("out/p.pb.gz")), Some(Format::Pprof));
+        assert_eq!(Format::of(Path::new("p.pprof")), Some(Format::Pprof));
+        assert_eq!(
+            Format::of(Path::new(".pb.gz")),
+            None,
+            "no name before it: .gz"
+        );
+        assert_eq!(Format::of(Path::new("p.gz")), None);
+        assert_eq!(Format::of(Path::new("p.pb")), None);
+    }
+
+    #[cfg(not(feature = "pprof"))]
+    #[test]
+    fn pprof_without_the_pprof_feature_is_a_clear_error() {
+        let path =
+            std::env::temp_dir().join(format!("profkit-nopprof-{}.pb.gz", std::process::id()));
+        let e = Report::default().write(&path).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("pprof files need profkit's cargo feature `pprof`"),
+            "{e}"
+        );
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_gzip_file_is_not_taken_for_pstats() {
+        let e = Report::from_bytes(b"\x1f\x8b\x08\x00\x00").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "at byte 0: a gzip file (a pprof profile?): profkit reads its .json and pstats \
+             files; open pprof files with `go tool pprof`"
+        );
     }
 
     #[test]

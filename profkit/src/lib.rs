@@ -27,7 +27,7 @@
 //! With `PROFKIT=1` in the environment, a program that records at least one call prints the
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
 //! writes it to that file instead, atomically, in the format its extension names (`.txt`,
-//! `.prof`, `.json`, `.folded`, `.svg`). `PROFKIT_SORT` (a [`SortKey`] name) and
+//! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`). `PROFKIT_SORT` (a [`SortKey`] name) and
 //! `PROFKIT_LIMIT` (a row count) shape it.
 //!
 //! ## Cargo features
@@ -36,6 +36,10 @@
 //! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
 //!   crate does not pull in `serde_json`.
 //! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
+//! - `pprof`: pprof profiles for `go tool pprof`, Pyroscope, Grafana (`Report::to_pprof`,
+//!   `PROFKIT_OUT=profile.pb.gz`), encoded by `prost` and gzipped by `flate2`.
+//! - `tracing`: `profkit::tracing::ProfkitLayer`, which records
+//!   `tracing` spans (`#[tracing::instrument]`) as calls.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
@@ -60,8 +64,11 @@ pub mod testing;
 
 #[cfg(feature = "memory")]
 pub use collect::Alloc;
+#[cfg(feature = "tracing")]
+pub mod tracing;
+
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, TestClockError, WriteError};
+pub use error::{LookupError, ReadError, TestClockError, WhatIfError, WriteError};
 pub use expect::Expect;
 pub use model::{
     EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report, ThreadReport,
@@ -201,8 +208,9 @@ macro_rules! profile_scope {
     }};
 }
 
-/// The README's examples, compiled as doctests so they cannot drift from the API.
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests so they cannot drift from the API (one of them
+/// needs the `tracing` feature, which `cargo test --workspace` turns on).
+#[cfg(all(doctest, feature = "tracing"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 

@@ -7,8 +7,10 @@ mod check;
 #[path = "../common/mod.rs"]
 mod common;
 mod diff;
+mod pprof;
 mod robustness;
 mod support;
+mod what_if;
 
 use support::{Shape, arg, profkit, python_dump, scratch, write};
 

@@ -26,17 +26,16 @@ use super::site::CallSite;
 #[doc(hidden)]
 pub async fn instrument<F: Future>(site: &'static CallSite, future: F) -> F::Output {
     let mut future = pin!(future);
-    let mut call = AsyncCall {
-        site,
-        polls: 0,
-        first_poll: None,
-        ended: false,
-    };
+    let mut call = AsyncCall::new(site);
     std::future::poll_fn(|cx| call.poll(future.as_mut(), cx)).await
 }
 
 /// The state of one future's call between polls. `Send`: it holds no thread-local state.
-struct AsyncCall {
+///
+/// Other ways of recording that enter a call many times and end it once (tracing spans,
+/// `crate::tracing`) use it too: [`AsyncCall::enter_poll`] and `local::exit_poll` around each
+/// entry, [`AsyncCall::end_here`] at the end.
+pub(crate) struct AsyncCall {
     site: &'static CallSite,
     polls: u64,
     /// `clock::wall_ticks()` at the first poll; `None` when recording was off then.
@@ -69,18 +68,48 @@ impl Drop for PollGuard<'_> {
 }
 
 impl AsyncCall {
-    fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    pub(crate) fn new(site: &'static CallSite) -> AsyncCall {
+        AsyncCall {
+            site,
+            polls: 0,
+            first_poll: None,
+            ended: false,
+        }
+    }
+
+    /// Opens one poll's activation of the call on this thread's tree and returns its node, to
+    /// be closed by `local::exit_poll` (0: nothing recorded, recording is off).
+    pub(crate) fn enter_poll(&mut self) -> u32 {
         let enabled = ENABLED.load(Ordering::Relaxed);
         self.polls += 1;
-        let node = if enabled {
-            let (node, start) = local::enter_poll(self.site);
-            if self.polls == 1 {
-                self.first_poll = Some(start.unwrap_or_else(clock::wall_ticks));
-            }
-            node
-        } else {
-            0
-        };
+        if !enabled {
+            return 0;
+        }
+        let (node, start) = local::enter_poll(self.site);
+        if self.polls == 1 {
+            self.first_poll = Some(start.unwrap_or_else(clock::wall_ticks));
+        }
+        node
+    }
+
+    /// Ends a call that did not end in a poll: it is counted once on this thread's current
+    /// call path, and its totals here are added to (as `completed` or cancelled). Nothing
+    /// happens for a call that already ended or never started.
+    pub(crate) fn end_here(&mut self, completed: bool) {
+        if self.ended || self.polls == 0 {
+            // Completed, or never started: a future never polled ran none of its body (an
+            // `async fn`'s body, and so this wrapper, is not even created until the first
+            // poll; `#[async_trait]` creates it eagerly, and counts the same).
+            return;
+        }
+        self.ended = true;
+        if let Some(end) = self.end(completed) {
+            local::end_future_here(self.site, end);
+        }
+    }
+
+    fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let node = self.enter_poll();
         let mut guard = PollGuard {
             node,
             returned: None,
@@ -105,16 +134,8 @@ impl AsyncCall {
 
 impl Drop for AsyncCall {
     fn drop(&mut self) {
-        if self.ended || self.polls == 0 {
-            // Completed, or never started: a future never polled ran none of its body (an
-            // `async fn`'s body, and so this wrapper, is not even created until the first
-            // poll; `#[async_trait]` creates it eagerly, and counts the same).
-            return;
-        }
         // Dropped after it started, before it completed: cancelled. Its call ends here, on
         // the dropping thread's current call path.
-        if let Some(end) = self.end(false) {
-            local::cancel_future(self.site, end);
-        }
+        self.end_here(false);
     }
 }

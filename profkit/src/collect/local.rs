@@ -617,9 +617,10 @@ pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
     });
 }
 
-/// Ends the call of a future of `site` that is dropped after its first poll (cancelled),
-/// on the dropping thread's current call path, without timing anything.
-pub(crate) fn cancel_future(site: &'static CallSite, end: FutureEnd) {
+/// Ends the call of a future of `site` outside a poll (dropped after its first poll:
+/// cancelled; or a tracing span that closes), on this thread's current call path, without
+/// timing anything.
+pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
     let node = enter(site);
     if node == NONE {
         return;

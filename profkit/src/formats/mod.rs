@@ -1,6 +1,6 @@
 //! **formats**: a report as a file, one module per format — pstats `.prof` written
 //! (`pstats_write`) and read (`pstats_read`, over the `marshal` reader), profkit's JSON, folded
-//! stacks and SVG flame graphs — and the atomic write and bounded read every file goes through
+//! stacks, SVG flame graphs and pprof — and the atomic write and bounded read every file goes through
 //! (`io`). Each format reads the model only; choosing a format by extension or by content is
 //! done above, in `files`.
 
@@ -11,6 +11,8 @@ pub(crate) mod io;
 #[cfg(feature = "json")]
 mod json;
 mod marshal;
+#[cfg(feature = "pprof")]
+mod pprof;
 mod pstats_read;
 mod pstats_write;
 

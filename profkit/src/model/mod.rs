@@ -10,6 +10,7 @@ mod memory;
 mod merge;
 mod report;
 mod stats;
+mod what_if;
 
 pub use latency::Latency;
 pub(crate) use lookup::name_matches;
@@ -21,6 +22,7 @@ pub(crate) use report::meta;
 pub use report::{Report, ThreadReport};
 pub(crate) use stats::link_callees;
 pub use stats::{EdgeStats, FunctionStats, FutureStats};
+pub(crate) use what_if::amdahl;
 
 /// Nanoseconds as float seconds, the unit of pstats' files and tables.
 pub(crate) fn seconds(ns: u64) -> f64 {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model::{FunctionStats, Latency, MemoryStats, Report, seconds};
+use crate::model::{FunctionStats, Latency, MemoryStats, Report, amdahl, seconds};
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
@@ -195,6 +195,8 @@ pub struct StatsTable<'a> {
     report: &'a Report,
     sort: SortKey,
     restrictions: Vec<Restriction>,
+    /// Add the column "if free": the overall speedup if the row's function took no time.
+    what_if: bool,
 }
 
 /// One argument of pstats' `print_stats(*amount)`.
@@ -214,7 +216,34 @@ impl<'a> StatsTable<'a> {
             report,
             sort: SortKey::Cumulative,
             restrictions: Vec::new(),
+            what_if: false,
         }
+    }
+
+    /// Adds the column `if free` before the function: the overall speedup if that function
+    /// (with what it calls) took no time, by Amdahl's law over its share of the total
+    /// ([`Report::what_if`] with an infinite factor, `1 / (1 - share)`). The function worth
+    /// a week of work is the one with the high ceiling, not merely the high tottime.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use profkit::testing::{TestClock, advance};
+    ///
+    /// #[profkit::profile]
+    /// fn parse() { advance(Duration::from_millis(30)); }
+    /// #[profkit::profile]
+    /// fn run() { advance(Duration::from_millis(70)); parse(); }
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(run);
+    /// let text = report.stats().what_if().to_string();
+    /// let parse_row = text.lines().find(|l| l.ends_with("parse)")).unwrap();
+    /// assert!(parse_row.contains("   1.43x "), "{text}"); // 1 / (1 - 0.3)
+    /// ```
+    #[must_use]
+    pub fn what_if(mut self) -> Self {
+        self.what_if = true;
+        self
     }
 
     /// Orders the rows by `key` (default: cumulative time).
@@ -403,6 +432,19 @@ impl fmt::Display for F8 {
     }
 }
 
+/// A speedup in 8 columns: `   1.43x`, `     inf` for a function that is all of the time.
+struct Speedup(f64);
+
+impl fmt::Display for Speedup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_finite() {
+            write!(f, "{:>7.2}x", self.0)
+        } else {
+            write!(f, "{:>8}", "inf")
+        }
+    }
+}
+
 impl fmt::Display for StatsTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let functions = &self.report.functions;
@@ -423,11 +465,24 @@ impl fmt::Display for StatsTable<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        writeln!(f, "{msg}")?;
-        writeln!(
-            f,
-            "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)"
-        )?;
+        if self.what_if {
+            write!(f, "{msg}")?;
+            writeln!(
+                f,
+                "   if free: the overall speedup if the function took no time, \
+                 1 / (1 - cumtime / {total_tt:.3})\n"
+            )?;
+            writeln!(
+                f,
+                "   ncalls  tottime  percall  cumtime  percall  if free filename:lineno(function)"
+            )?;
+        } else {
+            writeln!(f, "{msg}")?;
+            writeln!(
+                f,
+                "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)"
+            )?;
+        }
         for s in rows {
             let ncalls = if s.ncalls == s.primitive_calls {
                 s.ncalls.to_string()
@@ -446,6 +501,10 @@ impl fmt::Display for StatsTable<'_> {
                 write!(f, "{:8} ", "")?;
             } else {
                 write!(f, "{} ", F8(ct / s.primitive_calls as f64))?;
+            }
+            if self.what_if {
+                let ceiling = amdahl(self.report.share_of(s), f64::INFINITY);
+                write!(f, "{} ", Speedup(ceiling))?;
             }
             writeln!(f, "{}", s.std_name())?;
         }

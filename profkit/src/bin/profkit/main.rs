@@ -11,6 +11,7 @@ mod flame;
 mod merge;
 mod output;
 mod view;
+mod what_if;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,7 @@ const EXIT_INTERNAL: i32 = 101;
     after_help = "\
 Examples:
   profkit view profile.json --sort tottime --limit 20
+  profkit view profile.json --what-if 'app::parse=5x'
   profkit merge run1.json run2.json -o all.json
   profkit diff baseline.json profile.json --metric p99 --threshold 10% --min-delta 1ms
   profkit check profile.json --budgets budgets.toml

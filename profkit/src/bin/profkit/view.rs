@@ -7,6 +7,7 @@ use profkit::{FunctionStats, Report, SortKey};
 use serde_json::{Value, json};
 
 use crate::output::{EXIT_OK, Failure, Outcome, OutputFormat, emit, secs};
+use crate::what_if;
 
 /// Print the table of one or more profiles (.json, .prof, Python cProfile dumps), merged.
 #[derive(Debug, clap::Args)]
@@ -17,6 +18,8 @@ Examples:
   profkit view profile.json --filter 'db::' --callers
   profkit view profile.json --tree --depth 4
   profkit view profile.json --percentiles --sort max
+  profkit view profile.json --what-if                the column 'if free' (Amdahl's ceiling)
+  profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --format json | jq '.functions[0]'
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
@@ -24,7 +27,9 @@ name, filename (file, module), line, stdname, p99, max.
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
     /// Profile files; several are added together (pstats' Stats.add).
-    #[arg(required = true, value_name = "FILE")]
+    // Checked in `run` rather than by clap, so that `view --what-if FILE` (the file taken as
+    // the spec) gets the one line that says what happened.
+    #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Order of the rows [default: cumulative; p99 with --percentiles].
     #[arg(long, value_name = "KEY", value_parser = parse_sort)]
@@ -50,6 +55,17 @@ pub(crate) struct ViewArgs {
     /// The latency table: p50, p90, p99, p99.9, max, mean per function.
     #[arg(long, group = "mode")]
     percentiles: bool,
+    /// Amdahl's law. Alone: a column with each function's ceiling, the overall speedup if it
+    /// took no time. With FUNCTION=FACTOR (`app::parse=5x`, `parse=inf`): the overall speedup
+    /// if that function ran FACTOR times faster, and the share of the time it used.
+    #[arg(
+        long,
+        value_name = "FUNCTION=FACTOR",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["callers", "callees", "tree", "percentiles"]
+    )]
+    what_if: Option<String>,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -72,8 +88,28 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             "view: --tree has no JSON form; use --format json without --tree for the rows",
         ));
     }
+    let spec = match args.what_if.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(what_if::parse_spec(text)?),
+    };
+    if args.files.is_empty() {
+        return Err(Failure::input(
+            "view: no profile file given (profkit view FILE... [options])",
+        ));
+    }
     let report = Report::read_all(&args.files)?;
     let label = files_label(&args.files);
+    if let Some(spec) = &spec {
+        let (text, json) = what_if::estimate(&report, spec, &label)?;
+        if args.format == OutputFormat::Json {
+            let mut doc = serde_json::to_string_pretty(&json).unwrap_or_default();
+            doc.push('\n');
+            emit(&doc)?;
+        } else {
+            emit(&text)?;
+        }
+        return Ok(EXIT_OK);
+    }
     if args.percentiles && report.functions().all(|f| f.latency().is_none()) {
         return Err(Failure::input(format!(
             "{label}: has no latency distributions (a .prof file keeps none); use the \
@@ -103,7 +139,10 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             .limit(args.limit)
             .to_string()
     } else {
-        let table = table(&report, args);
+        let mut table = table(&report, args);
+        if args.what_if.is_some() {
+            table = table.what_if();
+        }
         if args.callers {
             table.callers().to_string()
         } else if args.callees {
@@ -199,7 +238,21 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
         table(report, args)
             .rows()
             .into_iter()
-            .map(function_json)
+            .map(|f| {
+                let mut row = function_json(f);
+                if args.what_if.is_some()
+                    && let Value::Object(fields) = &mut row
+                {
+                    // The column's numbers: the share and the speedup if it took no time.
+                    let ceiling = report.what_if_of(f, f64::INFINITY).ok();
+                    fields.insert("share".into(), json!(report.share_of(f)));
+                    fields.insert(
+                        "max_speedup_if_free".into(),
+                        ceiling.map_or(Value::Null, what_if::finite_or_null),
+                    );
+                }
+                row
+            })
             .collect()
     };
     let doc = json!({
