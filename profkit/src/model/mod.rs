@@ -9,6 +9,7 @@ mod lookup;
 mod memory;
 mod merge;
 mod report;
+mod report_memory;
 mod stats;
 mod what_if;
 
