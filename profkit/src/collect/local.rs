@@ -17,7 +17,9 @@ use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{self, Clock, ClockKind};
-use super::memory::{self, Event, Peaks, ThreadMem};
+#[cfg(feature = "memory")]
+use super::memory::Event;
+use super::memory::{self, Peaks, ThreadMem};
 use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;

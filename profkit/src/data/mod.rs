@@ -9,6 +9,4 @@ mod tree;
 
 pub(crate) use dist::{Dist, new_histogram};
 pub(crate) use profile::Profile;
-#[cfg(feature = "json")]
-pub(crate) use tree::Tree;
-pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, TreeNode};
+pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};
