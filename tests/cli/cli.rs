@@ -9,6 +9,7 @@ mod common;
 mod diff;
 mod robustness;
 mod support;
+mod without_memory;
 
 use support::{Shape, arg, profkit, python_dump, scratch, write};
 
