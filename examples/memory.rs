@@ -149,9 +149,7 @@ fn main() {
     println!("After: one buffer reused, one String sized first\n");
     println!("{}", after.memory().limit(5));
     // The budgets that now hold: a test would keep them.
-    after
-        .expect("fixed::count_words")
-        .allocates_at_most(1_000);
+    after.expect("fixed::count_words").allocates_at_most(1_000);
     after.expect("fixed::render").allocates_at_most(2);
 
     for (what, slow_name, fixed_name) in [
