@@ -36,6 +36,9 @@
 //! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
 //!   crate does not pull in `serde_json`.
 //! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
+//! - `memory`: the allocator wrapper `Alloc` and `heap()`: allocations, bytes and peak heap per
+//!   call path (`Report::memory`, `FunctionStats::memory`), once the program makes it its
+//!   `#[global_allocator]`. No dependencies.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;

@@ -19,7 +19,7 @@ static ALLOC: profkit::Alloc = profkit::Alloc::system();
 #[path = "support.rs"]
 mod support;
 
-use support::{arg, profkit, scratch};
+use support::{arg, budgets, profkit, scratch};
 
 /// One allocation of `capacity` u64s (8 bytes each), kept by the caller.
 #[profkit::profile]
@@ -79,12 +79,6 @@ fn write(dir: &Path, name: &str, shape: MemShape) -> String {
     path.display().to_string()
 }
 
-fn budgets(dir: &Path, text: &str) -> String {
-    let path = dir.join("budgets.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
-
 /// The JSON row of the function whose name ends with `::{name}`.
 fn row<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["functions"]
@@ -93,6 +87,27 @@ fn row<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|f| f["name"].as_str().unwrap().ends_with(&format!("::{name}")))
         .unwrap_or_else(|| panic!("no row {name}: {doc}"))
+}
+
+/// A JSON row's heap figures: (allocs, bytes, frees, freed_bytes, retained_bytes, cum_allocs,
+/// cum_bytes, peak_bytes).
+fn figures(doc: &Value, name: &str) -> (u64, u64, u64, u64, i64, u64, u64, u64) {
+    let m = &row(doc, name)["memory"];
+    let n = |key: &str| {
+        m[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{key} of {name}: {m}"))
+    };
+    (
+        n("allocs"),
+        n("bytes"),
+        n("frees"),
+        n("freed_bytes"),
+        m["retained_bytes"].as_i64().unwrap(),
+        n("cum_allocs"),
+        n("cum_bytes"),
+        n("peak_bytes"),
+    )
 }
 
 /// The names of a memory table's function rows, in order.
@@ -196,49 +211,24 @@ fn view_json_rows_carry_exact_memory_figures() {
             "cli_memory::handle"
         ]
     );
-    let m = &row(&doc, "read_rows")["memory"];
+    // (allocs, bytes, frees, freed_bytes, retained_bytes, cum_allocs, cum_bytes, peak_bytes)
     assert_eq!(
-        (m["allocs"].as_u64(), m["bytes"].as_u64()),
-        (Some(4), Some(32_000))
+        figures(&doc, "read_rows"),
+        (4, 32_000, 0, 0, 32_000, 4, 32_000, 8_000)
     );
     assert_eq!(
-        (m["frees"].as_u64(), m["retained_bytes"].as_i64()),
-        (Some(0), Some(32_000))
+        figures(&doc, "parse_rows"),
+        (8, 64_000, 8, 64_000, 0, 8, 64_000, 8_000)
     );
-    assert_eq!(m["peak_bytes"].as_u64(), Some(8_000));
-    let m = &row(&doc, "parse_rows")["memory"];
+    // handle allocates nothing itself and frees the rows read_rows made; one call holds the
+    // rows and one temporary at most.
     assert_eq!(
-        (m["allocs"].as_u64(), m["bytes"].as_u64()),
-        (Some(8), Some(64_000))
-    );
-    assert_eq!(
-        (m["frees"].as_u64(), m["freed_bytes"].as_u64()),
-        (Some(8), Some(64_000))
-    );
-    assert_eq!(m["peak_bytes"].as_u64(), Some(8_000));
-    let m = &row(&doc, "handle")["memory"];
-    assert_eq!(
-        (m["allocs"].as_u64(), m["bytes"].as_u64()),
-        (Some(0), Some(0))
+        figures(&doc, "handle"),
+        (0, 0, 4, 32_000, -32_000, 12, 96_000, 16_000)
     );
     assert_eq!(
-        (m["frees"].as_u64(), m["freed_bytes"].as_u64()),
-        (Some(4), Some(32_000))
-    );
-    assert_eq!(
-        m["retained_bytes"].as_i64(),
-        Some(-32_000),
-        "it frees the rows"
-    );
-    assert_eq!(
-        (m["cum_allocs"].as_u64(), m["cum_bytes"].as_u64()),
-        (Some(12), Some(96_000))
-    );
-    assert_eq!(m["cum_retained_bytes"].as_i64(), Some(0));
-    assert_eq!(
-        m["peak_bytes"].as_u64(),
-        Some(16_000),
-        "rows + one temporary"
+        row(&doc, "handle")["memory"]["cum_retained_bytes"].as_i64(),
+        Some(0)
     );
 
     // The rows, outside and profkit's own add up to the allocator's totals.
@@ -681,19 +671,13 @@ fn a_profile_written_at_exit_through_profkit_out_has_the_programs_memory() {
         .unwrap();
     assert!(probe.status.success(), "{probe:?}");
     let doc = profkit(["view", &out, "--sort", "bytes", "--format", "json"]).json();
-    let m = &row(&doc, "handle")["memory"];
     assert_eq!(
-        (
-            m["cum_allocs"].as_u64(),
-            m["cum_bytes"].as_u64(),
-            m["peak_bytes"].as_u64()
-        ),
-        (Some(12), Some(96_000), Some(16_000))
+        figures(&doc, "handle"),
+        (0, 0, 4, 32_000, -32_000, 12, 96_000, 16_000)
     );
-    let m = &row(&doc, "read_rows")["memory"];
     assert_eq!(
-        (m["allocs"].as_u64(), m["bytes"].as_u64()),
-        (Some(4), Some(32_000))
+        figures(&doc, "read_rows"),
+        (4, 32_000, 0, 0, 32_000, 4, 32_000, 8_000)
     );
     // The process report holds the whole run: the test harness allocates outside.
     assert!(doc["memory_outside"]["allocs"].as_u64().unwrap() > 0);

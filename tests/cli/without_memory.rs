@@ -2,7 +2,7 @@
 //! say so in one line (status 2), memory budgets cannot be checked, and the OS's peak RSS,
 //! which needs no allocator, can.
 
-use crate::support::{Shape, profkit, scratch, write};
+use crate::support::{Shape, budgets, profkit, scratch, write};
 
 #[test]
 fn memory_options_on_a_profile_without_memory_figures_are_one_line_and_status_2() {
@@ -32,9 +32,8 @@ fn memory_options_on_a_profile_without_memory_figures_are_one_line_and_status_2(
 fn memory_budgets_need_memory_figures_but_the_peak_rss_does_not() {
     let dir = scratch("no-memory-check");
     let json = write(&dir, "p.json", Shape::default());
-    let budgets = dir.join("budgets.toml");
-    std::fs::write(
-        &budgets,
+    let budgets = budgets(
+        &dir,
         r#"
 [[budget]]
 function = "fetch_row"
@@ -48,9 +47,7 @@ severity = "warning"
 [[process]]
 max_memory_mb = "64GiB"
 "#,
-    )
-    .unwrap();
-    let budgets = budgets.display().to_string();
+    );
     let out = profkit(["check", &json, "--budgets", &budgets]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
