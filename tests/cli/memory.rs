@@ -278,19 +278,21 @@ fn a_prof_file_has_no_memory_figures_and_says_so() {
     assert!(profkit(["view", &prof]).ok().contains("parse_rows"));
 }
 
+/// `BASE` and the same program whose parse_rows makes 10 temporaries a call instead of 2:
+/// 8 -> 40 allocations, 64,000 -> 320,000 bytes; the peak of one call stays one temporary.
+fn base_and_more_temporaries(test: &str) -> (String, String) {
+    let dir = scratch(test);
+    let base = write(&dir, "base.json", BASE);
+    let more = MemShape {
+        temporaries: 10,
+        ..BASE
+    };
+    (base, write(&dir, "new.json", more))
+}
+
 #[test]
 fn diff_by_allocations_is_tracemallocs_compare_to_per_function() {
-    let dir = scratch("memory-diff-allocs");
-    let base = write(&dir, "base.json", BASE);
-    // parse_rows makes 10 temporaries a call instead of 2: 8 -> 40 allocations.
-    let new = write(
-        &dir,
-        "new.json",
-        MemShape {
-            temporaries: 10,
-            ..BASE
-        },
-    );
+    let (base, new) = base_and_more_temporaries("memory-diff-allocs");
     let out = profkit(["diff", &base, &new, "--metric", "allocs"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let line = out
@@ -346,16 +348,7 @@ fn diff_by_allocations_is_tracemallocs_compare_to_per_function() {
 
 #[test]
 fn diff_by_bytes_takes_a_size_as_its_floor() {
-    let dir = scratch("memory-diff-bytes");
-    let base = write(&dir, "base.json", BASE);
-    let new = write(
-        &dir,
-        "new.json",
-        MemShape {
-            temporaries: 10,
-            ..BASE
-        },
-    );
+    let (base, new) = base_and_more_temporaries("memory-diff-bytes");
     // parse_rows: 64,000 -> 320,000 bytes, 256,000 = 250 KiB more.
     let at = |metric: &str, floor: &str| {
         profkit([
