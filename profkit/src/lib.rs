@@ -40,6 +40,9 @@
 //!   `PROFKIT_OUT=profile.pb.gz`), encoded by `prost` and gzipped by `flate2`.
 //! - `tracing`: `profkit::tracing::ProfkitLayer`, which records
 //!   `tracing` spans (`#[tracing::instrument]`) as calls.
+//! - `memory`: the allocator wrapper `Alloc` and `heap()`: allocations, bytes and peak heap per
+//!   call path (`Report::memory`, `FunctionStats::memory`), once the program makes it its
+//!   `#[global_allocator]`. No dependencies.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;

@@ -1,12 +1,6 @@
 //! `profkit check`: budgets met, broken at warning level, broken at error level.
 
-use crate::support::{Shape, profkit, scratch, write};
-
-fn budgets(dir: &std::path::Path, text: &str) -> String {
-    let path = dir.join("budgets.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
+use crate::support::{Shape, budgets, profkit, scratch, write};
 
 #[test]
 fn budgets_that_hold_pass() {

@@ -11,6 +11,7 @@ mod pprof;
 mod robustness;
 mod support;
 mod what_if;
+mod without_memory;
 
 use support::{Shape, arg, profkit, python_dump, scratch, write};
 

@@ -89,6 +89,13 @@ pub(crate) fn arg(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
 }
 
+/// Writes a budgets file `dir/budgets.toml` holding `text` and returns its path.
+pub(crate) fn budgets(dir: &Path, text: &str) -> String {
+    let path = dir.join("budgets.toml");
+    std::fs::write(&path, text).expect("budgets written");
+    path.display().to_string()
+}
+
 #[profkit::profile]
 fn fib(n: u32) -> u32 {
     advance(Duration::from_nanos(10));

@@ -27,6 +27,7 @@ use super::text::SortKey;
 pub struct MemoryTable<'a> {
     report: &'a Report,
     sort: SortKey,
+    filter: Option<String>,
     limit: Option<usize>,
 }
 
@@ -35,6 +36,7 @@ impl<'a> MemoryTable<'a> {
         MemoryTable {
             report,
             sort: SortKey::Bytes,
+            filter: None,
             limit: None,
         }
     }
@@ -48,6 +50,19 @@ impl<'a> MemoryTable<'a> {
     #[must_use]
     pub fn sort(mut self, key: SortKey) -> Self {
         self.sort = key;
+        self
+    }
+
+    /// Keeps the functions whose `file:line(name)` matches the regular expression `pattern`,
+    /// as [`StatsTable::filter`](crate::StatsTable::filter) does (before
+    /// [`limit`](MemoryTable::limit)); an invalid expression keeps every function.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().memory().filter("db::");
+    /// ```
+    #[must_use]
+    pub fn filter(mut self, pattern: &str) -> Self {
+        self.filter = Some(pattern.to_owned());
         self
     }
 
@@ -75,6 +90,9 @@ impl<'a> MemoryTable<'a> {
             .filter(|f| f.memory().is_some())
             .collect();
         rows.sort_by(|a, b| self.sort.compare(a, b));
+        if let Some(Ok(re)) = self.filter.as_deref().map(regex_lite::Regex::new) {
+            rows.retain(|f| re.is_match(&f.std_name()));
+        }
         if let Some(n) = self.limit {
             rows.truncate(n);
         }

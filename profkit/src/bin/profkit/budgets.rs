@@ -12,6 +12,17 @@
 //! per_call_of = "get_users"        # calls of fetch_row made by get_users, per get_users call
 //! max_per_call = 1
 //! severity = "warning"
+//!
+//! [[budget]]
+//! function = "app::handle"
+//! max_bytes_per_call = "64KiB"     # sizes: B, KB, MB, GB (10^3) or KiB, MiB, GiB (2^10)
+//! max_allocs_per_call = 10         # both per outermost call, callees included
+//! max_peak_mb = "1MiB"             # the most heap one call needed
+//!
+//! [[process]]
+//! max_memory_mb = "512MB"          # the OS's peak RSS of the run
+//! max_heap_mb = "256MiB"           # the peak of the heap profkit::Alloc counted
+//! severity = "error"
 //! ```
 
 use std::ops::Range;
@@ -21,7 +32,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::output::{Failure, parse_duration};
+use crate::output::{Failure, Size, parse_duration, parse_size};
 
 /// Budgets files larger than this are refused before they are read.
 const MAX_BUDGETS_BYTES: u64 = 16 << 20;
@@ -77,12 +88,23 @@ pub(crate) enum Limit {
     Calls(u64),
     /// At most this many calls made by `parent`, per call of `parent`.
     PerCallOf { parent: String, max: f64 },
+    /// At most this many bytes allocated per outermost call, callees included.
+    BytesPerCall(Size),
+    /// At most this many allocations per outermost call, callees included.
+    AllocsPerCall(f64),
+    /// No call needed more heap than this (its peak above its level at entry).
+    PeakPerCall(Size),
+    /// The process's peak resident memory, as the OS counts it (`getrusage`'s `ru_maxrss`).
+    MaxRss(Size),
+    /// The process heap's peak, as the allocator wrapper counted it.
+    HeapPeak(Size),
 }
 
-/// One `[[budget]]` table.
+/// One `[[budget]]` table, or one `[[process]]` table.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Budget {
-    pub(crate) function: String,
+    /// `None` for a `[[process]]` table: the limits bound the whole run.
+    pub(crate) function: Option<String>,
     pub(crate) limits: Vec<Limit>,
     pub(crate) severity: Severity,
     /// Where the table starts in the file (from 1).
@@ -94,6 +116,16 @@ pub(crate) struct Budget {
 struct FileToml {
     #[serde(default)]
     budget: Vec<Spanned<BudgetToml>>,
+    #[serde(default)]
+    process: Vec<Spanned<ProcessToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessToml {
+    max_memory_mb: Option<Spanned<toml::Value>>,
+    max_heap_mb: Option<Spanned<toml::Value>>,
+    severity: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +141,12 @@ struct BudgetToml {
     ncalls: Option<u64>,
     per_call_of: Option<Spanned<String>>,
     max_per_call: Option<Spanned<f64>>,
+    max_bytes_per_call: Option<Spanned<toml::Value>>,
+    max_allocs_per_call: Option<Spanned<toml::Value>>,
+    max_peak_mb: Option<Spanned<toml::Value>>,
+    // Process limits, refused here with a pointer to [[process]].
+    max_memory_mb: Option<Spanned<toml::Value>>,
+    max_heap_mb: Option<Spanned<toml::Value>>,
     severity: Option<Spanned<String>>,
 }
 
@@ -151,14 +189,17 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
         let line = e.span().map_or(1, |s| line_of(text, s.start));
         (line, e.message().trim().replace('\n', " "))
     })?;
-    if file.budget.is_empty() {
+    if file.budget.is_empty() && file.process.is_empty() {
         return Err((
             1,
-            "no budgets: expected [[budget]] tables with a function and a limit".to_owned(),
+            "no budgets: expected [[budget]] tables with a function and a limit, or a \
+             [[process]] table"
+                .to_owned(),
         ));
     }
     let at = |span: Range<usize>| line_of(text, span.start);
-    file.budget
+    let mut budgets = file
+        .budget
         .into_iter()
         .map(|b| {
             let line = at(b.span());
@@ -167,19 +208,15 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
             if function.is_empty() {
                 return Err((at(b.function.span()), "`function` is empty".to_owned()));
             }
-            let severity = match &b.severity {
-                None => Severity::Error,
-                Some(s) => match s.get_ref().as_str() {
-                    "error" => Severity::Error,
-                    "warning" => Severity::Warning,
-                    other => {
-                        return Err((
-                            at(s.span()),
-                            format!("severity {other:?}: expected \"error\" or \"warning\""),
-                        ));
-                    }
-                },
-            };
+            let severity = severity(b.severity.as_ref(), at)?;
+            for (key, value) in [("max_memory_mb", &b.max_memory_mb), ("max_heap_mb", &b.max_heap_mb)] {
+                if let Some(v) = value {
+                    return Err((
+                        at(v.span()),
+                        format!("{key} bounds the whole process: put it in a [[process]] table, not in a [[budget]] of a function"),
+                    ));
+                }
+            }
             let mut limits = Vec::new();
             let times = [
                 (TimeMetric::P50, &b.p50),
@@ -230,23 +267,132 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
                 }
                 (None, None) => {}
             }
+            if let Some(v) = &b.max_bytes_per_call {
+                limits.push(Limit::BytesPerCall(size("max_bytes_per_call", v, at)?));
+            }
+            if let Some(v) = &b.max_allocs_per_call {
+                limits.push(Limit::AllocsPerCall(count("max_allocs_per_call", v, at)?));
+            }
+            if let Some(v) = &b.max_peak_mb {
+                limits.push(Limit::PeakPerCall(size("max_peak_mb", v, at)?));
+            }
             if limits.is_empty() {
                 return Err((
                     line,
                     format!(
                         "the budget of {function:?} sets no limit: give p50, p90, p99, max, \
-                         cumtime, tottime, ncalls or per_call_of + max_per_call"
+                         cumtime, tottime, ncalls, per_call_of + max_per_call, \
+                         max_bytes_per_call, max_allocs_per_call or max_peak_mb"
                     ),
                 ));
             }
             Ok(Budget {
-                function,
+                function: Some(function),
                 limits,
                 severity,
                 line,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Budget>, _>>()?;
+    for p in file.process {
+        let line = at(p.span());
+        let p = p.into_inner();
+        let severity = severity(p.severity.as_ref(), at)?;
+        let mut limits = Vec::new();
+        if let Some(v) = &p.max_memory_mb {
+            limits.push(Limit::MaxRss(size("max_memory_mb", v, at)?));
+        }
+        if let Some(v) = &p.max_heap_mb {
+            limits.push(Limit::HeapPeak(size("max_heap_mb", v, at)?));
+        }
+        if limits.is_empty() {
+            return Err((
+                line,
+                "a [[process]] table sets no limit: give max_memory_mb or max_heap_mb".to_owned(),
+            ));
+        }
+        budgets.push(Budget {
+            function: None,
+            limits,
+            severity,
+            line,
+        });
+    }
+    Ok(budgets)
+}
+
+/// A table's `severity`: "error" (the default) or "warning".
+fn severity(
+    value: Option<&Spanned<String>>,
+    at: impl Fn(Range<usize>) -> usize,
+) -> Result<Severity, (usize, String)> {
+    match value {
+        None => Ok(Severity::Error),
+        Some(s) => match s.get_ref().as_str() {
+            "error" => Ok(Severity::Error),
+            "warning" => Ok(Severity::Warning),
+            other => Err((
+                at(s.span()),
+                format!("severity {other:?}: expected \"error\" or \"warning\""),
+            )),
+        },
+    }
+}
+
+/// A memory limit: a string with a unit (`"512MB"`, `"64KiB"`); a bare number, a negative one
+/// or anything else is refused, naming `key`.
+fn size(
+    key: &str,
+    value: &Spanned<toml::Value>,
+    at: impl Fn(Range<usize>) -> usize,
+) -> Result<Size, (usize, String)> {
+    let text = match value.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        // Parsed as text so that the number is refused for its sign or its missing unit.
+        v @ (toml::Value::Integer(_) | toml::Value::Float(_)) => v.to_string(),
+        other => {
+            return Err((
+                at(value.span()),
+                format!(
+                    "{key}: a {} is not a size: expected a string such as \"512MB\" or \"64KiB\"",
+                    other.type_str()
+                ),
+            ));
+        }
+    };
+    parse_size(&text).map_err(|e| (at(value.span()), format!("{key}: {e}")))
+}
+
+/// A limit on a number of allocations: a number >= 0, naming `key` when it is not.
+fn count(
+    key: &str,
+    value: &Spanned<toml::Value>,
+    at: impl Fn(Range<usize>) -> usize,
+) -> Result<f64, (usize, String)> {
+    let n = match value.get_ref() {
+        toml::Value::Integer(n) => *n as f64,
+        toml::Value::Float(x) => *x,
+        other => {
+            return Err((
+                at(value.span()),
+                format!(
+                    "{key}: {other} is not a number: expected a number of allocations such as 10"
+                ),
+            ));
+        }
+    };
+    let what = if n < 0.0 {
+        "is negative"
+    } else {
+        "is not finite"
+    };
+    if !n.is_finite() || n < 0.0 {
+        return Err((
+            at(value.span()),
+            format!("{key}: {n} {what}: expected a number of allocations >= 0"),
+        ));
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -286,6 +432,122 @@ severity = \"warning\"
             }]
         );
         assert_eq!((b[1].line, b[1].severity), (7, Severity::Warning));
+    }
+
+    #[test]
+    fn memory_limits_parse_with_their_units() {
+        use crate::output::SizeUnit;
+        let text = "\
+[[budget]]
+function = \"app::handle\"
+max_bytes_per_call = \"64KiB\"
+max_allocs_per_call = 10
+max_peak_mb = \"1.5MB\"
+
+[[process]]
+max_memory_mb = \"512MB\"
+max_heap_mb = \"256 MiB\"
+severity = \"warning\"
+";
+        let b = parse(text).unwrap();
+        let size = |bytes, unit| Size { bytes, unit };
+        assert_eq!(b[0].function.as_deref(), Some("app::handle"));
+        assert_eq!(
+            b[0].limits,
+            vec![
+                Limit::BytesPerCall(size(65_536, SizeUnit::KiB)),
+                Limit::AllocsPerCall(10.0),
+                Limit::PeakPerCall(size(1_500_000, SizeUnit::MB)),
+            ]
+        );
+        assert_eq!((b[1].function.as_deref(), b[1].line), (None, 7));
+        assert_eq!(
+            b[1].limits,
+            vec![
+                Limit::MaxRss(size(512_000_000, SizeUnit::MB)),
+                Limit::HeapPeak(size(256 << 20, SizeUnit::MiB)),
+            ]
+        );
+        assert_eq!(b[1].severity, Severity::Warning);
+        // A file of process limits only is a budgets file too.
+        assert_eq!(
+            parse("[[process]]\nmax_memory_mb = \"1GB\"\n")
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn bad_memory_limits_name_their_key_and_line() {
+        let head = "[[budget]]\nfunction = \"f\"\n";
+        for (line, says) in [
+            (
+                "max_bytes_per_call = 512",
+                "max_bytes_per_call: \"512\" needs a unit",
+            ),
+            (
+                "max_bytes_per_call = \"512\"",
+                "max_bytes_per_call: \"512\" needs a unit",
+            ),
+            (
+                "max_bytes_per_call = \"-1KB\"",
+                "max_bytes_per_call: \"-1KB\" is negative",
+            ),
+            ("max_peak_mb = -3", "max_peak_mb: \"-3\" is negative"),
+            (
+                "max_peak_mb = \"lots\"",
+                "max_peak_mb: \"lots\" is not a size",
+            ),
+            ("max_peak_mb = true", "max_peak_mb: a boolean is not a size"),
+            (
+                "max_peak_mb = \"3 parsecs\"",
+                "max_peak_mb: \"3 parsecs\": unknown unit",
+            ),
+            (
+                "max_allocs_per_call = -2",
+                "max_allocs_per_call: -2 is negative",
+            ),
+            (
+                "max_allocs_per_call = \"ten\"",
+                "max_allocs_per_call: \"ten\" is not a number",
+            ),
+            (
+                "max_allocs_per_call = nan",
+                "max_allocs_per_call: NaN is not finite",
+            ),
+            (
+                "max_memory_mb = \"1GB\"",
+                "max_memory_mb bounds the whole process",
+            ),
+        ] {
+            let (at, what) = parse(&format!("{head}{line}\n")).unwrap_err();
+            assert_eq!(at, 3, "{line}: {what}");
+            assert!(what.contains(says), "{line}: {what}");
+        }
+        for (text, says) in [
+            (
+                "[[process]]\nmax_memory_mb = \"512\"\n",
+                "max_memory_mb: \"512\" needs a unit",
+            ),
+            (
+                "[[process]]\nmax_heap_mb = -1\n",
+                "max_heap_mb: \"-1\" is negative",
+            ),
+            (
+                "[[process]]\nmax_memory_mb = \"huge\"\n",
+                "max_memory_mb: \"huge\" is not a size",
+            ),
+            (
+                "[[process]]\nmax_rss = \"1GB\"\n",
+                "unknown field `max_rss`",
+            ),
+            ("[[process]]\nseverity = \"error\"\n", "sets no limit"),
+        ] {
+            let (at, what) = parse(text).unwrap_err();
+            assert!(at <= 2, "{text}: line {at}");
+            assert!(what.contains(says), "{text}: {what}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `profkit check`: per-function budgets (latency, time, calls, calls per call of a parent)
-//! checked against a profile; exit 1 when an error-level budget is broken.
+//! `profkit check`: per-function budgets (latency, time, calls, calls per call of a parent,
+//! memory per call) and process budgets (peak RSS, peak heap) checked against a profile; exit 1
+//! when an error-level budget is broken.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +9,9 @@ use profkit::{FunctionStats, Report};
 use serde_json::{Value, json};
 
 use crate::budgets::{self, Budget, Limit, Severity, TimeMetric};
-use crate::output::{EXIT_FAILED, EXIT_OK, Outcome, OutputFormat, Style, emit, human, secs};
+use crate::output::{
+    EXIT_FAILED, EXIT_OK, NO_MEMORY_WHY, Outcome, OutputFormat, SizeUnit, Style, emit, human, secs,
+};
 
 /// Check a profile against per-function budgets; exit 1 when an error-level one is broken.
 #[derive(Debug, clap::Args)]
@@ -30,9 +33,23 @@ budgets.toml: one [[budget]] table per function, with any of these limits:
   max_per_call = 1
   severity = \"warning\"
 
+  [[budget]]
+  function = \"app::handle\"
+  max_bytes_per_call = \"64KiB\"      # per outermost call, callees included
+  max_allocs_per_call = 10          # likewise
+  max_peak_mb = \"1MiB\"              # the most heap one call needed
+
+  [[process]]
+  max_memory_mb = \"512MB\"           # the OS's peak RSS of the run
+  max_heap_mb = \"256MiB\"            # the heap's peak as profkit::Alloc counted it
+  severity = \"error\"
+
+Sizes need a unit: B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
+Memory budgets other than max_memory_mb need a profile recorded with profkit::Alloc.
 A value above its limit breaks the budget. A function (or per_call_of parent) that is not
-in the profile, or a latency budget on a profile without latency (.prof), is an error
-whatever the severity: a budget that cannot be checked does not pass.
+in the profile, a latency budget on a profile without latency (.prof), or a memory budget on
+a profile without memory figures, is an error whatever the severity: a budget that cannot be
+checked does not pass.
 Exit status: 0 no error-level budget broken (warnings are printed), 1 one is, 2 bad input.")]
 pub(crate) struct CheckArgs {
     /// Profile files (merged first).
@@ -52,6 +69,11 @@ enum Amount {
     Time(Duration),
     Calls(u64),
     PerCall(f64),
+    /// Bytes, printed in the unit of the budget they are compared with.
+    Bytes(f64, SizeUnit),
+    /// Bytes per call, likewise.
+    BytesPerCall(f64, SizeUnit),
+    AllocsPerCall(f64),
 }
 
 impl Amount {
@@ -60,6 +82,9 @@ impl Amount {
             Amount::Time(d) => human(d),
             Amount::Calls(n) => format!("{n} calls"),
             Amount::PerCall(x) => format!("{} calls per call", trim_float(x)),
+            Amount::Bytes(b, unit) => unit.show(b),
+            Amount::BytesPerCall(b, unit) => format!("{} per call", unit.show(b)),
+            Amount::AllocsPerCall(x) => format!("{} allocs per call", trim_float(x)),
         }
     }
 
@@ -67,7 +92,8 @@ impl Amount {
         match self {
             Amount::Time(d) => json!(secs(d)),
             Amount::Calls(n) => json!(n),
-            Amount::PerCall(x) => json!(x),
+            Amount::PerCall(x) | Amount::BytesPerCall(x, _) | Amount::AllocsPerCall(x) => json!(x),
+            Amount::Bytes(b, _) => json!(b as u64),
         }
     }
 
@@ -76,6 +102,9 @@ impl Amount {
             Amount::Time(_) => "s",
             Amount::Calls(_) => "calls",
             Amount::PerCall(_) => "calls per call",
+            Amount::Bytes(..) => "bytes",
+            Amount::BytesPerCall(..) => "bytes per call",
+            Amount::AllocsPerCall(_) => "allocs per call",
         }
     }
 }
@@ -122,17 +151,146 @@ fn missing(e: &profkit::LookupError) -> String {
     }
 }
 
+impl<'b> Violation<'b> {
+    /// A limit the profile's value is above.
+    fn broken(budget: &'b Budget, metric: String, actual: Amount, limit: Amount) -> Self {
+        Violation {
+            budget,
+            metric,
+            actual: Some(actual),
+            limit: Some(limit),
+            severity: budget.severity,
+            why: None,
+        }
+    }
+
+    /// A limit that cannot be checked: an error whatever the budget's severity.
+    fn unmeasurable(
+        budget: &'b Budget,
+        metric: String,
+        limit: Option<Amount>,
+        why: String,
+    ) -> Self {
+        Violation {
+            budget,
+            metric,
+            actual: None,
+            limit,
+            severity: Severity::Error,
+            why: Some(why),
+        }
+    }
+}
+
+/// The violation of a memory limit of function `f`, if any: bytes and allocations per
+/// outermost call (callees included, as `Expect::bytes_below` counts them) and the peak of
+/// one call.
+fn memory_violation<'b>(
+    f: &FunctionStats,
+    budget: &'b Budget,
+    limit: &Limit,
+) -> Option<Violation<'b>> {
+    let m = f.memory();
+    let calls = f.primitive_calls().max(1) as f64;
+    // (what, the limit, the function's value and whether it is above the limit)
+    let (metric, max, actual) = match limit {
+        Limit::BytesPerCall(size) => (
+            "bytes per call",
+            Amount::BytesPerCall(size.bytes as f64, size.unit),
+            m.map(|m| {
+                let per_call = m.cum_bytes() as f64 / calls;
+                (
+                    Amount::BytesPerCall(per_call, size.unit),
+                    per_call > size.bytes as f64,
+                )
+            }),
+        ),
+        Limit::AllocsPerCall(n) => (
+            "allocs per call",
+            Amount::AllocsPerCall(*n),
+            m.map(|m| {
+                let per_call = m.cum_allocs() as f64 / calls;
+                (Amount::AllocsPerCall(per_call), per_call > *n)
+            }),
+        ),
+        Limit::PeakPerCall(size) => (
+            "peak heap per call",
+            Amount::Bytes(size.bytes as f64, size.unit),
+            m.map(|m| {
+                let peak = m.peak_bytes();
+                (Amount::Bytes(peak as f64, size.unit), peak > size.bytes)
+            }),
+        ),
+        _ => return None,
+    };
+    match actual {
+        None => Some(Violation::unmeasurable(
+            budget,
+            metric.into(),
+            Some(max),
+            format!("no memory figures in the profile ({NO_MEMORY_WHY})"),
+        )),
+        Some((actual, true)) => Some(Violation::broken(budget, metric.into(), actual, max)),
+        Some((_, false)) => None,
+    }
+}
+
+/// The violation of a `[[process]]` limit, if any: the OS's peak RSS or the heap's peak.
+fn process_violation<'b>(
+    report: &Report,
+    budget: &'b Budget,
+    limit: &Limit,
+) -> Option<Violation<'b>> {
+    let (metric, size, actual, why) = match limit {
+        Limit::MaxRss(size) => (
+            "peak RSS",
+            size,
+            report.max_rss_bytes(),
+            "no peak RSS in the profile (a .prof file keeps none; profkit's .json has it where \
+             the OS reports it)"
+                .to_owned(),
+        ),
+        Limit::HeapPeak(size) => (
+            "peak heap",
+            size,
+            report.heap().map(|h| h.peak()),
+            format!("no memory figures in the profile ({NO_MEMORY_WHY})"),
+        ),
+        _ => return None,
+    };
+    let max = Amount::Bytes(size.bytes as f64, size.unit);
+    match actual {
+        None => Some(Violation::unmeasurable(
+            budget,
+            metric.into(),
+            Some(max),
+            why,
+        )),
+        Some(bytes) if bytes > size.bytes => Some(Violation::broken(
+            budget,
+            metric.into(),
+            Amount::Bytes(bytes as f64, size.unit),
+            max,
+        )),
+        Some(_) => None,
+    }
+}
+
 /// Every broken limit of `budget`.
 fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>>) {
-    let unmeasurable = |metric: String, limit: Option<Amount>, why: String| Violation {
-        budget,
-        metric,
-        actual: None,
-        limit,
-        severity: Severity::Error,
-        why: Some(why),
+    let unmeasurable = |metric: String, limit: Option<Amount>, why: String| {
+        Violation::unmeasurable(budget, metric, limit, why)
     };
-    let f = match report.function(&budget.function) {
+    let Some(function) = &budget.function else {
+        out.extend(
+            budget
+                .limits
+                .iter()
+                .filter_map(|l| process_violation(report, budget, l)),
+        );
+        return;
+    };
+    let f = match report.function(function) {
         Ok(f) => f,
         Err(e) => {
             out.push(unmeasurable("function".into(), None, missing(&e)));
@@ -140,13 +298,8 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
         }
     };
     for limit in &budget.limits {
-        let broken = |metric: String, actual: Amount, limit: Amount| Violation {
-            budget,
-            metric,
-            actual: Some(actual),
-            limit: Some(limit),
-            severity: budget.severity,
-            why: None,
+        let broken = |metric: String, actual: Amount, limit: Amount| {
+            Violation::broken(budget, metric, actual, limit)
         };
         match limit {
             Limit::Time(metric, max) => match time_of(f, *metric) {
@@ -204,6 +357,11 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
                     ));
                 }
             }
+            Limit::BytesPerCall(_) | Limit::AllocsPerCall(_) | Limit::PeakPerCall(_) => {
+                out.extend(memory_violation(f, budget, limit));
+            }
+            // Only in [[process]] tables (the parser sees to it).
+            Limit::MaxRss(_) | Limit::HeapPeak(_) => {}
         }
     }
 }
@@ -278,7 +436,7 @@ fn text(
         };
         out.push_str(&format!(
             "{severity} {} {}: {detail} ({budgets_file}:{})\n",
-            style.bold(&v.budget.function),
+            style.bold(v.budget.function.as_deref().unwrap_or("<process>")),
             v.metric,
             v.budget.line
         ));

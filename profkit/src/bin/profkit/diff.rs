@@ -8,7 +8,8 @@ use profkit::{FunctionStats, Report};
 use serde_json::{Value, json};
 
 use crate::output::{
-    EXIT_FAILED, EXIT_OK, Failure, Outcome, OutputFormat, Style, emit, human_ns, parse_duration,
+    EXIT_FAILED, EXIT_OK, Failure, Outcome, OutputFormat, Style, emit, human_ns, human_size,
+    no_memory, parse_duration, parse_size,
 };
 
 /// Compare two profiles function by function; exit 1 on a regression.
@@ -18,12 +19,16 @@ Examples:
   profkit diff baseline.json profile.json
   profkit diff baseline.json profile.json --metric p99 --threshold 10% --min-delta 1ms
   profkit diff before.prof after.prof --metric ncalls --threshold 0% --min-delta 5
+  profkit diff baseline.json profile.json --metric bytes --threshold 5% --min-delta 64KiB
   profkit diff baseline.json profile.json --format json
 
 A function regressed when its metric grew by more than --threshold (relative to BASE) AND by
 at least --min-delta (absolute): a change below the floor is noise, never a regression.
---min-delta is a duration for time metrics (ns, us, ms, s: 250us, 1ms, 2s) and a count for
-ncalls. Functions are matched by (file, line, name); those left over by (file, name) and then
+--min-delta is a duration for time metrics (ns, us, ms, s: 250us, 1ms, 2s), a size for
+bytes, cum_bytes and peak (B, KB, MB, GB = powers of 1000; KiB, MiB, GiB = powers of 1024:
+64KiB, 1MB) and a count for ncalls and allocs. The memory metrics (tracemalloc's compare_to,
+per function) need profiles recorded with profkit::Alloc.
+Functions are matched by (file, line, name); those left over by (file, name) and then
 by name when that is unique on both sides, so a function that moved keeps its history.
 Functions only in NEW or only in BASE are listed as new and vanished; they are not
 regressions. Exit status: 0 no regression, 1 a regression, 2 bad input.")]
@@ -40,8 +45,8 @@ pub(crate) struct DiffArgs {
     /// Relative increase above which a change is a regression: `10%` (or `10`).
     #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_threshold)]
     threshold: f64,
-    /// Absolute increase below which a change is never a regression: `1ms` for times, `5`
-    /// for ncalls [default: 0].
+    /// Absolute increase below which a change is never a regression: `1ms` for times, `64KiB`
+    /// for sizes, `5` for ncalls and allocs [default: 0].
     #[arg(long, value_name = "DELTA")]
     min_delta: Option<String>,
     /// Output format.
@@ -64,6 +69,24 @@ pub(crate) enum Metric {
     P99,
     /// Longest call (needs a .json profile).
     Max,
+    /// Bytes allocated by the function itself (needs memory figures).
+    Bytes,
+    /// Allocations made by the function itself (needs memory figures).
+    Allocs,
+    /// Bytes allocated by the function's calls, callees included (needs memory figures).
+    #[value(name = "cum_bytes", alias = "cum-bytes")]
+    CumBytes,
+    /// The most heap one call needed (needs memory figures).
+    Peak,
+}
+
+/// What a metric counts, which says how its values and --min-delta read and print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    Time,
+    Calls,
+    Bytes,
+    Allocs,
 }
 
 impl Metric {
@@ -75,14 +98,30 @@ impl Metric {
             Metric::P50 => "p50",
             Metric::P99 => "p99",
             Metric::Max => "max",
+            Metric::Bytes => "bytes",
+            Metric::Allocs => "allocs",
+            Metric::CumBytes => "cum_bytes",
+            Metric::Peak => "peak",
         }
     }
 
-    fn is_time(self) -> bool {
-        self != Metric::Ncalls
+    fn unit(self) -> Unit {
+        match self {
+            Metric::Ncalls => Unit::Calls,
+            Metric::Allocs => Unit::Allocs,
+            Metric::Bytes | Metric::CumBytes | Metric::Peak => Unit::Bytes,
+            Metric::Cumtime | Metric::Tottime | Metric::P50 | Metric::P99 | Metric::Max => {
+                Unit::Time
+            }
+        }
     }
 
-    /// The value of `f`: nanoseconds for times, calls for ncalls; `None` without latency.
+    fn is_memory(self) -> bool {
+        matches!(self.unit(), Unit::Bytes | Unit::Allocs)
+    }
+
+    /// The value of `f`: nanoseconds for times, calls, bytes or allocations; `None` without
+    /// latency or memory figures.
     fn of(self, f: &FunctionStats) -> Option<f64> {
         let ns = |d: std::time::Duration| d.as_nanos() as f64;
         match self {
@@ -92,14 +131,27 @@ impl Metric {
             Metric::P50 => f.latency().map(|l| ns(l.p50())),
             Metric::P99 => f.latency().map(|l| ns(l.p99())),
             Metric::Max => f.latency().map(|l| ns(l.max())),
+            Metric::Bytes => f.memory().map(|m| m.bytes() as f64),
+            Metric::Allocs => f.memory().map(|m| m.allocs() as f64),
+            Metric::CumBytes => f.memory().map(|m| m.cum_bytes() as f64),
+            Metric::Peak => f.memory().map(|m| m.peak_bytes() as f64),
         }
     }
 
     fn show(self, v: f64) -> String {
-        if self.is_time() {
-            human_ns(v)
-        } else {
-            format!("{v:.0}")
+        match self.unit() {
+            Unit::Time => human_ns(v),
+            Unit::Bytes => human_size(v),
+            Unit::Calls | Unit::Allocs => format!("{v:.0}"),
+        }
+    }
+
+    /// The words for a value that went up and one that went down.
+    fn directions(self) -> (&'static str, &'static str) {
+        match self.unit() {
+            Unit::Time => ("slower", "faster"),
+            Unit::Calls | Unit::Allocs => ("more", "fewer"),
+            Unit::Bytes => ("more", "less"),
         }
     }
 
@@ -108,9 +160,9 @@ impl Metric {
         format!("{sign}{}", self.show(v))
     }
 
-    /// A value for JSON: seconds for times, calls for ncalls.
+    /// A value for JSON: seconds for times, a count of calls, allocations or bytes otherwise.
     fn json(self, v: f64) -> Value {
-        if self.is_time() {
+        if self.unit() == Unit::Time {
             json!(v / 1e9)
         } else {
             json!(v as u64)
@@ -118,10 +170,20 @@ impl Metric {
     }
 
     fn json_delta(self, v: f64) -> Value {
-        if self.is_time() {
+        if self.unit() == Unit::Time {
             json!(v / 1e9)
         } else {
             json!(v as i64)
+        }
+    }
+
+    /// The unit of its JSON values.
+    fn json_unit(self) -> &'static str {
+        match self.unit() {
+            Unit::Time => "s",
+            Unit::Calls => "calls",
+            Unit::Bytes => "bytes",
+            Unit::Allocs => "allocs",
         }
     }
 }
@@ -135,20 +197,28 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--min-delta` in the metric's unit (nanoseconds or calls).
+/// `--min-delta` in the metric's unit (nanoseconds, calls, bytes or allocations).
 fn parse_min_delta(metric: Metric, text: Option<&str>) -> Result<f64, Failure> {
     let Some(text) = text else { return Ok(0.0) };
     let bad = |e: String| Failure::input(format!("--min-delta {e}"));
-    if metric.is_time() {
-        parse_duration(text)
+    match metric.unit() {
+        Unit::Time => parse_duration(text)
             .map(|d| d.as_nanos() as f64)
-            .map_err(bad)
-    } else {
-        text.trim().parse::<u64>().map(|n| n as f64).map_err(|_| {
+            .map_err(bad),
+        Unit::Bytes => parse_size(text)
+            .map(|size| size.bytes as f64)
+            .map_err(|e| bad(format!("{e} (with --metric {})", metric.name()))),
+        Unit::Calls | Unit::Allocs => text.trim().parse::<u64>().map(|n| n as f64).map_err(|_| {
+            let what = if metric.unit() == Unit::Calls {
+                "calls"
+            } else {
+                "allocations"
+            };
             bad(format!(
-                "{text:?}: with --metric ncalls it is a number of calls, such as 5"
+                "{text:?}: with --metric {} it is a number of {what}, such as 5",
+                metric.name()
             ))
-        })
+        }),
     }
 }
 
@@ -238,6 +308,9 @@ struct Change<'a> {
 }
 
 fn has_metric(report: &Report, metric: Metric) -> bool {
+    if metric.is_memory() {
+        return report.has_memory();
+    }
     report.is_empty() || report.functions().any(|f| metric.of(f).is_some())
 }
 
@@ -259,7 +332,14 @@ pub(crate) fn run(args: &DiffArgs) -> Outcome {
     let new = Report::read(&args.new)?;
     for (report, path) in [(&base, &args.base), (&new, &args.new)] {
         if !has_metric(report, metric) {
-            return Err(no_latency(path, metric));
+            return Err(if metric.is_memory() {
+                no_memory(
+                    &path.display().to_string(),
+                    &format!("--metric {}", metric.name()),
+                )
+            } else {
+                no_latency(path, metric)
+            });
         }
     }
     let (pairs, added, vanished) = pair(&base, &new);
@@ -354,11 +434,7 @@ fn text(
         ));
     }
     for c in changes {
-        let (up, down) = if m == Metric::Ncalls {
-            ("more", "fewer")
-        } else {
-            ("slower", "faster")
-        };
+        let (up, down) = m.directions();
         let status = if c.regression {
             style.red("REGRESSED ")
         } else if c.delta > 0.0 {
@@ -430,7 +506,7 @@ fn json_text(
     };
     let doc = json!({
         "metric": m.name(),
-        "unit": if m.is_time() { "s" } else { "calls" },
+        "unit": m.json_unit(),
         "base": args.base.display().to_string(),
         "new": args.new.display().to_string(),
         "threshold": args.threshold,

@@ -1,5 +1,5 @@
 //! What every subcommand shares: the one-line failure, stdout that survives a closed pipe,
-//! colours, and duration and count arguments.
+//! colours, and duration, size and count arguments.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
@@ -121,6 +121,18 @@ pub(crate) enum OutputFormat {
     Json,
 }
 
+/// The profile `what` has no memory figures for `option` (`--sort bytes`, `--metric peak`).
+pub(crate) fn no_memory(what: &str, option: &str) -> Failure {
+    Failure::input(format!(
+        "{what}: has no memory figures for {option} ({NO_MEMORY_WHY})"
+    ))
+}
+
+/// Where memory figures come from, for a message about a profile without them.
+pub(crate) const NO_MEMORY_WHY: &str = "record the program with \
+     `#[global_allocator] static A: profkit::Alloc = profkit::Alloc::system();` and cargo \
+     feature `memory`; a .prof file keeps none";
+
 /// A duration argument: a number and a unit, `ns`, `us` (or `µs`), `ms` or `s`: `250us`,
 /// `1.5ms`, `2s`. A bare number is refused: the unit is never guessed.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -153,6 +165,145 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?} is too long"));
     }
     Ok(Duration::from_nanos(ns.round() as u64))
+}
+
+/// A unit of memory size: SI (powers of 1000: `KB`, `MB`, `GB`, `TB`) or IEC (powers of 1024:
+/// `KiB`, `MiB`, `GiB`, `TiB`), as their standards define them; `MB` is never 2^20.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SizeUnit {
+    B,
+    KB,
+    MB,
+    GB,
+    TB,
+    KiB,
+    MiB,
+    GiB,
+    TiB,
+}
+
+impl SizeUnit {
+    const ALL: [SizeUnit; 9] = [
+        SizeUnit::B,
+        SizeUnit::KB,
+        SizeUnit::MB,
+        SizeUnit::GB,
+        SizeUnit::TB,
+        SizeUnit::KiB,
+        SizeUnit::MiB,
+        SizeUnit::GiB,
+        SizeUnit::TiB,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SizeUnit::B => "B",
+            SizeUnit::KB => "KB",
+            SizeUnit::MB => "MB",
+            SizeUnit::GB => "GB",
+            SizeUnit::TB => "TB",
+            SizeUnit::KiB => "KiB",
+            SizeUnit::MiB => "MiB",
+            SizeUnit::GiB => "GiB",
+            SizeUnit::TiB => "TiB",
+        }
+    }
+
+    fn bytes(self) -> f64 {
+        match self {
+            SizeUnit::B => 1.0,
+            SizeUnit::KB => 1e3,
+            SizeUnit::MB => 1e6,
+            SizeUnit::GB => 1e9,
+            SizeUnit::TB => 1e12,
+            SizeUnit::KiB => 1024.0,
+            SizeUnit::MiB => 1024.0 * 1024.0,
+            SizeUnit::GiB => 1024.0 * 1024.0 * 1024.0,
+            SizeUnit::TiB => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        }
+    }
+
+    /// The IEC unit that shows `bytes` with 1 to 4 digits before the point, as the memory
+    /// table prints sizes.
+    pub(crate) fn fitting(bytes: f64) -> SizeUnit {
+        let b = bytes.abs();
+        [SizeUnit::TiB, SizeUnit::GiB, SizeUnit::MiB, SizeUnit::KiB]
+            .into_iter()
+            .find(|u| b >= u.bytes())
+            .unwrap_or(SizeUnit::B)
+    }
+
+    /// `bytes` (signed) in this unit with three significant digits, trailing zeros dropped:
+    /// `512 MB`, `642.2 MB`, `7.81 KiB`, `-8000 B`.
+    pub(crate) fn show(self, bytes: f64) -> String {
+        let v = bytes / self.bytes();
+        let decimals = if self == SizeUnit::B || v == 0.0 {
+            0
+        } else {
+            (2 - v.abs().log10().floor() as i32).clamp(1, 9) as usize
+        };
+        let text = format!("{v:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        format!("{text} {}", self.name())
+    }
+}
+
+/// A size as a budget or an argument gave it: its bytes, and the unit it was written in (which
+/// the figures compared with it are printed in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Size {
+    pub(crate) bytes: u64,
+    pub(crate) unit: SizeUnit,
+}
+
+/// A memory size in bytes, in the unit the memory table uses for it (`7.81 KiB`).
+pub(crate) fn human_size(bytes: f64) -> String {
+    SizeUnit::fitting(bytes).show(bytes)
+}
+
+/// A size argument: a number and a unit, `B`, `KB`, `MB`, `GB`, `TB` (powers of 1000) or `KiB`,
+/// `MiB`, `GiB`, `TiB` (powers of 1024), in any case: `512MB`, `1.5GiB`, `64 KiB`, `100B`. A
+/// bare number is refused, as for durations: the unit is never guessed.
+pub(crate) fn parse_size(text: &str) -> Result<Size, String> {
+    let t = text.trim();
+    let units = "B, KB, MB, GB, KiB, MiB or GiB (e.g. \"512MB\")";
+    if t.starts_with('-') {
+        return Err(format!("{text:?} is negative: a size is at least 0 bytes"));
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit = unit.trim();
+    if number.is_empty() {
+        return Err(format!(
+            "{text:?} is not a size such as \"512MB\" or \"64KiB\""
+        ));
+    }
+    if unit.is_empty() {
+        return Err(format!("{text:?} needs a unit: {units}"));
+    }
+    let Some(unit) = SizeUnit::ALL
+        .into_iter()
+        .find(|u| u.name().eq_ignore_ascii_case(unit))
+    else {
+        return Err(format!("{text:?}: unknown unit {unit:?}; expected {units}"));
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as \"512MB\" or \"64KiB\""))?;
+    let bytes = (value * unit.bytes()).round();
+    if !bytes.is_finite() || bytes > u64::MAX as f64 {
+        return Err(format!("{text:?} is too large"));
+    }
+    Ok(Size {
+        bytes: bytes as u64,
+        unit,
+    })
 }
 
 /// A duration with 3 significant digits and a unit: `812 ns`, `12.4 us`, `1.50 s` (ASCII, so
@@ -214,6 +365,87 @@ mod tests {
         assert_eq!(human(Duration::from_nanos(812)), "812 ns");
         assert_eq!(human(Duration::from_nanos(12_400)), "12.4 us");
         assert_eq!(human_ns(-1_500_000_000.0), "-1.50 s");
+    }
+
+    #[test]
+    fn sizes_need_a_unit_and_mb_is_a_million_bytes() {
+        assert_eq!(
+            parse_size("512MB"),
+            Ok(Size {
+                bytes: 512_000_000,
+                unit: SizeUnit::MB
+            })
+        );
+        assert_eq!(
+            parse_size("512 mb"),
+            Ok(Size {
+                bytes: 512_000_000,
+                unit: SizeUnit::MB
+            })
+        );
+        assert_eq!(
+            parse_size("1.5GiB"),
+            Ok(Size {
+                bytes: 3 << 29,
+                unit: SizeUnit::GiB
+            })
+        );
+        assert_eq!(
+            parse_size("64KiB"),
+            Ok(Size {
+                bytes: 65_536,
+                unit: SizeUnit::KiB
+            })
+        );
+        assert_eq!(
+            parse_size("64kb"),
+            Ok(Size {
+                bytes: 64_000,
+                unit: SizeUnit::KB
+            })
+        );
+        assert_eq!(
+            parse_size("100B"),
+            Ok(Size {
+                bytes: 100,
+                unit: SizeUnit::B
+            })
+        );
+        assert_eq!(
+            parse_size("0B"),
+            Ok(Size {
+                bytes: 0,
+                unit: SizeUnit::B
+            })
+        );
+        for (bad, says) in [
+            ("512", "needs a unit"),
+            ("-5MB", "negative"),
+            ("-5", "negative"),
+            ("lots", "not a size"),
+            ("MB", "not a size"),
+            ("5 parsecs", "unknown unit"),
+            ("5M", "unknown unit"),
+            ("1.2.3MB", "not a size"),
+            ("1e30TB", "unknown unit"),
+            ("99999999999TiB", "too large"),
+        ] {
+            let e = parse_size(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn sizes_print_in_their_unit_with_three_digits() {
+        assert_eq!(SizeUnit::MB.show(512e6), "512 MB");
+        assert_eq!(SizeUnit::MB.show(642_160_000.0), "642.2 MB");
+        assert_eq!(SizeUnit::MB.show(8000.0), "0.008 MB");
+        assert_eq!(SizeUnit::B.show(8000.0), "8000 B");
+        assert_eq!(human_size(8000.0), "7.81 KiB");
+        assert_eq!(human_size(-8000.0), "-7.81 KiB");
+        assert_eq!(human_size(1023.0), "1023 B");
+        assert_eq!(human_size(150.0 * 1024.0 * 1024.0), "150 MiB");
+        assert_eq!(human_size(0.0), "0 B");
     }
 
     #[test]

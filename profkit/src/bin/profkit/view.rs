@@ -1,12 +1,12 @@
-//! `profkit view`: the pstats table (or callers, callees, call tree, latency percentiles) of
-//! one or more profile files, merged first.
+//! `profkit view`: the pstats table (or callers, callees, call tree, latency percentiles, the
+//! memory table) of one or more profile files, merged first.
 
 use std::path::PathBuf;
 
-use profkit::{FunctionStats, Report, SortKey};
+use profkit::{FunctionStats, MemoryStats, Report, SortKey};
 use serde_json::{Value, json};
 
-use crate::output::{EXIT_OK, Failure, Outcome, OutputFormat, emit, secs};
+use crate::output::{EXIT_OK, Failure, Outcome, OutputFormat, emit, no_memory, secs};
 use crate::what_if;
 
 /// Print the table of one or more profiles (.json, .prof, Python cProfile dumps), merged.
@@ -20,10 +20,13 @@ Examples:
   profkit view profile.json --percentiles --sort max
   profkit view profile.json --what-if                the column 'if free' (Amdahl's ceiling)
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
+  profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
   profkit view profile.json --format json | jq '.functions[0]'
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
-name, filename (file, module), line, stdname, p99, max.
+name, filename (file, module), line, stdname, p99, max; memory: bytes, allocs, cum_bytes,
+peak (a memory key alone shows the memory table; on a profile without memory figures it is
+an error, exit 2).
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
     /// Profile files; several are added together (pstats' Stats.add).
@@ -66,6 +69,10 @@ pub(crate) struct ViewArgs {
         conflicts_with_all = ["callers", "callees", "tree", "percentiles"]
     )]
     what_if: Option<String>,
+    /// The memory table: allocations, bytes, frees, retained bytes and peak per call of each
+    /// function, own and cumulative [default sort: bytes].
+    #[arg(long, group = "mode")]
+    memory: bool,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -116,6 +123,13 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
              .json profkit wrote"
         )));
     }
+    if (args.memory || args.sort.is_some_and(SortKey::is_memory)) && !report.has_memory() {
+        let option = match args.sort {
+            Some(key) if key.is_memory() => format!("--sort {}", sort_name(key)),
+            _ => "--memory".to_owned(),
+        };
+        return Err(no_memory(&label, &option));
+    }
     if args.format == OutputFormat::Json {
         emit(&to_json(&report, args))?;
         return Ok(EXIT_OK);
@@ -132,6 +146,8 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             tree = tree.max_depth(d);
         }
         tree.to_string()
+    } else if memory_mode(args) {
+        memory_table(&report, args).to_string()
     } else if args.percentiles {
         report
             .latency()
@@ -164,6 +180,31 @@ pub(crate) fn files_label(files: &[PathBuf]) -> String {
         .join(", ")
 }
 
+/// Whether the memory table is shown: `--memory`, or a memory sort key with no other mode.
+fn memory_mode(args: &ViewArgs) -> bool {
+    args.memory
+        || (args.sort.is_some_and(SortKey::is_memory)
+            && !(args.callers || args.callees || args.percentiles))
+}
+
+/// The name `--sort` takes for a memory key.
+fn sort_name(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Allocs => "allocs",
+        SortKey::CumBytes => "cum_bytes",
+        SortKey::Peak => "peak",
+        _ => "bytes",
+    }
+}
+
+fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable<'a> {
+    let mut table = report.memory().sort(args.sort.unwrap_or(SortKey::Bytes));
+    if let Some(p) = &args.filter {
+        table = table.filter(p);
+    }
+    table.limit(args.limit)
+}
+
 fn table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::StatsTable<'a> {
     let mut table = report.stats().sort(args.sort.unwrap_or_default());
     if let Some(p) = &args.filter {
@@ -192,6 +233,23 @@ fn edge_json(e: &profkit::EdgeStats) -> Value {
     })
 }
 
+/// A function's (or a row's) heap figures: own, cumulative, retained and peak, in bytes.
+fn memory_json(m: &MemoryStats) -> Value {
+    json!({
+        "allocs": m.allocs(),
+        "bytes": m.bytes(),
+        "frees": m.frees(),
+        "freed_bytes": m.freed_bytes(),
+        "retained_bytes": m.retained_bytes(),
+        "cum_allocs": m.cum_allocs(),
+        "cum_bytes": m.cum_bytes(),
+        "cum_frees": m.cum_frees(),
+        "cum_freed_bytes": m.cum_freed_bytes(),
+        "cum_retained_bytes": m.cum_retained_bytes(),
+        "peak_bytes": m.peak_bytes(),
+    })
+}
+
 pub(crate) fn function_json(f: &FunctionStats) -> Value {
     let latency = f.latency().map_or(Value::Null, |l| {
         json!({
@@ -215,13 +273,20 @@ pub(crate) fn function_json(f: &FunctionStats) -> Value {
         "tottime_percall_s": per_call(f.tottime(), f.ncalls()),
         "cumtime_percall_s": per_call(f.cumtime(), f.primitive_calls()),
         "latency": latency,
+        "memory": f.memory().map_or(Value::Null, memory_json),
         "callers": f.callers().iter().map(edge_json).collect::<Vec<_>>(),
         "callees": f.callees().iter().map(edge_json).collect::<Vec<_>>(),
     })
 }
 
 fn to_json(report: &Report, args: &ViewArgs) -> String {
-    let rows: Vec<Value> = if args.percentiles {
+    let rows: Vec<Value> = if memory_mode(args) {
+        memory_table(report, args)
+            .rows()
+            .into_iter()
+            .map(function_json)
+            .collect()
+    } else if args.percentiles {
         // The latency table's rows: functions with a distribution, in the table's order.
         let mut rows: Vec<&FunctionStats> = report
             .stats()
@@ -261,7 +326,18 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
         "total_calls": report.total_calls(),
         "primitive_calls": report.primitive_calls(),
         "total_time_s": secs(report.total_time()),
-        "sort": args.sort.unwrap_or(if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
+        "sort": args.sort.unwrap_or(if memory_mode(args) { SortKey::Bytes } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
+        "max_rss_bytes": report.max_rss_bytes(),
+        "heap": report.heap().map_or(Value::Null, |h| json!({
+            "total_allocs": h.total_allocs(),
+            "total_bytes": h.total_bytes(),
+            "total_frees": h.total_frees(),
+            "total_freed_bytes": h.total_freed_bytes(),
+            "current_bytes": h.current(),
+            "peak_bytes": h.peak(),
+        })),
+        "memory_outside": report.memory_outside().as_ref().map_or(Value::Null, memory_json),
+        "memory_overhead": report.memory_overhead().as_ref().map_or(Value::Null, memory_json),
         "functions": rows,
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
