@@ -39,9 +39,9 @@ const MAX_STACK_ENTRIES: u64 = 1 << 26;
 
 /// One value of every sample: its pprof type and unit, and how a call path gives it.
 ///
-/// The first is the count of events, as `profile.proto` asks. More values append here (memory
-/// figures, when a report has them, as `alloc_objects`/`count` and `alloc_space`/`bytes`, the
-/// names Go's heap profiles use); readers pick one with `-sample_index`.
+/// The first is the count of events, as `profile.proto` asks; with memory figures come
+/// `alloc_objects`/`count` and `alloc_space`/`bytes` (each path's own allocations, the names
+/// Go's heap profiles use). Readers pick one with `-sample_index`.
 struct Column {
     kind: &'static str,
     unit: &'static str,
@@ -60,7 +60,7 @@ fn columns(report: &Report) -> Vec<Column> {
         Some(ClockKind::ThreadCpu) => "cpu",
         _ => "time",
     };
-    vec![
+    let mut columns = vec![
         Column {
             kind: "calls",
             unit: "count",
@@ -71,7 +71,49 @@ fn columns(report: &Report) -> Vec<Column> {
             unit: "nanoseconds",
             value: |n| to_i64(n.own_ns),
         },
+    ];
+    if report.has_memory() {
+        columns.extend([
+            Column {
+                kind: "alloc_objects",
+                unit: "count",
+                value: |n| to_i64(n.mem.allocs),
+            },
+            Column {
+                kind: "alloc_space",
+                unit: "bytes",
+                value: |n| to_i64(n.mem.bytes),
+            },
+        ]);
+    }
+    columns
+}
+
+/// The heap activity that belongs to no profiled call, as samples of their own: outside
+/// profiled calls, and profkit's own bookkeeping (so that `-sample_index=alloc_space` adds up
+/// to the allocator's totals).
+fn memory_rows(report: &Report) -> Vec<(&'static str, TreeNode)> {
+    if !report.has_memory() {
+        return Vec::new();
+    }
+    let outside = report.profile.tree.nodes()[0].mem;
+    let overhead = report.profile.overhead;
+    [
+        ("(outside profiled calls)", outside),
+        ("(profkit bookkeeping)", overhead),
     ]
+    .into_iter()
+    .filter(|(_, m)| !m.is_empty())
+    .map(|(name, mem)| {
+        (
+            name,
+            TreeNode {
+                mem,
+                ..TreeNode::default()
+            },
+        )
+    })
+    .collect()
 }
 
 /// The string table: index 0 is "", every string once.
@@ -119,7 +161,10 @@ impl Functions {
         self.functions.push(profile::Function {
             id,
             name,
-            system_name: name,
+            // Empty: pprof treats a name equal to its system name as not yet demangled and
+            // "simplifies" it as C++, cutting `<..>` and `(..)` out of Rust paths such as
+            // `<app::Disk as app::Store>::get`. A different system name keeps it whole.
+            system_name: 0,
             filename: strings.get(&site.file),
             start_line: i64::from(site.line),
         });
@@ -157,7 +202,11 @@ impl Report {
     /// One sample per call path, its stack the path's functions (leaf first), with two values:
     /// `calls` (`count`), the calls that ended on the path, and the time the functions spent
     /// there themselves in nanoseconds, named after the clock (`wall`, `cpu`, or `time` for a
-    /// test clock), the default. `go tool pprof -top` then shows profkit's tottime as `flat`
+    /// test clock), the default; when the report has memory figures, also `alloc_objects` and
+    /// `alloc_space` (the path's own allocations and bytes), with two more samples for the
+    /// heap activity outside profiled calls and of profkit's bookkeeping, so that
+    /// `-sample_index=alloc_space` adds up to the allocator's total.
+    /// `go tool pprof -top` shows profkit's tottime as `flat`
     /// and its cumtime as `cum`; `-sample_index=calls` shows the call counts. When the report
     /// has per-thread reports that add up to it, each thread name's paths are separate
     /// samples with a `thread` label (`-tagfocus thread=worker`). Functions carry their file
@@ -310,6 +359,19 @@ impl Report {
                     label: label.clone(),
                 });
             }
+        }
+        for (name, node) in memory_rows(self) {
+            let site = SiteInfo {
+                name: Arc::from(name),
+                file: Arc::from("~"),
+                line: 0,
+                site: None,
+            };
+            samples.push(profile::Sample {
+                location_id: vec![functions.location(&site, &mut strings)],
+                value: columns.iter().map(|c| (c.value)(&node)).collect(),
+                label: Vec::new(),
+            });
         }
         let program = self.program().unwrap_or("profkit");
         let mapping = profile::Mapping {
