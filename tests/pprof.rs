@@ -7,8 +7,7 @@
 //! check only what profkit alone can.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use profkit::testing::{TestClock, advance};
