@@ -59,7 +59,9 @@ mod expect;
 pub mod testing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, TestClockError, WriteError};
+pub use error::{LookupError, ReadError, SignalError, TestClockError, WriteError};
+#[cfg(all(unix, feature = "signals"))]
+pub use exit::report_on_signals;
 pub use expect::Expect;
 pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadReport};
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
