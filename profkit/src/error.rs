@@ -177,6 +177,15 @@ impl ReadError {
         }
     }
 
+    /// A stream that could not be read (no file name).
+    pub(crate) fn from_io(source: io::Error) -> Self {
+        ReadError {
+            message: format!("cannot read: {source}"),
+            source: Some(source),
+            ..ReadError::new("")
+        }
+    }
+
     #[cfg(feature = "json")]
     pub(crate) fn at_line(line: usize, column: usize, message: impl Into<String>) -> Self {
         ReadError {

@@ -63,6 +63,7 @@ pub use error::{LookupError, ReadError, SignalError, TestClockError, WriteError}
 #[cfg(all(unix, feature = "signals"))]
 pub use exit::report_on_signals;
 pub use expect::Expect;
+pub use files::Format;
 pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadReport};
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.

@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod diff;
 mod robustness;
+mod stdio;
 mod support;
 
 use support::{Shape, arg, profkit, python_dump, scratch, write};

@@ -122,20 +122,9 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Reads and checks a budgets file.
+/// Reads and checks a budgets file (standard input for `-`).
 pub(crate) fn read(path: &Path) -> Result<Vec<Budget>, Failure> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| Failure::file(path, e))?
-        .len();
-    if len > MAX_BUDGETS_BYTES {
-        return Err(Failure::file(
-            path,
-            format_args!(
-                "{len} bytes is more than a budgets file can be (the limit is {MAX_BUDGETS_BYTES})"
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Failure::file(path, e))?;
+    let bytes = crate::input::read_text(path, MAX_BUDGETS_BYTES, "a budgets file")?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Failure::file(
             path,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use profkit::Report;
 
+use crate::input;
 use crate::output::{EXIT_OK, Failure, Outcome, emit};
 use crate::view::files_label;
 
@@ -15,14 +16,16 @@ Examples:
   profkit flame run1.json run2.json -o both.svg      # merged first
   profkit flame profile.json --folded > profile.folded
   profkit flame profile.json --folded -o profile.folded
+  profkit flame - -o - < profile.json > flame.svg    - is standard input or output
 
 Needs a call tree, which profkit's .json files have; a .prof file (pstats) keeps only
 functions and their callers, so it cannot be drawn.")]
 pub(crate) struct FlameArgs {
-    /// Profile files, merged first.
+    /// Profile files (`-`: standard input), merged first.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Where to write (required for SVG; folded stacks go to stdout without it).
+    /// Where to write (`-`: standard output); required for SVG, folded stacks go to stdout
+    /// without it.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     out: Option<PathBuf>,
     /// Folded stacks (`a;b;c <own ns>`, for inferno, flamegraph.pl, speedscope) instead of SVG.
@@ -48,17 +51,20 @@ pub(crate) fn run(args: &FlameArgs) -> Outcome {
             "flame: the SVG needs an output file: -o flame.svg (or --folded for text on stdout)",
         ));
     }
-    let report = Report::read_all(&args.files)?;
+    let report = input::read_all(&args.files)?;
     let label = files_label(&args.files);
     if args.folded {
         let text = folded(&report, &label)?;
         match &args.out {
-            Some(out) => profkit::__private::write_atomic(out, text.as_bytes())?,
+            Some(out) => input::write(out, text.as_bytes())?,
             None => emit(&text)?,
         }
     } else if let Some(out) = &args.out {
         folded(&report, &label)?;
-        report.write_flamegraph(out)?;
+        let svg = report
+            .flamegraph_svg()
+            .map_err(|e| Failure::file(out, format_args!("cannot write: {e}")))?;
+        input::write(out, &svg)?;
     }
     Ok(EXIT_OK)
 }

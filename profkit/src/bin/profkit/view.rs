@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use profkit::{FunctionStats, Report, SortKey};
 use serde_json::{Value, json};
 
+use crate::input;
 use crate::output::{EXIT_OK, Failure, Outcome, OutputFormat, emit, secs};
 
 /// Print the table of one or more profiles (.json, .prof, Python cProfile dumps), merged.
@@ -18,12 +19,13 @@ Examples:
   profkit view profile.json --tree --depth 4
   profkit view profile.json --percentiles --sort max
   profkit view profile.json --format json | jq '.functions[0]'
+  curl -s http://host/profile.json | profkit view -    - is standard input
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
 name, filename (file, module), line, stdname, p99, max.
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
-    /// Profile files; several are added together (pstats' Stats.add).
+    /// Profile files (`-`: standard input); several are added together (pstats' Stats.add).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Order of the rows [default: cumulative; p99 with --percentiles].
@@ -72,7 +74,7 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             "view: --tree has no JSON form; use --format json without --tree for the rows",
         ));
     }
-    let report = Report::read_all(&args.files)?;
+    let report = input::read_all(&args.files)?;
     let label = files_label(&args.files);
     if args.percentiles && report.functions().all(|f| f.latency().is_none()) {
         return Err(Failure::input(format!(
@@ -116,11 +118,11 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
     Ok(EXIT_OK)
 }
 
-/// The files' names for a message about all of them.
+/// The files' names for a message about all of them (`<stdin>` for `-`).
 pub(crate) fn files_label(files: &[PathBuf]) -> String {
     files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| input::label(f))
         .collect::<Vec<_>>()
         .join(", ")
 }
