@@ -83,6 +83,14 @@ pub use model::{EdgeStats, FunctionStats, FutureStats, Latency, Report, ThreadRe
 /// | `async fn`, async method, `async fn` in a trait, `#[async_trait]` method | as the sync form, never with `{{closure}}` |
 /// | `profile_scope!("parse")` | `parse` |
 ///
+/// `#[profile(crate = "prof")]` names profkit by that path in the generated code, for a crate
+/// that renamed the dependency (`prof = { package = "profkit", .. }`); the functions inside an
+/// instrumented `impl`, `trait` or `mod` inherit it. An inner `#[profile(..)]` gives its
+/// function's own options when written `profile`, `profkit::profile` or `<crate path>::profile`;
+/// under another name (`use profkit::profile as timed`) the enclosing attribute cannot tell it
+/// apart, instruments the function itself, and the inner one leaves it as it is (and refuses
+/// options it cannot apply), so no call is timed twice.
+///
 /// File and line are those of the function's name. Signatures are kept whole: `unsafe fn`,
 /// `extern "C" fn`, `-> impl Trait`, lifetimes, where clauses, patterns and `#[cfg]` in
 /// parameters, attributes, docs and visibility.
