@@ -200,6 +200,7 @@ mod tests {
             calls: 1,
             own_ns: own,
             incl_ns: incl,
+            ..TreeNode::default()
         }
     }
 

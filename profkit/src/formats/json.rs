@@ -327,13 +327,11 @@ fn rebuild(
     threads: Vec<ThreadReport>,
     within: &str,
 ) -> Result<Report, ReadError> {
-    // `what` names the entry for an error message; it is formatted only on an error.
-    let site = |id: u32, what: &dyn Fn() -> String| -> Result<u32, ReadError> {
+    let site = |id: u32, what: &str| -> Result<u32, ReadError> {
         let internal = id.checked_add(1).filter(|&s| (s as usize) < sites.len());
         internal.ok_or_else(|| {
             ReadError::new(format!(
-                "{within}: {} names site {id}, but there are {} sites",
-                what(),
+                "{within}: {what} names site {id}, but there are {} sites",
                 sites.len() - 1
             ))
         })
@@ -352,10 +350,10 @@ fn rebuild(
         // No call tree (a report read from a pstats file): the rows are the report.
         let mut functions = Vec::with_capacity(body.functions.len());
         for (i, f) in body.functions.iter().enumerate() {
-            let s = &sites[site(f.site, &|| format!("functions[{i}]"))? as usize];
+            let s = &sites[site(f.site, &format!("functions[{i}]"))? as usize];
             let mut callers = Vec::with_capacity(f.callers.len());
             for e in &f.callers {
-                let c = &sites[site(e.site, &|| format!("functions[{i}].callers"))? as usize];
+                let c = &sites[site(e.site, &format!("functions[{i}].callers"))? as usize];
                 callers.push(EdgeStats {
                     name: c.name.clone(),
                     file: c.file.clone(),
@@ -402,22 +400,18 @@ fn rebuild(
         ..TreeNode::default()
     });
     for (i, &[s, parent, flags, calls, own_ns, incl_ns]) in tree.iter().enumerate() {
-        let what = || format!("tree[{i}]");
+        let what = format!("tree[{i}]");
         let s = u32::try_from(s).unwrap_or(u32::MAX);
         if parent > i as u64 {
             return Err(ReadError::new(format!(
-                "{within}: {}: its parent {parent} does not come before it",
-                what()
+                "{within}: {what}: its parent {parent} does not come before it"
             )));
         }
         nodes.push(TreeNode {
             site: site(s, &what)?,
             parent: parent as u32,
             flags: u8::try_from(flags).map_err(|_| {
-                ReadError::new(format!(
-                    "{within}: {}: flags {flags} are not a byte",
-                    what()
-                ))
+                ReadError::new(format!("{within}: {what}: flags {flags} are not a byte"))
             })?,
             calls,
             own_ns,
@@ -432,7 +426,7 @@ fn rebuild(
     };
     let mut futures: Vec<FutureTotals> = vec![FutureTotals::default(); sites.len()];
     for (i, f) in body.functions.iter().enumerate() {
-        let s = site(f.site, &|| format!("functions[{i}]"))?;
+        let s = site(f.site, &format!("functions[{i}]"))?;
         let dist = latency_of(f).unwrap_or_default();
         match &f.futures {
             // An async fn's latency is its futures' wall times, kept with the futures.
