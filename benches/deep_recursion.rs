@@ -118,80 +118,97 @@ fn rss_mib() -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// Runs `f` once, with the peak reset first: its time, peak memory and result size.
-fn measure(name: &str, f: impl FnOnce() -> usize) {
+/// The outputs measured one by one, each in a process of its own that first records the
+/// profile (and, to read them, writes its JSON or `.prof`).
+type Output = fn(&Report, &str, &[u8]) -> usize;
+const OUTPUTS: &[(&str, Output)] = &[
+    ("profkit::report() (whole process)", |_, _, _| {
+        profkit::report().len()
+    }),
+    ("pstats table (Display)", |r, _, _| r.to_string().len()),
+    ("callers (print_callers)", |r, _, _| {
+        r.stats().callers().to_string().len()
+    }),
+    ("callees (print_callees)", |r, _, _| {
+        r.stats().callees().to_string().len()
+    }),
+    ("latency table", |r, _, _| r.latency().to_string().len()),
+    ("tree view", |r, _, _| r.tree().to_string().len()),
+    ("thread view (its tree)", |r, _, _| {
+        r.threads()[0].report().tree().to_string().len()
+    }),
+    ("JSON write", |r, _, _| r.to_json().len()),
+    ("JSON read", |_, json, _| {
+        Report::from_bytes(json.as_bytes()).map_or(0, |r| r.len())
+    }),
+    ("JSON read + compare (==)", |r, json, _| {
+        usize::from(Report::from_bytes(json.as_bytes()).is_ok_and(|b| &b == r))
+    }),
+    (".prof write", |r, _, _| r.to_pstats_bytes().len()),
+    (".prof read", |_, _, prof| {
+        Report::from_bytes(prof).map_or(0, |r| r.len())
+    }),
+    ("merge (report + report)", |r, _, _| {
+        let mut twice = r.clone();
+        twice.merge(r);
+        twice.len()
+    }),
+    ("folded stacks", |r, _, _| r.folded().len()),
+    ("SVG flame graph", |r, _, _| {
+        r.to_bytes(Format::Svg).map_or(0, |s| s.len())
+    }),
+];
+
+/// In a process of its own: records, then runs output `index` once with the peak memory
+/// reset first, and prints its time, the process's peak memory and the output's size.
+fn measure(index: usize) {
+    let (name, output) = OUTPUTS[index];
+    let report = record();
+    let recorded = rss_mib().map_or(0.0, |(_, peak)| peak);
+    let json = if name.starts_with("JSON read") {
+        report.to_json()
+    } else {
+        String::new()
+    };
+    let prof = if name == ".prof read" {
+        report.to_pstats_bytes()
+    } else {
+        Vec::new()
+    };
     // Writing 5 resets the peak resident memory to the current one (Linux 4.0 and later).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let before = rss_mib();
+    let before = rss_mib().map_or(0.0, |(rss, _)| rss);
     let start = Instant::now();
-    let size = f();
+    let size = output(&report, &json, &prof);
     let took = start.elapsed();
-    let memory = match (before, rss_mib()) {
-        (Some((rss, _)), Some((_, peak))) => format!("{peak:>7.1} MiB ({rss:>6.1} before)"),
-        _ => "n/a".to_owned(),
-    };
+    let peak = rss_mib().map_or(0.0, |(_, peak)| peak);
     println!(
-        "{name:<34} {:>10.1} ms  {memory}  {size:>10} B",
-        took.as_secs_f64() * 1e3
+        "{name:<34} {:>9.1} ms {peak:>9.1} MiB {:>+9.1} MiB {size:>10} B   (recording: {recorded:.1} MiB)",
+        took.as_secs_f64() * 1e3,
+        peak - before,
     );
 }
 
 fn main() {
+    if let Some(index) = std::env::var("DEEP_RECURSION_OUTPUT")
+        .ok()
+        .and_then(|i| i.parse().ok())
+    {
+        measure(index);
+        return;
+    }
     if std::env::args().any(|a| a == "--bench") {
         println!(
-            "{DEPTH}-deep recursion: time (one run), peak resident memory, output size\n\
-             {:<34} {:>13}  {:>27}  {:>12}",
-            "output", "time", "peak memory", "size"
+            "{DEPTH}-deep recursion, one run of each output in a process of its own\n\
+             {:<34} {:>12} {:>13} {:>13} {:>12}",
+            "output", "time", "peak memory", "over before", "size"
         );
-        let report = {
-            let _ = std::fs::write("/proc/self/clear_refs", "5");
-            let start = Instant::now();
-            let report = record();
-            let memory = rss_mib().map_or("n/a".to_owned(), |(_, p)| format!("{p:>7.1} MiB"));
-            println!(
-                "{:<34} {:>10.1} ms  {memory}",
-                "record (100,001 calls)",
-                start.elapsed().as_secs_f64() * 1e3
-            );
-            report
-        };
-        let json = report.to_json();
-        let prof = report.to_pstats_bytes();
-        measure("profkit::report() (whole process)", || {
-            profkit::report().len()
-        });
-        measure("pstats table (Display)", || report.to_string().len());
-        measure("callers (print_callers)", || {
-            report.stats().callers().to_string().len()
-        });
-        measure("callees (print_callees)", || {
-            report.stats().callees().to_string().len()
-        });
-        measure("latency table", || report.latency().to_string().len());
-        measure("tree view", || report.tree().to_string().len());
-        measure("thread view (its tree)", || {
-            report.threads()[0].report().tree().to_string().len()
-        });
-        measure("JSON write", || report.to_json().len());
-        measure("JSON read", || {
-            Report::from_bytes(json.as_bytes()).map_or(0, |r| r.len())
-        });
-        measure("JSON read back == report", || {
-            usize::from(Report::from_bytes(json.as_bytes()).is_ok_and(|r| r == report))
-        });
-        measure(".prof write", || report.to_pstats_bytes().len());
-        measure(".prof read", || {
-            Report::from_bytes(&prof).map_or(0, |r| r.len())
-        });
-        measure("merge (report + report)", || {
-            let mut twice = report.clone();
-            twice.merge(&report);
-            twice.len()
-        });
-        measure("folded stacks", || report.folded().len());
-        measure("SVG flame graph", || {
-            report.to_bytes(Format::Svg).map_or(0, |s| s.len())
-        });
+        let exe = std::env::current_exe().expect("this bench's path");
+        for index in 0..OUTPUTS.len() {
+            let _ = std::process::Command::new(&exe)
+                .env("DEEP_RECURSION_OUTPUT", index.to_string())
+                .status();
+        }
     }
     divan::main();
 }

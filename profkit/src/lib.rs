@@ -28,7 +28,9 @@
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
 //! writes it to that file instead, atomically, in the format its extension names (`.txt`,
 //! `.prof`, `.json`, `.folded`, `.svg`). `PROFKIT_SORT` (a [`SortKey`] name) and
-//! `PROFKIT_LIMIT` (a row count) shape it.
+//! `PROFKIT_LIMIT` (a row count) shape it. With `PROFKIT_SIGNALS=1` (or a call of
+//! `report_on_signals()`), SIGINT and SIGTERM write it too before the process ends by the
+//! signal.
 //!
 //! ## Cargo features
 //! - `enable` (default): record. Off, `#[profile]` returns items unchanged and every function
@@ -36,6 +38,7 @@
 //! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
 //!   crate does not pull in `serde_json`.
 //! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
+//! - `signals` (default): the report on SIGINT and SIGTERM, through `signal-hook`.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
