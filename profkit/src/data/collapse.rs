@@ -193,15 +193,11 @@ mod tests {
     use crate::data::tree::{PRIMITIVE, TreeNode};
 
     fn node(site: u32, parent: u32, own: u64, incl: u64) -> TreeNode {
-        TreeNode {
-            site,
-            parent,
-            flags: PRIMITIVE,
-            calls: 1,
-            own_ns: own,
-            incl_ns: incl,
-            ..TreeNode::default()
-        }
+        // Set field by field, so that a figure added to nodes keeps its default here.
+        let mut n = TreeNode::default();
+        (n.site, n.parent, n.flags, n.calls) = (site, parent, PRIMITIVE, 1);
+        (n.own_ns, n.incl_ns) = (own, incl);
+        n
     }
 
     fn tree(nodes: &[TreeNode]) -> Tree {
