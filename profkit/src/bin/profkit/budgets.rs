@@ -112,14 +112,18 @@ struct BudgetToml {
     severity: Option<Spanned<String>>,
 }
 
-/// The line (from 1) of byte `offset` of `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The line (from 1) of byte `offset` of `text`, given the offsets of its newlines.
+fn line_of(newlines: &[usize], offset: usize) -> usize {
+    newlines.partition_point(|&n| n < offset) + 1
+}
+
+/// The offsets of `text`'s newlines, so that each budget's line is a binary search rather
+/// than a count from the start (a file of many budgets would take the square of its size).
+fn newlines(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect()
 }
 
 /// Reads and checks a budgets file (standard input for `-`).
@@ -137,7 +141,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Budget>, Failure> {
 /// Parses the text of a budgets file; an error is its line (from 1) and what is wrong.
 pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
     let file: FileToml = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| line_of(text, s.start));
+        let line = e.span().map_or(1, |s| line_of(&newlines(text), s.start));
         (line, e.message().trim().replace('\n', " "))
     })?;
     if file.budget.is_empty() {
@@ -146,7 +150,8 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
             "no budgets: expected [[budget]] tables with a function and a limit".to_owned(),
         ));
     }
-    let at = |span: Range<usize>| line_of(text, span.start);
+    let newlines = newlines(text);
+    let at = |span: Range<usize>| line_of(&newlines, span.start);
     file.budget
         .into_iter()
         .map(|b| {
