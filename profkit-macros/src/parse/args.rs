@@ -20,6 +20,31 @@ pub(crate) struct Args {
 
 const OPTIONS: &str = "the options are `name = \"...\"`, `skip` and `crate = \"path\"`";
 
+/// The string of an `option = "..."`; `form` is how it is written (`name = "..."`), and
+/// `given` whether the option came before.
+fn string_value<'a>(meta: &'a Meta, given: bool, form: &str) -> syn::Result<&'a LitStr> {
+    let option = form.split(' ').next().unwrap_or(form);
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new_spanned(meta, format!("expected `{form}`")));
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(lit), ..
+    }) = &nv.value
+    else {
+        return Err(syn::Error::new_spanned(
+            &nv.value,
+            format!("`{option}` takes a string literal: `{form}`"),
+        ));
+    };
+    if given {
+        return Err(syn::Error::new_spanned(
+            meta,
+            format!("duplicate `{option}` option"),
+        ));
+    }
+    Ok(lit)
+}
+
 impl Args {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
         Parser::parse2(Args::parse_options, tokens)
@@ -60,44 +85,13 @@ impl Args {
         for meta in metas {
             let path = meta.path();
             if path.is_ident("name") {
-                let Meta::NameValue(nv) = &meta else {
-                    return Err(syn::Error::new_spanned(&meta, "expected `name = \"...\"`"));
-                };
-                let Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) = &nv.value
-                else {
-                    return Err(syn::Error::new_spanned(
-                        &nv.value,
-                        "`name` takes a string literal: `name = \"...\"`",
-                    ));
-                };
-                if args.name.is_some() {
-                    return Err(syn::Error::new_spanned(&meta, "duplicate `name` option"));
-                }
+                let lit = string_value(&meta, args.name.is_some(), "name = \"...\"")?;
                 if lit.value().trim().is_empty() {
                     return Err(syn::Error::new_spanned(lit, "`name` must not be empty"));
                 }
                 args.name = Some(lit.clone());
             } else if path.is_ident("crate") {
-                let Meta::NameValue(nv) = &meta else {
-                    return Err(syn::Error::new_spanned(
-                        &meta,
-                        "expected `crate = \"path\"`",
-                    ));
-                };
-                let Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) = &nv.value
-                else {
-                    return Err(syn::Error::new_spanned(
-                        &nv.value,
-                        "`crate` takes the path of profkit as a string: `crate = \"prof\"`",
-                    ));
-                };
-                if args.krate.is_some() {
-                    return Err(syn::Error::new_spanned(&meta, "duplicate `crate` option"));
-                }
+                let lit = string_value(&meta, args.krate.is_some(), "crate = \"prof\"")?;
                 let krate = lit.parse::<syn::Path>().map_err(|_| {
                     syn::Error::new_spanned(
                         lit,
