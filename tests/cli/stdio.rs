@@ -143,3 +143,20 @@ fn diff_and_check_read_a_profile_or_the_budgets_from_standard_input() {
     let (run, _) = profkit_stdin(["check", &base, "--budgets", "-"], b"[[budget]\n");
     run.bad_input("<stdin>: line 1:");
 }
+
+#[test]
+fn a_terminal_on_standard_input_is_refused_rather_than_waited_for() {
+    // `script` runs the command with a pseudo-terminal as its standard input.
+    let command = format!("{} view -", env!("CARGO_BIN_EXE_profkit"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("profkit: <stdin>: `-` reads standard input, which is a terminal"),
+        "{text}"
+    );
+}

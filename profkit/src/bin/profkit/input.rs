@@ -1,6 +1,6 @@
 //! Where subcommands read and write: files, or standard input and output for `-`.
 
-use std::io::{self, Read};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use profkit::Report;
@@ -31,11 +31,22 @@ pub(crate) fn stdin_once<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Resul
     Ok(())
 }
 
+/// Standard input, unless it is a terminal: nobody types a profile, and waiting for one would
+/// look like a hang.
+fn stdin() -> Result<io::StdinLock<'static>, Failure> {
+    if io::stdin().is_terminal() {
+        return Err(Failure::input(
+            "<stdin>: `-` reads standard input, which is a terminal here; pipe a file in \
+             (`curl -s URL | profkit view -`)",
+        ));
+    }
+    Ok(io::stdin().lock())
+}
+
 /// Reads one profile: a file, or standard input for `-` (any format, told by content).
 pub(crate) fn read(path: &Path) -> Result<Report, Failure> {
     if is_std(path) {
-        return Report::read_from(io::stdin().lock())
-            .map_err(|e| Failure::input(format!("<stdin>: {e}")));
+        return Report::read_from(stdin()?).map_err(|e| Failure::input(format!("<stdin>: {e}")));
     }
     Ok(Report::read(path)?)
 }
@@ -61,8 +72,7 @@ pub(crate) fn read_text(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Fa
     let fail = |e: io::Error| Failure::input(format!("{name}: {e}"));
     if is_std(path) {
         let mut bytes = Vec::new();
-        io::stdin()
-            .lock()
+        stdin()?
             .take(max + 1)
             .read_to_end(&mut bytes)
             .map_err(fail)?;
