@@ -1,18 +1,33 @@
 //! `PROFKIT=1` prints the table to stderr at exit, `PROFKIT_OUT=path` writes it to a file
 //! atomically; a write error is one line on stderr and never changes the exit status; with
-//! neither variable nothing is printed.
+//! neither variable nothing is printed. With `PROFKIT_SIGNALS=1` (or
+//! `profkit::report_on_signals()`) SIGINT and SIGTERM write the same report, and the process
+//! still ends by the signal.
 
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-fn probe(mode: &str, vars: &[(&str, &str)]) -> Output {
+fn probe_command(mode: &str, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_exit-probe"));
     cmd.arg(mode);
-    for var in ["PROFKIT", "PROFKIT_OUT", "PROFKIT_SORT", "PROFKIT_LIMIT"] {
+    for var in [
+        "PROFKIT",
+        "PROFKIT_OUT",
+        "PROFKIT_SORT",
+        "PROFKIT_LIMIT",
+        "PROFKIT_SIGNALS",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(vars.iter().copied());
-    cmd.output().expect("the probe runs")
+    cmd
+}
+
+fn probe(mode: &str, vars: &[(&str, &str)]) -> Output {
+    probe_command(mode, vars).output().expect("the probe runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -250,4 +265,145 @@ fn profkit_out_takes_several_paths_and_picks_each_format_by_extension() {
     assert_eq!(report.program(), Some("exit-probe"));
     assert!(report.started().is_some() && report.duration().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Starts the probe in a waiting mode and returns it once it has recorded its calls.
+fn start_waiting(mode: &str, vars: &[(&str, &str)]) -> Child {
+    let mut child = probe_command(mode, vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the probe runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), RESULT.trim_end());
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    child
+}
+
+fn signal(child: &Child, name: &str) {
+    let sent = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for the probe to end (killing it after 30 s so a hang fails rather than blocks).
+fn finish(mut child: Child) -> (std::process::ExitStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the probe did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
+}
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
+#[test]
+fn sigterm_writes_every_profkit_out_file_then_ends_the_process_by_sigterm() {
+    let dir = scratch_dir("sigterm");
+    let (json, txt) = (dir.join("p.json"), dir.join("p.txt"));
+    let out = format!("{},{}", json.display(), txt.display());
+    let child = start_waiting("wait", &[("PROFKIT_OUT", &out), ("PROFKIT_SIGNALS", "1")]);
+    signal(&child, "TERM");
+    let (status, stderr) = finish(child);
+    assert_eq!(status.signal(), Some(SIGTERM), "{status:?}");
+    assert_eq!(stderr, "");
+    // The main thread never ran its thread-local destructor: its calls were read live.
+    let report = profkit::Report::read(&json).unwrap();
+    assert_eq!(report.function("exit_probe::work").unwrap().ncalls(), 5);
+    assert_eq!(
+        report.function("exit_probe::background").unwrap().ncalls(),
+        4
+    );
+    assert_complete_table(&std::fs::read_to_string(&txt).unwrap());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        2,
+        "no temporary file is left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_prints_the_table_then_ends_the_process_by_sigint() {
+    let child = start_waiting("wait", &[("PROFKIT", "1"), ("PROFKIT_SIGNALS", "1")]);
+    signal(&child, "INT");
+    let (status, stderr) = finish(child);
+    assert_eq!(status.signal(), Some(SIGINT), "{status:?}");
+    assert_complete_table(&stderr);
+}
+
+#[test]
+fn without_profkit_signals_a_signal_ends_the_process_as_before() {
+    let dir = scratch_dir("nosignals");
+    let json = dir.join("p.json");
+    let child = start_waiting("wait", &[("PROFKIT_OUT", json.to_str().unwrap())]);
+    signal(&child, "TERM");
+    let (status, stderr) = finish(child);
+    assert_eq!(status.signal(), Some(SIGTERM));
+    assert_eq!(stderr, "");
+    assert!(!json.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn report_on_signals_from_code_prints_the_table_without_any_variable() {
+    let child = start_waiting("wait-api", &[]);
+    signal(&child, "TERM");
+    let (status, stderr) = finish(child);
+    assert_eq!(status.signal(), Some(SIGTERM), "{status:?}");
+    assert_complete_table(&stderr);
+}
+
+#[test]
+fn a_second_ctrl_c_while_the_report_is_written_ends_the_process_at_once() {
+    // A named pipe nobody reads: writing the report blocks in `open` until the process ends.
+    let dir = scratch_dir("second");
+    let fifo = dir.join("p.json");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let child = start_waiting(
+        "wait",
+        &[
+            ("PROFKIT_OUT", fifo.to_str().unwrap()),
+            ("PROFKIT_SIGNALS", "1"),
+        ],
+    );
+    signal(&child, "INT");
+    // The first one started the report (its writer is blocked); until the writer has
+    // started, a second one waits in line, so send them until one ends the process.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child_running(&child) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        signal(&child, "INT");
+    }
+    let (status, _) = finish(child);
+    assert_eq!(status.signal(), Some(SIGINT), "{status:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Whether the process still runs (a zombie counts as ended).
+fn child_running(child: &Child) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", child.id())).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
 }

@@ -43,3 +43,15 @@ fn folded_stacks_sum_to_the_total_own_time() {
         .sum();
     assert_eq!(Duration::from_nanos(total), report.total_time());
 }
+
+#[test]
+fn stacks_by_bytes_need_memory_figures() {
+    let (_, report) = profkit::record(|| ());
+    let e = report.folded_by(profkit::StackMetric::Bytes).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("no memory figures"), "{e}");
+    assert_eq!(
+        report.folded_by(profkit::StackMetric::OwnTime).unwrap(),
+        report.folded()
+    );
+}

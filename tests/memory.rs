@@ -135,3 +135,32 @@ fn profkit_heap_counts_each_allocation_once() {
     assert!(h.total_allocs() >= 1 && h.total_bytes() >= 8_000);
     assert!(h.peak() >= h.current());
 }
+
+#[test]
+fn folded_stacks_and_flame_graphs_by_bytes_show_where_the_memory_went() {
+    let (_, report) = profkit::record(keeps_and_frees);
+    let folded = report.folded_by(profkit::StackMetric::Bytes).unwrap();
+    assert_eq!(
+        folded,
+        "memory::keeps_and_frees 100\nmemory::keeps_and_frees;memory::one_vec 8000\n"
+    );
+    let allocs = report.folded_by(profkit::StackMetric::Allocs).unwrap();
+    assert!(
+        allocs.ends_with("memory::keeps_and_frees;memory::one_vec 1\n"),
+        "{allocs}"
+    );
+    let total: u64 = folded
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    let rows: u64 = report
+        .functions()
+        .map(|f| f.memory().unwrap().bytes())
+        .sum();
+    assert_eq!(total, rows, "the stacks add up to the functions' own bytes");
+    let svg = report
+        .flamegraph_svg_by(profkit::StackMetric::Bytes)
+        .unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(svg.contains("bytes allocated") && svg.contains("one_vec"));
+}

@@ -118,7 +118,7 @@ fn go_tool_pprof_lists_profkits_functions_times_and_calls() {
         "{raw}"
     );
 
-    // -traces: one trace per call path with time; the deepest is fib's 16 frames.
+    // -traces: one trace per call path with time, recursion folded as in the folded stacks.
     let traces = pprof(go, &["-traces"], &file);
     let blocks: Vec<&str> = traces.split("-----------+").skip(1).collect();
     let paths_with_time = report_paths_with_time(&report);
@@ -129,8 +129,8 @@ fn go_tool_pprof_lists_profkits_functions_times_and_calls() {
         .max()
         .unwrap();
     assert_eq!(
-        deepest, 15,
-        "fib(15) at the top: 15 nested calls down to fib(1)"
+        deepest, 1,
+        "fib(15)'s 15 nested levels are one frame: no stack names a function twice"
     );
 }
 

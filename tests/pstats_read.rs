@@ -179,6 +179,53 @@ fn pythons_own_cprofile_dumps_are_read_with_their_references() {
     );
 }
 
+/// Found by the `prof` fuzz target: a file whose callers are not all keys (written by another
+/// tool, or damaged) was written back with those callers still missing as keys, which pstats
+/// requires, and each write added the `{profkit}` row, so a round trip changed the report.
+#[test]
+fn callers_that_are_not_keys_become_keys_of_0_calls_when_written() {
+    let script = "import marshal, sys\n\
+        f = ('a.py', 1, 'f'); g = ('b.py', 2, 'g'); top = ('~', 0, '<profkit>')\n\
+        stats = {f: (1, 2, 0.5, 0.75, {g: (2, 1, 0.5, 0.75), top: (1, 1, 0.25, 0.5)})}\n\
+        sys.stdout.buffer.write(marshal.dumps(stats))\n";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = Report::from_pstats_bytes(&out.stdout).unwrap();
+    assert_eq!(report.len(), 1);
+    let written = report.to_pstats_bytes();
+    let once = Report::from_pstats_bytes(&written).unwrap();
+    let keys: Vec<String> = once.functions().map(|f| f.std_name()).collect();
+    assert_eq!(keys, ["a.py:1(f)", "b.py:2(g)", "{profkit}"]);
+    assert_eq!(once.function("g").unwrap().ncalls(), 0);
+    assert_eq!(once.function("f").unwrap().ncalls(), 2);
+    // A fixed point from then on, and Python finds every caller among the keys.
+    assert_eq!(
+        Report::from_pstats_bytes(&once.to_pstats_bytes())
+            .unwrap()
+            .to_pstats_bytes(),
+        once.to_pstats_bytes()
+    );
+    let check = "import marshal, sys\n\
+        s = marshal.loads(sys.stdin.buffer.read())\n\
+        print(all(c in s for v in s.values() for c in v[4]), len(s))\n";
+    let mut child = Command::new("python3")
+        .args(["-c", check])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &written).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "True 3\n");
+}
+
 #[test]
 fn empty_truncated_and_foreign_files_are_errors_at_an_offset() {
     let err = Report::from_pstats_bytes(b"").unwrap_err();

@@ -218,6 +218,15 @@ impl ReadError {
         }
     }
 
+    /// A stream that could not be read (no file name).
+    pub(crate) fn from_io(source: io::Error) -> Self {
+        ReadError {
+            message: format!("cannot read: {source}"),
+            source: Some(source),
+            ..ReadError::new("")
+        }
+    }
+
     #[cfg(feature = "json")]
     pub(crate) fn at_line(line: usize, column: usize, message: impl Into<String>) -> Self {
         ReadError {
@@ -277,5 +286,46 @@ impl std::error::Error for ReadError {
         self.source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Why [`report_on_signals`](crate::report_on_signals) could not install its handlers for
+/// SIGINT and SIGTERM: the operating system refused a handler, or the thread that writes the
+/// report could not be started.
+///
+/// ```
+/// let err = profkit::SignalError::from(std::io::Error::other("no more threads"));
+/// assert_eq!(
+///     err.to_string(),
+///     "cannot report on SIGINT and SIGTERM: no more threads"
+/// );
+/// ```
+#[derive(Debug)]
+pub struct SignalError {
+    source: io::Error,
+}
+
+impl SignalError {
+    /// The operating system's reason.
+    pub fn io_error(&self) -> &io::Error {
+        &self.source
+    }
+}
+
+impl From<io::Error> for SignalError {
+    fn from(source: io::Error) -> Self {
+        SignalError { source }
+    }
+}
+
+impl fmt::Display for SignalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot report on SIGINT and SIGTERM: {}", self.source)
+    }
+}
+
+impl std::error::Error for SignalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }

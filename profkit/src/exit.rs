@@ -1,10 +1,13 @@
-//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`): the top floor, which
-//! reads the whole process through `session::report` and writes through `files`.
+//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`), and on SIGINT or
+//! SIGTERM (`PROFKIT_SIGNALS=1`, [`report_on_signals`]): the top floor, which reads the whole
+//! process through `session::report` and writes through `files`.
 //!
 //! On glibc both `main` returning and `std::process::exit` end in libc `exit`, which runs the
 //! exiting thread's thread-local destructors (folding its call tree into the process totals)
 //! and then the `atexit` handlers; the handler registered here reads the totals and every
-//! thread still running.
+//! thread still running. On a signal, a thread of `signals` writes the same report (running
+//! threads are read as they are, so the calls a thread completed count even though its
+//! thread-local destructor never runs), then ends the process by that signal.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -13,10 +16,17 @@ use std::sync::Once;
 
 use once_cell::sync::OnceCell;
 
+use parking_lot::Mutex;
+
 use crate::collect::local;
 use crate::files::{text_report, write_by_extension};
 use crate::session;
 use crate::views::SortKey;
+
+#[cfg(all(unix, feature = "signals"))]
+mod signals;
+#[cfg(all(unix, feature = "signals"))]
+pub use signals::report_on_signals;
 
 /// Where and how the exit report goes, read from the environment once.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,6 +35,8 @@ pub(crate) struct ExitConfig {
     out: Vec<PathBuf>,
     sort: SortKey,
     limit: Option<usize>,
+    /// `PROFKIT_SIGNALS`: write the report on SIGINT and SIGTERM too.
+    signals: bool,
     /// Environment values that were ignored, said once at exit.
     warnings: Vec<String>,
 }
@@ -39,6 +51,7 @@ pub(crate) fn install_once() {
         let Some(config) = ExitConfig::from_vars(|k| std::env::var_os(k)) else {
             return;
         };
+        let signals = config.signals;
         if CONFIG.set(config).is_ok() {
             // SAFETY: `atexit` is given a plain `extern "C" fn()` with no captured state, which
             // C allows to be called at exit at any time; `at_exit` never unwinds (it catches
@@ -46,6 +59,14 @@ pub(crate) fn install_once() {
             unsafe {
                 libc::atexit(at_exit);
             }
+            #[cfg(all(unix, feature = "signals"))]
+            if signals && let Err(e) = signals::install() {
+                // The program goes on; only the report on a signal is lost, so say it now.
+                use std::io::Write as _;
+                let _ = writeln!(io::stderr(), "profkit: PROFKIT_SIGNALS: {e}");
+            }
+            #[cfg(not(all(unix, feature = "signals")))]
+            let _ = signals;
         }
     });
 }
@@ -58,6 +79,14 @@ fn truthy(value: &OsString) -> bool {
 impl ExitConfig {
     /// `None` when neither `PROFKIT` (truthy) nor `PROFKIT_OUT` (non-empty) is set.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<ExitConfig> {
+        let config = ExitConfig::read(&var);
+        let wanted = !config.out.is_empty() || var("PROFKIT").is_some_and(|v| truthy(&v));
+        wanted.then_some(config)
+    }
+
+    /// The variables as they are, whether or not they ask for a report: with neither
+    /// `PROFKIT` nor `PROFKIT_OUT`, the tables go to stderr.
+    fn read(var: &impl Fn(&str) -> Option<OsString>) -> ExitConfig {
         let out: Vec<PathBuf> = var("PROFKIT_OUT")
             .map(|v| {
                 v.to_string_lossy()
@@ -68,9 +97,6 @@ impl ExitConfig {
                     .collect()
             })
             .unwrap_or_default();
-        if out.is_empty() && !var("PROFKIT").is_some_and(|v| truthy(&v)) {
-            return None;
-        }
         let mut warnings = Vec::new();
         let sort = match var("PROFKIT_SORT").map(|v| v.to_string_lossy().into_owned()) {
             None => SortKey::Cumulative,
@@ -91,12 +117,20 @@ impl ExitConfig {
                 }
             },
         };
-        Some(ExitConfig {
+        let signals = var("PROFKIT_SIGNALS").is_some_and(|v| truthy(&v));
+        if signals && !cfg!(all(unix, feature = "signals")) {
+            warnings.push(
+                "ignoring PROFKIT_SIGNALS: this build of profkit has no `signals` feature"
+                    .to_owned(),
+            );
+        }
+        ExitConfig {
             out,
             sort,
             limit,
+            signals,
             warnings,
-        })
+        }
     }
 }
 
@@ -104,9 +138,36 @@ extern "C" fn at_exit() {
     // Nothing may unwind into C, and a failure here must not change the exit status.
     let _ = std::panic::catch_unwind(|| {
         if let Some(config) = CONFIG.get() {
-            local::busy(|| write_exit_report(config));
+            write_once(config);
         }
     });
+}
+
+/// Writes the exit report for a signal: as configured by the environment, or, when it asked
+/// for none (the program called [`report_on_signals`]), the tables on stderr.
+#[cfg(all(unix, feature = "signals"))]
+fn write_on_signal() {
+    let _ = std::panic::catch_unwind(|| {
+        let read;
+        let config = match CONFIG.get() {
+            Some(config) => config,
+            None => {
+                read = ExitConfig::read(&|k: &str| std::env::var_os(k));
+                &read
+            }
+        };
+        write_once(config);
+    });
+}
+
+/// Writes the report once per process: at exit or on a signal, whichever comes first (the
+/// other waits for it, then finds it written).
+fn write_once(config: &ExitConfig) {
+    static WRITTEN: Mutex<bool> = Mutex::new(false);
+    let mut written = WRITTEN.lock();
+    if !std::mem::replace(&mut *written, true) {
+        local::busy(|| write_exit_report(config));
+    }
 }
 
 fn write_exit_report(config: &ExitConfig) {
@@ -147,6 +208,25 @@ mod tests {
         assert_eq!(config(&[("PROFKIT", "0")]), None);
         assert_eq!(config(&[("PROFKIT", "false")]), None);
         assert_eq!(config(&[("PROFKIT_OUT", "")]), None);
+        assert_eq!(config(&[("PROFKIT_SIGNALS", "1")]), None);
+    }
+
+    #[test]
+    fn profkit_signals_asks_for_the_report_on_signals_too() {
+        assert!(!config(&[("PROFKIT", "1")]).unwrap().signals);
+        let c = config(&[("PROFKIT_OUT", "p.json"), ("PROFKIT_SIGNALS", "1")]).unwrap();
+        assert!(c.signals);
+        assert_eq!(
+            c.warnings.is_empty(),
+            cfg!(all(unix, feature = "signals")),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            !config(&[("PROFKIT", "1"), ("PROFKIT_SIGNALS", "no")])
+                .unwrap()
+                .signals
+        );
     }
 
     #[test]

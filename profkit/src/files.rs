@@ -7,7 +7,7 @@ use std::io;
 use std::path::Path;
 
 use crate::error::{ReadError, WriteError};
-use crate::formats::io::{read_bounded, write_atomic};
+use crate::formats::io::{read_bounded, read_bounded_from, write_atomic};
 use crate::model::Report;
 use crate::views::SortKey;
 
@@ -59,10 +59,20 @@ fn sniff(bytes: &[u8]) -> FileFormat {
     }
 }
 
-/// The formats `PROFKIT_OUT` and [`Report::write`](crate::Report::write) write, by extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// `.txt` (and no extension): the pstats table, then the latency table.
+/// The file formats a report is written in: what `PROFKIT_OUT` and [`Report::write`] choose
+/// by a path's extension, and what [`Report::to_bytes`] renders (for standard output, say).
+///
+/// ```
+/// use profkit::Format;
+/// assert_eq!(Format::of(std::path::Path::new("run.prof")), Some(Format::Pstats));
+/// assert_eq!(Format::from_extension("json"), Some(Format::Json));
+/// assert_eq!(Format::from_extension("png"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// `.txt` (and no extension): the pstats table, the latency table, and the memory table
+    /// when the report has memory figures.
     Text,
     /// `.prof`: a pstats file.
     Pstats,
@@ -80,7 +90,9 @@ pub(crate) enum Format {
 pub(crate) const EXTENSIONS: &str = ".txt, .prof, .json, .folded, .svg and .pb.gz";
 
 impl Format {
-    pub(crate) fn of(path: &Path) -> Option<Format> {
+    /// The format a path's extension names: `.txt` or none, `.prof` or `.pstats`, `.json`,
+    /// `.folded`, `.svg`, `.pb.gz` or `.pprof`; `None` for another extension.
+    pub fn of(path: &Path) -> Option<Format> {
         // Two extensions: `Path::extension` sees only `.gz`.
         if path
             .file_name()
@@ -89,14 +101,23 @@ impl Format {
         {
             return Some(Format::Pprof);
         }
-        match path.extension().and_then(|e| e.to_str()) {
-            None | Some("txt") => Some(Format::Text),
-            Some("prof" | "pstats") => Some(Format::Pstats),
-            Some("json") => Some(Format::Json),
-            Some("folded") => Some(Format::Folded),
-            Some("svg") => Some(Format::Svg),
-            Some("pprof") => Some(Format::Pprof),
-            Some(_) => None,
+        match path.extension() {
+            None => Some(Format::Text),
+            Some(e) => e.to_str().and_then(Format::from_extension),
+        }
+    }
+
+    /// The format an extension (without its dot) names, as [`Format::of`] reads it (`pb.gz`
+    /// included).
+    pub fn from_extension(extension: &str) -> Option<Format> {
+        match extension {
+            "txt" => Some(Format::Text),
+            "prof" | "pstats" => Some(Format::Pstats),
+            "json" => Some(Format::Json),
+            "folded" => Some(Format::Folded),
+            "svg" => Some(Format::Svg),
+            "pb.gz" | "pprof" => Some(Format::Pprof),
+            _ => None,
         }
     }
 
@@ -191,6 +212,24 @@ impl Report {
         Report::from_bytes(&bytes).map_err(|e| e.in_file(path))
     }
 
+    /// Reads a profile from a stream (standard input, a pipe, a socket) in any format
+    /// [`Report::read`] takes, told apart by content. The command line reads `-` with it.
+    ///
+    /// # Errors
+    /// [`ReadError`] as for [`Report::from_bytes`], or the stream's own error; a stream longer
+    /// than 1 GiB is refused once that much has been read.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, report) = profkit::record(step);
+    /// let json = report.to_json();
+    /// assert_eq!(profkit::Report::read_from(json.as_bytes()).unwrap(), report);
+    /// // In a program: profkit::Report::read_from(std::io::stdin().lock())
+    /// ```
+    pub fn read_from(reader: impl io::Read) -> Result<Report, ReadError> {
+        Report::from_bytes(&read_bounded_from(reader)?)
+    }
+
     /// Reads several profile files (each in any format [`Report::read`] takes) into one
     /// report, merged as [`Report::merge`] does (pstats' `Stats.add`).
     ///
@@ -236,9 +275,30 @@ impl Report {
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), WriteError> {
-        write_by_extension(self, path.as_ref(), || {
-            text_report(self, SortKey::Cumulative, None)
-        })
+        write_by_extension(self, path.as_ref(), || self.tables())
+    }
+
+    /// The report's bytes in `format`, as [`Report::write`] writes them: to send to standard
+    /// output or a socket rather than a file.
+    ///
+    /// # Errors
+    /// An [`io::Error`] when this build lacks the format (`Json` without the cargo feature
+    /// `json`, `Svg` without `flamegraph`) or a flame graph has nothing to draw.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// let (_, report) = profkit::record(step);
+    /// let json = report.to_bytes(profkit::Format::Json).unwrap();
+    /// assert_eq!(profkit::Report::from_bytes(&json).unwrap(), report);
+    /// ```
+    pub fn to_bytes(&self, format: Format) -> io::Result<Vec<u8>> {
+        format.render(self, || self.tables())
+    }
+
+    /// The `.txt` format: the pstats table, the latency table, and the memory table when
+    /// there are memory figures.
+    fn tables(&self) -> String {
+        text_report(self, SortKey::Cumulative, None)
     }
 
     /// Reads a profile from bytes in any format [`Report::read`] takes.

@@ -28,7 +28,9 @@
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
 //! writes it to that file instead, atomically, in the format its extension names (`.txt`,
 //! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`). `PROFKIT_SORT` (a [`SortKey`] name) and
-//! `PROFKIT_LIMIT` (a row count) shape it.
+//! `PROFKIT_LIMIT` (a row count) shape it. With `PROFKIT_SIGNALS=1` (or a call of
+//! `report_on_signals()`), SIGINT and SIGTERM write it too before the process ends by the
+//! signal.
 //!
 //! ## Cargo features
 //! - `enable` (default): record. Off, `#[profile]` returns items unchanged and every function
@@ -43,6 +45,7 @@
 //! - `memory`: the allocator wrapper `Alloc` and `heap()`: allocations, bytes and peak heap per
 //!   call path (`Report::memory`, `FunctionStats::memory`), once the program makes it its
 //!   `#[global_allocator]`. No dependencies.
+//! - `signals` (default): the report on SIGINT and SIGTERM, through `signal-hook`.
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
@@ -71,8 +74,12 @@ pub use collect::Alloc;
 pub mod tracing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, TestClockError, WhatIfError, WriteError};
+pub use error::{LookupError, ReadError, SignalError, TestClockError, WhatIfError, WriteError};
+#[cfg(all(unix, feature = "signals"))]
+pub use exit::report_on_signals;
 pub use expect::Expect;
+pub use files::Format;
+pub use formats::StackMetric;
 pub use model::{
     EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report, ThreadReport,
 };
@@ -93,6 +100,14 @@ pub use model::{
 /// | generic `fn largest<T>` | `app::largest` (one row for every `T`) |
 /// | `async fn`, async method, `async fn` in a trait, `#[async_trait]` method | as the sync form, never with `{{closure}}` |
 /// | `profile_scope!("parse")` | `parse` |
+///
+/// `#[profile(crate = "prof")]` names profkit by that path in the generated code, for a crate
+/// that renamed the dependency (`prof = { package = "profkit", .. }`); the functions inside an
+/// instrumented `impl`, `trait` or `mod` inherit it. An inner `#[profile(..)]` gives its
+/// function's own options when written `profile`, `profkit::profile` or `<crate path>::profile`;
+/// under another name (`use profkit::profile as timed`) the enclosing attribute cannot tell it
+/// apart, instruments the function itself, and the inner one leaves it as it is (and refuses
+/// options it cannot apply), so no call is timed twice.
 ///
 /// File and line are those of the function's name. Signatures are kept whole: `unsafe fn`,
 /// `extern "C" fn`, `-> impl Trait`, lifetimes, where clauses, patterns and `#[cfg]` in

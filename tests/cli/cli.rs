@@ -9,6 +9,7 @@ mod common;
 mod diff;
 mod pprof;
 mod robustness;
+mod stdio;
 mod support;
 mod what_if;
 mod without_memory;

@@ -675,3 +675,40 @@ fn a_profile_written_at_exit_through_profkit_out_has_the_programs_memory() {
     // The process report holds the whole run: the test harness allocates outside.
     assert!(doc["memory_outside"]["allocs"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn flame_by_bytes_draws_where_the_memory_went() {
+    let dir = scratch("memory-flame");
+    let json = write(&dir, "p.json", BASE);
+    // Folded stacks by bytes: each path's own bytes (4 requests).
+    let folded = profkit(["flame", &json, "--folded", "--metric", "bytes"])
+        .ok()
+        .to_owned();
+    let lines: Vec<&str> = folded.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "cli_memory::handle;cli_memory::read_rows 32000",
+            "cli_memory::handle;cli_memory::parse_rows 64000",
+        ],
+        "{folded}"
+    );
+    let allocs = profkit(["flame", &json, "--folded", "--metric", "allocs"])
+        .ok()
+        .to_owned();
+    assert!(
+        allocs.contains("cli_memory::handle;cli_memory::parse_rows 8\n"),
+        "{allocs}"
+    );
+    let svg = arg(&dir, "heap.svg");
+    profkit(["flame", &json, "--metric", "bytes", "-o", &svg]).ok();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("bytes allocated") && text.contains("parse_rows"),
+        "{text}"
+    );
+    // A .prof has no memory figures: one line, status 2, nothing drawn.
+    let prof = write(&dir, "p.prof", BASE);
+    profkit(["flame", &prof, "--folded", "--metric", "bytes"])
+        .bad_input("p.prof: has no memory figures for --metric bytes");
+}

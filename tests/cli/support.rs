@@ -76,6 +76,33 @@ where
     Run::from(out)
 }
 
+/// Runs `profkit` with `args` and `stdin` as its standard input; stdout kept as bytes too.
+pub(crate) fn profkit_stdin<I, S>(args: I, stdin: &[u8]) -> (Run, Vec<u8>)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_profkit"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the profkit binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let bytes = stdin.to_vec();
+    // Written from another thread, so that a large output cannot block the input.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("profkit ends");
+    writer.join().unwrap();
+    let stdout = out.stdout.clone();
+    (Run::from(out), stdout)
+}
+
 /// A fresh directory for one test.
 pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("profkit-cli-{}-{name}", std::process::id()));

@@ -17,6 +17,13 @@ fn memory_options_on_a_profile_without_memory_figures_are_one_line_and_status_2(
             .bad_input("has no memory figures");
     }
     profkit(["view", &json, "--memory"]).bad_input("p.json: has no memory figures for --memory");
+    for metric in ["bytes", "allocs"] {
+        let out = profkit(["flame", &json, "--folded", "--metric", metric]);
+        out.bad_input(&format!(
+            "p.json: has no memory figures for --metric {metric}"
+        ));
+        assert!(out.stdout.is_empty(), "nothing drawn: {}", out.stdout);
+    }
     for metric in ["bytes", "allocs", "cum_bytes", "peak"] {
         let out = profkit(["diff", &json, &json, "--metric", metric]);
         out.bad_input(&format!("has no memory figures for --metric {metric}"));

@@ -1,6 +1,8 @@
-//! A program for `tests/exit.rs`: it records calls on the main thread, on a thread that ends and
-//! on a thread still running at exit, prints its result, then returns from `main` or calls
-//! `std::process::exit(3)` as its first argument says.
+//! A program for `tests/exit.rs` and `tests/signals.rs`: it records calls on the main thread, on
+//! a thread that ends and on a thread still running at exit, prints its result, then, as its
+//! first argument says, returns from `main` (`return`), calls `std::process::exit(3)` (`exit`),
+//! or prints `ready` and waits to be killed by a signal (`wait`; `wait-api` calls
+//! `profkit::report_on_signals()` first).
 
 use std::sync::mpsc;
 use std::thread;
@@ -33,7 +35,17 @@ fn main() {
     });
     total += ready_rx.recv().unwrap();
     println!("result {total}");
-    if mode == "exit" {
-        std::process::exit(3);
+    match mode.as_str() {
+        "exit" => std::process::exit(3),
+        "wait" | "wait-api" => {
+            if mode == "wait-api" {
+                profkit::report_on_signals().expect("the handlers install");
+            }
+            println!("ready");
+            loop {
+                thread::park();
+            }
+        }
+        _ => {}
     }
 }

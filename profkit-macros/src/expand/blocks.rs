@@ -24,16 +24,16 @@ fn no_name(args: &Args, what: &str) -> syn::Result<()> {
     }
 }
 
-/// Removes this crate's attributes from `attrs`; returns their options, `None` if there were
-/// none.
-fn take_profile_attrs(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
+/// Removes this crate's attributes from `attrs`; returns their options within `outer`'s (see
+/// [`Args::within`]), `None` if there were none.
+fn take_profile_attrs(attrs: &mut Vec<Attribute>, outer: &Args) -> syn::Result<Option<Args>> {
     let mut found: Option<Args> = None;
     let mut error = None;
     attrs.retain(|attr| {
-        if !is_profile_attr(attr) {
+        if !is_profile_attr(attr, outer.krate.as_ref()) {
             return true;
         }
-        match Args::from_attr(attr) {
+        match Args::from_attr(attr).map(|args| args.within(outer)) {
             Ok(_) if found.is_some() => {
                 error.get_or_insert(syn::Error::new_spanned(attr, "duplicate #[profile]"));
             }
@@ -50,11 +50,12 @@ fn take_profile_attrs(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
 /// The options to instrument an inner function with, or `None` to leave it as it is (its
 /// `#[profile]` attributes are taken off either way).
 fn inner_fn_options(
+    outer: &Args,
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     has_body: bool,
 ) -> syn::Result<Option<Args>> {
-    let explicit = take_profile_attrs(attrs)?;
+    let explicit = take_profile_attrs(attrs, outer)?;
     let reason = if sig.constness.is_some() {
         Some("#[profile] cannot time a `const fn`; remove `const` or use `#[profile(skip)]`")
     } else if !has_body {
@@ -66,26 +67,26 @@ fn inner_fn_options(
         (Some(args), _) if args.skip.is_some() => Ok(None),
         (Some(_), Some(reason)) => Err(syn::Error::new_spanned(&sig.ident, reason)),
         (None, Some(_)) => Ok(None),
-        (explicit, None) => Ok(Some(explicit.unwrap_or_default())),
+        (explicit, None) => Ok(Some(
+            explicit.unwrap_or_else(|| Args::default().within(outer)),
+        )),
     }
 }
 
 /// Options of a nested `impl`, `trait` or `mod`, or `None` when it says `skip`.
-fn inner_block_options(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
-    Ok(match take_profile_attrs(attrs)? {
+fn inner_block_options(outer: &Args, attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
+    Ok(match take_profile_attrs(attrs, outer)? {
         Some(args) if args.skip.is_some() => None,
         Some(args) => Some(args),
-        None => Some(Args::default()),
+        None => Some(Args::default().within(outer)),
     })
 }
 
 /// `item` with every `#[profile]` on the items inside it removed (those of functions in an
 /// `impl`, `trait` or `mod`, recursively); anything else is returned as it was.
-pub(crate) fn strip_inner_attrs(item: TokenStream) -> TokenStream {
-    fn strip(attrs: &mut Vec<Attribute>) {
-        attrs.retain(|a| !is_profile_attr(a));
-    }
-    fn visit(item: &mut Item) {
+pub(crate) fn strip_inner_attrs(item: TokenStream, krate: Option<&syn::Path>) -> TokenStream {
+    let strip = |attrs: &mut Vec<Attribute>| attrs.retain(|a| !is_profile_attr(a, krate));
+    fn visit(item: &mut Item, strip: &dyn Fn(&mut Vec<Attribute>)) {
         match item {
             Item::Impl(i) => {
                 for inner in &mut i.items {
@@ -113,7 +114,7 @@ pub(crate) fn strip_inner_attrs(item: TokenStream) -> TokenStream {
                         } else if let Item::Mod(m) = inner {
                             strip(&mut m.attrs);
                         }
-                        visit(inner);
+                        visit(inner, strip);
                     }
                 }
             }
@@ -122,7 +123,7 @@ pub(crate) fn strip_inner_attrs(item: TokenStream) -> TokenStream {
     }
     match syn::parse2::<Item>(item.clone()) {
         Ok(mut parsed @ (Item::Impl(_) | Item::Trait(_) | Item::Mod(_))) => {
-            visit(&mut parsed);
+            visit(&mut parsed, &strip);
             parsed.into_token_stream()
         }
         _ => item,
@@ -137,7 +138,7 @@ pub(crate) fn impl_block(args: &Args, mut block: ItemImpl) -> syn::Result<TokenS
     no_name(args, "impl block")?;
     for item in &mut block.items {
         if let ImplItem::Fn(f) = item
-            && let Some(options) = inner_fn_options(&mut f.attrs, &f.sig, true)?
+            && let Some(options) = inner_fn_options(args, &mut f.attrs, &f.sig, true)?
         {
             *item = ImplItem::Verbatim(expand_fn(&options, f)?);
         }
@@ -149,7 +150,8 @@ pub(crate) fn trait_block(args: &Args, mut block: ItemTrait) -> syn::Result<Toke
     no_name(args, "trait")?;
     for item in &mut block.items {
         if let TraitItem::Fn(f) = item
-            && let Some(options) = inner_fn_options(&mut f.attrs, &f.sig, f.default.is_some())?
+            && let Some(options) =
+                inner_fn_options(args, &mut f.attrs, &f.sig, f.default.is_some())?
         {
             *item = TraitItem::Verbatim(expand_fn(&options, f)?);
         }
@@ -168,19 +170,19 @@ pub(crate) fn mod_block(args: &Args, mut block: ItemMod) -> syn::Result<TokenStr
     };
     for item in items.iter_mut() {
         let expanded = match item {
-            Item::Fn(f) => match inner_fn_options(&mut f.attrs, &f.sig, true)? {
+            Item::Fn(f) => match inner_fn_options(args, &mut f.attrs, &f.sig, true)? {
                 Some(options) => expand_fn(&options, f)?,
                 None => continue,
             },
-            Item::Impl(i) => match inner_block_options(&mut i.attrs)? {
+            Item::Impl(i) => match inner_block_options(args, &mut i.attrs)? {
                 Some(options) => impl_block(&options, i.clone())?,
                 None => continue,
             },
-            Item::Trait(t) => match inner_block_options(&mut t.attrs)? {
+            Item::Trait(t) => match inner_block_options(args, &mut t.attrs)? {
                 Some(options) => trait_block(&options, t.clone())?,
                 None => continue,
             },
-            Item::Mod(m) if m.content.is_some() => match inner_block_options(&mut m.attrs)? {
+            Item::Mod(m) if m.content.is_some() => match inner_block_options(args, &mut m.attrs)? {
                 Some(options) => mod_block(&options, m.clone())?,
                 None => continue,
             },

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::{Expr, ReturnType, Stmt, Type};
 
-use crate::parse::{Args, MaybeItemFn};
+use crate::parse::{Args, MaybeItemFn, is_instrumented};
 
 /// The expression `&'static CallSite` for the function named `ident`.
 ///
@@ -22,16 +22,18 @@ use crate::parse::{Args, MaybeItemFn};
 /// `type_name` of the nested fn is `path::to::f::__profkit_fn_name` (`S<_>::f::..` in a generic
 /// impl); the runtime strips the last segment and `<_>` placeholders once, when the site
 /// registers. With `name = "..."` the site is `CallSite::named("...", ..)`. `file!()` and
-/// `line!()` carry the span of the function's name, so the row points at it.
+/// `line!()` carry the span of the function's name, so the row points at it. `::profkit` is
+/// the `crate = "..."` path when one is given (here and in every expansion below).
 fn site(args: &Args, ident: &syn::Ident) -> TokenStream {
+    let krate = args.krate();
     let span = ident.span();
     let file = quote_spanned!(span=> ::core::file!());
     let line = quote_spanned!(span=> ::core::line!());
     match &args.name {
         Some(name) => quote! {
             {
-                static __PROFKIT_SITE: ::profkit::__private::CallSite =
-                    ::profkit::__private::CallSite::named(#name, #file, #line);
+                static __PROFKIT_SITE: #krate::__private::CallSite =
+                    #krate::__private::CallSite::named(#name, #file, #line);
                 &__PROFKIT_SITE
             }
         },
@@ -40,8 +42,8 @@ fn site(args: &Args, ident: &syn::Ident) -> TokenStream {
                 fn __profkit_fn_name() -> &'static str {
                     ::core::any::type_name_of_val(&__profkit_fn_name)
                 }
-                static __PROFKIT_SITE: ::profkit::__private::CallSite =
-                    ::profkit::__private::CallSite::function(__profkit_fn_name, #file, #line);
+                static __PROFKIT_SITE: #krate::__private::CallSite =
+                    #krate::__private::CallSite::function(__profkit_fn_name, #file, #line);
                 &__PROFKIT_SITE
             }
         },
@@ -60,12 +62,17 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
         brace_span,
     } = func;
     let site = site(args, &sig.ident);
-    let body = if sig.asyncness.is_some() {
-        async_fn_body(&sig.output, &site, body)
-    } else if let Some(boxed) = boxed_async_body(&site, &body) {
+    let krate = args.krate();
+    let body = if is_instrumented(&body) {
+        // An enclosing `#[profile]` did it already: it could not tell that this function's
+        // attribute was this one under another name (`use profkit::profile as timed`).
+        body
+    } else if sig.asyncness.is_some() {
+        async_fn_body(&krate, &sig.output, &site, body)
+    } else if let Some(boxed) = boxed_async_body(&krate, &site, &body) {
         boxed
     } else {
-        sync_body(&site, body)
+        sync_body(&krate, &site, body)
     };
     let mut out = TokenStream::new();
     for attr in &outer_attrs {
@@ -97,10 +104,10 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
 /// ```
 /// The guard's binding is `mixed_site`, invisible to the body; dropping it at the end of the
 /// function, on return or during unwinding, ends the call.
-fn sync_body(site: &TokenStream, body: TokenStream) -> TokenStream {
+fn sync_body(krate: &TokenStream, site: &TokenStream, body: TokenStream) -> TokenStream {
     let guard = syn::Ident::new("__profkit_guard", Span::mixed_site());
     quote! {
-        let #guard = ::profkit::__private::enter(#site);
+        let #guard = #krate::__private::enter(#site);
         #body
     }
 }
@@ -122,7 +129,12 @@ fn sync_body(site: &TokenStream, body: TokenStream) -> TokenStream {
 /// ```
 /// The annotated `let` keeps the return type known inside the block (so `?` can convert
 /// errors); it is left out when the return type holds an `impl Trait`.
-fn async_fn_body(output: &ReturnType, site: &TokenStream, body: TokenStream) -> TokenStream {
+fn async_fn_body(
+    krate: &TokenStream,
+    output: &ReturnType,
+    site: &TokenStream,
+    body: TokenStream,
+) -> TokenStream {
     let ret = syn::Ident::new("__profkit_ret", Span::mixed_site());
     let inner = match output {
         ReturnType::Default => quote! { let #ret: () = { #body }; #ret },
@@ -132,7 +144,7 @@ fn async_fn_body(output: &ReturnType, site: &TokenStream, body: TokenStream) -> 
         ReturnType::Type(..) => body,
     };
     quote! {
-        ::profkit::__private::instrument(#site, async move { #inner }).await
+        #krate::__private::instrument(#site, async move { #inner }).await
     }
 }
 
@@ -141,7 +153,11 @@ fn async_fn_body(output: &ReturnType, site: &TokenStream, body: TokenStream) -> 
 ///
 /// Input: `fn f<'a>(&'a self) -> Pin<Box<dyn Future<Output = u64> + Send + 'a>> { Box::pin(async move { .. }) }`
 /// Output: the same fn with body `Box::pin(::profkit::__private::instrument(<site>, async move { .. }))`.
-fn boxed_async_body(site: &TokenStream, body: &TokenStream) -> Option<TokenStream> {
+fn boxed_async_body(
+    krate: &TokenStream,
+    site: &TokenStream,
+    body: &TokenStream,
+) -> Option<TokenStream> {
     let stmts = syn::parse::Parser::parse2(syn::Block::parse_within, body.clone()).ok()?;
     let [Stmt::Expr(Expr::Call(call), None)] = stmts.as_slice() else {
         return None;
@@ -164,7 +180,7 @@ fn boxed_async_body(site: &TokenStream, body: &TokenStream) -> Option<TokenStrea
     }
     let func = &call.func;
     Some(quote! {
-        #func(::profkit::__private::instrument(#site, #block))
+        #func(#krate::__private::instrument(#site, #block))
     })
 }
 

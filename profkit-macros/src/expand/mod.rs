@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 
-use crate::parse::{Args, MaybeItemFn};
+use crate::parse::{self, Args, MaybeItemFn, is_instrumented};
 
 use function::function;
 
@@ -25,6 +25,15 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) => return with_item(e, item),
     };
     let expanded = if let Ok(func) = syn::parse2::<MaybeItemFn>(item.clone()) {
+        if is_instrumented(&func.body) {
+            // An enclosing `#[profile]` instrumented this function already, not seeing that
+            // this attribute was `#[profile]` under another name: options it would have
+            // applied are refused rather than ignored.
+            return match options_given(&args) {
+                Some(span) => with_item(already_instrumented(span), item),
+                None => item,
+            };
+        }
         top_level_function(&args, func)
     } else {
         match syn::parse2::<syn::Item>(item.clone()) {
@@ -42,12 +51,61 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     match expanded {
+        Ok(_) if args.skip.is_some() && ENABLED && holds_instrumented_fn(&item) => with_item(
+            already_instrumented(args.skip.unwrap_or_else(Span::call_site)),
+            item,
+        ),
         Ok(_) if !ENABLED || args.skip.is_some() => item,
         Ok(tokens) => tokens,
         // The item goes back without the `#[profile]`s inside it, which would otherwise
         // expand on their own and repeat the error.
-        Err(e) => with_item(e, blocks::strip_inner_attrs(item)),
+        Err(e) => with_item(e, blocks::strip_inner_attrs(item, args.krate.as_ref())),
     }
+}
+
+/// Where `name` or `skip` was given, if one was.
+fn options_given(args: &Args) -> Option<Span> {
+    args.name.as_ref().map(|n| n.span()).or(args.skip)
+}
+
+fn already_instrumented(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "this item is already instrumented by an enclosing #[profile], which did not recognise \
+         this attribute under its other name (it sees `profile`, `profkit::profile` and its \
+         `crate` path's `profile`); write the attribute under one of those names so that the \
+         enclosing one applies these options",
+    )
+}
+
+/// Whether an `impl`, `trait` or `mod` holds a function an enclosing `#[profile]` already
+/// instrumented.
+fn holds_instrumented_fn(item: &TokenStream) -> bool {
+    fn instrumented(node: &impl ToTokens) -> bool {
+        parse::as_maybe_fn(node).is_ok_and(|f| is_instrumented(&f.body))
+    }
+    fn any_fn(item: &syn::Item) -> bool {
+        match item {
+            syn::Item::Impl(i) => i.items.iter().any(|f| match f {
+                syn::ImplItem::Fn(f) => instrumented(f),
+                _ => false,
+            }),
+            syn::Item::Trait(t) => t.items.iter().any(|f| match f {
+                syn::TraitItem::Fn(f) if f.default.is_some() => instrumented(f),
+                _ => false,
+            }),
+            syn::Item::Mod(m) => m
+                .content
+                .iter()
+                .flat_map(|(_, items)| items)
+                .any(|i| match i {
+                    syn::Item::Fn(f) => instrumented(f),
+                    other => any_fn(other),
+                }),
+            _ => false,
+        }
+    }
+    syn::parse2::<syn::Item>(item.clone()).is_ok_and(|i| any_fn(&i))
 }
 
 fn with_item(error: syn::Error, item: TokenStream) -> TokenStream {

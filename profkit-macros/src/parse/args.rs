@@ -1,6 +1,7 @@
 //! The options of `#[profile(...)]`, one spanned error per misuse.
 
 use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -13,13 +14,57 @@ pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
     /// `skip`: inside an instrumented `impl`, `trait` or `mod`, leave this function alone.
     pub(crate) skip: Option<Span>,
+    /// `crate = "path"`: the path generated code names profkit by (a renamed dependency).
+    pub(crate) krate: Option<syn::Path>,
 }
 
-const OPTIONS: &str = "the options are `name = \"...\"` and `skip`";
+const OPTIONS: &str = "the options are `name = \"...\"`, `skip` and `crate = \"path\"`";
+
+/// The string of an `option = "..."`; `form` is how it is written (`name = "..."`), and
+/// `given` whether the option came before.
+fn string_value<'a>(meta: &'a Meta, given: bool, form: &str) -> syn::Result<&'a LitStr> {
+    let option = form.split(' ').next().unwrap_or(form);
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new_spanned(meta, format!("expected `{form}`")));
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(lit), ..
+    }) = &nv.value
+    else {
+        return Err(syn::Error::new_spanned(
+            &nv.value,
+            format!("`{option}` takes a string literal: `{form}`"),
+        ));
+    };
+    if given {
+        return Err(syn::Error::new_spanned(
+            meta,
+            format!("duplicate `{option}` option"),
+        ));
+    }
+    Ok(lit)
+}
 
 impl Args {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
         Parser::parse2(Args::parse_options, tokens)
+    }
+
+    /// The path of the profkit crate in generated code: `crate = "..."`, or `::profkit`.
+    pub(crate) fn krate(&self) -> TokenStream {
+        match &self.krate {
+            Some(path) => quote!(#path),
+            None => quote!(::profkit),
+        }
+    }
+
+    /// These options for an item inside a block with `outer`'s options: the crate path is
+    /// inherited unless the item names its own.
+    pub(crate) fn within(mut self, outer: &Args) -> Args {
+        if self.krate.is_none() {
+            self.krate.clone_from(&outer.krate);
+        }
+        self
     }
 
     /// The options of an attribute found on an item inside an instrumented block.
@@ -40,25 +85,23 @@ impl Args {
         for meta in metas {
             let path = meta.path();
             if path.is_ident("name") {
-                let Meta::NameValue(nv) = &meta else {
-                    return Err(syn::Error::new_spanned(&meta, "expected `name = \"...\"`"));
-                };
-                let Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) = &nv.value
-                else {
-                    return Err(syn::Error::new_spanned(
-                        &nv.value,
-                        "`name` takes a string literal: `name = \"...\"`",
-                    ));
-                };
-                if args.name.is_some() {
-                    return Err(syn::Error::new_spanned(&meta, "duplicate `name` option"));
-                }
+                let lit = string_value(&meta, args.name.is_some(), "name = \"...\"")?;
                 if lit.value().trim().is_empty() {
                     return Err(syn::Error::new_spanned(lit, "`name` must not be empty"));
                 }
                 args.name = Some(lit.clone());
+            } else if path.is_ident("crate") {
+                let lit = string_value(&meta, args.krate.is_some(), "crate = \"prof\"")?;
+                let krate = lit.parse::<syn::Path>().map_err(|_| {
+                    syn::Error::new_spanned(
+                        lit,
+                        format!(
+                            "`crate` takes a path such as \"prof\" or \"::my::profkit\", not {:?}",
+                            lit.value()
+                        ),
+                    )
+                })?;
+                args.krate = Some(krate);
             } else if path.is_ident("skip") {
                 if !matches!(meta, Meta::Path(_)) {
                     return Err(syn::Error::new_spanned(&meta, "`skip` takes no value"));

@@ -5,4 +5,4 @@ mod args;
 mod item;
 
 pub(crate) use args::Args;
-pub(crate) use item::{MaybeItemFn, as_maybe_fn, is_profile_attr};
+pub(crate) use item::{MaybeItemFn, as_maybe_fn, is_instrumented, is_profile_attr};

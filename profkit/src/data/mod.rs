@@ -3,10 +3,12 @@
 //! together as a [`Profile`]. Collection fills them; the model derives statistics from them.
 //! Nothing here knows about threads, clocks or reports, and nothing here imports another floor.
 
+mod collapse;
 mod dist;
 mod profile;
 mod tree;
 
+pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
 pub(crate) use profile::{FutureCounts, Profile};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};

@@ -5,6 +5,7 @@ use std::io;
 use crate::error::WriteError;
 use crate::model::Report;
 
+use super::folded::StackMetric;
 use super::io::write_atomic;
 
 impl Report {
@@ -25,20 +26,49 @@ impl Report {
     /// assert!(svg.contains("<svg") && svg.contains("parent"));
     /// ```
     pub fn flamegraph_svg(&self) -> io::Result<Vec<u8>> {
-        let folded = self.folded();
+        self.flamegraph_svg_by(StackMetric::OwnTime)
+    }
+
+    /// [`Report::flamegraph_svg`] with boxes as wide as `metric`: time, or the bytes or
+    /// allocations made on each path and below it (a heap flame graph, as heaptrack draws
+    /// them). Needs the cargo feature `flamegraph`.
+    ///
+    /// # Errors
+    /// As [`Report::flamegraph_svg`]; also `InvalidInput` for a memory metric on a report
+    /// without memory figures.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() { std::hint::black_box(0); }
+    /// let (_, report) = profkit::record(step);
+    /// let svg = report.flamegraph_svg_by(profkit::StackMetric::OwnTime).unwrap();
+    /// assert!(String::from_utf8(svg).unwrap().contains("step"));
+    /// ```
+    pub fn flamegraph_svg_by(&self, metric: StackMetric) -> io::Result<Vec<u8>> {
+        let folded = self.folded_by(metric)?;
         if folded.is_empty() {
+            let what = match metric {
+                StackMetric::OwnTime => "with time",
+                _ => "that allocated",
+            };
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                "nothing to draw: the profile has no call path with time (a report read from a \
-                 pstats file has no call tree)",
+                format!(
+                    "nothing to draw: the profile has no call path {what} (a report read from \
+                     a pstats file has no call tree)"
+                ),
             ));
         }
         let mut options = inferno::flamegraph::Options::default();
-        options.title = match self.program() {
-            Some(p) => format!("{p}: profkit flame graph"),
-            None => "profkit flame graph".to_owned(),
+        let by = match metric {
+            StackMetric::OwnTime => "",
+            StackMetric::Bytes => " (bytes allocated)",
+            StackMetric::Allocs => " (allocations)",
         };
-        options.count_name = "ns".to_owned();
+        options.title = match self.program() {
+            Some(p) => format!("{p}: profkit flame graph{by}"),
+            None => format!("profkit flame graph{by}"),
+        };
+        options.count_name = metric.unit().to_owned();
         options.hash = true;
         options.deterministic = true;
         let mut svg = Vec::with_capacity(folded.len() * 4);

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,6 +24,22 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
         .in_file(path));
     }
     std::fs::read(path).map_err(|e| ReadError::io(path, e))
+}
+
+/// Reads a whole stream (standard input, a pipe), refusing one larger than any profile can
+/// be as soon as it has read that much.
+pub(crate) fn read_bounded_from(reader: impl io::Read) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::from_io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadError::new(format!(
+            "more than {MAX_FILE_BYTES} bytes: more than a profile can be"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
@@ -96,6 +112,17 @@ mod tests {
         let e = write_atomic(full, b"x").unwrap_err();
         assert!(e.to_string().starts_with("cannot write /dev/full: "), "{e}");
         assert!(!fs::metadata(full).unwrap().is_file());
+    }
+
+    #[test]
+    fn a_stream_is_read_whole_up_to_the_bound() {
+        assert_eq!(read_bounded_from(&b"{}"[..]).unwrap(), b"{}");
+        let endless = io::repeat(b' ');
+        let e = read_bounded_from(endless).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("more than {MAX_FILE_BYTES} bytes: more than a profile can be")
+        );
     }
 
     #[test]

@@ -16,4 +16,5 @@ mod pprof;
 mod pstats_read;
 mod pstats_write;
 
+pub use folded::StackMetric;
 pub use io::write_atomic;

@@ -191,22 +191,25 @@ impl Report {
                     ),
                 );
             };
-            let mut edges = Vec::with_capacity(caller_entries.len());
+            // A caller key given twice: the last one counts, as in Python's dict.
+            let mut edges: BTreeMap<Key, EdgeStats> = BTreeMap::new();
             for (ck, cv) in caller_entries {
                 let (file, name, line) = parse_key(ck)?;
                 let (enc, ecc, ett, ect) = edge(cv)?;
-                // A caller key given twice: the last one counts, as in Python's dict.
-                edges.retain(|e: &EdgeStats| (&e.file, &e.name, e.line) != (&file, &name, line));
-                edges.push(EdgeStats {
-                    name,
-                    file,
-                    line,
-                    ncalls: enc,
-                    primitive_calls: ecc,
-                    tottime_ns: ett,
-                    cumtime_ns: ect,
-                });
+                edges.insert(
+                    (file.clone(), name.clone(), line),
+                    EdgeStats {
+                        name,
+                        file,
+                        line,
+                        ncalls: enc,
+                        primitive_calls: ecc,
+                        tottime_ns: ett,
+                        cumtime_ns: ect,
+                    },
+                );
             }
+            let edges: Vec<EdgeStats> = edges.into_values().collect();
             let f = FunctionStats {
                 site: u32::MAX,
                 name: key.1.clone(),

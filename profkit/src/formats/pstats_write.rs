@@ -4,8 +4,9 @@
 //! ```text
 //! { (file, line, name): (cc, nc, tt, ct, { caller_key: (nc, cc, tt, ct), .. }), .. }
 //! ```
-//! Counts are ints, times float seconds, edges 4-tuples; every caller is also a key, and a
-//! root has no callers. The writer uses no back-references (Python reads them, never needs
+//! Counts are ints, times float seconds, edges 4-tuples; every caller is also a key (a caller
+//! that is no row, in a report read from another tool's file, becomes a key with 0 calls), and
+//! a root has no callers. The writer uses no back-references (Python reads them, never needs
 //! them).
 //!
 //! A function called both with no profiled function open (at the top of its thread's stack)
@@ -168,6 +169,17 @@ impl Report {
         }
         if top_total.ct > 0 || rows.values().any(|(_, c)| c.contains_key(&TOP)) {
             rows.entry(TOP).or_default().0.add(0, 0, 0, top_total.ct);
+        }
+        // Every caller is a key (pstats and the tools over it look callers up): a report read
+        // from a file whose callers are not all rows gets those as rows of 0 calls.
+        let missing: Vec<Key<'_>> = rows
+            .values()
+            .flat_map(|(_, callers)| callers.keys())
+            .filter(|k| !rows.contains_key(*k))
+            .copied()
+            .collect();
+        for key in missing {
+            rows.entry(key).or_default();
         }
         let mut m = Marshal { out: Vec::new() };
         m.dict_start();

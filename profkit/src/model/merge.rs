@@ -119,15 +119,25 @@ fn renumbered(profile: &Profile, remap: &[u32]) -> Profile {
 /// are summed.
 fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStats> {
     fn add_edges(into: &mut Vec<EdgeStats>, from: &[EdgeStats]) {
+        // By key, not by a scan per edge: a function may have thousands of callers.
+        let mut index: HashMap<(Arc<str>, u32, Arc<str>), usize> = into
+            .iter()
+            .enumerate()
+            .map(|(i, x)| ((x.file.clone(), x.line, x.name.clone()), i))
+            .collect();
         for e in from {
-            match into.iter_mut().find(|x| x.key() == e.key()) {
+            let key = (e.file.clone(), e.line, e.name.clone());
+            match index.get(&key).and_then(|&i| into.get_mut(i)) {
                 Some(x) => {
                     x.ncalls = x.ncalls.saturating_add(e.ncalls);
                     x.primitive_calls = x.primitive_calls.saturating_add(e.primitive_calls);
                     x.tottime_ns = x.tottime_ns.saturating_add(e.tottime_ns);
                     x.cumtime_ns = x.cumtime_ns.saturating_add(e.cumtime_ns);
                 }
-                None => into.push(e.clone()),
+                None => {
+                    index.insert(key, into.len());
+                    into.push(e.clone());
+                }
             }
         }
         into.sort_by(|x, y| x.key().cmp(&y.key()));

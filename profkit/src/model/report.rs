@@ -2,6 +2,7 @@
 //! and provenance. Statistics are derived in `stats`, merging is in `merge`, look-ups by name in
 //! `lookup`; the views and file formats add their methods from the floors above.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use crate::data::{MemCounts, Profile};
 use crate::error::LookupError;
 
 use super::lookup::find;
-use super::stats::{FunctionStats, derive_functions, unknown_site};
+use super::stats::{FunctionStats, derive_functions};
 
 /// A profile: every profiled function with its calls, times, callers and callees.
 ///
@@ -404,41 +405,68 @@ impl PartialEq for Report {
             && self.threads == other.threads
             && self.clocks == other.clocks
             && self.meta == other.meta
-            && self.canonical_tree() == other.canonical_tree()
+            && same_tree(self, other)
     }
 }
 
-type PathKey = Vec<(Arc<str>, u32, Arc<str>)>;
+/// Flags, calls, own and inclusive time of one call path.
+type PathTotals = (u8, u64, u64, u64);
 
-impl Report {
-    /// The call tree as a map from call path to (flags, calls, own, inclusive), for comparing.
-    pub(crate) fn canonical_tree(
-        &self,
-    ) -> std::collections::BTreeMap<PathKey, (u8, u64, u64, u64)> {
-        let nodes = self.profile.tree.nodes();
-        let shown = self.profile.tree.shown();
-        let mut paths: Vec<PathKey> = vec![Vec::new(); nodes.len()];
-        let mut out = std::collections::BTreeMap::new();
-        for (i, n) in nodes.iter().enumerate().skip(1) {
-            if !shown[i] {
-                continue;
-            }
-            let info = self
-                .sites
-                .get(n.site as usize)
-                .cloned()
-                .unwrap_or_else(unknown_site);
-            let mut path = paths.get(n.parent as usize).cloned().unwrap_or_default();
-            path.push((info.file, info.line, info.name));
-            let e: &mut (u8, u64, u64, u64) = out.entry(path.clone()).or_insert((0, 0, 0, 0));
-            e.0 |= n.flags;
-            e.1 = e.1.saturating_add(n.calls);
-            e.2 = e.2.saturating_add(n.own_ns);
-            e.3 = e.3.saturating_add(n.incl_ns);
-            paths[i] = path;
+/// Whether two reports' call trees hold the same call paths, named by (file, line, name), with
+/// the same numbers. Paths are interned as (parent path, function) pairs, so the comparison is
+/// linear in the number of paths however deep they are.
+fn same_tree(a: &Report, b: &Report) -> bool {
+    let mut functions: HashMap<(&str, u32, &str), u32> = HashMap::new();
+    let mut paths: HashMap<(u32, u32), u32> = HashMap::new();
+    let x = path_totals(a, &mut functions, &mut paths);
+    let y = path_totals(b, &mut functions, &mut paths);
+    (0..x.len().max(y.len())).all(|i| x.get(i).copied().flatten() == y.get(i).copied().flatten())
+}
+
+/// The totals of `report`'s shown call paths, indexed by interned path id (0: the root).
+fn path_totals<'a>(
+    report: &'a Report,
+    functions: &mut HashMap<(&'a str, u32, &'a str), u32>,
+    paths: &mut HashMap<(u32, u32), u32>,
+) -> Vec<Option<PathTotals>> {
+    const UNSEEN: u32 = u32::MAX;
+    let nodes = report.profile.tree.nodes();
+    let shown = report.profile.tree.shown();
+    // The interned function of each site, looked up once per site rather than per path.
+    let mut function_of: Vec<u32> = vec![UNSEEN; report.sites.len()];
+    let mut path_of = vec![0u32; nodes.len()];
+    let mut totals: Vec<Option<PathTotals>> = Vec::new();
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        if !shown[i] {
+            continue;
         }
-        out
+        let mut intern = |key| {
+            let next = functions.len() as u32;
+            *functions.entry(key).or_insert(next)
+        };
+        let function = match function_of.get_mut(n.site as usize) {
+            Some(f) if *f != UNSEEN => *f,
+            Some(f) => {
+                let s = &report.sites[n.site as usize];
+                *f = intern((&*s.file, s.line, &*s.name));
+                *f
+            }
+            None => intern(("~", 0, "<unknown>")),
+        };
+        let parent = path_of.get(n.parent as usize).copied().unwrap_or(0);
+        let next = paths.len() as u32 + 1;
+        let path = *paths.entry((parent, function)).or_insert(next);
+        path_of[i] = path;
+        if totals.len() <= path as usize {
+            totals.resize(path as usize + 1, None);
+        }
+        let e = totals[path as usize].get_or_insert((0, 0, 0, 0));
+        e.0 |= n.flags;
+        e.1 = e.1.saturating_add(n.calls);
+        e.2 = e.2.saturating_add(n.own_ns);
+        e.3 = e.3.saturating_add(n.incl_ns);
     }
+    totals
 }
 
 #[cfg(test)]

@@ -1,12 +1,20 @@
 //! The call tree, one line per call path, with each path's share of its parent and of the
-//! total: what pstats cannot show, since it keeps only caller -> callee pairs.
+//! total: what pstats cannot show, since it keeps only caller -> callee pairs. Recursion is
+//! folded into the outermost open frame of the function (as in the folded stacks), and the
+//! line says how many levels deep it went, so a 100,000-deep recursion is one line.
 
 use std::fmt;
 
-use crate::data::ROOT_SITE;
+use crate::data::{Children, ROOT_SITE};
 use crate::model::{Report, seconds};
 
 /// The indented call tree of a report. Children are ordered by cumulative time, largest first.
+///
+/// A call of a function already open on its path is folded into that open frame, whose line
+/// then gives its calls as `total/outermost` (as pstats gives recursive calls) and says how
+/// deep the recursion went: `[recursion 99999 levels deep, folded]`. Direct recursion
+/// (`f -> f -> f`) and indirect recursion (`a -> b -> a -> b`) both fold, so no path names a
+/// function twice and a deep recursion takes one line, not one per level.
 ///
 /// ```
 /// # #[profkit::profile] fn child() {}
@@ -54,44 +62,51 @@ impl<'a> TreeView<'a> {
     }
 }
 
+/// Levels indented; a path deeper than this (only possible through that many distinct
+/// functions, recursion being folded) is indented no further and says its depth.
+const MAX_INDENT: usize = 64;
+
 impl fmt::Display for TreeView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nodes = self.report.profile.tree.nodes();
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-        let shown = self.report.profile.tree.shown();
-        for (i, n) in nodes.iter().enumerate().skip(1) {
-            if shown[i]
-                && let Some(c) = children.get_mut(n.parent as usize)
-            {
-                c.push(i);
-            }
-        }
-        let name = |i: usize| -> String {
+        let tree = self.report.profile.tree.collapsed();
+        let nodes = &tree.nodes;
+        let children = Children::of(
+            nodes
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, n)| (i, n.parent as usize)),
+            nodes.len(),
+        );
+        let name = |i: usize| -> &str {
             let site = nodes[i].site;
             if site == ROOT_SITE {
-                return String::new();
+                return "";
             }
             self.report
                 .sites
                 .get(site as usize)
-                .map_or_else(|| "<unknown>".to_owned(), |s| s.name.to_string())
+                .map_or("<unknown>", |s| &s.name)
         };
-        for c in &mut children {
+        let sorted = |i: usize| {
+            let mut c: Vec<usize> = children.get(i).iter().map(|&c| c as usize).collect();
             c.sort_by(|&a, &b| {
                 nodes[b]
                     .incl_ns
                     .cmp(&nodes[a].incl_ns)
-                    .then_with(|| name(a).cmp(&name(b)))
+                    .then_with(|| name(a).cmp(name(b)))
             });
-        }
-        let total: u64 = children[0]
+            c
+        };
+        let roots = sorted(0);
+        let total: u64 = roots
             .iter()
             .fold(0u64, |t, &i| t.saturating_add(nodes[i].incl_ns));
         writeln!(f, "   cumtime  % parent  % total     ncalls  call path")?;
-        // Depth-first, iteratively: deep recursion must not overflow the stack here.
-        let mut stack: Vec<(usize, usize, u64)> =
-            children[0].iter().rev().map(|&i| (i, 0, total)).collect();
-        while let Some((i, depth, parent_incl)) = stack.pop() {
+        // Depth-first, iteratively: deep trees must not overflow the stack here.
+        let mut stack: Vec<(usize, u64)> = roots.iter().rev().map(|&i| (i, total)).collect();
+        let mut indent = String::new();
+        while let Some((i, parent_incl)) = stack.pop() {
             let n = &nodes[i];
             let share = |part: u64, whole: u64| {
                 if whole == 0 {
@@ -103,20 +118,34 @@ impl fmt::Display for TreeView<'_> {
             if total > 0 && share(n.incl_ns, total) < self.min_share * 100.0 {
                 continue;
             }
-            writeln!(
+            // Calls of folded recursion show as pstats shows recursive calls: total/outermost.
+            let ncalls = if n.calls == n.outer_calls {
+                n.calls.to_string()
+            } else {
+                format!("{}/{}", n.calls, n.outer_calls)
+            };
+            let depth = n.depth as usize - 1;
+            indent.clear();
+            indent.extend(std::iter::repeat_n(' ', 2 * depth.min(MAX_INDENT)));
+            write!(
                 f,
-                "{:>10.3} {:>8.1}% {:>7.1}% {:>10}  {:indent$}{}",
+                "{:>10.3} {:>8.1}% {:>7.1}% {:>10}  {indent}",
                 seconds(n.incl_ns),
                 share(n.incl_ns, parent_incl),
                 share(n.incl_ns, total),
-                n.calls,
-                "",
-                name(i),
-                indent = 2 * depth
+                ncalls,
             )?;
+            if depth > MAX_INDENT {
+                write!(f, "(depth {}) ", depth + 1)?;
+            }
+            f.write_str(name(i))?;
+            if n.levels > 0 {
+                write!(f, "  [recursion {} levels deep, folded]", n.levels)?;
+            }
+            writeln!(f)?;
             if self.max_depth.is_none_or(|max| depth + 1 < max) {
-                for &c in children[i].iter().rev() {
-                    stack.push((c, depth + 1, n.incl_ns));
+                for c in sorted(i).into_iter().rev() {
+                    stack.push((c, n.incl_ns));
                 }
             }
         }

@@ -150,30 +150,23 @@ struct BudgetToml {
     severity: Option<Spanned<String>>,
 }
 
-/// The line (from 1) of byte `offset` of `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The line (from 1) of byte `offset` of `text`, given the offsets of its newlines.
+fn line_of(newlines: &[usize], offset: usize) -> usize {
+    newlines.partition_point(|&n| n < offset) + 1
 }
 
-/// Reads and checks a budgets file.
+/// The offsets of `text`'s newlines, so that each budget's line is a binary search rather
+/// than a count from the start (a file of many budgets would take the square of its size).
+fn newlines(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect()
+}
+
+/// Reads and checks a budgets file (standard input for `-`).
 pub(crate) fn read(path: &Path) -> Result<Vec<Budget>, Failure> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| Failure::file(path, e))?
-        .len();
-    if len > MAX_BUDGETS_BYTES {
-        return Err(Failure::file(
-            path,
-            format_args!(
-                "{len} bytes is more than a budgets file can be (the limit is {MAX_BUDGETS_BYTES})"
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Failure::file(path, e))?;
+    let bytes = crate::input::read_text(path, MAX_BUDGETS_BYTES, "a budgets file")?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Failure::file(
             path,
@@ -186,7 +179,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Budget>, Failure> {
 /// Parses the text of a budgets file; an error is its line (from 1) and what is wrong.
 pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
     let file: FileToml = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| line_of(text, s.start));
+        let line = e.span().map_or(1, |s| line_of(&newlines(text), s.start));
         (line, e.message().trim().replace('\n', " "))
     })?;
     if file.budget.is_empty() && file.process.is_empty() {
@@ -197,7 +190,8 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
                 .to_owned(),
         ));
     }
-    let at = |span: Range<usize>| line_of(text, span.start);
+    let newlines = newlines(text);
+    let at = |span: Range<usize>| line_of(&newlines, span.start);
     let mut budgets = file
         .budget
         .into_iter()

@@ -9,6 +9,7 @@ use profkit::{FunctionStats, Report};
 use serde_json::{Value, json};
 
 use crate::budgets::{self, Budget, Limit, Severity, TimeMetric};
+use crate::input;
 use crate::output::{
     EXIT_FAILED, EXIT_OK, NO_MEMORY_WHY, Outcome, OutputFormat, SizeUnit, Style, emit, human, secs,
 };
@@ -52,10 +53,10 @@ a profile without memory figures, is an error whatever the severity: a budget th
 checked does not pass.
 Exit status: 0 no error-level budget broken (warnings are printed), 1 one is, 2 bad input.")]
 pub(crate) struct CheckArgs {
-    /// Profile files (merged first).
+    /// Profile files (merged first; `-`: standard input).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// The budgets file (TOML).
+    /// The budgets file (TOML; `-`: standard input).
     #[arg(long, value_name = "BUDGETS")]
     budgets: PathBuf,
     /// Output format.
@@ -367,8 +368,14 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Outcome {
+    input::stdin_once(
+        args.files
+            .iter()
+            .chain([&args.budgets])
+            .map(PathBuf::as_path),
+    )?;
     let budgets = budgets::read(&args.budgets)?;
-    let report = Report::read_all(&args.files)?;
+    let report = input::read_all(&args.files)?;
     let mut violations = Vec::new();
     for b in &budgets {
         evaluate(&report, b, &mut violations);
@@ -379,7 +386,7 @@ pub(crate) fn run(args: &CheckArgs) -> Outcome {
         .filter(|v| v.severity == Severity::Error)
         .count();
     let warnings = violations.len() - errors;
-    let budgets_file = args.budgets.display().to_string();
+    let budgets_file = input::label(&args.budgets);
     let text = match args.format {
         OutputFormat::Json => {
             let list: Vec<Value> = violations

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use profkit::{FunctionStats, Report};
 use serde_json::{Value, json};
 
+use crate::input;
 use crate::output::{
     EXIT_FAILED, EXIT_OK, Failure, Outcome, OutputFormat, Style, emit, human_ns, human_size,
     no_memory, parse_duration, parse_size,
@@ -33,10 +34,10 @@ by name when that is unique on both sides, so a function that moved keeps its hi
 Functions only in NEW or only in BASE are listed as new and vanished; they are not
 regressions. Exit status: 0 no regression, 1 a regression, 2 bad input.")]
 pub(crate) struct DiffArgs {
-    /// The baseline profile.
+    /// The baseline profile (`-`: standard input).
     #[arg(value_name = "BASE")]
     base: PathBuf,
-    /// The profile to compare with it.
+    /// The profile to compare with it (`-`: standard input).
     #[arg(value_name = "NEW")]
     new: PathBuf,
     /// What to compare.
@@ -328,8 +329,9 @@ fn no_latency(path: &Path, metric: Metric) -> Failure {
 pub(crate) fn run(args: &DiffArgs) -> Outcome {
     let metric = args.metric;
     let min_delta = parse_min_delta(metric, args.min_delta.as_deref())?;
-    let base = Report::read(&args.base)?;
-    let new = Report::read(&args.new)?;
+    input::stdin_once([args.base.as_path(), args.new.as_path()])?;
+    let base = input::read(&args.base)?;
+    let new = input::read(&args.new)?;
     for (report, path) in [(&base, &args.base), (&new, &args.new)] {
         if !has_metric(report, metric) {
             return Err(if metric.is_memory() {

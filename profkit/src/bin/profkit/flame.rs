@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use profkit::Report;
+use profkit::{Report, StackMetric};
 
-use crate::output::{EXIT_OK, Failure, Outcome, emit};
+use crate::input;
+use crate::output::{EXIT_OK, Failure, Outcome, emit, no_memory};
 use crate::view::files_label;
 
 /// Draw a flame graph (SVG) of the call tree, or print its folded stacks.
@@ -15,19 +16,45 @@ Examples:
   profkit flame run1.json run2.json -o both.svg      # merged first
   profkit flame profile.json --folded > profile.folded
   profkit flame profile.json --folded -o profile.folded
+  profkit flame - -o - < profile.json > flame.svg    - is standard input or output
+  profkit flame profile.json --metric bytes -o heap.svg   where the memory went
 
 Needs a call tree, which profkit's .json files have; a .prof file (pstats) keeps only
 functions and their callers, so it cannot be drawn.")]
 pub(crate) struct FlameArgs {
-    /// Profile files, merged first.
+    /// Profile files (`-`: standard input), merged first.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Where to write (required for SVG; folded stacks go to stdout without it).
+    /// Where to write (`-`: standard output); required for SVG, folded stacks go to stdout
+    /// without it.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     out: Option<PathBuf>,
     /// Folded stacks (`a;b;c <own ns>`, for inferno, flamegraph.pl, speedscope) instead of SVG.
     #[arg(long)]
     folded: bool,
+    /// What a box's width (a stack's value) measures: own time, or the bytes or allocations
+    /// made on each path (needs memory figures: profkit::Alloc).
+    #[arg(long, value_enum, default_value_t)]
+    metric: Metric,
+}
+
+/// `--metric`'s values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum Metric {
+    #[default]
+    Time,
+    Bytes,
+    Allocs,
+}
+
+impl Metric {
+    fn stack(self) -> StackMetric {
+        match self {
+            Metric::Time => StackMetric::OwnTime,
+            Metric::Bytes => StackMetric::Bytes,
+            Metric::Allocs => StackMetric::Allocs,
+        }
+    }
 }
 
 const NO_TREE: &str = "has no call tree to draw (a .prof file keeps only functions and their \
@@ -35,8 +62,27 @@ const NO_TREE: &str = "has no call tree to draw (a .prof file keeps only functio
 
 /// The folded stacks of `report`, or why there are none.
 pub(crate) fn folded(report: &Report, label: &str) -> Result<String, Failure> {
-    let folded = report.folded();
+    folded_by(report, label, StackMetric::OwnTime)
+}
+
+fn folded_by(report: &Report, label: &str, metric: StackMetric) -> Result<String, Failure> {
+    if metric != StackMetric::OwnTime && !report.has_memory() {
+        let option = if metric == StackMetric::Bytes {
+            "--metric bytes"
+        } else {
+            "--metric allocs"
+        };
+        return Err(no_memory(label, option));
+    }
+    let folded = report
+        .folded_by(metric)
+        .map_err(|e| Failure::input(format!("{label}: {e}")))?;
     if folded.is_empty() {
+        if metric != StackMetric::OwnTime && report.has_call_tree() {
+            return Err(Failure::input(format!(
+                "{label}: no call path allocated anything"
+            )));
+        }
         return Err(Failure::input(format!("{label}: {NO_TREE}")));
     }
     Ok(folded)
@@ -48,17 +94,21 @@ pub(crate) fn run(args: &FlameArgs) -> Outcome {
             "flame: the SVG needs an output file: -o flame.svg (or --folded for text on stdout)",
         ));
     }
-    let report = Report::read_all(&args.files)?;
+    let report = input::read_all(&args.files)?;
     let label = files_label(&args.files);
+    let metric = args.metric.stack();
     if args.folded {
-        let text = folded(&report, &label)?;
+        let text = folded_by(&report, &label, metric)?;
         match &args.out {
-            Some(out) => profkit::__private::write_atomic(out, text.as_bytes())?,
+            Some(out) => input::write(out, text.as_bytes())?,
             None => emit(&text)?,
         }
     } else if let Some(out) = &args.out {
-        folded(&report, &label)?;
-        report.write_flamegraph(out)?;
+        folded_by(&report, &label, metric)?;
+        let svg = report
+            .flamegraph_svg_by(metric)
+            .map_err(|e| Failure::file(out, format_args!("cannot write: {e}")))?;
+        input::write(out, &svg)?;
     }
     Ok(EXIT_OK)
 }

@@ -8,6 +8,7 @@ mod budgets;
 mod check;
 mod diff;
 mod flame;
+mod input;
 mod merge;
 mod output;
 mod view;

@@ -29,9 +29,9 @@ impl Failure {
         }
     }
 
-    /// `path: what` for a file that is wrong.
+    /// `path: what` for a file that is wrong (`<stdin>: what` for `-`).
     pub(crate) fn file(path: &Path, what: impl std::fmt::Display) -> Failure {
-        Failure::input(format!("{}: {what}", path.display()))
+        Failure::input(format!("{}: {what}", crate::input::label(path)))
     }
 
     /// The message on one line, whatever the library's text held.
@@ -64,8 +64,13 @@ pub(crate) type Outcome = Result<i32, Failure>;
 /// Writes `text` to stdout. A reader that went away (`profkit view big.json | head`) is not an
 /// error: there is nobody left to tell, so the program ends quietly.
 pub(crate) fn emit(text: &str) -> Result<(), Failure> {
+    emit_bytes(text.as_bytes())
+}
+
+/// Writes `bytes` to stdout, as [`emit`] writes text.
+pub(crate) fn emit_bytes(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(EXIT_OK),
         Err(e) => Err(Failure::input(format!("<stdout>: cannot write: {e}"))),

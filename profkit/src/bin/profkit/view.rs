@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use profkit::{FunctionStats, MemoryStats, Report, SortKey};
 use serde_json::{Value, json};
 
+use crate::input;
 use crate::output::{EXIT_OK, Failure, Outcome, OutputFormat, emit, no_memory, secs};
 use crate::what_if;
 
@@ -22,6 +23,7 @@ Examples:
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
   profkit view profile.json --format json | jq '.functions[0]'
+  curl -s http://host/profile.json | profkit view -    - is standard input
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
 name, filename (file, module), line, stdname, p99, max; memory: bytes, allocs, cum_bytes,
@@ -29,7 +31,7 @@ peak (a memory key alone shows the memory table; on a profile without memory fig
 an error, exit 2).
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
-    /// Profile files; several are added together (pstats' Stats.add).
+    /// Profile files (`-`: standard input); several are added together (pstats' Stats.add).
     // Checked in `run` rather than by clap, so that `view --what-if FILE` (the file taken as
     // the spec) gets the one line that says what happened.
     #[arg(value_name = "FILE")]
@@ -104,7 +106,7 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             "view: no profile file given (profkit view FILE... [options])",
         ));
     }
-    let report = Report::read_all(&args.files)?;
+    let report = input::read_all(&args.files)?;
     let label = files_label(&args.files);
     if let Some(spec) = &spec {
         let (text, json) = what_if::estimate(&report, spec, &label)?;
@@ -171,11 +173,11 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
     Ok(EXIT_OK)
 }
 
-/// The files' names for a message about all of them.
+/// The files' names for a message about all of them (`<stdin>` for `-`).
 pub(crate) fn files_label(files: &[PathBuf]) -> String {
     files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| input::label(f))
         .collect::<Vec<_>>()
         .join(", ")
 }

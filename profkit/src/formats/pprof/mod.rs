@@ -26,7 +26,7 @@ use flate2::write::GzEncoder;
 use prost::Message;
 
 use crate::collect::{ClockKind, SiteInfo};
-use crate::data::{ROOT_SITE, TreeNode};
+use crate::data::FoldedNode;
 use crate::error::WriteError;
 use crate::model::Report;
 
@@ -45,7 +45,7 @@ const MAX_STACK_ENTRIES: u64 = 1 << 26;
 struct Column {
     kind: &'static str,
     unit: &'static str,
-    value: fn(&TreeNode) -> i64,
+    value: fn(&FoldedNode) -> i64,
 }
 
 fn to_i64(v: u64) -> i64 {
@@ -92,7 +92,7 @@ fn columns(report: &Report) -> Vec<Column> {
 /// The heap activity that belongs to no profiled call, as samples of their own: outside
 /// profiled calls, and profkit's own bookkeeping (so that `-sample_index=alloc_space` adds up
 /// to the allocator's totals).
-fn memory_rows(report: &Report) -> Vec<(&'static str, TreeNode)> {
+fn memory_rows(report: &Report) -> Vec<(&'static str, FoldedNode)> {
     if !report.has_memory() {
         return Vec::new();
     }
@@ -107,9 +107,9 @@ fn memory_rows(report: &Report) -> Vec<(&'static str, TreeNode)> {
     .map(|(name, mem)| {
         (
             name,
-            TreeNode {
+            FoldedNode {
                 mem,
-                ..TreeNode::default()
+                ..FoldedNode::default()
             },
         )
     })
@@ -185,14 +185,11 @@ impl Functions {
 }
 
 /// The sum of the stack lengths of the samples of `nodes` (each node's depth).
-fn stack_entries(nodes: &[TreeNode]) -> u64 {
-    let mut depth = vec![0u64; nodes.len()];
-    let mut total = 0u64;
-    for (i, n) in nodes.iter().enumerate().skip(1) {
-        depth[i] = depth.get(n.parent as usize).copied().unwrap_or(0) + 1;
-        total = total.saturating_add(depth[i]);
-    }
-    total
+fn stack_entries(nodes: &[FoldedNode]) -> u64 {
+    nodes
+        .iter()
+        .skip(1)
+        .fold(0u64, |total, n| total.saturating_add(u64::from(n.depth)))
 }
 
 impl Report {
@@ -264,7 +261,7 @@ impl Report {
         }
         // Per thread name when the threads add up to the whole, so that labels are exact.
         let per_thread = !self.threads.is_empty() && {
-            let sum = |nodes: &[TreeNode]| {
+            let sum = |nodes: &[crate::data::TreeNode]| {
                 nodes.iter().fold((0u64, 0u64), |(c, t), n| {
                     (c.saturating_add(n.calls), t.saturating_add(n.own_ns))
                 })
@@ -276,16 +273,22 @@ impl Report {
             });
             whole == parts
         };
-        let trees: Vec<(Option<&str>, &Report)> = if per_thread {
+        // Recursion folded as in the folded stacks and flame graphs (a call of a function
+        // already open on its path is merged into that frame): pprof's flat and cum are the
+        // same, and a 100,000-deep recursion is one short stack, not 100,000 ever longer ones.
+        let trees: Vec<(Option<&str>, &Report, Vec<FoldedNode>)> = if per_thread {
             self.threads
                 .iter()
-                .map(|t| (Some(&*t.name), &t.report))
+                .map(|t| {
+                    let nodes = t.report.profile.tree.collapsed().nodes;
+                    (Some(&*t.name), &t.report, nodes)
+                })
                 .collect()
         } else {
-            vec![(None, self)]
+            vec![(None, self, self.profile.tree.collapsed().nodes)]
         };
-        let entries = trees.iter().fold(0u64, |acc, (_, r)| {
-            acc.saturating_add(stack_entries(r.profile.tree.nodes()))
+        let entries = trees.iter().fold(0u64, |acc, (_, _, nodes)| {
+            acc.saturating_add(stack_entries(nodes))
         });
         if entries > MAX_STACK_ENTRIES {
             return Err(io::Error::new(
@@ -309,7 +312,7 @@ impl Report {
         let mut functions = Functions::default();
         let mut samples = Vec::new();
         let thread_key = strings.get("thread");
-        for (thread, report) in trees {
+        for (thread, report, nodes) in trees {
             let label: Vec<profile::Label> = thread
                 .map(|name| profile::Label {
                     key: thread_key,
@@ -319,7 +322,6 @@ impl Report {
                 })
                 .into_iter()
                 .collect();
-            let nodes = report.profile.tree.nodes();
             // Location ids by this report's site ids, found once per site.
             let mut by_site: Vec<Option<u64>> = vec![None; report.sites.len()];
             let mut location = |site: u32, functions: &mut Functions, strings: &mut Strings| {
@@ -346,7 +348,7 @@ impl Report {
                 let mut at = node;
                 // Parents precede their children, so the walk ends; the bound is for a tree
                 // that breaks that rule.
-                while at.site != ROOT_SITE && stack.len() < nodes.len() {
+                while at.depth > 0 && stack.len() < nodes.len() {
                     stack.push(location(at.site, &mut functions, &mut strings));
                     match nodes.get(at.parent as usize) {
                         Some(parent) => at = parent,
@@ -421,13 +423,13 @@ mod tests {
 
     #[test]
     fn stack_entries_are_the_sum_of_depths() {
-        let node = |parent| TreeNode {
+        let node = |depth| FoldedNode {
             site: 1,
-            parent,
-            ..TreeNode::default()
+            depth,
+            ..FoldedNode::default()
         };
         // root, a (1), a->b (2), a->b->c (3), d (1)
-        let nodes = [TreeNode::default(), node(0), node(1), node(2), node(0)];
+        let nodes = [FoldedNode::default(), node(1), node(2), node(3), node(1)];
         assert_eq!(stack_entries(&nodes), 7);
     }
 }
