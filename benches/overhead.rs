@@ -114,6 +114,56 @@ async fn profiled_async(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// Returns `Pending` `n` times (waking its task each time), then `Ready`: a future that needs
+/// `n + 1` polls, as one that waits on I/O does.
+struct Yield(u32);
+
+impl std::future::Future for Yield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 == 0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// Four polls per future.
+async fn plain_async_4(x: u64) -> u64 {
+    Yield(3).await;
+    black_box(x).wrapping_mul(3)
+}
+
+#[profkit::profile]
+async fn profiled_async_4(x: u64) -> u64 {
+    Yield(3).await;
+    black_box(x).wrapping_mul(3)
+}
+
+/// Polls `f` until it is ready (a noop waker: the futures here are ready again at once).
+fn poll_all<F: std::future::Future>(f: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn plain_future(x: u64) -> u64 {
+    poll_once(plain_async(x)).unwrap_or(0)
+}
+
+fn profiled_future(x: u64) -> u64 {
+    poll_once(profiled_async(x)).unwrap_or(0)
+}
+
 /// Polls a future that is ready on its first poll.
 fn poll_once<F: std::future::Future>(f: F) -> Option<F::Output> {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -258,15 +308,23 @@ fn summary() {
         "case", "plain", "profiled", "extra/call"
     );
     #[cfg(target_arch = "x86_64")]
-    {
+    let floor_extra = {
         let plain = per_iter_threads(1, plain_leaf);
         let floor = per_iter_threads(1, clock_floor);
         row("floor: 2 TSC reads + add", 1.0, plain, floor);
-    }
+        floor - plain
+    };
     for threads in [1, 2] {
         let plain = per_iter_threads(threads, plain_leaf);
         let profiled = per_iter_threads(threads, profiled_leaf);
         row(&format!("leaf, {threads} thread(s)"), 1.0, plain, profiled);
+        #[cfg(target_arch = "x86_64")]
+        if threads == 1 {
+            println!(
+                "  (the leaf's extra time is {:.2} x the floor's, in this run)",
+                (profiled - plain) / floor_extra
+            );
+        }
     }
     let plain = per_iter_threads(1, plain_leaf);
     profkit::disable();
@@ -278,9 +336,19 @@ fn summary() {
     let plain = per_iter_threads(1, plain_parent);
     let profiled = per_iter_threads(1, profiled_parent);
     row("nested (3 calls, cache miss)", 3.0, plain, profiled);
-    let plain = per_iter(&|x| poll_once(plain_async(x)).unwrap_or(0));
-    let profiled = per_iter(&|x| poll_once(profiled_async(x)).unwrap_or(0));
-    row("async fn, ready in one poll", 1.0, plain, profiled);
+    for threads in [1, 2] {
+        let plain = per_iter_threads(threads, plain_future);
+        let profiled = per_iter_threads(threads, profiled_future);
+        row(
+            &format!("async fn, 1 poll, {threads} thr"),
+            1.0,
+            plain,
+            profiled,
+        );
+    }
+    let plain = per_iter(&|x| poll_all(plain_async_4(x)));
+    let profiled = per_iter(&|x| poll_all(profiled_async_4(x)));
+    row("async fn, 4 polls, per poll", 4.0, plain, profiled);
     let plain = per_iter(&|_| plain_fib(black_box(10)));
     let profiled = per_iter(&|_| profiled_fib(black_box(10)));
     row("recursive fib(10), 177 calls", 177.0, plain, profiled);
