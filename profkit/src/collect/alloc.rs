@@ -3,7 +3,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-use super::local;
 use super::memory::{self, Event};
 
 /// A `GlobalAlloc` wrapper that attributes each allocation and free to the innermost profiled
@@ -86,13 +85,14 @@ impl<A> Alloc<A> {
 
 #[inline(always)]
 fn note(event: Event, size: usize) {
-    memory::charge(event, size as u64, local::charge);
+    memory::charge(event, size as u64);
 }
 
 // SAFETY: every method forwards to `inner` with the same arguments and returns its result
 // unchanged, so the `GlobalAlloc` contract is `inner`'s. The counting after each call reads a
 // destructor-free thread-local and owner-written counters (or shared atomics): it neither
-// allocates nor unwinds, and it touches no memory the caller passed in.
+// allocates nor unwinds, takes no lock, borrows no thread state, and touches no memory the
+// caller passed in.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

@@ -178,6 +178,7 @@ impl ThreadHist {
     #[cold]
     #[inline(never)]
     pub(crate) fn hot(&self) -> &'static Buckets {
+        let _bookkeeping = super::memory::bookkeeping();
         self.buckets.get_or_init(Buckets::take)
     }
 

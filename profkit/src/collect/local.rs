@@ -18,9 +18,7 @@ use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::{Buckets, ThreadHist};
 use super::clock::{self, Clock, ClockKind};
 use super::future_counts::ThreadFutures;
-#[cfg(feature = "memory")]
-use super::memory::Event;
-use super::memory::{self, Peaks, ThreadMem};
+use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
@@ -61,8 +59,10 @@ struct LocalNode {
     hist: Option<Arc<ThreadHist>>,
     /// `hist`'s buckets once the function is hot on this thread, held directly.
     hot: Option<&'static Buckets>,
-    /// The thread's live heap bytes when the open activation started, and their highest value
-    /// during it (with its callees): kept only when the thread accounts memory.
+    /// The path's heap counters, when the thread accounts memory.
+    mem_node: Option<&'static MemNode>,
+    /// The thread's live heap bytes when the open activation started, and, while a callee
+    /// runs, this activation's peak so far (the innermost one's is in `memory`'s thread-local).
     mem_entry: i64,
     mem_peak: i64,
     /// The function's future counters on this thread, once a future of it ended here.
@@ -74,8 +74,6 @@ struct LocalMem {
     thread: &'static ThreadMem,
     /// Heap counters of the nodes, beside `Local::chunks`.
     chunks: Vec<MemChunk>,
-    /// The thread's live heap bytes, as charged to its call paths (profkit's own excluded).
-    live: i64,
     /// The epoch of the thread's `record()` window: peaks are kept per window.
     window: u64,
 }
@@ -116,9 +114,11 @@ impl Local {
         let mem = memory::start_thread().map(|thread| LocalMem {
             thread,
             chunks: vec![arena::alloc_mem_chunk()],
-            live: 0,
             window: 1,
         });
+        let root_mem = mem
+            .as_ref()
+            .and_then(|m| registry::mem_node_in(&m.chunks, 0));
         let first = arena::alloc_chunk();
         let shared = registry::register(
             clock.clone(),
@@ -127,7 +127,7 @@ impl Local {
         );
         first[0].init(ROOT_SITE, 0, 0);
         shared.publish(1);
-        Local {
+        let local = Local {
             nodes: vec![LocalNode {
                 stats: &first[0],
                 site: ROOT_SITE,
@@ -143,6 +143,7 @@ impl Local {
                 edge_mask: 0,
                 hist: None,
                 hot: None,
+                mem_node: root_mem,
                 mem_entry: 0,
                 mem_peak: 0,
                 futures: None,
@@ -157,7 +158,10 @@ impl Local {
             epoch,
             mem_on: mem.is_some(),
             mem,
-        }
+        };
+        // From here on the thread's allocations are charged to its root.
+        memory::set_current(root_mem);
+        local
     }
 
     /// Opens an activation of `site` under the current one; returns its node (0: not recorded).
@@ -169,7 +173,7 @@ impl Local {
         } else {
             self.find_child(site)
         };
-        if self.mem_on {
+        if self.mem_on && child != NONE {
             self.enter_mem(child);
         }
         if child != NONE
@@ -221,31 +225,43 @@ impl Local {
         self.current = parent;
     }
 
-    /// The heap side of opening `node`: the live bytes its activation starts from.
+    /// The heap side of opening `node` under the current activation: allocations are charged
+    /// to it from now on, and its peak starts at the live bytes.
     #[inline(always)]
     fn enter_mem(&mut self, node: u32) {
-        if let (Some(m), Some(n)) = (&self.mem, self.nodes.get_mut(node as usize)) {
-            n.mem_entry = m.live;
-            n.mem_peak = m.live;
+        let Some(counts) = self.nodes.get(node as usize).map(|n| n.mem_node) else {
+            return;
+        };
+        let (live, outer_peak) = memory::enter_frame(counts);
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.mem_entry = live;
+        }
+        if let Some(p) = self.nodes.get_mut(self.current as usize) {
+            p.mem_peak = outer_peak;
         }
     }
 
-    /// The heap side of closing `node`: its activation's peak, and the parent's.
+    /// The heap side of closing `node`: its activation's peak is noted, and the parent is
+    /// charged again, its peak raised to this one's.
     #[inline(always)]
     fn close_mem(&mut self, node: u32, parent: u32) {
+        let Some((outer, outer_peak)) = self
+            .nodes
+            .get(parent as usize)
+            .map(|p| (p.mem_node, p.mem_peak))
+        else {
+            return;
+        };
+        let peak = memory::exit_frame(outer, outer_peak);
         let (Some(m), Some(n)) = (&self.mem, self.nodes.get(node as usize)) else {
             return;
         };
-        let (entry, peak) = (n.mem_entry, n.mem_peak);
         // An activation whose live bytes never rose above their entry level has no peak to
         // note (a zero peak is what a node reads as until one is noted).
-        if peak > entry
-            && let Some(counts) = registry::mem_node_in(&m.chunks, node as usize)
+        if peak > n.mem_entry
+            && let Some(counts) = n.mem_node
         {
-            counts.note_peak(peak.saturating_sub(entry) as u64, m.window);
-        }
-        if let Some(p) = self.nodes.get_mut(parent as usize) {
-            p.mem_peak = p.mem_peak.max(peak);
+            counts.note_peak(peak.saturating_sub(n.mem_entry) as u64, m.window);
         }
     }
 
@@ -268,6 +284,7 @@ impl Local {
     #[cold]
     #[inline(never)]
     fn first_future_end(&mut self, node: u32, end: FutureEnd, wall: u64) {
+        let _bookkeeping = memory::bookkeeping();
         let Some(site) = self.nodes.get(node as usize).map(|n| n.site) else {
             return;
         };
@@ -287,39 +304,6 @@ impl Local {
         }
     }
 
-    /// Charges an allocation or free to the innermost open call path (owner only, from the
-    /// allocator wrapper); false when this thread does not account memory.
-    #[cfg(feature = "memory")]
-    #[inline(always)]
-    fn charge(&mut self, event: Event, size: u64) -> bool {
-        let Some(m) = &mut self.mem else {
-            return false;
-        };
-        let at = self.current as usize;
-        let Some(counts) = registry::mem_node_in(&m.chunks, at) else {
-            return false;
-        };
-        let size_i = i64::try_from(size).unwrap_or(i64::MAX);
-        match event {
-            Event::Alloc => {
-                counts.alloc(size);
-                m.live = m.live.saturating_add(size_i);
-                if let Some(n) = self.nodes.get_mut(at)
-                    && m.live > n.mem_peak
-                {
-                    n.mem_peak = m.live;
-                }
-            }
-            Event::Free => {
-                counts.free(size);
-                m.live = m.live.saturating_sub(size_i);
-            }
-        }
-        true
-    }
-
-    /// A guard closed out of order (an inner guard was leaked, or the node is stale): close
-    /// every activation above `node` too if it is open, and ignore it otherwise.
     #[cold]
     #[inline(never)]
     fn close_unwound(&mut self, node: u32, now: u64, calls: u64, latency: bool) {
@@ -378,6 +362,8 @@ impl Local {
 
     /// Creates the node for a new call path `parent -> site`.
     fn create(&mut self, parent: u32, site: u32) -> Option<u32> {
+        // What this allocates is profkit's, not the caller's.
+        let _bookkeeping = memory::bookkeeping();
         let index = self.nodes.len();
         // Site 0 is the root's (a site that could not register gets it): never a child. This
         // check on the slow path is the only one: no child cache ever holds site 0.
@@ -440,6 +426,10 @@ impl Local {
             edge_mask,
             hot: hist.as_ref().and_then(|h| h.is_hot()),
             hist,
+            mem_node: self
+                .mem
+                .as_ref()
+                .and_then(|m| registry::mem_node_in(&m.chunks, index)),
             mem_entry: 0,
             mem_peak: 0,
             futures: None,
@@ -511,6 +501,7 @@ pub(crate) fn enter(site: &'static CallSite) -> u32 {
 /// profiled allocator, say) is not recorded and cannot re-enter profkit while `f` holds its
 /// locks. Every public function that takes profkit's locks runs in here.
 pub(crate) fn busy<R: Default>(f: impl FnOnce() -> R) -> R {
+    let _bookkeeping = memory::bookkeeping();
     let mut f = Some(f);
     let guarded = LOCAL.try_with(|cell| {
         let _held = cell.try_borrow_mut();
@@ -663,22 +654,9 @@ pub(crate) fn read_current(new_window: bool) -> Option<ThreadReading> {
     })
 }
 
-/// Charges an allocation or free of `size` bytes to the calling thread's innermost open call
-/// path, for the allocator wrapper. False when it cannot: profkit's own code holds the
-/// thread's state (its row takes it), or the thread is being torn down.
-#[cfg(feature = "memory")]
-#[inline(always)]
-pub(crate) fn charge(event: Event, size: u64) -> bool {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => slot.as_mut().is_some_and(|l| l.charge(event, size)),
-            Err(_) => false,
-        })
-        .unwrap_or(false)
-}
-
 /// Runs `f` on this thread's slot unless the thread is being torn down or the slot is in use.
 fn with_slot<R>(f: impl FnOnce(&mut Option<Local>) -> R) -> Option<R> {
+    let _bookkeeping = memory::bookkeeping();
     LOCAL
         .try_with(|cell| cell.try_borrow_mut().ok().map(|mut slot| f(&mut slot)))
         .ok()

@@ -3,10 +3,12 @@
 //!
 //! A recording thread charges its heap activity to its innermost open call path (the node's
 //! counters, `MemNode`, kept beside the call counters and written only by the owner), or to
-//! its profkit row while profkit's own code runs on it (its thread state is borrowed then).
-//! The allocator finds the thread's counters through a thread-local without a destructor, so
-//! reaching it never allocates, registers anything or fails during thread teardown; allocations
-//! of a thread that does not record (yet, or any more) go to shared counters instead.
+//! its profkit row while profkit's own code runs on it. Everything the allocator needs is in
+//! one thread-local without a destructor, which the hot path keeps current as calls open and
+//! close: the thread's counters, the innermost path's counters, whether profkit is busy, the
+//! live bytes and the open activation's peak. So reaching it never allocates, registers
+//! anything, borrows the thread's state or fails during thread teardown; allocations of a
+//! thread that does not record (yet, or any more) go to shared counters instead.
 //!
 //! Nothing here allocates, locks, or can panic on the allocator's path.
 // Without the cargo feature `memory` there is no allocator wrapper to charge anything.
@@ -37,10 +39,31 @@ static RESET_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// profiled call, after their recording ended, during their teardown).
 static UNRECORDED: SharedCounters = SharedCounters::new();
 
+/// The calling thread's accounting while it records: `Cell`s of plain values and references,
+/// no destructor, so the allocator may read it at any time, teardown included.
+struct ThreadCell {
+    mem: Cell<Option<&'static ThreadMem>>,
+    /// The counters of the innermost open call path (the root's outside any call); `None`
+    /// while the thread's recording starts.
+    current: Cell<Option<&'static MemNode>>,
+    /// Above 0 while profkit's own code runs on the thread: what it allocates is overhead.
+    busy: Cell<u32>,
+    /// Live bytes charged to call paths (profkit's own excluded).
+    live: Cell<i64>,
+    /// The highest `live` of the innermost open activation so far.
+    peak: Cell<i64>,
+}
+
 thread_local! {
-    /// The calling thread's accounting while it records. `Cell` of a reference: no destructor,
-    /// so the allocator may read it at any time, teardown included.
-    static THREAD: Cell<Option<&'static ThreadMem>> = const { Cell::new(None) };
+    static THREAD: ThreadCell = const {
+        ThreadCell {
+            mem: Cell::new(None),
+            current: Cell::new(None),
+            busy: Cell::new(0),
+            live: Cell::new(0),
+            peak: Cell::new(0),
+        }
+    };
 }
 
 /// Whether the allocator wrapper is in use.
@@ -184,13 +207,75 @@ pub(crate) fn start_thread() -> Option<&'static ThreadMem> {
             pending: AtomicI64::new(0),
         }))
     });
-    let _ = THREAD.try_with(|t| t.set(Some(mem)));
+    let _ = THREAD.try_with(|t| {
+        t.mem.set(Some(mem));
+        // Until the recording names its root, what it allocates is overhead.
+        t.current.set(None);
+        t.live.set(0);
+        t.peak.set(0);
+    });
     Some(mem)
 }
 
 /// Ends the calling thread's accounting: its later heap activity is unrecorded.
 pub(crate) fn stop_thread() {
-    let _ = THREAD.try_with(|t| t.set(None));
+    let _ = THREAD.try_with(|t| {
+        t.mem.set(None);
+        t.current.set(None);
+    });
+}
+
+/// Makes `node` the path the thread's allocations are charged to (its recording's root, once
+/// the recording exists).
+pub(crate) fn set_current(node: Option<&'static MemNode>) {
+    let _ = THREAD.try_with(|t| t.current.set(node));
+}
+
+/// An activation of `node` opens (owner only, memory accounted): it is charged from now on,
+/// and its peak starts at the live bytes. Returns the live bytes it starts from and the
+/// running peak of the activation it opens inside, for the caller to keep until it closes.
+#[inline(always)]
+pub(crate) fn enter_frame(node: Option<&'static MemNode>) -> (i64, i64) {
+    THREAD
+        .try_with(|t| {
+            let live = t.live.get();
+            let outer_peak = t.peak.replace(live);
+            t.current.set(node);
+            (live, outer_peak)
+        })
+        .unwrap_or_default()
+}
+
+/// The innermost activation closes (owner only): the one it ran inside, whose counters are
+/// `outer` and whose running peak was `outer_peak`, is charged again, its peak raised to this
+/// one's. Returns this activation's peak live bytes.
+#[inline(always)]
+pub(crate) fn exit_frame(outer: Option<&'static MemNode>, outer_peak: i64) -> i64 {
+    THREAD
+        .try_with(|t| {
+            let peak = t.peak.get();
+            t.peak.set(outer_peak.max(peak));
+            t.current.set(outer);
+            peak
+        })
+        .unwrap_or_default()
+}
+
+/// While it lives, what the thread allocates is profkit's overhead, never a user's path.
+pub(crate) struct Bookkeeping(());
+
+/// Starts a stretch of profkit's own code on this thread (see [`Bookkeeping`]).
+#[inline]
+pub(crate) fn bookkeeping() -> Bookkeeping {
+    let _ = THREAD.try_with(|t| t.busy.set(t.busy.get().saturating_add(1)));
+    Bookkeeping(())
+}
+
+impl Drop for Bookkeeping {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = THREAD.try_with(|t| t.busy.set(t.busy.get().saturating_sub(1)));
+    }
 }
 
 /// Returns a retired thread's accounting to the pool. Its live bytes still pending reach the
@@ -209,31 +294,44 @@ pub(crate) enum Event {
     Free,
 }
 
-/// Charges one allocation or free of `size` bytes made on the calling thread.
-///
-/// `charge_path` charges it to the thread's innermost open call path and returns whether it
-/// could (false while profkit's own code holds the thread's state).
+/// Charges one allocation or free of `size` bytes made on the calling thread: to the
+/// innermost open call path, or to profkit's row while profkit's own code runs, or, on a thread
+/// that does not record, to the shared counters.
 #[inline(always)]
-pub(crate) fn charge(event: Event, size: u64, charge_path: impl FnOnce(Event, u64) -> bool) {
+pub(crate) fn charge(event: Event, size: u64) {
     if !INSTALLED.load(Ordering::Relaxed) {
         INSTALLED.store(true, Ordering::Relaxed);
     }
-    let thread = THREAD.try_with(Cell::get).ok().flatten();
-    let Some(mem) = thread else {
+    let charged = THREAD.try_with(|t| {
+        let Some(mem) = t.mem.get() else {
+            return false;
+        };
+        // A `Layout`'s size is at most `isize::MAX`: exact as an i64.
+        let delta = size as i64;
+        let (counters, delta): (fn(&Counters, u64), i64) = match event {
+            Event::Alloc => (Counters::alloc, delta),
+            Event::Free => (Counters::free, -delta),
+        };
+        counters(&mem.totals, size);
+        mem.move_live(delta);
+        match t.current.get() {
+            Some(node) if t.busy.get() == 0 => {
+                counters(&node.counts, size);
+                let live = t.live.get().wrapping_add(delta);
+                t.live.set(live);
+                if live > t.peak.get() {
+                    t.peak.set(live);
+                }
+            }
+            _ => counters(&mem.overhead, size),
+        }
+        true
+    });
+    if charged != Ok(true) {
         match event {
             Event::Alloc => UNRECORDED.alloc(size),
             Event::Free => UNRECORDED.free(size),
         }
-        return;
-    };
-    let (counters, delta) = match event {
-        Event::Alloc => (Counters::alloc as fn(&Counters, u64), size as i64),
-        Event::Free => (Counters::free as fn(&Counters, u64), -(size as i64)),
-    };
-    counters(&mem.totals, size);
-    mem.move_live(delta);
-    if !charge_path(event, size) {
-        counters(&mem.overhead, size);
     }
 }
 
@@ -259,16 +357,6 @@ pub(crate) enum Peaks {
 }
 
 impl MemNode {
-    #[inline(always)]
-    pub(crate) fn alloc(&self, size: u64) {
-        self.counts.alloc(size);
-    }
-
-    #[inline(always)]
-    pub(crate) fn free(&self, size: u64) {
-        self.counts.free(size);
-    }
-
     /// Records one activation's peak (owner only).
     #[inline(always)]
     pub(crate) fn note_peak(&self, peak: u64, window: u64) {

@@ -117,6 +117,8 @@ impl CallSite {
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> u32 {
+        // What registering allocates is profkit's, not the calling function's.
+        let _bookkeeping = super::memory::bookkeeping();
         let name = match self.name {
             SiteName::Literal(name) => name.to_owned(),
             SiteName::NestedItem(f) => function_path(f()),
