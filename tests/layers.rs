@@ -39,7 +39,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `collect`, `exit.rs` is `exit`, `lib.rs` is the root).
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_owned()
 }
 
@@ -145,14 +150,22 @@ fn every_import_of_the_runtime_points_down() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("profkit/src");
     // The CLI is a separate crate over the public API; lib.rs is the top.
     let wrong = check(&src, RUNTIME, &["bin", "lib"]);
-    assert!(wrong.is_empty(), "imports that point up:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports that point up:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn the_macro_crate_parses_then_expands() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("profkit-macros/src");
     let wrong = check(&src, MACROS, &["lib"]);
-    assert!(wrong.is_empty(), "imports that point up:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports that point up:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -162,7 +175,10 @@ fn the_check_sees_an_upward_import() {
     let grouped = crate_paths("use crate::{model::Report, error::ReadError};\n");
     assert!(grouped.contains("model") && grouped.contains("error"));
     let spread = crate_paths("use crate::{\n    data::Tree,\n    views::SortKey,\n};\n");
-    assert!(spread.contains("data") && spread.contains("views"), "{spread:?}");
+    assert!(
+        spread.contains("data") && spread.contains("views"),
+        "{spread:?}"
+    );
     assert!(crate_paths("$crate::__private::enter(x)").is_empty());
     assert!(crate_paths("/// [`report`](crate::report)").is_empty());
 }

@@ -36,6 +36,9 @@
 //! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
 //!   crate does not pull in `serde_json`.
 //! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
+//! - `history`: [`history`], a SQLite history of runs with regression checks against the
+//!   rolling median (`rusqlite` with SQLite compiled in, `flate2`).
+//! - `history-svg`: SVG trend charts of a history (`plotters`).
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
@@ -56,6 +59,8 @@ mod session;
 
 mod exit;
 mod expect;
+#[cfg(feature = "history")]
+pub mod history;
 pub mod testing;
 
 pub use collect::ClockKind;

@@ -11,6 +11,8 @@ mod report;
 mod stats;
 
 pub use latency::Latency;
+#[cfg(feature = "history")]
+pub(crate) use lookup::find as find_by_name;
 pub(crate) use lookup::name_matches;
 #[cfg(feature = "json")]
 pub(crate) use report::Meta;
