@@ -3,6 +3,8 @@
 // Each test file compiles this module and uses only some of it.
 #![allow(dead_code)]
 
+pub(crate) mod synthetic;
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};

@@ -187,20 +187,22 @@ impl Finding {
         self.blocked
     }
 
-    /// The function's share of the profile's total time (its cumtime over the sum of own
-    /// times; 1 for the process).
+    /// The function's share of the program's time before the change: its cumtime over the
+    /// profile's total time (the sum of own times), the median over the window's runs; from
+    /// the new profile when no run has it; 1 for the process.
     pub fn share(&self) -> Option<f64> {
         self.share
     }
 
     /// The change's effect on the whole program by Amdahl's law: share x relative change
-    /// (+0.05: the program takes about 5% longer because of it).
+    /// (+0.05: the program takes about 5% longer because of it). Exact for `cumtime`; for the
+    /// other metrics, an estimate that assumes the function's time moved as the metric did.
     pub fn impact(&self) -> Option<f64> {
         Some(self.share? * self.relative?)
     }
 
-    /// For a regression: the function against the baseline run nearest the median, part by
-    /// part.
+    /// For the first (largest) regression of each function: the function against the
+    /// baseline run nearest the median, part by part.
     pub fn breakdown(&self) -> Option<&Breakdown> {
         self.breakdown.as_ref()
     }
@@ -399,6 +401,22 @@ pub fn check<S: RunStore + ?Sized>(
     let keys = keys_of(report);
     let functions: Vec<(&FunctionStats, FunctionKey)> = report.functions().zip(keys).collect();
     let total = report.total_time().as_nanos() as f64;
+    let window_start = runs.len().saturating_sub(rules.window);
+    // Amdahl: the share of the program's time the function had before the change (the median
+    // over the window), or, without history, in the new profile.
+    let cumtime = Metric::named("cumtime");
+    let share_of = |f: &FunctionStats, key: &FunctionKey| -> Option<f64> {
+        let before: Vec<f64> = (window_start..runs.len())
+            .filter_map(|i| {
+                let c = history[i].value(key, cumtime?)?;
+                let t = runs[i].total_ns;
+                (t > 0).then(|| c as f64 / t as f64)
+            })
+            .collect();
+        Baseline::of(&before)
+            .map(|b| b.median)
+            .or_else(|| (total > 0.0).then(|| f.cumtime().as_nanos() as f64 / total))
+    };
     let mut missing = Vec::new();
     let mut findings = Vec::new();
     for &metric in &options.metrics {
@@ -415,7 +433,7 @@ pub fn check<S: RunStore + ?Sized>(
             }
             for (f, key, value) in present {
                 let s = series(&history, &runs, Some(key), metric);
-                let share = (total > 0.0).then(|| f.cumtime().as_nanos() as f64 / total);
+                let share = share_of(f, key);
                 findings.push(finding(Some(key.clone()), metric, value, &s, &rules, share));
             }
         } else {
@@ -430,9 +448,25 @@ pub fn check<S: RunStore + ?Sized>(
         }
     }
 
-    // Where the time went, against the run nearest the median of each regression's window.
-    let window_start = runs.len().saturating_sub(rules.window);
+    findings.sort_by(|a, b| {
+        let rank = |f: &Finding| match f.change {
+            Change::Regression if f.blocked => 0,
+            Change::Regression => 1,
+            Change::Improvement => 2,
+            Change::Unchanged => 3,
+            _ => 4,
+        };
+        let weight = |f: &Finding| f.impact().or(f.relative).map_or(0.0, f64::abs);
+        rank(a)
+            .cmp(&rank(b))
+            .then(weight(b).total_cmp(&weight(a)))
+            .then_with(|| a.function.cmp(&b.function))
+            .then_with(|| a.metric.index().cmp(&b.metric.index()))
+    });
+    // Where the time went, against the run nearest the median of the regression's window.
+    // One breakdown per function, with its first (largest) regression.
     let mut profiles: HashMap<RunId, Option<Report>> = HashMap::new();
+    let mut explained: Vec<FunctionKey> = Vec::new();
     for finding in findings
         .iter_mut()
         .filter(|f| f.change == Change::Regression)
@@ -440,6 +474,10 @@ pub fn check<S: RunStore + ?Sized>(
         let (Some(key), Some(baseline)) = (finding.function.clone(), finding.baseline) else {
             continue;
         };
+        if explained.contains(&key) {
+            continue;
+        }
+        explained.push(key.clone());
         let s = series(&history, &runs, Some(&key), finding.metric);
         let nearest = (window_start..runs.len())
             .filter_map(|i| Some((i, s[i]?)))
@@ -464,21 +502,6 @@ pub fn check<S: RunStore + ?Sized>(
         }
     }
 
-    findings.sort_by(|a, b| {
-        let rank = |f: &Finding| match f.change {
-            Change::Regression if f.blocked => 0,
-            Change::Regression => 1,
-            Change::Improvement => 2,
-            Change::Unchanged => 3,
-            _ => 4,
-        };
-        let weight = |f: &Finding| f.impact().or(f.relative).map_or(0.0, f64::abs);
-        rank(a)
-            .cmp(&rank(b))
-            .then(weight(b).total_cmp(&weight(a)))
-            .then_with(|| a.function.cmp(&b.function))
-            .then_with(|| a.metric.index().cmp(&b.metric.index()))
-    });
     runs.reverse();
     runs.truncate(rules.window);
     Ok(Verdict {

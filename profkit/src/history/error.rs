@@ -121,6 +121,13 @@ impl fmt::Display for HistoryErrorKind {
             HistoryErrorKind::Corrupt(what) => write!(f, "the database is damaged: {what}"),
             HistoryErrorKind::Access(what) => f.write_str(what),
             HistoryErrorKind::UnknownRun(what) => write!(f, "no run {what} in this history"),
+            HistoryErrorKind::Function(LookupError::Unknown { query, close }) => {
+                write!(f, "no function named `{query}` in this history")?;
+                if !close.is_empty() {
+                    write!(f, "; close matches: {}", close.join(", "))?;
+                }
+                Ok(())
+            }
             HistoryErrorKind::Function(e) => write!(f, "{e}"),
             HistoryErrorKind::Invalid(what) => f.write_str(what),
             HistoryErrorKind::Profile(e) => write!(f, "a stored profile: {e}"),

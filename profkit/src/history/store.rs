@@ -25,7 +25,7 @@ pub struct RunId(pub i64);
 
 impl fmt::Display for RunId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        f.pad_integral(self.0 >= 0, "", &self.0.unsigned_abs().to_string())
     }
 }
 
