@@ -237,10 +237,9 @@ impl Verdict {
             let Some(b) = f.breakdown() else { continue };
             let _ = writeln!(
                 out,
-                "\nwhere the time went in {} ({}), against run {} (commit {}, the run nearest \
-                 the median):",
+                "\n{} {}, against run {} (commit {}, the run nearest the median):",
+                breakdown_title(b.unit()),
                 f.subject(),
-                f.metric().name(),
                 b.run().id(),
                 b.run().short_commit()
             );
@@ -304,13 +303,15 @@ impl Verdict {
         }
         for f in &listed {
             let Some(b) = f.breakdown() else { continue };
+            let title = breakdown_title(b.unit());
             let _ = write!(
                 out,
-                "\n<details><summary>Where the time went in <code>{}</code> ({}), against run {} \
-                 (<code>{}</code>, the run nearest the median)</summary>\n\n\
+                "\n<details><summary>{}{} <code>{}</code>, against run {} (<code>{}</code>, the \
+                 run nearest the median)</summary>\n\n\
                  | part | base | new | change |\n|---|---:|---:|---:|\n",
+                title[..1].to_uppercase(),
+                &title[1..],
                 html(&f.subject()),
-                f.metric().name(),
                 b.run().id(),
                 html(b.run().short_commit())
             );
@@ -418,6 +419,14 @@ impl Verdict {
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_text())
+    }
+}
+
+/// What a breakdown shows: where the time went, or (for `ncalls`) where the calls came from.
+fn breakdown_title(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Calls => "where the calls came from into",
+        _ => "where the time went in",
     }
 }
 
