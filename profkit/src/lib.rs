@@ -198,8 +198,9 @@ macro_rules! profile_scope {
     }};
 }
 
-/// The README's examples, compiled as doctests so they cannot drift from the API.
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests so they cannot drift from the API. They use the
+/// history, so they run where it is built (`cargo test --workspace`, whose suite turns on `cli`).
+#[cfg(all(doctest, feature = "history"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
