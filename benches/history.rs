@@ -1,9 +1,9 @@
 //! The history at the size: 1,000 recorded runs of 500 functions each.
 //!
 //! `cargo bench --bench history` builds that database in a temporary directory, prints its
-//! size and the time of one record and one check, then divan's timings of `check` (a steady
-//! profile, and one where 10 functions slowed down, which also reads the baseline's profile
-//! for each breakdown) and of `record`. In test mode (`cargo test --benches`) the database
+//! size and the time of one record and one check, then divan's timings of `check` (`steady`:
+//! a profile where nothing changed; `slowed`: 10 functions slowed down, which also reads the
+//! baseline's profile for each breakdown) and of `record`. In test mode (`cargo test --benches`) the database
 //! has 30 runs, so that CI stays fast.
 
 #[path = "../tests/common/mod.rs"]
@@ -88,20 +88,19 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| build(30, false))
 }
 
-#[divan::bench(sample_count = 20)]
-fn check_steady(bencher: divan::Bencher) {
+/// `steady`: nothing changed; `slowed`: 10 functions 40% slower, each regression explained
+/// against the baseline profile nearest the median (read and parsed).
+#[divan::bench(sample_count = 20, args = ["steady", "slowed"])]
+fn check(bencher: divan::Bencher, profile: &str) {
     let f = fixture();
+    let report = if profile == "slowed" {
+        &f.slowed
+    } else {
+        &f.steady
+    };
     let store = Store::open_existing(&f.db).expect("the history");
     let options = CheckOptions::new().machine("bench");
-    bencher.bench_local(|| black_box(store.check(&f.steady, &options)).map(|v| v.blocked()));
-}
-
-#[divan::bench(sample_count = 20)]
-fn check_with_breakdowns(bencher: divan::Bencher) {
-    let f = fixture();
-    let store = Store::open_existing(&f.db).expect("the history");
-    let options = CheckOptions::new().machine("bench");
-    bencher.bench_local(|| black_box(store.check(&f.slowed, &options)).map(|v| v.blocked()));
+    bencher.bench_local(|| black_box(store.check(report, &options)).map(|v| v.blocked()));
 }
 
 #[divan::bench(sample_count = 10)]

@@ -10,7 +10,7 @@ use super::check::{Finding, Verdict};
 use super::metric::{Metric, Unit};
 use super::rules::{Change, Rules};
 use super::store::{FunctionKey, RunInfo};
-use super::trend::Trend;
+use super::trend::{Trend, TrendPoint};
 
 /// How many parts of a breakdown are shown.
 const PARTS: usize = 8;
@@ -457,6 +457,31 @@ fn mark(change: Option<Change>, step: bool) -> String {
     }
 }
 
+/// The cells of a trend's row: the value, the median of the runs before it, the change, the
+/// mark.
+fn point_cells(p: &TrendPoint, unit: Unit) -> [String; 4] {
+    let a = p.assessment();
+    let baseline = a.and_then(|a| a.baseline);
+    [
+        p.value().map_or("-".into(), |v| unit.show(v as f64)),
+        baseline.map_or("-".into(), |b| unit.show(b.median)),
+        match (a, baseline) {
+            (Some(a), Some(_)) => percent(a.relative),
+            _ => "-".into(),
+        },
+        mark(p.change(), p.is_step()),
+    ]
+}
+
+fn first_bad_line(p: &TrendPoint, code: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "first bad: run {}, commit {} ({})",
+        p.run().id(),
+        code(p.run().commit()),
+        p.run().date()
+    )
+}
+
 impl Trend {
     fn title(&self) -> String {
         let o = self.options();
@@ -493,34 +518,17 @@ impl Trend {
             "run", "commit", "date (UTC)", "value", "median", "change"
         );
         for p in self.points() {
-            let a = p.assessment();
+            let [value, median, change, mark] = point_cells(p, unit);
             let _ = writeln!(
                 out,
-                "{:>6}  {:<12}  {:<16}  {:>10} {:>10} {:>8}  {}",
+                "{:>6}  {:<12}  {:<16}  {value:>10} {median:>10} {change:>8}  {mark}",
                 p.run().id(),
                 p.run().short_commit(),
                 p.run().date(),
-                p.value().map_or("-".into(), |v| unit.show(v as f64)),
-                a.and_then(|a| a.baseline)
-                    .map_or("-".into(), |b| unit.show(b.median)),
-                a.map_or("-".into(), |a| {
-                    if a.baseline.is_some() {
-                        percent(a.relative)
-                    } else {
-                        "-".into()
-                    }
-                }),
-                mark(p.change(), p.is_step()),
             );
         }
         if let Some(p) = self.first_bad() {
-            let _ = writeln!(
-                out,
-                "\nfirst bad: run {}, commit {} ({})",
-                p.run().id(),
-                p.run().commit(),
-                p.run().date()
-            );
+            let _ = writeln!(out, "\n{}", first_bad_line(p, &|s| s.to_owned()));
         }
         out
     }
@@ -545,29 +553,18 @@ impl Trend {
              |---:|---|---|---:|---:|---:|---|\n",
         );
         for p in self.points() {
-            let a = p.assessment();
+            let [value, median, change, mark] = point_cells(p, unit);
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} | {} | {} |",
+                "| {} | `{}` | {} | {value} | {median} | {change} | {} |",
                 p.run().id(),
                 p.run().short_commit(),
                 p.run().date(),
-                p.value().map_or("-".into(), |v| unit.show(v as f64)),
-                a.and_then(|a| a.baseline)
-                    .map_or("-".into(), |b| unit.show(b.median)),
-                a.filter(|a| a.baseline.is_some())
-                    .map_or("-".into(), |a| percent(a.relative)),
-                mark(p.change(), p.is_step()).replace('<', "&lt;"),
+                mark.replace('<', "&lt;"),
             );
         }
         if let Some(p) = self.first_bad() {
-            let _ = writeln!(
-                out,
-                "\nFirst bad: run {}, commit `{}` ({}).",
-                p.run().id(),
-                p.run().commit(),
-                p.run().date()
-            );
+            let _ = writeln!(out, "\n{}.", first_bad_line(p, &|s| format!("`{s}`")));
         }
         out
     }
@@ -615,6 +612,35 @@ impl Trend {
     }
 }
 
+/// The cells of a run's row: number, commit, branch, machine, date, functions, wall time,
+/// labels.
+fn run_cells(r: &RunInfo) -> [String; 8] {
+    let labels: Vec<String> = r.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    [
+        r.id().to_string(),
+        r.short_commit().to_owned(),
+        r.branch().to_owned(),
+        r.machine().to_owned(),
+        r.date(),
+        r.function_count().to_string(),
+        Metric::named("wall")
+            .and_then(|m| r.value(m))
+            .map_or("-".into(), |v| Unit::Nanoseconds.show(v as f64)),
+        labels.join(" "),
+    ]
+}
+
+const RUN_HEADER: [&str; 8] = [
+    "run",
+    "commit",
+    "branch",
+    "machine",
+    "date (UTC)",
+    "functions",
+    "wall",
+    "labels",
+];
+
 /// Runs as a text table, newest first: number, commit, branch, machine, date, functions, wall
 /// time, labels.
 ///
@@ -628,26 +654,16 @@ impl Trend {
 /// assert!(text.contains("4f2a9c1") && text.contains("pr=7"), "{text}");
 /// ```
 pub fn runs_text(runs: &[RunInfo]) -> String {
-    let wall = Metric::named("wall");
-    let mut out = format!(
-        "{:>6}  {:<12}  {:<12}  {:<12}  {:<16}  {:>9}  {:>9}  labels\n",
-        "run", "commit", "branch", "machine", "date (UTC)", "functions", "wall"
-    );
+    let row = |c: [&str; 8]| {
+        format!(
+            "{:>6}  {:<12}  {:<12}  {:<12}  {:<16}  {:>9}  {:>9}  {}\n",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+        )
+    };
+    let mut out = row(RUN_HEADER);
     for r in runs {
-        let labels: Vec<String> = r.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = writeln!(
-            out,
-            "{:>6}  {:<12}  {:<12}  {:<12}  {:<16}  {:>9}  {:>9}  {}",
-            r.id(),
-            r.short_commit(),
-            r.branch(),
-            r.machine(),
-            r.date(),
-            r.function_count(),
-            wall.and_then(|m| r.value(m))
-                .map_or("-".into(), |v| Unit::Nanoseconds.show(v as f64)),
-            labels.join(" ")
-        );
+        let cells = run_cells(r);
+        out.push_str(&row(cells.each_ref().map(String::as_str)));
     }
     if runs.is_empty() {
         out.push_str("(no runs)\n");
@@ -661,25 +677,14 @@ pub fn runs_text(runs: &[RunInfo]) -> String {
 /// assert!(profkit::history::runs_markdown(&[]).starts_with("| run |"));
 /// ```
 pub fn runs_markdown(runs: &[RunInfo]) -> String {
-    let wall = Metric::named("wall");
-    let mut out = "| run | commit | branch | machine | date (UTC) | functions | wall | labels |\n\
-                   |---:|---|---|---|---|---:|---:|---|\n"
-        .to_owned();
+    let mut out = format!(
+        "| {} |\n|---:|---|---|---|---|---:|---:|---|\n",
+        RUN_HEADER.join(" | ")
+    );
     for r in runs {
-        let labels: Vec<String> = r.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
-            r.id(),
-            r.short_commit(),
-            r.branch(),
-            r.machine(),
-            r.date(),
-            r.function_count(),
-            wall.and_then(|m| r.value(m))
-                .map_or("-".into(), |v| Unit::Nanoseconds.show(v as f64)),
-            labels.join(" ")
-        );
+        let mut cells = run_cells(r);
+        cells[1] = format!("`{}`", cells[1]);
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
 }

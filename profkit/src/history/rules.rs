@@ -521,7 +521,9 @@ mod tests {
     fn only_consecutive_regressions_block() {
         let rules = Rules::default();
         let base = some(&steady(10));
-        let cases: &[(&str, Vec<Option<f64>>, f64, Change, usize, bool)] = &[
+        /// What, the runs before, the new value, and the expected change, streak and block.
+        type Case = (&'static str, Vec<Option<f64>>, f64, Change, usize, bool);
+        let cases: &[Case] = &[
             ("steady", base.clone(), 100.0, Change::Unchanged, 0, false),
             (
                 "first bad run",
