@@ -15,6 +15,10 @@ use super::store::{
 };
 
 /// The metrics a check judges when none are named.
+///
+/// ```
+/// assert_eq!(profkit::history::DEFAULT_METRICS, ["cumtime", "p50", "p99"]);
+/// ```
 pub const DEFAULT_METRICS: [&str; 3] = ["cumtime", "p50", "p99"];
 
 /// What a [`check`] compares, and how.
@@ -125,6 +129,17 @@ impl CheckOptions {
 }
 
 /// One function (or the process) and one metric, judged.
+///
+/// ```
+/// # #[profkit::profile] fn step() {}
+/// use profkit::history::{Change, CheckOptions, Store};
+/// let (_, report) = profkit::record(step);
+/// let verdict = Store::in_memory().unwrap().check(&report, &CheckOptions::new()).unwrap();
+/// let f = &verdict.findings()[0];
+/// assert!(f.subject().ends_with("step"));
+/// assert_eq!(f.change(), Change::InsufficientData); // no history yet
+/// assert!(f.baseline().is_none() && !f.blocked());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub(crate) function: Option<FunctionKey>,
@@ -210,6 +225,33 @@ impl Finding {
 
 /// Where a regression's time went: the function in the baseline run nearest the median and in
 /// the new profile, split into its own time and each callee (for `ncalls`: each caller).
+///
+/// ```
+/// use profkit::history::{CheckOptions, Metric, RunMeta, Store};
+/// use profkit::testing::{TestClock, advance};
+/// use std::time::Duration;
+///
+/// #[profkit::profile]
+/// fn lookup(micros: u64) { advance(Duration::from_micros(micros)); }
+/// #[profkit::profile]
+/// fn handle(micros: u64) { advance(Duration::from_micros(10)); lookup(micros); }
+///
+/// let clock = TestClock::install().unwrap();
+/// let mut store = Store::in_memory().unwrap();
+/// for i in 0..5 {
+///     let (_, report) = profkit::record(|| handle(100));
+///     store.record(&report, &RunMeta::new(format!("c{i}"))).unwrap();
+/// }
+/// let (_, slow) = profkit::record(|| handle(300));
+/// let options = CheckOptions::new().metrics([Metric::named("cumtime").unwrap()]);
+/// let verdict = store.check(&slow, &options).unwrap();
+/// let handle_row = verdict.regressions().into_iter()
+///     .find(|f| f.subject().ends_with("::handle")).unwrap();
+/// let part = &handle_row.breakdown().unwrap().parts()[0];
+/// assert!(part.label().ends_with("::lookup")); // the time went into lookup
+/// assert_eq!((part.base(), part.new_value(), part.delta()), (100_000, 300_000, 200_000));
+/// # drop(clock);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Breakdown {
     pub(crate) run: RunInfo,
@@ -234,7 +276,8 @@ impl Breakdown {
     }
 }
 
-/// One part of a [`Breakdown`].
+/// One part of a [`Breakdown`] (see its example): own time, a callee or a caller, with its
+/// value in the baseline run and in the new profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Part {
     pub(crate) label: String,

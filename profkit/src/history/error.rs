@@ -28,6 +28,13 @@ pub struct HistoryError {
 }
 
 /// What went wrong, without the path.
+///
+/// ```
+/// use profkit::history::{HistoryErrorKind, RunId, Store};
+/// let err = Store::in_memory().unwrap().profile(RunId(7)).unwrap_err();
+/// assert!(matches!(err.kind(), HistoryErrorKind::UnknownRun(_)));
+/// assert_eq!(err.to_string(), "no run 7 in this history");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HistoryErrorKind {

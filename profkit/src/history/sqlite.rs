@@ -89,6 +89,10 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this build writes, and the newest it reads.
+///
+/// ```
+/// assert!(profkit::history::SCHEMA_VERSION >= 2);
+/// ```
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// A history of runs in a SQLite file.
@@ -410,6 +414,16 @@ impl Store {
     ///
     /// # Errors
     /// As [`RunStore::profile`].
+    ///
+    /// ```
+    /// # #[profkit::profile] fn step() {}
+    /// use profkit::history::{RunId, RunMeta, Store};
+    /// let (_, report) = profkit::record(step);
+    /// let mut store = Store::in_memory().unwrap();
+    /// let run = store.record(&report, &RunMeta::new("c1")).unwrap();
+    /// assert_eq!(store.profile(run.id()).unwrap(), report);
+    /// assert!(store.profile(RunId(99)).is_err());
+    /// ```
     pub fn profile(&self, run: RunId) -> Result<Report, HistoryError> {
         RunStore::profile(self, run)
     }

@@ -30,8 +30,16 @@ impl fmt::Display for RunId {
 }
 
 /// The branch a run is recorded on, or checked against, when none is given.
+///
+/// ```
+/// assert_eq!(profkit::history::RunMeta::new("x").branch_name(), profkit::history::DEFAULT_BRANCH);
+/// ```
 pub const DEFAULT_BRANCH: &str = "main";
 /// The machine label of a run when none is given.
+///
+/// ```
+/// assert_eq!(profkit::history::RunMeta::new("x").machine_name(), profkit::history::DEFAULT_MACHINE);
+/// ```
 pub const DEFAULT_MACHINE: &str = "default";
 
 /// What to record with a profile: the commit, the branch and machine that make its series,
@@ -231,6 +239,13 @@ pub(crate) fn keys_of(report: &Report) -> Vec<FunctionKey> {
 }
 
 /// One value per metric of [`Metric::all`], in its order; `None` where the run lacks it.
+///
+/// ```
+/// use profkit::history::{Metric, Values};
+/// let mut values: Values = vec![None; Metric::all().len()];
+/// values[0] = Some(3); // ncalls, the first metric
+/// assert_eq!(Metric::all()[0].name(), "ncalls");
+/// ```
 pub type Values = Vec<Option<u64>>;
 
 /// One function's numbers in a profile, as a store records them.
@@ -472,6 +487,17 @@ impl RunFilter {
 }
 
 /// The per-function values of one run.
+///
+/// ```
+/// # #[profkit::profile] fn step() {}
+/// use profkit::history::{Metric, RunMeta, RunStore, Store};
+/// let (_, report) = profkit::record(step);
+/// let mut store = Store::in_memory().unwrap();
+/// let run = store.record(&report, &RunMeta::new("c1")).unwrap();
+/// let samples = RunStore::samples(&store, &[run.id()], None).unwrap();
+/// let key = samples[0].functions().next().unwrap().clone();
+/// assert_eq!(samples[0].value(&key, Metric::named("ncalls").unwrap()), Some(1));
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunSamples {
     pub(crate) run: RunId,
@@ -503,6 +529,16 @@ impl RunSamples {
 /// Where runs are kept. Detection ([`check`](super::check), [`trend`](super::trend)) reads
 /// only through this, so another database (a shared PostgreSQL server) is one more
 /// implementation; [`Store`](super::Store) is SQLite's.
+///
+/// ```
+/// use profkit::history::{RunFilter, RunStore, Store};
+///
+/// /// How many runs a store holds, whatever keeps them.
+/// fn count(store: &dyn RunStore) -> usize {
+///     store.runs(&RunFilter::new()).map_or(0, |runs| runs.len())
+/// }
+/// assert_eq!(count(&Store::in_memory().unwrap()), 0);
+/// ```
 pub trait RunStore {
     /// Stores `report` as one run, all of it or nothing.
     ///

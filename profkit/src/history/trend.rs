@@ -81,6 +81,20 @@ impl TrendOptions {
 }
 
 /// One run of a [`Trend`].
+///
+/// ```
+/// # #[profkit::profile] fn step() {}
+/// use profkit::history::{Change, Metric, RunMeta, Store, TrendOptions, trend};
+/// let (_, report) = profkit::record(step);
+/// let mut store = Store::in_memory().unwrap();
+/// store.record(&report, &RunMeta::new("c1")).unwrap();
+/// let t = trend(&store, &TrendOptions::new(Metric::named("ncalls").unwrap()).function("step"))
+///     .unwrap();
+/// let p = &t.points()[0];
+/// assert_eq!((p.run().commit(), p.value()), ("c1", Some(1)));
+/// assert_eq!(p.change(), Some(Change::InsufficientData));
+/// assert!(!p.is_step());
+/// ```
 #[derive(Clone, Debug)]
 pub struct TrendPoint {
     pub(crate) run: RunInfo,
@@ -178,6 +192,17 @@ impl Trend {
 ///
 /// # Errors
 /// [`HistoryErrorKind::Function`] with close matches or the candidates.
+///
+/// ```
+/// # #[profkit::profile] fn fetch_row() {}
+/// use profkit::history::{RunMeta, Store, find_function};
+/// let (_, report) = profkit::record(fetch_row);
+/// let mut store = Store::in_memory().unwrap();
+/// store.record(&report, &RunMeta::new("c1")).unwrap();
+/// assert!(find_function(&store, "fetch_row").unwrap().name().ends_with("::fetch_row"));
+/// let e = find_function(&store, "fetch_rows").unwrap_err();
+/// assert!(e.to_string().contains("close matches"), "{e}");
+/// ```
 pub fn find_function<S: RunStore + ?Sized>(
     store: &S,
     query: &str,
@@ -195,6 +220,15 @@ pub fn find_function<S: RunStore + ?Sized>(
 /// # Errors
 /// A per-function metric without a function, a function the history does not have, rules
 /// that cannot work, or the store's reason.
+///
+/// ```
+/// use profkit::history::{Metric, Store, TrendOptions, trend};
+/// let store = Store::in_memory().unwrap();
+/// let wall = trend(&store, &TrendOptions::new(Metric::named("wall").unwrap())).unwrap();
+/// assert!(wall.points().is_empty() && wall.first_bad().is_none());
+/// let p99 = TrendOptions::new(Metric::named("p99").unwrap()); // no function named
+/// assert!(trend(&store, &p99).is_err());
+/// ```
 pub fn trend<S: RunStore + ?Sized>(
     store: &S,
     options: &TrendOptions,
