@@ -338,7 +338,9 @@ pub fn assess_each(series: &[Option<f64>], rules: &Rules) -> Vec<Option<Assessme
 /// its window, followed by `rules.consecutive - 1` runs that regressed too (the streak that
 /// blocks a build), whose level stayed up: the median of the runs from it on (up to a window)
 /// exceeds the median before it by more than the threshold. A single slow run, or a streak
-/// that fell back at once, is no step. Oldest first.
+/// that fell back at once, is no step. A noisy run that regressed just before the step is not
+/// taken for its start: the step begins at the first run of the streak nearer the new level
+/// than the old one (and needs its `consecutive` runs from there). Oldest first.
 ///
 /// ```
 /// use profkit::history::{Rules, step_starts};
@@ -372,12 +374,18 @@ pub fn step_starts(series: &[Option<f64>], rules: &Rules) -> Vec<usize> {
             .flatten()
             .copied()
             .collect();
-        let stayed_up = match (before, Baseline::of(&after)) {
-            (Some(b), Some(a)) => b.relative(a.median).is_none_or(|r| r > rules.threshold),
-            _ => false,
-        };
-        if run >= need && stayed_up {
-            starts.push(i);
+        if let (Some(b), Some(a)) = (before, Baseline::of(&after))
+            && b.relative(a.median).is_none_or(|r| r > rules.threshold)
+        {
+            // A noisy run may regress just before the real step: the step begins at the first
+            // run of the streak that is nearer the new level than the old one.
+            let middle = (b.median + a.median) / 2.0;
+            let first = (i..i + run)
+                .find(|&j| series[j].is_some_and(|v| v >= middle))
+                .unwrap_or(i);
+            if i + run - first >= need {
+                starts.push(first);
+            }
         }
         i += run.max(1);
     }
@@ -631,6 +639,13 @@ mod tests {
         spiky.extend(some(&[300.0, 100.0, 101.0, 300.0, 310.0]));
         spiky.extend(some(&steady(8)));
         assert_eq!(step_starts(&spiky, &rules), Vec::<usize>::new());
+        // A noisy run (+39%) just before a tenfold step: the step begins after it, and needs
+        // two runs of its own.
+        let mut noisy_then_step = some(&steady(8));
+        noisy_then_step.extend(some(&[139.0, 1000.0]));
+        assert!(step_starts(&noisy_then_step, &rules).is_empty());
+        noisy_then_step.push(Some(1010.0));
+        assert_eq!(step_starts(&noisy_then_step, &rules), vec![9]);
         // A steady series has none; nor one with too little history.
         assert!(step_starts(&some(&steady(30)), &rules).is_empty());
         assert!(step_starts(&some(&[1.0, 2.0, 4.0, 8.0]), &rules).is_empty());

@@ -257,7 +257,8 @@ Examples:
 
 A step begins at a run that regressed against the --window runs before it and was followed by
 --consecutive - 1 more regressions, after which the level stayed more than --threshold above
-the median before it. Exit status: 0 (found or not: the output says), 2 bad input.")]
+the median before it; a noisy run that regressed just before the step is not its start.
+Exit status: 0 (found or not: the output says), 2 bad input.")]
 struct FirstBadArgs {
     #[command(flatten)]
     trend: TrendArgs,
