@@ -18,6 +18,7 @@ const RUNTIME: &[(&str, u32)] = &[
     ("session", 4),
     ("exit", 5),
     ("expect", 5),
+    ("history", 5),
     ("testing", 5),
     // A way of recording over collect, with the exit report's hook from exit.
     ("tracing", 6),

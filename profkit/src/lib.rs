@@ -46,6 +46,9 @@
 //!   call path (`Report::memory`, `FunctionStats::memory`), once the program makes it its
 //!   `#[global_allocator]`. No dependencies.
 //! - `signals` (default): the report on SIGINT and SIGTERM, through `signal-hook`.
+//! - `history`: [`history`], a SQLite history of runs with regression checks against the
+//!   rolling median (`rusqlite` with SQLite compiled in, `flate2`).
+//! - `history-svg`: SVG trend charts of a history (`plotters`).
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 
 extern crate self as profkit;
@@ -66,6 +69,8 @@ mod session;
 
 mod exit;
 mod expect;
+#[cfg(feature = "history")]
+pub mod history;
 pub mod testing;
 
 #[cfg(feature = "memory")]
@@ -226,9 +231,10 @@ macro_rules! profile_scope {
     }};
 }
 
-/// The README's examples, compiled as doctests so they cannot drift from the API (one of them
-/// needs the `tracing` feature, which `cargo test --workspace` turns on).
-#[cfg(all(doctest, feature = "tracing"))]
+/// The README's examples, compiled as doctests so they cannot drift from the API (they need the
+/// `tracing` and `history` features, which `cargo test --workspace` turns on: its suite enables
+/// them).
+#[cfg(all(doctest, feature = "tracing", feature = "history"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 

@@ -7,6 +7,7 @@ mod check;
 #[path = "../common/mod.rs"]
 mod common;
 mod diff;
+mod history;
 mod pprof;
 mod robustness;
 mod stdio;

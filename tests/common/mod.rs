@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod pprof;
+pub(crate) mod synthetic;
 
 use std::future::Future;
 use std::pin::pin;

@@ -14,6 +14,8 @@ mod stats;
 mod what_if;
 
 pub use latency::Latency;
+#[cfg(feature = "history")]
+pub(crate) use lookup::find as find_by_name;
 pub(crate) use lookup::name_matches;
 pub(crate) use memory::subtree_sums;
 pub use memory::{HeapStats, MemoryStats};

@@ -1,13 +1,15 @@
-//! The `profkit` command line: view, merge, diff and check profile files, draw flame graphs.
+//! The `profkit` command line: view, merge, diff and check profile files, draw flame graphs,
+//! keep a history of runs.
 //!
 //! `main` only parses the arguments and runs one subcommand; each lives in its own module.
-//! Exit status: 0 ok, 1 a regression (`diff`) or a broken error-level budget (`check`), 2 bad
-//! input or usage. Every failure is one line on stderr, `profkit: FILE: what is wrong`.
+//! Exit status: 0 ok, 1 a regression (`diff`, `history check`) or a broken error-level budget
+//! (`check`), 2 bad input or usage. Every failure is one line on stderr, `profkit: FILE: what is wrong`.
 
 mod budgets;
 mod check;
 mod diff;
 mod flame;
+mod history;
 mod input;
 mod merge;
 mod output;
@@ -34,9 +36,11 @@ Examples:
   profkit diff baseline.json profile.json --metric p99 --threshold 10% --min-delta 1ms
   profkit check profile.json --budgets budgets.toml
   profkit flame profile.json -o flame.svg
+  profkit history record --db runs.db --commit $SHA profile.json
+  profkit history check --db runs.db profile.json --format markdown
 
-Exit status: 0 ok, 1 a regression (diff) or a broken error-level budget (check),
-2 bad input or usage. Colours only on a terminal and never with NO_COLOR set."
+Exit status: 0 ok, 1 a regression (diff, history check) or a broken error-level budget
+(check), 2 bad input or usage. Colours only on a terminal and never with NO_COLOR set."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +54,7 @@ enum Command {
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Flame(flame::FlameArgs),
+    History(history::HistoryArgs),
 }
 
 fn run(cli: Cli) -> Outcome {
@@ -59,6 +64,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Diff(a) => diff::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Flame(a) => flame::run(&a),
+        Command::History(a) => history::run(&a),
     }
 }
 

@@ -1,0 +1,486 @@
+//! The history library on real SQLite files in a scratch directory: runs recorded and read
+//! back whole, the detection rules through a store (the issue's cases, with exact times from a
+//! test clock), the breakdown and the order by impact, metrics a profile lacks, migration of
+//! an older schema, and the files that are refused: not a database, another program's
+//! database, a newer schema, a damaged one.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use profkit::Report;
+use profkit::history::{
+    Change, CheckOptions, HistoryErrorKind, Metric, Rules, RunFilter, RunMeta, RunStore,
+    SCHEMA_VERSION, Store, TrendOptions, trend,
+};
+use profkit::testing::{TestClock, advance};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("profkit-history-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[profkit::profile]
+fn tokenize(micros: u64) {
+    advance(Duration::from_micros(micros));
+}
+
+#[profkit::profile]
+fn resolve(micros: u64) {
+    advance(Duration::from_micros(micros));
+}
+
+/// `parse` does 10 us of its own and calls `tokenize` and `resolve` (times in microseconds of
+/// a test clock: exact).
+#[profkit::profile]
+fn parse(tokenize_us: u64, resolve_us: u64) {
+    advance(Duration::from_micros(10));
+    tokenize(tokenize_us);
+    resolve(resolve_us);
+}
+
+/// A small helper that runs beside `parse` (its share of the program is small).
+#[profkit::profile]
+fn log_line(micros: u64) {
+    advance(Duration::from_micros(micros));
+}
+
+fn run(tokenize_us: u64, resolve_us: u64, log_us: u64) -> Report {
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = profkit::record(|| {
+        parse(tokenize_us, resolve_us);
+        log_line(log_us);
+    });
+    report
+}
+
+/// Tokenize times of a steady history: within ±2%.
+const STEADY: [u64; 8] = [1000, 1010, 990, 1005, 995, 1000, 1020, 985];
+
+fn cumtime_only() -> CheckOptions {
+    CheckOptions::new().metrics([Metric::named("cumtime").unwrap()])
+}
+
+fn store_with(tokenize: &[u64]) -> Store {
+    let mut store = Store::in_memory().unwrap();
+    for (i, &t) in tokenize.iter().enumerate() {
+        store
+            .record(&run(t, 100, 5), &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    store
+}
+
+fn change_of(store: &Store, report: &Report, function: &str) -> (Change, bool) {
+    let verdict = store.check(report, &cumtime_only()).unwrap();
+    let f = verdict
+        .findings()
+        .iter()
+        .find(|f| f.subject().ends_with(function))
+        .unwrap_or_else(|| panic!("{function} not judged:\n{verdict}"));
+    (f.change(), f.blocked())
+}
+
+#[test]
+fn a_run_is_kept_whole_and_read_back() {
+    let dir = scratch("whole");
+    let db = dir.join("runs.db");
+    let report = run(1000, 100, 5);
+    let mut store = Store::open(&db).unwrap();
+    let meta = RunMeta::new("4f2a9c1d")
+        .branch("feature")
+        .machine("ci")
+        .label("rustc", "1.95");
+    let info = store.record(&report, &meta).unwrap();
+    drop(store);
+
+    let store = Store::open_existing(&db).unwrap();
+    let runs = store.runs(&RunFilter::new()).unwrap();
+    assert_eq!(runs, vec![info.clone()]);
+    assert_eq!((info.branch(), info.machine()), ("feature", "ci"));
+    assert_eq!(info.labels()["rustc"], "1.95");
+    assert_eq!(info.function_count(), 4);
+    assert_eq!(info.clock(), Some("manual"));
+    assert_eq!(store.profile(info.id()).unwrap(), report);
+
+    let samples = RunStore::samples(&store, &[info.id()], None).unwrap();
+    let key = samples[0]
+        .functions()
+        .find(|k| k.name().ends_with("::tokenize"))
+        .unwrap()
+        .clone();
+    let cumtime = Metric::named("cumtime").unwrap();
+    assert_eq!(samples[0].value(&key, cumtime), Some(1_000_000));
+    assert_eq!(
+        samples[0].value(&key, Metric::named("ncalls").unwrap()),
+        Some(1)
+    );
+    let p50 = samples[0]
+        .value(&key, Metric::named("p50").unwrap())
+        .unwrap();
+    assert!(p50.abs_diff(1_000_000) <= 1_000_000 / 64, "{p50}");
+}
+
+/// The issue's cases, through a store: a steady history and a steady value, a 15% step that is
+/// an outlier, a 15% step inside a noisy history, fewer than 5 runs.
+#[test]
+fn the_issues_cases_through_a_store() {
+    let steady = store_with(&STEADY);
+    assert_eq!(
+        change_of(&steady, &run(1002, 100, 5), "tokenize"),
+        (Change::Unchanged, false)
+    );
+    assert_eq!(
+        change_of(&steady, &run(1150, 100, 5), "tokenize"),
+        (Change::Regression, false)
+    );
+    assert_eq!(
+        change_of(&steady, &run(850, 100, 5), "tokenize"),
+        (Change::Improvement, false)
+    );
+    // Swings of ±25%: 1150 is 15% up but no outlier.
+    let noisy = store_with(&[750, 1250, 900, 1200, 1000, 800, 1150, 1050]);
+    assert_eq!(
+        change_of(&noisy, &run(1150, 100, 5), "tokenize"),
+        (Change::Unchanged, false)
+    );
+    let young = store_with(&STEADY[..4]);
+    assert_eq!(
+        change_of(&young, &run(2000, 100, 5), "tokenize"),
+        (Change::InsufficientData, false)
+    );
+}
+
+#[test]
+fn only_a_regression_that_repeats_blocks() {
+    let mut store = store_with(&STEADY);
+    let bad = run(1500, 100, 5);
+    assert_eq!(
+        change_of(&store, &bad, "tokenize"),
+        (Change::Regression, false)
+    );
+    store.record(&bad, &RunMeta::new("bad1")).unwrap();
+    // One bad run, then a good one: nothing blocks.
+    assert_eq!(
+        change_of(&store, &run(1000, 100, 5), "tokenize"),
+        (Change::Unchanged, false)
+    );
+    // Two in a row: blocked.
+    assert_eq!(
+        change_of(&store, &bad, "tokenize"),
+        (Change::Regression, true)
+    );
+    let verdict = store.check(&bad, &cumtime_only()).unwrap();
+    assert!(verdict.blocked());
+    // --consecutive 3 needs one more.
+    let three = cumtime_only().rules(Rules {
+        consecutive: 3,
+        ..Rules::default()
+    });
+    assert!(!store.check(&bad, &three).unwrap().blocked());
+}
+
+#[test]
+fn regressions_are_sorted_by_impact_and_explained_by_their_callees() {
+    let store = store_with(&STEADY);
+    // tokenize (about 90% of the program) +20%; log_line (under 1%) +100%.
+    let report = run(1200, 100, 10);
+    let verdict = store.check(&report, &cumtime_only()).unwrap();
+    let names: Vec<String> = verdict
+        .regressions()
+        .iter()
+        .map(|f| f.subject().rsplit("::").next().unwrap().to_owned())
+        .collect();
+    // parse and tokenize first (share x change about 0.18), log_line last (0.005 x 1.0).
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("log_line"),
+        "{verdict}"
+    );
+    assert!(names.contains(&"tokenize".into()) && names.contains(&"parse".into()));
+    let log = verdict.regressions().into_iter().last().unwrap();
+    assert!((log.relative().unwrap() - 1.0).abs() < 1e-9);
+    assert!(log.impact().unwrap() < 0.01, "{:?}", log.impact());
+    let parse = verdict
+        .regressions()
+        .into_iter()
+        .find(|f| f.subject().ends_with("::parse"))
+        .unwrap();
+    let impact = parse.impact().unwrap();
+    // parse was 1110 of 1115 us; it grew by 200 us: the program by 200 / 1115 = 17.9%.
+    assert!((impact - 200.0 / 1115.0).abs() < 0.01, "{impact}");
+    // Where parse's time went: into tokenize, against the run nearest the median.
+    let b = parse.breakdown().expect("a breakdown");
+    assert!(
+        b.parts()[0].label().ends_with("::tokenize"),
+        "{:?}",
+        b.parts()
+    );
+    assert_eq!(b.parts()[0].new_value(), 1_200_000);
+    assert!(b.parts()[0].delta() >= 180_000, "{:?}", b.parts());
+    assert!(STEADY.iter().any(|&t| b.parts()[0].base() == t * 1000));
+    let markdown = verdict.to_markdown();
+    assert!(
+        markdown.contains("Where the time went in <code>history::parse</code>"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| -> `history::tokenize` |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn runs_of_other_machines_branches_and_the_commit_itself_are_not_the_baseline() {
+    let mut store = store_with(&STEADY);
+    for i in 0..8 {
+        let slow = run(3000, 100, 5);
+        store
+            .record(&slow, &RunMeta::new(format!("m{i}")).machine("laptop"))
+            .unwrap();
+        store
+            .record(&slow, &RunMeta::new(format!("b{i}")).branch("feature"))
+            .unwrap();
+    }
+    assert_eq!(
+        change_of(&store, &run(1000, 100, 5), "tokenize"),
+        (Change::Unchanged, false)
+    );
+    let laptop = cumtime_only().machine("laptop");
+    let v = store.check(&run(1000, 100, 5), &laptop).unwrap();
+    assert_eq!(v.window().len(), 8);
+    assert!(v.window().iter().all(|r| r.machine() == "laptop"));
+    // Recorded first, then checked: its own run is left out.
+    let bad = run(2000, 100, 5);
+    store.record(&bad, &RunMeta::new("new")).unwrap();
+    let options = cumtime_only().exclude_commit("new");
+    let v = store.check(&bad, &options).unwrap();
+    assert!(v.window().iter().all(|r| r.commit() != "new"));
+    assert!(!v.regressions().is_empty());
+}
+
+#[test]
+fn a_metric_the_profile_lacks_is_reported_not_taken_as_zero() {
+    let dir = scratch("lacks");
+    let prof = dir.join("p.prof");
+    let mut store = Store::in_memory().unwrap();
+    // Five runs from .prof files: no latency, so no p99 is stored (NULL, not 0).
+    for i in 0..5 {
+        run(1000, 100, 5).write_pstats(&prof).unwrap();
+        let from_file = Report::read(&prof).unwrap();
+        store
+            .record(&from_file, &RunMeta::new(format!("p{i}")))
+            .unwrap();
+    }
+    let p99 = Metric::named("p99").unwrap();
+    let from_file = Report::read(&prof).unwrap();
+    let v = store
+        .check(&from_file, &CheckOptions::new().metrics([p99]))
+        .unwrap();
+    assert_eq!(v.missing_metrics(), [p99]);
+    assert!(v.findings().is_empty());
+    // By default the metrics the profile lacks are left out quietly: cumtime is judged.
+    let v = store.check(&from_file, &CheckOptions::new()).unwrap();
+    assert!(v.missing_metrics().is_empty());
+    assert!(v.findings().iter().all(|f| f.metric().name() == "cumtime"));
+    assert!(v.findings().iter().all(|f| f.change() == Change::Unchanged));
+    // A .json profile's p99 against runs without any: insufficient data, never "infinitely
+    // slower than 0".
+    let v = store
+        .check(&run(1000, 100, 5), &CheckOptions::new().metrics([p99]))
+        .unwrap();
+    assert!(!v.findings().is_empty());
+    assert!(
+        v.findings()
+            .iter()
+            .all(|f| f.change() == Change::InsufficientData),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_trend_marks_regressions_and_the_first_bad_commit() {
+    let mut tokenize: Vec<u64> = STEADY.to_vec();
+    tokenize.extend([1400, 1410, 1395, 1405, 1400, 1402]);
+    let store = store_with(&tokenize);
+    let cumtime = Metric::named("cumtime").unwrap();
+    let t = trend(&store, &TrendOptions::new(cumtime).function("tokenize")).unwrap();
+    assert_eq!(t.points().len(), 14);
+    assert_eq!(t.first_bad().unwrap().run().commit(), "c8");
+    assert_eq!(t.points()[8].change(), Some(Change::Regression));
+    assert_eq!(t.points()[2].change(), Some(Change::InsufficientData));
+    assert!(
+        t.to_text().contains("first bad: run 9, commit c8"),
+        "{}",
+        t.to_text()
+    );
+    let last3 = trend(
+        &store,
+        &TrendOptions::new(cumtime).function("tokenize").last(3),
+    )
+    .unwrap();
+    assert_eq!(last3.points().len(), 3);
+    assert!(last3.first_bad().is_none());
+    // A per-function metric without a function, an unknown function: errors that say so.
+    let e = trend(&store, &TrendOptions::new(cumtime)).unwrap_err();
+    assert!(e.to_string().contains("per-function metric"), "{e}");
+    let e = trend(&store, &TrendOptions::new(cumtime).function("tokenise")).unwrap_err();
+    assert!(
+        e.to_string().contains("close matches: history::tokenize"),
+        "{e}"
+    );
+}
+
+/// Schema version 1, as an older profkit wrote it: the migration to the current one keeps its
+/// runs and adds the memory columns.
+#[test]
+fn an_older_schema_is_migrated_and_keeps_its_runs() {
+    let dir = scratch("migrate");
+    let db = dir.join("runs.db");
+    let mut store = Store::open(&db).unwrap();
+    store
+        .record(&run(1000, 100, 5), &RunMeta::new("old1"))
+        .unwrap();
+    drop(store);
+    // Take the file back to version 1: drop what version 2 added.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE runs DROP COLUMN peak_heap_bytes;
+         ALTER TABLE runs DROP COLUMN max_rss_bytes;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    assert!(conn.prepare("SELECT max_rss_bytes FROM runs").is_err());
+    drop(conn);
+
+    let mut store = Store::open(&db).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    store
+        .record(&run(1000, 100, 5), &RunMeta::new("new1"))
+        .unwrap();
+    let commits: Vec<String> = store
+        .runs(&RunFilter::new())
+        .unwrap()
+        .iter()
+        .map(|r| r.commit().to_owned())
+        .collect();
+    assert_eq!(commits, ["new1", "old1"]);
+    drop(store);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let nulls: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM runs WHERE peak_heap_bytes IS NULL AND max_rss_bytes IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(nulls, 2);
+}
+
+#[test]
+fn files_that_are_not_a_history_are_refused_with_the_path_and_the_reason() {
+    let dir = scratch("refused");
+    let text = dir.join("notes.db");
+    std::fs::write(
+        &text,
+        "a text file with a database's name, long enough to be read\n".repeat(20),
+    )
+    .unwrap();
+    let e = Store::open(&text).unwrap_err();
+    assert!(matches!(e.kind(), HistoryErrorKind::NotADatabase), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: not a SQLite database", text.display())
+    );
+    assert!(e.is_bad_file());
+
+    let foreign = dir.join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);")
+        .unwrap();
+    let e = Store::open(&foreign).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: a SQLite database, but not a profkit history (it has the tables invoices)",
+            foreign.display()
+        )
+    );
+
+    let newer = dir.join("newer.db");
+    drop(Store::open(&newer).unwrap());
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let e = Store::open(&newer).unwrap_err();
+    assert!(
+        matches!(e.kind(), HistoryErrorKind::NewerSchema { found: 99, supported } if *supported == SCHEMA_VERSION)
+    );
+    assert!(e.to_string().contains("schema version 99"), "{e}");
+
+    // A history whose pages were overwritten in the middle.
+    let damaged = dir.join("damaged.db");
+    let mut store = Store::open(&damaged).unwrap();
+    for i in 0..20 {
+        store
+            .record(&run(1000, 100, 5), &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    drop(store);
+    // Fold the WAL into the file, then overwrite every page after the first with garbage.
+    rusqlite::Connection::open(&damaged)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+        .unwrap();
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    assert!(bytes.len() > 8192, "{}", bytes.len());
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i * 31 % 251) as u8;
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    let e = Store::open(&damaged)
+        .and_then(|s| s.runs(&RunFilter::new()).map(|_| s))
+        .unwrap_err();
+    assert!(e.is_bad_file(), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: ", damaged.display())),
+        "{e}"
+    );
+
+    let e = Store::open(&dir).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("is a directory, not a database file"),
+        "{e}"
+    );
+    let e = Store::open_existing(dir.join("missing.db")).unwrap_err();
+    assert!(e.to_string().ends_with("missing.db: no such file"), "{e}");
+    assert!(!dir.join("missing.db").exists());
+}
+
+#[test]
+fn a_large_profile_is_stored_compactly_and_read_back() {
+    let json = common::synthetic::profile_json(2_000, 1, |_| 1.0);
+    let report = Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert_eq!(report.len(), 2_000);
+    let dir = scratch("large");
+    let db = dir.join("runs.db");
+    let mut store = Store::open(&db).unwrap();
+    let info = store.record(&report, &RunMeta::new("big")).unwrap();
+    assert_eq!(store.profile(info.id()).unwrap(), report);
+    drop(store);
+    let size = std::fs::metadata(&db).unwrap().len()
+        + std::fs::metadata(dir.join("runs.db-wal")).map_or(0, |m| m.len());
+    // 2,000 functions of samples and a deflated profile: well under the JSON's own size.
+    assert!(
+        size < json.len() as u64,
+        "{size} bytes for {} of JSON",
+        json.len()
+    );
+}
