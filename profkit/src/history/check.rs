@@ -204,7 +204,9 @@ impl Finding {
 
     /// The function's share of the program's time before the change: its cumtime over the
     /// profile's total time (the sum of own times), the median over the window's runs; from
-    /// the new profile when no run has it; 1 for the process.
+    /// the new profile when no run has it; 1 for the process. For a memory metric, its share
+    /// of what the new profile allocated (cumulative bytes, or allocations, over the
+    /// allocator's total).
     pub fn share(&self) -> Option<f64> {
         self.share
     }
@@ -476,7 +478,11 @@ pub fn check<S: RunStore + ?Sized>(
             }
             for (f, key, value) in present {
                 let s = series(&history, &runs, Some(key), metric);
-                let share = share_of(f, key);
+                let share = match metric.unit() {
+                    // Memory: the share of the run's heap activity in the new profile.
+                    Unit::Bytes | Unit::Count => memory_share(report, f, metric.unit()),
+                    _ => share_of(f, key),
+                };
                 findings.push(finding(Some(key.clone()), metric, value, &s, &rules, share));
             }
         } else {
@@ -580,6 +586,17 @@ fn finding(
 
 /// The function `key` of `base` and `new`, part by part: own time and each callee's time
 /// (for `ncalls`: the calls from each caller), largest change first.
+/// A function's share of what the run allocated: its cumulative bytes (or allocations) over
+/// the allocator's total for the report.
+fn memory_share(report: &Report, f: &FunctionStats, unit: Unit) -> Option<f64> {
+    let (m, heap) = (f.memory()?, report.heap()?);
+    let (part, whole) = match unit {
+        Unit::Count => (m.cum_allocs(), heap.total_allocs()),
+        _ => (m.cum_bytes(), heap.total_bytes()),
+    };
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
 fn breakdown(
     base: &Report,
     new: &Report,
@@ -593,6 +610,11 @@ fn breakdown(
             .find(|(_, k)| k == key)
             .map(|(f, _)| f.clone())
     };
+    // The parts are times (or, for ncalls, calls by caller); a memory regression has none:
+    // callers and callees carry no memory figures of their own.
+    if matches!(metric.unit(), Unit::Bytes | Unit::Count) {
+        return None;
+    }
     let (b, n) = (find(base)?, find(new)?);
     let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     let calls = metric.name() == "ncalls";

@@ -1,6 +1,6 @@
 //! The numbers a history keeps, in one table: [`Metric::all`]. Each row names a metric, its
-//! unit, the column that stores it and how to read it from a profile. A new metric (the memory
-//! figures, say) is one row here, plus a migration in `sqlite` when it needs a new column.
+//! unit, the column that stores it and how to read it from a profile. A new metric is one row
+//! here, plus a migration in `sqlite` when it needs a new column.
 
 use std::fmt;
 
@@ -23,6 +23,8 @@ pub enum Unit {
     Calls,
     /// A size in bytes.
     Bytes,
+    /// A number of events (allocations).
+    Count,
 }
 
 impl Unit {
@@ -36,6 +38,7 @@ impl Unit {
             Unit::Nanoseconds => "ns",
             Unit::Calls => "calls",
             Unit::Bytes => "bytes",
+            Unit::Count => "count",
         }
     }
 
@@ -51,7 +54,7 @@ impl Unit {
         let sign = if value < 0.0 { "-" } else { "" };
         let v = value.abs();
         let steps: &[(f64, &str)] = match self {
-            Unit::Calls => return format!("{value:.0}"),
+            Unit::Calls | Unit::Count => return format!("{value:.0}"),
             Unit::Nanoseconds => &[(1.0, "ns"), (1e3, "us"), (1e6, "ms"), (1e9, "s")],
             Unit::Bytes => &[
                 (1.0, "B"),
@@ -104,7 +107,13 @@ pub(crate) enum Source {
 /// assert!(!Metric::named("wall").unwrap().is_per_function());
 /// assert!(Metric::named("p42").is_none());
 /// let names: Vec<&str> = Metric::all().iter().map(|m| m.name()).collect();
-/// assert_eq!(names, ["ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "wall"]);
+/// assert_eq!(
+///     names,
+///     [
+///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
+///         "cum_bytes", "peak", "wall", "peak_heap", "max_rss",
+///     ]
+/// );
 /// ```
 pub struct Metric {
     name: &'static str,
@@ -121,7 +130,7 @@ fn ns(d: std::time::Duration) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 8] = [
+static METRICS: [Metric; 14] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -171,15 +180,55 @@ static METRICS: [Metric; 8] = [
         column: "max_ns",
         source: Source::Function(|f| f.latency().map(|l| ns(l.max()))),
     },
-    // The process's peak heap and maximum RSS have their columns in `runs` already
-    // (`peak_heap_bytes`, `max_rss_bytes`, NULL until a report carries them); their rows go
-    // here when it does.
+    // Memory: NULL (no sample) for a profile without memory figures.
+    Metric {
+        name: "bytes",
+        unit: Unit::Bytes,
+        about: "bytes the function allocated itself (own, over the run)",
+        column: "bytes",
+        source: Source::Function(|f| f.memory().map(|m| m.bytes())),
+    },
+    Metric {
+        name: "allocs",
+        unit: Unit::Count,
+        about: "allocations the function made itself (own, over the run)",
+        column: "allocs",
+        source: Source::Function(|f| f.memory().map(|m| m.allocs())),
+    },
+    Metric {
+        name: "cum_bytes",
+        unit: Unit::Bytes,
+        about: "bytes allocated in the function and what it called",
+        column: "cum_bytes",
+        source: Source::Function(|f| f.memory().map(|m| m.cum_bytes())),
+    },
+    Metric {
+        name: "peak",
+        unit: Unit::Bytes,
+        about: "the most heap one call needed",
+        column: "peak_bytes",
+        source: Source::Function(|f| f.memory().map(|m| m.peak_bytes())),
+    },
     Metric {
         name: "wall",
         unit: Unit::Nanoseconds,
         about: "wall time of the recording (Report::duration)",
         column: "wall_ns",
         source: Source::Process(|r| r.duration().map(ns)),
+    },
+    Metric {
+        name: "peak_heap",
+        unit: Unit::Bytes,
+        about: "the process's peak heap (profkit::Alloc)",
+        column: "peak_heap_bytes",
+        source: Source::Process(|r| r.heap().map(|h| h.peak())),
+    },
+    Metric {
+        name: "max_rss",
+        unit: Unit::Bytes,
+        about: "the process's peak resident memory (the OS's figure)",
+        column: "max_rss_bytes",
+        source: Source::Process(|r| r.max_rss_bytes()),
     },
 ];
 

@@ -83,9 +83,14 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     -- The trend of one function reads its samples across runs.
     CREATE INDEX samples_by_function ON samples (function_id, run_id);",
-    // 2: the process's memory figures, NULL until a profile carries them.
+    // 2: the process's memory figures, NULL for a profile without them.
     "ALTER TABLE runs ADD COLUMN peak_heap_bytes INTEGER;
     ALTER TABLE runs ADD COLUMN max_rss_bytes INTEGER;",
+    // 3: each function's memory figures, NULL for a profile without them.
+    "ALTER TABLE samples ADD COLUMN bytes INTEGER;
+    ALTER TABLE samples ADD COLUMN allocs INTEGER;
+    ALTER TABLE samples ADD COLUMN cum_bytes INTEGER;
+    ALTER TABLE samples ADD COLUMN peak_bytes INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
@@ -791,11 +796,6 @@ mod tests {
                 .prepare(&format!("SELECT {} FROM {table}", m.column))
                 .unwrap_or_else(|e| panic!("{}: no column {}.{}: {e}", m.name(), table, m.column));
         }
-        // The memory columns wait for their metrics.
-        store
-            .conn
-            .prepare("SELECT peak_heap_bytes, max_rss_bytes FROM runs")
-            .unwrap();
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn scale(unit: Unit, max: f64) -> (f64, &'static str) {
         Unit::Bytes if max >= 1024.0 * 1024.0 => (1024.0 * 1024.0, "MiB"),
         Unit::Bytes if max >= 1024.0 => (1024.0, "KiB"),
         Unit::Bytes => (1.0, "bytes"),
+        Unit::Count => (1.0, "allocations"),
         _ => (1.0, "calls"),
     }
 }
