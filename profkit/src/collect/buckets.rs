@@ -155,7 +155,7 @@ impl ThreadHist {
 
     /// Records one value (owner only). Returns the buckets once the function is hot, for the
     /// caller to keep and record into directly.
-    #[inline(always)]
+    #[inline(never)]
     pub(crate) fn record(&self, ticks: u64) -> Option<&'static Buckets> {
         let n = self.count.load(Ordering::Relaxed) as usize;
         if let Some(slot) = self.samples.get(n) {

@@ -227,7 +227,7 @@ impl Local {
 
     /// The heap side of opening `node` under the current activation: allocations are charged
     /// to it from now on, and its peak starts at the live bytes.
-    #[inline(always)]
+    #[inline(never)]
     fn enter_mem(&mut self, node: u32) {
         let Some(counts) = self.nodes.get(node as usize).map(|n| n.mem_node) else {
             return;
@@ -243,7 +243,7 @@ impl Local {
 
     /// The heap side of closing `node`: its activation's peak is noted, and the parent is
     /// charged again, its peak raised to this one's.
-    #[inline(always)]
+    #[inline(never)]
     fn close_mem(&mut self, node: u32, parent: u32) {
         let Some((outer, outer_peak)) = self
             .nodes
