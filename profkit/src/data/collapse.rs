@@ -10,7 +10,7 @@
 //! Built in one iterative depth-first walk (no recursion, however deep the tree), linear in the
 //! number of call paths.
 
-use std::collections::HashMap;
+use super::IdMap;
 
 use super::tree::{MemCounts, ROOT_SITE, Tree};
 
@@ -113,7 +113,7 @@ impl Tree {
         // outermost open frame.
         let mut open: Vec<(u32, u32)> = vec![(NOT_OPEN, 0); sites];
         let mut out = vec![FoldedNode::default()];
-        let mut index: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut index: IdMap<(u32, u32), u32> = IdMap::default();
         // Folded node of each tree node.
         let mut of = vec![0u32; nodes.len()];
         enum Step {

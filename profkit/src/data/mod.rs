@@ -5,10 +5,12 @@
 
 mod collapse;
 mod dist;
+mod hash;
 mod profile;
 mod tree;
 
 pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
+pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};

@@ -1,7 +1,7 @@
 //! A merged call tree in nanoseconds: one node per distinct call path. Threads that ended
 //! are folded into one of these, and every report is built from one.
 
-use std::collections::HashMap;
+use super::IdMap;
 
 /// Site id 0 is the root of every call tree ("no profiled caller").
 pub(crate) const ROOT_SITE: u32 = 0;
@@ -74,7 +74,7 @@ pub(crate) struct TreeNode {
 #[derive(Clone, Debug)]
 pub(crate) struct Tree {
     nodes: Vec<TreeNode>,
-    index: HashMap<(u32, u32), u32>,
+    index: IdMap<(u32, u32), u32>,
 }
 
 impl Default for Tree {
@@ -84,7 +84,7 @@ impl Default for Tree {
                 site: ROOT_SITE,
                 ..TreeNode::default()
             }],
-            index: HashMap::new(),
+            index: IdMap::default(),
         }
     }
 }
@@ -123,6 +123,11 @@ impl Tree {
     /// (the order a thread creates its nodes in), summing the counters of equal paths.
     pub(crate) fn add(&mut self, snapshot: &[TreeNode]) {
         let mut map: Vec<u32> = Vec::with_capacity(snapshot.len());
+        // Room for every path of the snapshot at once rather than rehashing as it grows.
+        self.index
+            .reserve(snapshot.len().saturating_sub(self.nodes.len()));
+        self.nodes
+            .reserve(snapshot.len().saturating_sub(self.nodes.len()));
         for (i, node) in snapshot.iter().enumerate() {
             if i == 0 {
                 // The root has no calls or time of its own, but memory outside profiled calls.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::collect::SiteInfo;
-use crate::data::{EDGE_PRIMITIVE, FutureCounts, PRIMITIVE, Profile, ROOT_SITE};
+use crate::data::{EDGE_PRIMITIVE, FutureCounts, IdMap, PRIMITIVE, Profile, ROOT_SITE};
 use crate::error::LookupError;
 
 use super::latency::Latency;
@@ -190,8 +190,8 @@ pub(crate) fn link_callees(functions: &mut [FunctionStats]) {
 /// whose parent runs its caller; the primitive parts take only nodes flagged so.
 pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<FunctionStats> {
     let nodes = profile.tree.nodes();
-    let mut functions: HashMap<u32, Acc> = HashMap::new();
-    let mut edges: HashMap<(u32, u32), Acc> = HashMap::new();
+    let mut functions: IdMap<u32, Acc> = IdMap::default();
+    let mut edges: IdMap<(u32, u32), Acc> = IdMap::default();
     // A path with time but no call: polls of a future that ends (or ended) on another path,
     // or has not ended yet. Its busy time counts; pstats shows `ncalls` 0 with a blank percall.
     let shown = profile.tree.shown();
@@ -200,7 +200,7 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
     } else {
         Vec::new()
     };
-    let mut mem: HashMap<u32, MemoryStats> = HashMap::new();
+    let mut mem: IdMap<u32, MemoryStats> = IdMap::default();
     for (i, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
         if profile.memory {
             memory::add_node(mem.entry(node.site).or_default(), &profile.tree, &sums, i);
@@ -241,8 +241,8 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
             cumtime_ns: acc.cumtime_ns,
         }
     };
-    let mut callers: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
-    let mut callees: HashMap<u32, Vec<EdgeStats>> = HashMap::new();
+    let mut callers: IdMap<u32, Vec<EdgeStats>> = IdMap::default();
+    let mut callees: IdMap<u32, Vec<EdgeStats>> = IdMap::default();
     for (&(caller, callee), acc) in &edges {
         callers.entry(callee).or_default().push(edge(caller, acc));
         callees.entry(caller).or_default().push(edge(callee, acc));
