@@ -128,10 +128,10 @@ fn human_signed(bytes: i64) -> String {
     if bytes < 0 { format!("-{text}") } else { text }
 }
 
-fn row(f: &mut fmt::Formatter<'_>, m: &MemoryStats, name: &str, width: usize) -> fmt::Result {
+fn row(f: &mut fmt::Formatter<'_>, m: &MemoryStats, name: &str) -> fmt::Result {
     writeln!(
         f,
-        "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  {name:<width$}",
+        "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  {name}",
         m.allocs(),
         human_bytes(m.bytes()),
         m.cum_allocs(),
@@ -168,12 +168,6 @@ impl fmt::Display for MemoryTable<'_> {
         )?;
         writeln!(f, "   Ordered by: {}", self.sort.description())?;
         let rows = self.rows();
-        let width = rows
-            .iter()
-            .map(|s| s.name().chars().count())
-            .max()
-            .unwrap_or(8)
-            .max(26);
         writeln!(
             f,
             "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
@@ -181,14 +175,14 @@ impl fmt::Display for MemoryTable<'_> {
         )?;
         for s in rows {
             if let Some(m) = s.memory() {
-                row(f, m, s.name(), width)?;
+                row(f, m, s.name())?;
             }
         }
         if let Some(m) = report.memory_outside() {
-            row(f, &m, "<outside profiled calls>", width)?;
+            row(f, &m, "<outside profiled calls>")?;
         }
         if let Some(m) = report.memory_overhead() {
-            row(f, &m, "<profkit bookkeeping>", width)?;
+            row(f, &m, "<profkit bookkeeping>")?;
         }
         Ok(())
     }
