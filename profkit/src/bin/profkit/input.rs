@@ -6,20 +6,7 @@ use std::path::{Path, PathBuf};
 use profkit::Report;
 
 use crate::output::{Failure, emit_bytes};
-
-/// Whether `path` is `-`: standard input (or standard output for `-o`).
-pub(crate) fn is_std(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-/// How a file is named in messages: `<stdin>` for `-`.
-pub(crate) fn label(path: &Path) -> String {
-    if is_std(path) {
-        "<stdin>".to_owned()
-    } else {
-        path.display().to_string()
-    }
-}
+pub(crate) use crate::output::{is_std, label};
 
 /// Refuses `-` given twice: standard input can be read only once.
 pub(crate) fn stdin_once<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<(), Failure> {

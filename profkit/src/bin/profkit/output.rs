@@ -20,6 +20,21 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
+/// Whether `path` is `-`: standard input (or standard output for `-o`); here, below
+/// `input.rs`, because a [`Failure`] names files the same way.
+pub(crate) fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How a file is named in messages: `<stdin>` for `-`.
+pub(crate) fn label(path: &Path) -> String {
+    if is_std(path) {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
 impl Failure {
     /// Bad input: `FILE: what is wrong` (the caller puts the file first).
     pub(crate) fn input(message: impl Into<String>) -> Failure {
@@ -31,7 +46,7 @@ impl Failure {
 
     /// `path: what` for a file that is wrong (`<stdin>: what` for `-`).
     pub(crate) fn file(path: &Path, what: impl std::fmt::Display) -> Failure {
-        Failure::input(format!("{}: {what}", crate::input::label(path)))
+        Failure::input(format!("{}: {what}", label(path)))
     }
 
     /// The message on one line, whatever the library's text held.
