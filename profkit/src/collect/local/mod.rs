@@ -6,6 +6,12 @@
 //! pair open beneath it) depends only on the call path, so both are computed once, when a path
 //! is first seen, and stored in its node: recursion costs nothing per call.
 
+mod poll;
+mod thread;
+
+pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
+pub(crate) use thread::{SwitchError, ThreadReading, read_current, switch_clock, with_clock};
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +25,6 @@ use super::buckets::{Buckets, ThreadHist};
 use super::clock::{self, Clock, ClockKind};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
-use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
 
@@ -539,95 +544,6 @@ pub(crate) fn exit_call(node: u32) {
     exit(node, 1, true);
 }
 
-/// How a future's call ends.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FutureEnd {
-    /// Completed (or panicked in a poll); false: dropped after its first poll (cancelled).
-    pub(crate) completed: bool,
-    pub(crate) polls: u64,
-    /// A [`clock::wall_ticks`] reading at its first poll.
-    pub(crate) first_poll: u64,
-}
-
-/// Starts a poll of a future of `site`: the node as [`enter`] gives it, and a
-/// [`clock::wall_ticks`] reading of the start when the thread's clock gives one for free
-/// (a wall clock; otherwise the caller reads one).
-#[inline(always)]
-pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => {
-                let (node, local) = match (site.id(), slot.as_mut()) {
-                    (site, Some(local))
-                        if local.current != NONE
-                            || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
-                    {
-                        (local.enter(site), local)
-                    }
-                    (site, _) => {
-                        let node = start_thread(&mut slot, site);
-                        match slot.as_mut() {
-                            Some(local) => (node, local),
-                            None => return (NONE, None),
-                        }
-                    }
-                };
-                let start = (node != NONE && local.clock.kind() == ClockKind::Wall)
-                    .then(|| local.nodes.get(node as usize).map(|n| n.start))
-                    .flatten();
-                (node, start)
-            }
-            Err(_) => (NONE, None),
-        })
-        .unwrap_or((NONE, None))
-}
-
-/// Ends a poll of a future (`node` from [`enter_poll`]); with `end`, the future's call ends
-/// with it and its counters on this thread are added to.
-#[inline(always)]
-pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-        {
-            let now = local.clock.ticks();
-            if node == local.current {
-                local.close(node, now, u64::from(end.is_some()), false);
-            } else {
-                local.close_unwound(node, now, u64::from(end.is_some()), false);
-            }
-            if let Some(end) = end {
-                let wall_end = if local.clock.kind() == ClockKind::Wall {
-                    now
-                } else {
-                    clock::wall_ticks()
-                };
-                local.future_ended(node, end, wall_end);
-            }
-        }
-    });
-}
-
-/// Ends the call of a future of `site` outside a poll (dropped after its first poll:
-/// cancelled; or a tracing span that closes), on this thread's current call path, without
-/// timing anything.
-pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
-    let node = enter(site);
-    if node == NONE {
-        return;
-    }
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-            && let Some(n) = local.nodes.get(node as usize)
-        {
-            let start = n.start;
-            local.close(node, start, 1, false);
-            local.future_ended(node, end, clock::wall_ticks());
-        }
-    });
-}
-
 #[inline(always)]
 fn exit(node: u32, calls: u64, latency: bool) {
     let _ = LOCAL.try_with(|cell| {
@@ -639,21 +555,6 @@ fn exit(node: u32, calls: u64, latency: bool) {
     });
 }
 
-/// A raw reading of the calling thread's recording.
-pub(crate) struct ThreadReading {
-    pub(crate) thread: Arc<ThreadShared>,
-    pub(crate) raw: RawThread,
-}
-
-/// Reads the calling thread's recording, starting it if needed; `new_window` starts a new
-/// `record()` window for heap peaks first (the outermost `record` does).
-pub(crate) fn read_current(new_window: bool) -> Option<ThreadReading> {
-    with_slot(|slot| {
-        slot.get_or_insert_with(|| Local::new(Clock::of_kind(clock::configured())))
-            .reading(new_window)
-    })
-}
-
 /// Runs `f` on this thread's slot unless the thread is being torn down or the slot is in use.
 fn with_slot<R>(f: impl FnOnce(&mut Option<Local>) -> R) -> Option<R> {
     let _bookkeeping = memory::bookkeeping();
@@ -661,34 +562,6 @@ fn with_slot<R>(f: impl FnOnce(&mut Option<Local>) -> R) -> Option<R> {
         .try_with(|cell| cell.try_borrow_mut().ok().map(|mut slot| f(&mut slot)))
         .ok()
         .flatten()
-}
-
-/// Why the calling thread's clock could not be switched.
-pub(crate) enum SwitchError {
-    /// A profiled call is open on this thread.
-    FramesOpen,
-    /// The thread is being torn down, or profkit is running on it.
-    Unavailable,
-}
-
-/// Starts a new recording on this thread with `clock`, folding what it recorded so far into the
-/// process totals. Refused while a profiled call is open on the thread.
-pub(crate) fn switch_clock(clock: Clock) -> Result<(), SwitchError> {
-    with_slot(|slot| {
-        if slot.as_ref().is_some_and(|l| l.current != NONE) {
-            return Err(SwitchError::FramesOpen);
-        }
-        // Dropping the old recording retires it.
-        *slot = None;
-        *slot = Some(Local::new(clock));
-        Ok(())
-    })
-    .unwrap_or(Err(SwitchError::Unavailable))
-}
-
-/// Calls `f` with the calling thread's clock, if the thread records.
-pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
-    with_slot(|slot| slot.as_ref().map(|l| f(&l.clock))).flatten()
 }
 
 #[cfg(test)]

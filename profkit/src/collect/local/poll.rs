@@ -1,0 +1,97 @@
+//! Polls of profiled futures on the thread's call tree: a poll is an open call, and a future's
+//! call ends (completed or cancelled) with its counters on the thread where it ends.
+
+use std::sync::atomic::Ordering;
+
+use super::{LOCAL, NONE, enter, start_thread};
+use crate::collect::clock::{self, ClockKind};
+use crate::collect::site::CallSite;
+
+/// How a future's call ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FutureEnd {
+    /// Completed (or panicked in a poll); false: dropped after its first poll (cancelled).
+    pub(crate) completed: bool,
+    pub(crate) polls: u64,
+    /// A [`clock::wall_ticks`] reading at its first poll.
+    pub(crate) first_poll: u64,
+}
+
+/// Starts a poll of a future of `site`: the node as [`enter`] gives it, and a
+/// [`clock::wall_ticks`] reading of the start when the thread's clock gives one for free
+/// (a wall clock; otherwise the caller reads one).
+#[inline(always)]
+pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
+    LOCAL
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => {
+                let (node, local) = match (site.id(), slot.as_mut()) {
+                    (site, Some(local))
+                        if local.current != NONE
+                            || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+                    {
+                        (local.enter(site), local)
+                    }
+                    (site, _) => {
+                        let node = start_thread(&mut slot, site);
+                        match slot.as_mut() {
+                            Some(local) => (node, local),
+                            None => return (NONE, None),
+                        }
+                    }
+                };
+                let start = (node != NONE && local.clock.kind() == ClockKind::Wall)
+                    .then(|| local.nodes.get(node as usize).map(|n| n.start))
+                    .flatten();
+                (node, start)
+            }
+            Err(_) => (NONE, None),
+        })
+        .unwrap_or((NONE, None))
+}
+
+/// Ends a poll of a future (`node` from [`enter_poll`]); with `end`, the future's call ends
+/// with it and its counters on this thread are added to.
+#[inline(always)]
+pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+        {
+            let now = local.clock.ticks();
+            if node == local.current {
+                local.close(node, now, u64::from(end.is_some()), false);
+            } else {
+                local.close_unwound(node, now, u64::from(end.is_some()), false);
+            }
+            if let Some(end) = end {
+                let wall_end = if local.clock.kind() == ClockKind::Wall {
+                    now
+                } else {
+                    clock::wall_ticks()
+                };
+                local.future_ended(node, end, wall_end);
+            }
+        }
+    });
+}
+
+/// Ends the call of a future of `site` outside a poll (dropped after its first poll:
+/// cancelled; or a tracing span that closes), on this thread's current call path, without
+/// timing anything.
+pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
+    let node = enter(site);
+    if node == NONE {
+        return;
+    }
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+            && let Some(n) = local.nodes.get(node as usize)
+        {
+            let start = n.start;
+            local.close(node, start, 1, false);
+            local.future_ended(node, end, clock::wall_ticks());
+        }
+    });
+}
