@@ -155,6 +155,11 @@ fn view_sort_bytes_prints_the_memory_table() {
         "{parse}"
     );
     assert!(out.contains("<outside profiled calls>") && out.contains("<profkit bookkeeping>"));
+    // The function name is the last column: no line is padded after it.
+    assert!(
+        out.lines().all(|l| l == l.trim_end()),
+        "trailing whitespace in:\n{out}"
+    );
 
     // The other memory keys, --memory (bytes by default), --limit and --filter.
     let order = |args: &[&str]| {
