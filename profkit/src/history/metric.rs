@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::model::{FunctionStats, Report};
+use crate::views::human_bytes;
 
 /// What a metric's values count.
 ///
@@ -56,12 +57,8 @@ impl Unit {
         let steps: &[(f64, &str)] = match self {
             Unit::Calls | Unit::Count => return format!("{value:.0}"),
             Unit::Nanoseconds => &[(1.0, "ns"), (1e3, "us"), (1e6, "ms"), (1e9, "s")],
-            Unit::Bytes => &[
-                (1.0, "B"),
-                (1024.0, "KiB"),
-                (1024.0 * 1024.0, "MiB"),
-                (1024.0 * 1024.0 * 1024.0, "GiB"),
-            ],
+            // The memory table's own format, so a history and a table show the same figure.
+            Unit::Bytes => return format!("{sign}{}", human_bytes(v.round() as u64)),
         };
         let (scale, unit) = steps
             .iter()
