@@ -252,6 +252,17 @@ fn record_check_show_first_bad_list_and_export() {
         out.to_str().unwrap(),
     ])
     .bad_input("no run \"zzzz\"");
+    // One line, worded without the source's indentation inside it.
+    profkit([
+        "history",
+        "export",
+        "--db",
+        &db,
+        "zzzz",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .bad_input("or a commit (at least 4 characters of it)");
 }
 
 #[test]

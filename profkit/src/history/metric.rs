@@ -122,7 +122,8 @@ pub struct Metric {
     pub(crate) source: Source,
 }
 
-fn ns(d: std::time::Duration) -> u64 {
+/// A duration in whole nanoseconds, saturating.
+pub(crate) fn ns(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::model::Report;
 
 use super::error::HistoryError;
-use super::metric::{Metric, Source};
+use super::metric::{Metric, Source, ns};
 
 /// A run's number in its history (SQLite's row id: increasing in the order runs were
 /// recorded).
@@ -287,7 +287,7 @@ pub(crate) fn extract(report: &Report) -> Extract {
     Extract {
         functions,
         process,
-        total_ns: u64::try_from(report.total_time().as_nanos()).unwrap_or(u64::MAX),
+        total_ns: ns(report.total_time()),
     }
 }
 

@@ -520,7 +520,8 @@ fn latest_of_commit(store: &Store, db: &Path, text: &str) -> Result<RunId, Failu
         Failure::file(
             db,
             format_args!(
-                "no run {text:?}: give a run number (see `profkit history list`) or a commit                  (at least 4 characters of it)"
+                "no run {text:?}: give a run number (see `profkit history list`) or a commit \
+                 (at least 4 characters of it)"
             ),
         )
     };

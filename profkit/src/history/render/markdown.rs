@@ -121,7 +121,7 @@ impl Trend {
                 p.run().id(),
                 p.run().short_commit(),
                 p.run().date(),
-                mark.replace('<', "&lt;"),
+                html(&mark),
             );
         }
         if let Some(p) = self.first_bad() {
