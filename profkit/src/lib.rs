@@ -235,7 +235,7 @@ macro_rules! profile_scope {
 /// `tracing` and `history` features, which `cargo test --workspace` turns on: its suite enables
 /// them).
 #[cfg(all(doctest, feature = "tracing", feature = "history"))]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 /// Records a future (an `async` block, say) as its own row, named `name`, the way
