@@ -289,7 +289,7 @@ impl std::error::Error for ReadError {
     }
 }
 
-/// Why [`report_on_signals`](crate::report_on_signals) could not install its handlers for
+/// Why [`report_on_signals`] could not install its handlers for
 /// SIGINT and SIGTERM: the operating system refused a handler, or the thread that writes the
 /// report could not be started.
 ///
@@ -300,6 +300,14 @@ impl std::error::Error for ReadError {
 ///     "cannot report on SIGINT and SIGTERM: no more threads"
 /// );
 /// ```
+#[cfg_attr(
+    all(unix, feature = "signals"),
+    doc = "\n[`report_on_signals`]: crate::report_on_signals"
+)]
+#[cfg_attr(
+    not(all(unix, feature = "signals")),
+    doc = "\n[`report_on_signals`]: https://docs.rs/profkit/latest/profkit/fn.report_on_signals.html"
+)]
 #[derive(Debug)]
 pub struct SignalError {
     source: io::Error,

@@ -206,6 +206,11 @@ impl Report {
     /// # std::fs::remove_file(&json).unwrap();
     /// # std::fs::remove_file(&prof).unwrap();
     /// ```
+    #[cfg_attr(feature = "json", doc = "\n[`Report::to_json`]: Report::to_json")]
+    #[cfg_attr(
+        not(feature = "json"),
+        doc = "\n[`Report::to_json`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.to_json"
+    )]
     pub fn read(path: impl AsRef<Path>) -> Result<Report, ReadError> {
         let path = path.as_ref();
         let bytes = read_bounded(path)?;

@@ -284,6 +284,7 @@ pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
 /// assert!(after.peak() >= after.current());
 /// drop(block);
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 #[cfg(feature = "memory")]
 pub fn heap() -> HeapStats {
     let (totals, live, peak) = registry::heap();

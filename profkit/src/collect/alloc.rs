@@ -11,7 +11,8 @@ use super::memory::{self, Event};
 /// ```rust,standalone_crate
 /// #[global_allocator]
 /// static ALLOC: profkit::Alloc = profkit::Alloc::system();
-/// // or, around another allocator: profkit::Alloc::new(mimalloc::MiMalloc)
+/// // or, around another allocator (the static's type names it):
+/// // static ALLOC: profkit::Alloc<mimalloc::MiMalloc> = profkit::Alloc::new(mimalloc::MiMalloc);
 ///
 /// #[profkit::profile]
 /// fn make() -> Vec<u64> { Vec::with_capacity(1000) }
@@ -44,6 +45,7 @@ use super::memory::{self, Event};
 /// Cost: see the README (a 64-byte allocation and free through it, against the same through
 /// `System`, is measured by `cargo bench --bench memory`).
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub struct Alloc<A = System> {
     inner: A,
 }

@@ -4,15 +4,15 @@
 use crate::data::{MemCounts, PRIMITIVE, Tree};
 
 /// The heap activity of one function (or of a row of its own: outside profiled calls,
-/// profkit's bookkeeping), recorded by the allocator wrapper [`Alloc`](crate::Alloc).
+/// profkit's bookkeeping), recorded by the allocator wrapper [`Alloc`].
 ///
 /// *Own* figures count what was allocated and freed while the function was the innermost
 /// profiled call on its thread; *cumulative* figures add its callees, counted once per
 /// outermost call under recursion, exactly as cumtime is.
 ///
 /// ```rust,standalone_crate
-/// # #[global_allocator]
-/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system(); // feature `memory`
 /// #[profkit::profile]
 /// fn child() -> Vec<u8> { vec![0; 100] }
 /// #[profkit::profile]
@@ -25,6 +25,11 @@ use crate::data::{MemCounts, PRIMITIVE, Tree};
 /// assert_eq!(p.frees(), 2); // both dropped inside parent
 /// assert_eq!(p.peak_bytes(), 180);
 /// ```
+#[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+#[cfg_attr(
+    not(feature = "memory"),
+    doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryStats {
     pub(crate) own: MemCounts,
@@ -114,8 +119,8 @@ fn signed(v: u64) -> i64 {
 /// 16 KiB per allocating thread above the reported one.
 ///
 /// ```rust,standalone_crate
-/// # #[global_allocator]
-/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system(); // feature `memory`
 /// let before = profkit::heap();
 /// let v = Vec::<u64>::with_capacity(1000);
 /// let after = profkit::heap();

@@ -21,6 +21,20 @@ use super::stats::{FunctionStats, derive_functions};
 /// `pstats.Stats.print_stats()`, sorted by cumulative time; [`Report::stats`] chooses another
 /// order or a limit.
 ///
+/// # Start here
+/// - **Print it**: `print!("{report}")`, or [`Report::stats`] to sort (a [`SortKey`]), filter
+///   and limit the table; [`Report::tree`] (the call tree), [`Report::latency`]
+///   (percentiles), [`Report::memory`] (allocations), [`Report::threads`] (per thread name).
+/// - **One function**: [`Report::function`] gives its [`FunctionStats`]: calls, tottime,
+///   cumtime, [`callers`](FunctionStats::callers), [`callees`](FunctionStats::callees),
+///   [`latency`](FunctionStats::latency), [`memory`](FunctionStats::memory).
+/// - **Assert in a test**: [`Report::expect`] and [`Report::expect_not_called`].
+/// - **What to fix first**: [`Report::what_if`] and [`Report::share`] (Amdahl's law).
+/// - **Files**: [`Report::write`] (the format its extension names), [`Report::read`] and
+///   [`Report::read_all`] (by content), [`Report::merge`] (pstats' `Stats.add`).
+///
+/// [`SortKey`]: crate::SortKey
+///
 /// ```
 /// #[profkit::profile]
 /// fn work() -> u64 { (0..100u64).sum() }

@@ -5,12 +5,17 @@ use super::memory::{HeapStats, MemoryStats};
 use super::report::Report;
 
 impl Report {
-    /// Whether the report has memory figures: the allocator wrapper [`Alloc`](crate::Alloc)
+    /// Whether the report has memory figures: the allocator wrapper [`Alloc`]
     /// was the program's global allocator (and the report did not come from a `.prof` file).
     ///
     /// ```
     /// assert!(!profkit::Report::default().has_memory());
     /// ```
+    #[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+    #[cfg_attr(
+        not(feature = "memory"),
+        doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+    )]
     pub fn has_memory(&self) -> bool {
         self.profile.memory || self.functions.iter().any(|f| f.memory.is_some())
     }

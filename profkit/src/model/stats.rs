@@ -441,7 +441,7 @@ impl FunctionStats {
 
     /// The function's heap activity: allocations, bytes, frees and peak, own and cumulative.
     /// `None` when memory was not recorded (profkit's allocator wrapper
-    /// [`Alloc`](crate::Alloc) was not the global allocator, or the report was read from a
+    /// [`Alloc`] was not the global allocator, or the report was read from a
     /// `.prof` file, which has no field for it).
     ///
     /// ```rust,standalone_crate
@@ -452,6 +452,11 @@ impl FunctionStats {
     /// let (_, report) = profkit::record(a);
     /// assert!(report.function("a").unwrap().memory().is_none());
     /// ```
+    #[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+    #[cfg_attr(
+        not(feature = "memory"),
+        doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+    )]
     pub fn memory(&self) -> Option<&MemoryStats> {
         self.memory.as_ref()
     }

@@ -70,6 +70,7 @@ impl Report {
     /// assert!(json.starts_with(r#"{"format":"profkit","version":2,"#));
     /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn to_json(&self) -> String {
         write::to_json(self)
     }
@@ -87,6 +88,7 @@ impl Report {
     /// assert_eq!(profkit::Report::read(&path).unwrap(), report);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn write_json(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
         write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
@@ -101,6 +103,7 @@ impl Report {
     /// let err = profkit::Report::from_json_bytes(br#"{"format": "profkit", "version": 99}"#).unwrap_err();
     /// assert!(err.to_string().contains("version 99"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
         read::from_json(bytes)
     }

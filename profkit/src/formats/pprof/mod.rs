@@ -221,6 +221,7 @@ impl Report {
     /// let pprof = report.to_pprof().unwrap();
     /// assert_eq!(&pprof[..2], b"\x1f\x8b"); // gzip
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "pprof")))]
     pub fn to_pprof(&self) -> io::Result<Vec<u8>> {
         let message = self.pprof_message()?;
         // Go's own profiles are written at gzip's best speed too: most of the time is in
@@ -245,6 +246,7 @@ impl Report {
     /// assert!(std::fs::metadata(&path).unwrap().len() > 0);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "pprof")))]
     pub fn write_pprof(&self, path: impl AsRef<Path>) -> Result<(), WriteError> {
         let path = path.as_ref();
         let bytes = self.to_pprof().map_err(|e| WriteError::new(path, e))?;
