@@ -1,6 +1,10 @@
 //! The documentation's facts that code can keep true: the schema versions and the minimum Rust
-//! version the README quotes are the ones the code and the manifest have, and every relative
-//! link in the repository's markdown files (with its `#anchor`) leads somewhere.
+//! version the README quotes are the ones the code and the manifest have, and every link into
+//! the repository from its markdown files (with its `#anchor`) leads somewhere.
+//!
+//! The README is also profkit's page on crates.io, which resolves a relative link against the
+//! crate's folder (`profkit/`), not the repository's root: the README links to files with the
+//! repository's `blob/HEAD/` URL, which is checked here as the local path it names.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -13,6 +17,9 @@ const DOCS: &[&str] = &[
     "ARCHITECTURE.md",
     "profkit-macros/README.md",
 ];
+
+/// The READMEs that are also crate pages on crates.io.
+const CRATE_READMES: &[&str] = &["README.md", "profkit-macros/README.md"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -140,19 +147,45 @@ fn link_targets(line: &str) -> Vec<&str> {
     targets
 }
 
-/// Every relative link of the markdown file `doc` that leads nowhere, as `doc:line: target`.
+/// The workspace's `repository` URL followed by `/blob/HEAD/`: links to files of the repository
+/// that work on GitHub, crates.io and docs.rs alike.
+fn blob_url() -> String {
+    let manifest = read("Cargo.toml");
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("repository = "))
+        .expect("the workspace states its repository");
+    let url = line.trim_start_matches("repository = ").trim_matches('"');
+    format!("{url}/blob/HEAD/")
+}
+
+/// Every link of the markdown file `doc` into the repository that leads nowhere, as
+/// `doc:line: target: why`; in a crate's README also every relative link to a file (crates.io
+/// would resolve it against the crate's folder).
 fn broken_links(doc: &str) -> Vec<String> {
     let text = read(doc);
     let dir = Path::new(doc).parent().unwrap_or(Path::new(""));
+    let blob = blob_url();
     let mut broken = Vec::new();
     for (number, line) in prose(&text) {
         for target in link_targets(line) {
-            if target.contains("://") || target.starts_with("mailto:") {
+            let (file_part, in_repository_root) = match target.strip_prefix(&blob) {
+                Some(rest) => (rest, true),
+                None if target.contains("://") || target.starts_with("mailto:") => continue,
+                None => (target, false),
+            };
+            let (path, anchor) = file_part.split_once('#').unwrap_or((file_part, ""));
+            if CRATE_READMES.contains(&doc) && !path.is_empty() && !in_repository_root {
+                broken.push(format!(
+                    "{doc}:{number}: {target}: a relative link to a file; crates.io resolves it \
+                     against the crate's folder: write {blob}{target}"
+                ));
                 continue;
             }
-            let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
             let file = if path.is_empty() {
                 PathBuf::from(doc)
+            } else if in_repository_root {
+                PathBuf::from(path)
             } else {
                 dir.join(path)
             };
