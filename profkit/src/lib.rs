@@ -151,7 +151,7 @@ pub use model::{
 /// fn get(&self, id: u64) -> Row {
 ///     let __profkit_guard = ::profkit::__private::enter({
 ///         fn __profkit_fn_name() -> &'static str {
-///             ::core::any::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
+///             ::profkit::__private::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
 ///         }
 ///         static __PROFKIT_SITE: ::profkit::__private::CallSite =
 ///             ::profkit::__private::CallSite::function(__profkit_fn_name, file!(), line!());
@@ -311,6 +311,13 @@ pub mod __private {
     pub use crate::collect::guard::{Guard, enter};
     // The atomic write every profkit file goes through, for the binary's `--folded -o`.
     pub use crate::formats::write_atomic;
+
+    /// `core::any::type_name` of what `value` points to: generated code calls this rather
+    /// than `core::any::type_name_of_val` (Rust 1.76), so that it names nothing newer than its
+    /// crate's `rust-version` (clippy's `incompatible_msrv`).
+    pub fn type_name_of_val<T: ?Sized>(_value: &T) -> &'static str {
+        core::any::type_name::<T>()
+    }
 
     impl CallSite {
         /// A site for a function whose qualified name is recovered from `nested_item`, which
