@@ -182,9 +182,11 @@ pub use model::{
 /// recognised and instrumented the same way.
 ///
 /// # Misuse
-/// On a `const fn`, a closure, a struct or another non-function item, or with an unknown or
-/// duplicated option, the macro gives one error pointing at the problem and leaves the item as
-/// it was. With the cargo feature `enable` off it checks its input and returns the item
+/// On an item it cannot time (a `const fn`, a function without a body such as a trait
+/// method's declaration or a function of an `extern` block, a struct, a `use`, a
+/// `macro_rules!`, a `static`, an `extern` block), or with an unknown or duplicated option, the
+/// macro gives one error that names the item's kind and what to do instead, pointing at the
+/// item's name (not its doc comment), and leaves the item as it was. With the cargo feature `enable` off it checks its input and returns the item
 /// unchanged.
 pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
