@@ -121,7 +121,8 @@ pub use model::{
 /// apart, instruments the function itself, and the inner one leaves it as it is (and refuses
 /// options it cannot apply), so no call is timed twice.
 ///
-/// Files (`.json`, `.prof`, ...) keep these full names. Tables show them short, each type and
+/// Files (`.json`, `.prof`, pprof, folded stacks, SVG) keep these full names. Tables (also the
+/// exit report and `.txt` files, which are tables) show them short, each type and
 /// trait from its type on and a free function with its module (`<Disk as Store>::get`,
 /// `Serializer<_, Pretty>::new`, `db::fetch_row`; see [`FunctionStats::short_name`]), unless
 /// told `full_names(true)` (the CLI's `--full-names`). A look-up ([`Report::function`],
