@@ -43,7 +43,8 @@ pub(crate) struct ViewArgs {
     /// Show only the first N rows.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Show only rows whose `file:line(function)` matches this regular expression.
+    /// Show only rows whose `file:line(function)` matches this regular expression (with the
+    /// function's full name or the short one shown).
     #[arg(long, value_name = "PATTERN", conflicts_with = "percentiles")]
     filter: Option<String>,
     /// Each function with the functions that called it (pstats' print_callers).
