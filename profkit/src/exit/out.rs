@@ -2,7 +2,7 @@
 //! a note of who wrote a path last, so that a process replacing the profile another process
 //! wrote says so instead of losing it silently.
 //!
-//! The note is one line (pid, time, executable) in a file of the temporary directory named
+//! The note is one line (pid, time in ns since 1970, executable) in a file of the temporary directory named
 //! after the profile's absolute path (`$TMPDIR/profkit-writers-UID/<hash>`), so the
 //! profile's own directory holds nothing but profiles. At exit a process warns when the note names another process that either ran another
 //! executable (the binaries and doctests of one `cargo test`) or wrote after this process
@@ -93,17 +93,17 @@ impl Writer {
     }
 
     fn to_line(&self) -> String {
-        let ms = self.at.duration_since(UNIX_EPOCH).unwrap_or_default();
-        format!("{} {} {}\n", self.pid, ms.as_millis(), self.exe)
+        let since = self.at.duration_since(UNIX_EPOCH).unwrap_or_default();
+        format!("{} {} {}\n", self.pid, since.as_nanos(), self.exe)
     }
 
     fn parse(line: &str) -> Option<Writer> {
         let mut parts = line.trim_end_matches('\n').splitn(3, ' ');
         let pid = parts.next()?.parse().ok()?;
-        let ms: u64 = parts.next()?.parse().ok()?;
+        let ns: u64 = parts.next()?.parse().ok()?;
         Some(Writer {
             pid,
-            at: UNIX_EPOCH + Duration::from_millis(ms),
+            at: UNIX_EPOCH + Duration::from_nanos(ns),
             exe: parts.next()?.to_owned(),
         })
     }
@@ -119,8 +119,7 @@ pub(super) fn replaced_warning(path: &Path) -> Option<String> {
         return None;
     }
     let started = STARTED.get().copied().unwrap_or(me.at);
-    // The note's time has millisecond precision.
-    let beside = earlier.at + Duration::from_millis(1) >= started;
+    let beside = earlier.at >= started;
     if earlier.exe == me.exe && !beside {
         return None;
     }
@@ -175,7 +174,7 @@ mod tests {
     fn a_note_reads_back_and_a_bad_one_is_ignored() {
         let w = Writer {
             pid: 42,
-            at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+            at: UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789),
             exe: "/bin/with space/x".to_owned(),
         };
         assert_eq!(Writer::parse(&w.to_line()), Some(w));
