@@ -419,7 +419,18 @@ fn child_running(child: &Child) -> bool {
 fn run_probe(program: &Path, vars: &[(&str, &str)]) -> (u32, String) {
     let mut cmd = program_command(program, "return", vars);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    let child = cmd.spawn().expect("the probe runs");
+    // A copy just written can be busy for a moment: a process another test thread forked
+    // at that time holds it open until it execs (ETXTBSY).
+    let mut tries = 0;
+    let child = loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 200 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            spawned => break spawned.expect("the probe runs"),
+        }
+    };
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
