@@ -1,4 +1,5 @@
-//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`), and on SIGINT or
+//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`, where `{pid}` and `{exe}`
+//! are filled in and missing directories created: `out`), and on SIGINT or
 //! SIGTERM (`PROFKIT_SIGNALS=1`, [`report_on_signals`]): the top floor, which reads the whole
 //! process through `session::report` and writes through `files`.
 //!
@@ -23,6 +24,7 @@ use crate::files::{text_report, write_by_extension};
 use crate::session;
 use crate::views::SortKey;
 
+mod out;
 #[cfg(all(unix, feature = "signals"))]
 mod signals;
 #[cfg(all(unix, feature = "signals"))]
@@ -48,6 +50,7 @@ static CONFIG: OnceCell<ExitConfig> = OnceCell::new();
 pub(crate) fn install_once() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        out::mark_start();
         let Some(config) = ExitConfig::from_vars(|k| std::env::var_os(k)) else {
             return;
         };
@@ -181,9 +184,25 @@ fn write_exit_report(config: &ExitConfig) {
         let _ = stderr.write_all(text().as_bytes());
         return;
     }
-    for path in &config.out {
-        if let Err(e) = write_by_extension(&report, path, text) {
-            let _ = writeln!(stderr, "profkit: {e}");
+    for template in &config.out {
+        let path = out::expand(template);
+        if let Err(e) = out::create_parent(&path) {
+            let _ = writeln!(stderr, "profkit: cannot write {}: {e}", path.display());
+            continue;
+        }
+        // A path with `{pid}` is this process's own; another may write a plain one too.
+        let shared = !out::per_process(template);
+        if shared && let Some(warning) = out::replaced_warning(&path) {
+            let _ = writeln!(stderr, "profkit: {warning}");
+        }
+        match write_by_extension(&report, &path, text) {
+            Ok(()) if shared => {
+                let _ = out::note_writer(&path);
+            }
+            Ok(()) => {}
+            Err(e) => {
+                let _ = writeln!(stderr, "profkit: {e}");
+            }
         }
     }
 }

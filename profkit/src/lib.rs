@@ -77,7 +77,12 @@
 //! With `PROFKIT=1` in the environment, a program that records at least one call prints the
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
 //! writes it to that file instead, atomically, in the format its extension names (`.txt`,
-//! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`). `PROFKIT_SORT` (a [`SortKey`] name) and
+//! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`); `{pid}` and `{exe}` in the path become the
+//! process id and the executable's name, and missing directories are created
+//! (`PROFKIT_OUT=target/profiles/{exe}-{pid}.json cargo test` keeps one file per test binary,
+//! for `profkit merge target/profiles/*.json -o all.json`). A process that replaces the file
+//! another process of the run wrote at a plain path (another executable, or one running at the
+//! same time) says so on stderr, naming that process. `PROFKIT_SORT` (a [`SortKey`] name) and
 //! `PROFKIT_LIMIT` (a row count) shape it. With `PROFKIT_SIGNALS=1` (or a call of
 //! [`report_on_signals()`]), SIGINT and SIGTERM write it too before the process ends by the
 //! signal.
@@ -228,7 +233,9 @@ pub use model::{
 /// | `#[profile(name = "db::fetch")]` | `db::fetch` |
 /// | method of `impl Db` (any receiver: `&self`, `&mut self`, `self`, `self: Box<Self>`, `self: Pin<&mut Self>`) | `app::Db::get` |
 /// | method of `impl<T> Cache<T>` | `app::Cache::get` (one row for every `T`) |
-/// | method of `impl Store for Disk` | `<app::Disk as app::Store>::get` |
+/// | method of `impl Store for Disk` | `<app::Disk as app::Store>::get`, also when the `impl` is written in another module (which rustc spells `app::de::<impl app::Store for app::Disk>::get`) |
+/// | method of `impl Iterator for Counter` | `<app::Counter as core::iter::Iterator>::next`: std's traits by their public path, not `core::iter::traits::iterator::Iterator` |
+/// | method of `impl<W> Serializer<W, Pretty>` | `app::Serializer<_, app::Pretty>::new` (a generic parameter is `_`) |
 /// | default method of `trait Store` | `app::Store::describe` (one row for every implementor) |
 /// | `#[profile] impl ..` / `#[profile] trait ..` / `#[profile] mod ..` | each function inside, as above; `#[profile(skip)]` on one leaves it out |
 /// | generic `fn largest<T>` | `app::largest` (one row for every `T`) |
@@ -242,6 +249,18 @@ pub use model::{
 /// under another name (`use profkit::profile as timed`) the enclosing attribute cannot tell it
 /// apart, instruments the function itself, and the inner one leaves it as it is (and refuses
 /// options it cannot apply), so no call is timed twice.
+///
+/// Files (`.json`, `.prof`, pprof, folded stacks, SVG) keep these full names. Tables (also the
+/// exit report and `.txt` files, which are tables) show them short, each type and
+/// trait from its type on and a free function with its module (`<Disk as Store>::get`,
+/// `Serializer<_, Pretty>::new`, `db::fetch_row`; see [`FunctionStats::short_name`]), unless
+/// told `full_names(true)` (the CLI's `--full-names`). A look-up ([`Report::function`],
+/// [`Report::expect`], the CLI) takes the full name, the short one, a trait method by its type
+/// (`Disk::get`) or any `::` suffix of these, and refuses a name that fits several functions.
+///
+/// The code it generates calls nothing of std newer than Rust 1.39 (it routes through
+/// `profkit::__private`), so clippy's `incompatible_msrv` stays quiet in a crate with an old
+/// `rust-version` (tested down to 1.70); profkit itself builds with Rust 1.88 or later.
 ///
 /// File and line are those of the function's name. Signatures are kept whole: `unsafe fn`,
 /// `extern "C" fn`, `-> impl Trait`, lifetimes, where clauses, patterns and `#[cfg]` in
@@ -280,7 +299,7 @@ pub use model::{
 /// fn get(&self, id: u64) -> Row {
 ///     let __profkit_guard = ::profkit::__private::enter({
 ///         fn __profkit_fn_name() -> &'static str {
-///             ::core::any::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
+///             ::profkit::__private::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
 ///         }
 ///         static __PROFKIT_SITE: ::profkit::__private::CallSite =
 ///             ::profkit::__private::CallSite::function(__profkit_fn_name, file!(), line!());
@@ -311,9 +330,11 @@ pub use model::{
 /// recognised and instrumented the same way.
 ///
 /// # Misuse
-/// On a `const fn`, a closure, a struct or another non-function item, or with an unknown or
-/// duplicated option, the macro gives one error pointing at the problem and leaves the item as
-/// it was. With the cargo feature `enable` off it checks its input and returns the item
+/// On an item it cannot time (a `const fn`, a function without a body such as a trait
+/// method's declaration or a function of an `extern` block, a struct, a `use`, a
+/// `macro_rules!`, a `static`, an `extern` block), or with an unknown or duplicated option, the
+/// macro gives one error that names the item's kind and what to do instead, pointing at the
+/// item's name (not its doc comment), and leaves the item as it was. With the cargo feature `enable` off it checks its input and returns the item
 /// unchanged.
 pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
@@ -440,6 +461,13 @@ pub mod __private {
     pub use crate::collect::guard::{Guard, enter};
     // The atomic write every profkit file goes through, for the binary's `--folded -o`.
     pub use crate::formats::write_atomic;
+
+    /// `core::any::type_name` of what `value` points to: generated code calls this rather
+    /// than `core::any::type_name_of_val` (Rust 1.76), so that it names nothing newer than its
+    /// crate's `rust-version` (clippy's `incompatible_msrv`).
+    pub fn type_name_of_val<T: ?Sized>(_value: &T) -> &'static str {
+        core::any::type_name::<T>()
+    }
 
     impl CallSite {
         /// A site for a function whose qualified name is recovered from `nested_item`, which

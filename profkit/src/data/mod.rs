@@ -6,6 +6,7 @@
 mod collapse;
 mod dist;
 mod hash;
+pub(crate) mod names;
 mod profile;
 mod tree;
 

@@ -351,6 +351,31 @@ macro_rules! stats_accessors {
                 format!("{}:{}({})", self.file, self.line, self.name)
             }
 
+            /// The name as tables show it unless told to show full names: each type and
+            /// trait path from its type on (`<Value as Deserialize>::deserialize` for
+            /// `<serde_json::value::Value as serde_core::de::Deserialize>::deserialize`), a
+            /// free function with its module (`db::fetch_row`). A name that is not a Rust path
+            /// (a scope's `"GET /users"`, a Python function) is the name itself.
+            ///
+            /// ```
+            /// # mod app { pub struct Db; impl Db { #[profkit::profile] pub fn get(&self) {} } }
+            /// let (_, report) = profkit::record(|| app::Db.get());
+            /// let get = report.function("Db::get").unwrap();
+            /// assert!(get.name().ends_with("::app::Db::get"));
+            /// assert_eq!(get.short_name(), "Db::get");
+            /// ```
+            pub fn short_name(&self) -> std::borrow::Cow<'_, str> {
+                crate::data::names::short(&self.name)
+            }
+
+            /// [`std_name`](Self::std_name) with the full name or the short one.
+            pub(crate) fn label(&self, full: bool) -> String {
+                if full || (&*self.file == "~" && self.line == 0) {
+                    return self.std_name();
+                }
+                format!("{}:{}({})", self.file, self.line, self.short_name())
+            }
+
             pub(crate) fn key(&self) -> (&str, u32, &str) {
                 (&self.file, self.line, &self.name)
             }

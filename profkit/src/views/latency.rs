@@ -57,6 +57,7 @@ pub struct LatencyTable<'a> {
     report: &'a Report,
     sort: SortKey,
     limit: Option<usize>,
+    full_names: bool,
 }
 
 impl<'a> LatencyTable<'a> {
@@ -65,7 +66,23 @@ impl<'a> LatencyTable<'a> {
             report,
             sort: SortKey::P99,
             limit: None,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().latency().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
     }
 
     /// Orders the rows by `key` (default: p99).
@@ -110,9 +127,16 @@ impl fmt::Display for LatencyTable<'_> {
              completion), ordered by {}",
             self.sort.description()
         )?;
+        let name = |s: &crate::model::FunctionStats| -> String {
+            if self.full_names {
+                s.name().to_owned()
+            } else {
+                s.short_name().into_owned()
+            }
+        };
         let width = rows
             .iter()
-            .map(|(s, _)| s.name().chars().count())
+            .map(|(s, _)| name(s).chars().count())
             .max()
             .unwrap_or(8)
             .max(8);
@@ -125,7 +149,7 @@ impl fmt::Display for LatencyTable<'_> {
             writeln!(
                 f,
                 "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                s.name(),
+                name(s),
                 l.count(),
                 human(l.min()),
                 human(l.p50()),

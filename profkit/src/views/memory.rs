@@ -29,6 +29,7 @@ pub struct MemoryTable<'a> {
     sort: SortKey,
     filter: Option<String>,
     limit: Option<usize>,
+    full_names: bool,
 }
 
 impl<'a> MemoryTable<'a> {
@@ -38,7 +39,23 @@ impl<'a> MemoryTable<'a> {
             sort: SortKey::Bytes,
             filter: None,
             limit: None,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().memory().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
     }
 
     /// Orders the rows by `key`: [`SortKey::Bytes`] (the default), [`SortKey::Allocs`],
@@ -91,7 +108,7 @@ impl<'a> MemoryTable<'a> {
             .collect();
         rows.sort_by(|a, b| self.sort.compare(a, b));
         if let Some(Ok(re)) = self.filter.as_deref().map(regex_lite::Regex::new) {
-            rows.retain(|f| re.is_match(&f.std_name()));
+            rows.retain(|f| re.is_match(&f.std_name()) || re.is_match(&f.label(false)));
         }
         if let Some(n) = self.limit {
             rows.truncate(n);
@@ -175,7 +192,11 @@ impl fmt::Display for MemoryTable<'_> {
         )?;
         for s in rows {
             if let Some(m) = s.memory() {
-                row(f, m, s.name())?;
+                if self.full_names {
+                    row(f, m, s.name())?;
+                } else {
+                    row(f, m, &s.short_name())?;
+                }
             }
         }
         if let Some(m) = report.memory_outside() {

@@ -197,6 +197,8 @@ pub struct StatsTable<'a> {
     restrictions: Vec<Restriction>,
     /// Add the column "if free": the overall speedup if the row's function took no time.
     what_if: bool,
+    /// Print full names rather than short ones.
+    full_names: bool,
 }
 
 /// One argument of pstats' `print_stats(*amount)`.
@@ -217,7 +219,27 @@ impl<'a> StatsTable<'a> {
             sort: SortKey::Cumulative,
             restrictions: Vec::new(),
             what_if: false,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().stats().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
+    }
+
+    pub(super) fn shows_full_names(&self) -> bool {
+        self.full_names
     }
 
     /// Adds the column `if free` before the function: the overall speedup if that function
@@ -344,7 +366,10 @@ impl<'a> StatsTable<'a> {
                 }
                 Restriction::Pattern(p) => {
                     match regex_lite::Regex::new(p) {
-                        Ok(re) => rows.retain(|f| re.is_match(&f.std_name())),
+                        // The full label or the one printed (short names by default).
+                        Ok(re) => rows.retain(|f| {
+                            re.is_match(&f.std_name()) || re.is_match(&f.label(self.full_names))
+                        }),
                         Err(_) => {
                             msg.push_str(&format!(
                                 "   <Invalid regular expression {}>\n",
@@ -506,7 +531,7 @@ impl fmt::Display for StatsTable<'_> {
                 let ceiling = amdahl(self.report.share_of(s), f64::INFINITY);
                 write!(f, "{} ", Speedup(ceiling))?;
             }
-            writeln!(f, "{}", s.std_name())?;
+            writeln!(f, "{}", s.label(self.full_names))?;
         }
         writeln!(f)?;
         writeln!(f)

@@ -28,6 +28,7 @@ pub struct TreeView<'a> {
     report: &'a Report,
     max_depth: Option<usize>,
     min_share: f64,
+    full_names: bool,
 }
 
 impl<'a> TreeView<'a> {
@@ -36,7 +37,23 @@ impl<'a> TreeView<'a> {
             report,
             max_depth: None,
             min_share: 0.0,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().tree().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
     }
 
     /// Shows paths down to this depth only (1: the roots).
@@ -138,7 +155,11 @@ impl fmt::Display for TreeView<'_> {
             if depth > MAX_INDENT {
                 write!(f, "(depth {}) ", depth + 1)?;
             }
-            f.write_str(name(i))?;
+            if self.full_names {
+                f.write_str(name(i))?;
+            } else {
+                f.write_str(&crate::data::names::short(name(i)))?;
+            }
             if n.levels > 0 {
                 write!(f, "  [recursion {} levels deep, folded]", n.levels)?;
             }

@@ -50,6 +50,10 @@ pub(crate) struct DiffArgs {
     /// for sizes, `5` for ncalls and allocs [default: 0].
     #[arg(long, value_name = "DELTA")]
     min_delta: Option<String>,
+    /// Print each function's full name rather than the short form tables show
+    /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
+    #[arg(long)]
+    full_names: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -421,6 +425,13 @@ fn text(
 ) -> String {
     let style = Style::detect();
     let m = args.metric;
+    let name = |f: &FunctionStats| -> String {
+        if args.full_names {
+            f.name().to_owned()
+        } else {
+            f.short_name().into_owned()
+        }
+    };
     let mut out = format!(
         "{}: {} -> {} (regression: more than {}% and at least {})\n\n",
         m.name(),
@@ -450,7 +461,7 @@ fn text(
             m.show(c.new),
             m.show_delta(c.delta),
             percent(c.relative),
-            c.f.name(),
+            name(c.f),
         ));
     }
     if unchanged > 0 {
@@ -465,7 +476,7 @@ fn text(
         }
         out.push_str(&format!("\n{title}:\n"));
         for (f, v) in list {
-            out.push_str(&format!("{:>10}  {}\n", m.show(*v), f.name()));
+            out.push_str(&format!("{:>10}  {}\n", m.show(*v), name(f)));
         }
     }
     out.push('\n');

@@ -22,6 +22,7 @@ Examples:
   profkit view profile.json --what-if                the column 'if free' (Amdahl's ceiling)
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
+  profkit view profile.json --full-names        full paths, not `<Value as Deserialize>::..`
   profkit view profile.json --format json | jq '.functions[0]'
   curl -s http://host/profile.json | profkit view -    - is standard input
 
@@ -42,7 +43,8 @@ pub(crate) struct ViewArgs {
     /// Show only the first N rows.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Show only rows whose `file:line(function)` matches this regular expression.
+    /// Show only rows whose `file:line(function)` matches this regular expression (with the
+    /// function's full name or the short one shown).
     #[arg(long, value_name = "PATTERN", conflicts_with = "percentiles")]
     filter: Option<String>,
     /// Each function with the functions that called it (pstats' print_callers).
@@ -75,6 +77,11 @@ pub(crate) struct ViewArgs {
     /// function, own and cumulative [default sort: bytes].
     #[arg(long, group = "mode")]
     memory: bool,
+    /// Print each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form
+    /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
+    #[arg(long)]
+    full_names: bool,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -143,7 +150,7 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
                  callers); use the .json profkit wrote"
             )));
         }
-        let mut tree = report.tree();
+        let mut tree = report.tree().full_names(args.full_names);
         if let Some(d) = args.depth {
             tree = tree.max_depth(d);
         }
@@ -153,6 +160,7 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
     } else if args.percentiles {
         report
             .latency()
+            .full_names(args.full_names)
             .sort(args.sort.unwrap_or(SortKey::P99))
             .limit(args.limit)
             .to_string()
@@ -200,7 +208,10 @@ fn sort_name(key: SortKey) -> &'static str {
 }
 
 fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable<'a> {
-    let mut table = report.memory().sort(args.sort.unwrap_or(SortKey::Bytes));
+    let mut table = report
+        .memory()
+        .full_names(args.full_names)
+        .sort(args.sort.unwrap_or(SortKey::Bytes));
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
@@ -208,7 +219,10 @@ fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable
 }
 
 fn table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::StatsTable<'a> {
-    let mut table = report.stats().sort(args.sort.unwrap_or_default());
+    let mut table = report
+        .stats()
+        .full_names(args.full_names)
+        .sort(args.sort.unwrap_or_default());
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
