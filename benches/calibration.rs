@@ -1,11 +1,15 @@
 //! Overhead compensation: `cargo bench --bench calibration`.
 //!
-//! A loop of 200,000 calls to a function of about 30 ns, and to one of about 400 ns, timed
-//! unprofiled and profiled. The summary printed after divan's table gives, per size, the
-//! unprofiled time, the time profkit reports for the loop (its cumtime) with nothing taken
-//! out and with the calibrated cost taken out, and each one's error; the same per call of the
-//! function itself. Each figure is the smallest of several interleaved repetitions, so that
-//! other work on the machine inflates none of them.
+//! 200,000 calls to a function of about 30 ns, and to one of about 400 ns, timed unprofiled
+//! and profiled. The summary printed after divan's table gives, per size, the unprofiled
+//! time, the time profkit reports for the loop (its cumtime) with nothing taken out and with
+//! the calibrated cost taken out, and each one's error; the same per call of the function
+//! itself.
+//!
+//! The calls run as 100 loops of 2,000, interleaved (plain, profiled uncompensated, profiled
+//! compensated), and each figure is the fastest loop's: on a shared machine a loop that lasts
+//! longer than a scheduler time slice (a few ms) is preempted every time, which adds
+//! milliseconds of other programs' time to any wall-clock measurement of it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -17,7 +21,9 @@ fn main() {
     }
 }
 
-const CALLS: u64 = 200_000;
+/// Calls per loop, and loops: 200,000 calls in all.
+const CALLS: u64 = 2_000;
+const LOOPS: usize = 100;
 
 /// `rounds` dependent multiply-adds: a function body of a known, steady cost.
 #[inline(always)]
@@ -151,6 +157,104 @@ fn min_of(all: &[Figures]) -> Figures {
     }
 }
 
+/// A workload of three phases with very different call densities (what a real program
+/// instrumented throughout looks like): shares of the total, timed directly and as reported.
+mod phases {
+    use super::{black_box, spin};
+
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn tiny(x: u64) -> u64 {
+        spin(x, 4)
+    }
+
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn nested(x: u64) -> u64 {
+        tiny(x) ^ tiny(x + 1)
+    }
+
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn bulky(x: u64) -> u64 {
+        spin(x, 40_000)
+    }
+
+    /// 15,000 calls of a few ns each.
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn chatty() -> u64 {
+        (0..15_000).fold(0, |a, i| a ^ tiny(i))
+    }
+
+    /// 5,000 calls, each making two more.
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn layered() -> u64 {
+        (0..5_000).fold(0, |a, i| a ^ nested(i))
+    }
+
+    /// 3 calls of tens of microseconds.
+    #[profkit::profile]
+    #[inline(never)]
+    pub(super) fn coarse() -> u64 {
+        (0..3).fold(0, |a, i| a ^ bulky(i))
+    }
+
+    pub(super) const NAMES: [&str; 3] = ["chatty", "layered", "coarse"];
+    pub(super) const RUN: [fn() -> u64; 3] = [chatty, layered, coarse];
+
+    /// Each phase's wall time (ns), profiled or not.
+    pub(super) fn timed() -> [f64; 3] {
+        RUN.map(|f| {
+            let start = std::time::Instant::now();
+            black_box(f());
+            start.elapsed().as_nanos() as f64
+        })
+    }
+}
+
+fn phase_shares() {
+    let shares = |t: [f64; 3]| {
+        let sum: f64 = t.iter().sum();
+        t.map(|x| x / sum * 100.0)
+    };
+    let min3 = |a: [f64; 3], b: [f64; 3]| [a[0].min(b[0]), a[1].min(b[1]), a[2].min(b[2])];
+    let (mut direct, mut raw, mut comp) =
+        ([f64::INFINITY; 3], [f64::INFINITY; 3], [f64::INFINITY; 3]);
+    for _ in 0..40 {
+        // Unprofiled: recording off, one relaxed load per call.
+        profkit::disable();
+        direct = min3(direct, phases::timed());
+        profkit::enable();
+        let reported = |r: &profkit::Report| {
+            phases::NAMES.map(|n| ns(r.function(&format!("phases::{n}")).unwrap().cumtime()))
+        };
+        {
+            let _zero = profkit::testing::inject_calibration(0.0, 0.0);
+            raw = min3(raw, reported(&profkit::record(phases::timed).1));
+        }
+        comp = min3(comp, reported(&profkit::record(phases::timed).1));
+    }
+    let (d, r, c) = (shares(direct), shares(raw), shares(comp));
+    println!("\nphases (share of the total, %; fastest of 40 repetitions per phase):");
+    println!(
+        "{:<8} {:>8} {:>10} {:>8} {:>12} {:>8}",
+        "phase", "direct", "raw", "off by", "compensated", "off by"
+    );
+    for i in 0..3 {
+        println!(
+            "{:<8} {:>7.1}% {:>9.1}% {:>+7.1} {:>11.1}% {:>+7.1}",
+            phases::NAMES[i],
+            d[i],
+            r[i],
+            r[i] - d[i],
+            c[i],
+            c[i] - d[i]
+        );
+    }
+}
+
 fn summary() {
     // The first report measures the calibration figures.
     let (_, first) = profkit::record(|| small(1));
@@ -163,7 +267,9 @@ fn summary() {
         c.own_ns(),
         c.caller_ns()
     );
-    println!("{CALLS} calls per loop; smallest of 15 interleaved repetitions; error vs unprofiled");
+    println!(
+        "{LOOPS} loops of {CALLS} calls, interleaved; the fastest of each kind; error vs unprofiled"
+    );
     println!(
         "{:<6} {:>12} {:>14} {:>8} {:>14} {:>8}   {:>9} {:>10} {:>8} {:>10} {:>8}",
         "fn",
@@ -195,7 +301,7 @@ fn summary() {
         ),
     ];
     for (label, plain, profiled, loop_name, name) in cases {
-        let all: Vec<Figures> = (0..15)
+        let all: Vec<Figures> = (0..LOOPS)
             .map(|_| measure(plain, profiled, loop_name, name))
             .collect();
         let f = min_of(&all);
@@ -219,4 +325,5 @@ fn summary() {
         "(call: the function's own cumtime per call, against the unprofiled loop's time per call,\n \
          which includes the loop's few instructions)"
     );
+    phase_shares();
 }

@@ -98,7 +98,7 @@ fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadEr
         (Some(FORMAT), Some(v)) if READS.contains(&v) => {}
         (Some(FORMAT), Some(v)) => {
             return Err(ReadError::new(format!(
-                "schema version {v} is not one this profkit reads (it reads versions 1 and \
+                "schema version {v} is not one this profkit reads (it reads versions 1 to \
                  {VERSION})"
             )));
         }
