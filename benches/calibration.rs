@@ -37,8 +37,8 @@ fn spin(x: u64, rounds: u32) -> u64 {
 
 /// Rounds of `spin` for about 30 ns and about 400 ns on a ~3 GHz x86 (the summary prints
 /// what they took here).
-const SMALL: u32 = 20;
-const LARGE: u32 = 300;
+const SMALL: u32 = 36;
+const LARGE: u32 = 390;
 
 #[inline(never)]
 fn plain_small(x: u64) -> u64 {
