@@ -255,6 +255,16 @@ fn phase_shares() {
     }
 }
 
+/// A row of the summary: label, plain function, profiled loop, the loop's and the function's
+/// row names.
+type Case = (
+    &'static str,
+    fn(u64) -> u64,
+    fn() -> u64,
+    &'static str,
+    &'static str,
+);
+
 fn summary() {
     // The first report measures the calibration figures.
     let (_, first) = profkit::record(|| small(1));
@@ -284,7 +294,7 @@ fn summary() {
         "call comp",
         "err"
     );
-    let cases: [(&str, fn(u64) -> u64, fn() -> u64, &str, &str); 2] = [
+    let cases: [Case; 2] = [
         (
             "~30ns",
             plain_small,

@@ -22,12 +22,7 @@ fn format_rows(rows: &[u64]) -> String {
     for pass in 0..40u64 {
         out.clear();
         for (i, r) in rows.iter().enumerate() {
-            let _ = write!(
-                out,
-                "{i:>6} | {:>20} | {:>12.3}\n",
-                r ^ pass,
-                *r as f64 / 7.0
-            );
+            let _ = writeln!(out, "{i:>6} | {:>20} | {:>12.3}", r ^ pass, *r as f64 / 7.0);
         }
     }
     out
