@@ -126,8 +126,10 @@ impl Local {
     }
 
     fn start(clock: Clock, registered: bool) -> Local {
-        // Reads `PROFKIT_CPU` (and starts the sampler) with the first recording.
-        let _ = registered && super::cpu::is_on();
+        if registered {
+            // Reads `PROFKIT_CPU` (and starts the sampler) with the first recording.
+            let _ = super::cpu::is_on();
+        }
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
         // First: from here on the allocations of this (busy) code go to profkit's own row.
         let mem = if registered {
