@@ -9,8 +9,10 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::collect::{ClockKind, SiteInfo, clock, guard, local, memory, registry, site};
-use crate::data::Profile;
+use crate::collect::{
+    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, site,
+};
+use crate::data::{PerCall, Profile};
 use crate::error::WriteError;
 use crate::formats::write_atomic;
 #[cfg(feature = "memory")]
@@ -31,12 +33,20 @@ pub fn report() -> Report {
     if !ENABLED_AT_COMPILE_TIME {
         return Report::default();
     }
+    calibrate::prepare(clock::configured());
     local::busy(|| {
-        let named = registry::profiles_by_thread();
+        if cpu::is_on() {
+            // Up to date: the CPU time since the sampler's last look is charged now.
+            cpu::sample_all();
+        }
+        let mut named = registry::profiles_by_thread();
+        let compensation = calibrate::compensate(&mut named);
         let sites: Arc<[SiteInfo]> = site::snapshot().into();
         let started = registry::started();
         let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
-        Report::from_threads(named, sites, unrecorded).with_meta(meta(started, None))
+        let mut meta = meta(started, None);
+        meta.compensation = compensation;
+        Report::from_threads(named, sites, unrecorded).with_meta(meta)
     })
 }
 
@@ -65,20 +75,33 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     if !ENABLED_AT_COMPILE_TIME {
         return (f(), Report::default());
     }
+    // Before `f`, so that the first record's calibration is not in its calls' times.
+    calibrate::prepare(clock::configured());
     // profkit's own allocations happen while its state is held (`busy`), so that the
     // allocator wrapper charges them to profkit's row, not to the caller's function.
     let session: Arc<Mutex<Vec<Report>>> = local::busy(Arc::default);
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
+    let sample = || {
+        if cpu::is_on() {
+            local::busy(cpu::sample_all);
+        }
+    };
+    // CPU time before `f` is charged to what was open before it.
+    sample();
     // The outermost `record` starts a new window for heap peaks.
     let before = local::read_current(outer.is_none());
     let value = f();
+    sample();
     let after = local::read_current(false);
     SESSION.with(|s| s.replace(outer.clone()));
 
     let elapsed = started.1.elapsed();
     let report = local::busy(|| {
-        recorded(before, after, &session, outer).with_meta(meta(Some(started.0), Some(elapsed)))
+        let (report, compensation) = recorded(before, after, &session, outer);
+        let mut meta = meta(Some(started.0), Some(elapsed));
+        meta.compensation = compensation.or(report.meta.compensation);
+        report.with_meta(meta)
     });
     (value, report)
 }
@@ -90,7 +113,7 @@ fn recorded(
     after: Option<local::ThreadReading>,
     session: &Mutex<Vec<Report>>,
     outer: Option<Arc<Mutex<Vec<Report>>>>,
-) -> Report {
+) -> (Report, Option<PerCall>) {
     let sites: Arc<[SiteInfo]> = site::snapshot().into();
     let mut named = Vec::new();
     if let Some(after) = after {
@@ -106,6 +129,7 @@ fn recorded(
             clocks: vec![after.thread.clock_kind()],
         });
     }
+    let compensation = calibrate::compensate(&mut named);
     let mut report = Report::from_threads(named, sites, None);
     let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
     for r in &scoped {
@@ -115,7 +139,7 @@ fn recorded(
     if let Some(outer) = outer {
         outer.lock().extend(scoped);
     }
-    report
+    (report, compensation)
 }
 
 /// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
@@ -293,5 +317,36 @@ pub fn heap() -> HeapStats {
         totals,
         current,
         peak: u64::try_from(peak).unwrap_or(0).max(current),
+    }
+}
+
+/// Records CPU time beside wall time (`true`), in the same run, or stops (`false`): then
+/// [`FunctionStats::cpu_time`](crate::FunctionStats::cpu_time),
+/// [`cum_cpu_time`](crate::FunctionStats::cum_cpu_time) and
+/// [`wait_time`](crate::FunctionStats::wait_time) are `Some`, and the pstats table gets a
+/// `cpu%` column and a verdict (`cpu`, `waits`, `mixed`). The environment variable
+/// `PROFKIT_CPU=1` turns it on from the start.
+///
+/// A sampler thread reads each recording thread's CPU clock about every millisecond and
+/// charges what it used since to the call it has open, so a profiled call costs no system
+/// call; the figures of a function that ran for at least some milliseconds in all are accurate
+/// to a sample or so. Turn it on before the work: CPU time before is not recorded. On a
+/// platform without a per-thread CPU clock nothing is recorded and the figures stay `None`.
+///
+/// ```
+/// #[profkit::profile]
+/// fn spin() -> u64 { (0..3_000_000u64).map(std::hint::black_box).sum() }
+///
+/// profkit::set_cpu(true);
+/// let (_, report) = profkit::record(spin);
+/// profkit::set_cpu(false);
+/// let f = report.function("spin").unwrap();
+/// if cfg!(target_os = "linux") {
+///     assert!(f.cum_cpu_time().is_some() && f.wait_time().is_some());
+/// }
+/// ```
+pub fn set_cpu(on: bool) {
+    if ENABLED_AT_COMPILE_TIME {
+        cpu::set_on(on);
     }
 }

@@ -14,6 +14,8 @@ pub(crate) struct RawThread {
     /// Per `async fn`: its futures that ended on the thread, and the wall times (ns) of those
     /// that completed.
     pub(crate) futures: Vec<(u32, FutureCounts, HistReading)>,
+    /// CPU time was sampled (the nodes' `cpu_ns` mean something; already in ns).
+    pub(crate) cpu: bool,
     /// The thread accounts its heap activity (the nodes' `mem` counts mean something).
     pub(crate) memory: bool,
     /// Heap activity of profkit's own code on the thread.
@@ -30,6 +32,7 @@ impl RawThread {
                 node.calls = node.calls.saturating_sub(base.calls);
                 node.own_ns = node.own_ns.saturating_sub(base.own_ns);
                 node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
+                node.cpu_ns = node.cpu_ns.saturating_sub(base.cpu_ns);
                 node.mem = node.mem.since(&base.mem);
             }
         }
@@ -81,6 +84,7 @@ impl RawThread {
             }
         }
         profile.memory |= self.memory;
+        profile.cpu |= self.cpu;
         profile.overhead.add(&self.overhead);
         profile.totals.add(&self.totals);
         for (site, h) in &self.hists {

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
@@ -21,6 +21,7 @@ use crate::data::{MemCounts, Profile};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{Clock, ClockKind};
+use super::cpu::{self, CpuState};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
@@ -39,6 +40,10 @@ pub(crate) struct ThreadShared {
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
     mem_chunks: Mutex<Vec<MemChunk>>,
+    /// The node of the thread's innermost open call (0: none), for the CPU sampler.
+    current: AtomicU32,
+    /// The CPU time the sampler charged to each node.
+    pub(crate) cpu: Mutex<CpuState>,
 }
 
 impl ThreadShared {
@@ -64,6 +69,26 @@ impl ThreadShared {
     /// Owner only: makes an `async fn`'s future counters readable.
     pub(crate) fn add_futures(&self, site: u32, futures: Arc<ThreadFutures>) {
         self.futures.lock().push((site, futures));
+    }
+
+    /// Owner only: `node` is now the innermost open call (one relaxed store: a plain `mov`).
+    #[inline(always)]
+    pub(crate) fn publish_current(&self, node: u32) {
+        self.current.store(node, Ordering::Relaxed);
+    }
+
+    /// Charges the thread's CPU time since the last sample to its innermost open call;
+    /// `now`: its CPU clock in ns.
+    pub(crate) fn charge_cpu(&self, now: Option<u64>) {
+        let mut state = self.cpu.lock();
+        // Read under the lock, so two samples never charge one interval twice.
+        let node = self.current.load(Ordering::Relaxed);
+        state.charge(node, now);
+    }
+
+    /// The thread's CPU clock now (ns), read from any thread; `None` without one.
+    pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
+        self.cpu.lock().read_clock()
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -104,6 +129,13 @@ impl ThreadShared {
                 (*site, counts, latency)
             })
             .collect();
+        let cpu = cpu::is_on() && {
+            let state = self.cpu.lock();
+            for (node, &ns) in nodes.iter_mut().zip(&state.nodes) {
+                node.cpu_ns = ns;
+            }
+            state.has_clock()
+        };
         // Last, after this reading's own allocations (charged to the overhead and the totals
         // alike, while profkit holds the owner's state or on another thread), so that the
         // nodes, the overhead and the totals of one reading add up.
@@ -115,6 +147,7 @@ impl ThreadShared {
             nodes,
             hists,
             futures,
+            cpu,
             memory: self.mem.is_some(),
             overhead,
             totals,
@@ -190,15 +223,38 @@ pub(crate) fn register(
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
+        current: AtomicU32::new(0),
+        cpu: Mutex::new(CpuState::for_current_thread()),
     });
     reg.threads.push(shared.clone());
     shared
+}
+
+/// A recording that no report reads (calibration's private one): not in the list of threads.
+pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
+    Arc::new(ThreadShared {
+        id: 0,
+        name: Arc::from("<private>"),
+        clock,
+        chunks: Mutex::new(vec![first]),
+        len: AtomicUsize::new(0),
+        hists: Mutex::new(Vec::new()),
+        futures: Mutex::new(Vec::new()),
+        mem: None,
+        mem_chunks: Mutex::new(Vec::new()),
+        current: AtomicU32::new(0),
+        cpu: Mutex::new(CpuState::default()),
+    })
 }
 
 /// Folds a thread that stopped recording into the retired totals. The owner must not touch
 /// its nodes afterwards; its memory is recycled when the last `Arc` (a report may still be
 /// reading it) is dropped.
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
+    if cpu::is_on() {
+        // The thread's own last sample, so that nothing since the sampler's is lost.
+        shared.charge_cpu(shared.cpu_clock_now());
+    }
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
     let raw = shared.read_raw(Peaks::SinceReset).since(&baseline);
@@ -258,6 +314,11 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
             clocks,
         })
         .collect()
+}
+
+/// Every thread recording now (for the CPU sampler).
+pub(crate) fn live_threads() -> Vec<Arc<ThreadShared>> {
+    REGISTRY.lock().threads.clone()
 }
 
 /// When recording started: the first recording thread, or the last reset.

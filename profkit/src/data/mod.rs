@@ -14,4 +14,4 @@ pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
-pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};
+pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode};

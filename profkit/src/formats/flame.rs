@@ -50,6 +50,8 @@ impl Report {
         if folded.is_empty() {
             let what = match metric {
                 StackMetric::OwnTime => "with time",
+                StackMetric::Cpu => "with CPU time",
+                StackMetric::Wait => "that waited",
                 _ => "that allocated",
             };
             return Err(io::Error::new(
@@ -65,6 +67,8 @@ impl Report {
             StackMetric::OwnTime => "",
             StackMetric::Bytes => " (bytes allocated)",
             StackMetric::Allocs => " (allocations)",
+            StackMetric::Cpu => " (CPU time)",
+            StackMetric::Wait => " (time waiting)",
         };
         options.title = match self.program() {
             Some(p) => format!("{p}: profkit flame graph{by}"),

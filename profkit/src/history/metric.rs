@@ -108,7 +108,7 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "wall", "peak_heap", "max_rss",
+///         "cum_bytes", "peak", "cpu", "wait", "wall", "peak_heap", "max_rss",
 ///     ]
 /// );
 /// ```
@@ -128,7 +128,7 @@ pub(crate) fn ns(d: std::time::Duration) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 14] = [
+static METRICS: [Metric; 16] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -206,6 +206,21 @@ static METRICS: [Metric; 14] = [
         about: "the most heap one call needed",
         column: "peak_bytes",
         source: Source::Function(|f| f.memory().map(|m| m.peak_bytes())),
+    },
+    // CPU: NULL (no sample) for a profile without CPU figures.
+    Metric {
+        name: "cpu",
+        unit: Unit::Nanoseconds,
+        about: "CPU time in the function and what it called (PROFKIT_CPU=1)",
+        column: "cum_cpu_ns",
+        source: Source::Function(|f| f.cum_cpu_time().map(ns)),
+    },
+    Metric {
+        name: "wait",
+        unit: Unit::Nanoseconds,
+        about: "time waiting in the function and what it called: cumtime minus cpu",
+        column: "wait_ns",
+        source: Source::Function(|f| f.wait_time().map(ns)),
     },
     Metric {
         name: "wall",

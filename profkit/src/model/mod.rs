@@ -10,6 +10,7 @@ mod memory;
 mod merge;
 mod report;
 mod report_memory;
+mod report_time;
 mod stats;
 mod what_if;
 
@@ -23,7 +24,10 @@ pub use memory::{HeapStats, MemoryStats};
 pub(crate) use report::Meta;
 pub(crate) use report::meta;
 pub use report::{Report, ThreadReport};
-pub(crate) use stats::link_callees;
+pub use report_time::Compensation;
+#[cfg(feature = "json")]
+pub(crate) use stats::CpuNs;
+pub(crate) use stats::{CPU_BOUND, WAITS, link_callees};
 pub use stats::{EdgeStats, FunctionStats, FutureStats};
 pub(crate) use what_if::amdahl;
 

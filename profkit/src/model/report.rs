@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::collect::registry::{self, NamedProfile};
 use crate::collect::{ClockKind, SiteInfo, memory};
-use crate::data::{MemCounts, Profile};
+use crate::data::{MemCounts, PerCall, Profile};
 use crate::error::LookupError;
 
 use super::lookup::find;
@@ -69,6 +69,8 @@ pub(crate) struct Meta {
     pub(crate) heap_now: Option<(u64, u64)>,
     /// The process's peak resident memory (the OS's figure) when the report was made.
     pub(crate) max_rss_bytes: Option<u64>,
+    /// The profiler's own cost per call that was taken out of the times.
+    pub(crate) compensation: Option<PerCall>,
 }
 
 /// The meta data of a report of this process: the program's name, the start, and the time
@@ -94,6 +96,7 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
         duration_ns: duration.map(nanos),
         heap_now,
         max_rss_bytes: memory::max_rss_bytes(),
+        compensation: None,
     }
 }
 
@@ -122,6 +125,7 @@ impl Meta {
             (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1))),
             (a, b) => a.or(b),
         };
+        self.compensation = self.compensation.or(other.compensation);
         self.max_rss_bytes = match (self.max_rss_bytes, other.max_rss_bytes) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

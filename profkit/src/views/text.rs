@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model::{FunctionStats, Latency, MemoryStats, Report, amdahl, seconds};
+use crate::model::{
+    CPU_BOUND, FunctionStats, Latency, MemoryStats, Report, WAITS, amdahl, seconds,
+};
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
@@ -484,6 +486,27 @@ impl fmt::Display for StatsTable<'_> {
             write!(f, "({prim} primitive calls) ")?;
         }
         writeln!(f, "in {total_tt:.3} seconds")?;
+        if let Some(c) = self.report.compensation()
+            && (c.own_ns() > 0.0 || c.caller_ns() > 0.0)
+        {
+            writeln!(
+                f,
+                "   profkit's own cost taken out: {:.1} ns per call from the call, {:.1} ns \
+                 from its caller",
+                c.own_ns(),
+                c.caller_ns()
+            )?;
+        }
+        let cpu = self.report.has_cpu();
+        if cpu {
+            writeln!(
+                f,
+                "   cpu% = cumulative CPU time / cumtime; the rest waited: cpu over {:.0}%, \
+                 waits under {:.0}%, else mixed",
+                CPU_BOUND * 100.0,
+                WAITS * 100.0
+            )?;
+        }
         writeln!(f)?;
 
         let (rows, msg) = self.selection();
@@ -503,9 +526,10 @@ impl fmt::Display for StatsTable<'_> {
             )?;
         } else {
             writeln!(f, "{msg}")?;
+            let cpu_columns = if cpu { "    cpu% verdict " } else { "" };
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)"
+                "   ncalls  tottime  percall  cumtime  percall {cpu_columns}filename:lineno(function)"
             )?;
         }
         for s in rows {
@@ -530,6 +554,13 @@ impl fmt::Display for StatsTable<'_> {
             if self.what_if {
                 let ceiling = amdahl(self.report.share_of(s), f64::INFINITY);
                 write!(f, "{} ", Speedup(ceiling))?;
+            } else if cpu {
+                match (s.cpu_share(), s.verdict()) {
+                    (Some(share), Some(word)) => {
+                        write!(f, "{:>7.1}% {word:<7} ", share * 100.0)?;
+                    }
+                    _ => write!(f, "{:8} {:7} ", "", "")?,
+                }
             }
             writeln!(f, "{}", s.label(self.full_names))?;
         }

@@ -75,6 +75,8 @@ enum Amount {
     /// Bytes per call, likewise.
     BytesPerCall(f64, SizeUnit),
     AllocsPerCall(f64),
+    /// A share of the cumulative time (0 to 1), printed as a percentage.
+    Share(f64),
 }
 
 impl Amount {
@@ -86,6 +88,7 @@ impl Amount {
             Amount::Bytes(b, unit) => unit.show(b),
             Amount::BytesPerCall(b, unit) => format!("{} per call", unit.show(b)),
             Amount::AllocsPerCall(x) => format!("{} allocs per call", trim_float(x)),
+            Amount::Share(x) => format!("{}% of cumtime", trim_float(x * 100.0)),
         }
     }
 
@@ -93,7 +96,10 @@ impl Amount {
         match self {
             Amount::Time(d) => json!(secs(d)),
             Amount::Calls(n) => json!(n),
-            Amount::PerCall(x) | Amount::BytesPerCall(x, _) | Amount::AllocsPerCall(x) => json!(x),
+            Amount::PerCall(x)
+            | Amount::BytesPerCall(x, _)
+            | Amount::AllocsPerCall(x)
+            | Amount::Share(x) => json!(x),
             Amount::Bytes(b, _) => json!(b as u64),
         }
     }
@@ -106,6 +112,7 @@ impl Amount {
             Amount::Bytes(..) => "bytes",
             Amount::BytesPerCall(..) => "bytes per call",
             Amount::AllocsPerCall(_) => "allocs per call",
+            Amount::Share(_) => "share of cumtime",
         }
     }
 }
@@ -360,6 +367,23 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
             }
             Limit::BytesPerCall(_) | Limit::AllocsPerCall(_) | Limit::PeakPerCall(_) => {
                 out.extend(memory_violation(f, budget, limit));
+            }
+            Limit::WaitShare(max) => {
+                let metric = "wait share".to_owned();
+                match (f.wait_time(), f.cumtime()) {
+                    (None, _) => out.push(unmeasurable(
+                        metric,
+                        Some(Amount::Share(*max)),
+                        "no CPU figures in the profile (record with PROFKIT_CPU=1)".into(),
+                    )),
+                    (Some(wait), cum) if !cum.is_zero() => {
+                        let share = wait.as_secs_f64() / cum.as_secs_f64();
+                        if share > *max {
+                            out.push(broken(metric, Amount::Share(share), Amount::Share(*max)));
+                        }
+                    }
+                    _ => {}
+                }
             }
             // Only in [[process]] tables (the parser sees to it).
             Limit::MaxRss(_) | Limit::HeapPeak(_) => {}

@@ -15,17 +15,20 @@ impl Report {
     /// The report as JSON, in profkit's versioned schema: everything the report holds, so that
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
-    /// Schema version 2 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 1 is the same without the memory fields, and still reads):
+    /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
+    /// integer; version 2 is the same without the compensation and CPU fields, version 1 also
+    /// without the memory fields, and both still read):
     ///
     /// ```text
     /// {
-    ///   "format": "profkit", "version": 2,
+    ///   "format": "profkit", "version": 3,
     ///   "program": "server" | null,         // the executable's file name
     ///   "started_unix_ns": 1790000000000000000 | null,
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
     ///   "heap": {"current_bytes": 1048576, "peak_bytes": 4194304},   // with memory only
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
+    ///   "compensation": {"own_ps": 8125, "caller_ps": 12000},  // profkit's cost per call,
+    ///                                       // taken out of the times (absent: nothing was)
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
     ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
     ///   "functions": [{                     // one per pstats row
@@ -35,11 +38,13 @@ impl Report {
     ///                  "tottime_ns": 3, "cumtime_ns": 9}],
     ///     "latency": [[value_ns, count], ...] | null,   // every recorded duration bucket
     ///     "futures": {"completed": 1, "cancelled": 0, "polls": 3, "wall_ns": 900} | null,
-    ///     "memory": {"own": COUNTS, "cum": COUNTS}     // with memory only
+    ///     "memory": {"own": COUNTS, "cum": COUNTS},    // with memory only
+    ///     "cpu_ns": 4100, "cum_cpu_ns": 8000           // with CPU time only
     ///   }, ...],
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
     ///   "memory": {"outside": COUNTS, "overhead": COUNTS, "totals": COUNTS},  // with memory
+    ///   "tree_cpu_ns": [own_cpu_ns, ...],   // with CPU time: one per "tree" entry, same order
     ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...],
     ///                "memory": {...}}]
     /// }
@@ -67,7 +72,7 @@ impl Report {
     /// # #[profkit::profile] fn step() {}
     /// let (_, report) = profkit::record(|| { step(); step() });
     /// let json = report.to_json();
-    /// assert!(json.starts_with(r#"{"format":"profkit","version":2,"#));
+    /// assert!(json.starts_with(r#"{"format":"profkit","version":3,"#));
     /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
     /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]

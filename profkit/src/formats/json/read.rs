@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::collect::{ClockKind, SiteInfo};
-use crate::data::{Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, Tree, TreeNode};
+use crate::data::{Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, Tree, TreeNode};
 use crate::error::ReadError;
 use crate::model::{
-    EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
+    CpuNs, EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
     link_callees,
 };
 
@@ -84,6 +84,10 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         duration_ns: file.duration_ns,
         heap_now: file.heap.map(|h| (h.current_bytes, h.peak_bytes)),
         max_rss_bytes: file.max_rss_bytes,
+        compensation: file.compensation.map(|c| PerCall {
+            own_ps: c.own_ps,
+            caller_ps: c.caller_ps,
+        }),
     };
     Ok(report)
 }
@@ -94,7 +98,7 @@ fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadEr
         (Some(FORMAT), Some(v)) if READS.contains(&v) => {}
         (Some(FORMAT), Some(v)) => {
             return Err(ReadError::new(format!(
-                "schema version {v} is not one this profkit reads (it reads versions 1 and \
+                "schema version {v} is not one this profkit reads (it reads versions 1 to \
                  {VERSION})"
             )));
         }
@@ -188,6 +192,10 @@ fn rebuild(
                     .as_ref()
                     .map(|x| FutureStats { totals: counts(x) }),
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
+                cpu: f
+                    .cpu_ns
+                    .zip(f.cum_cpu_ns)
+                    .map(|(own, cum)| CpuNs { own, cum }),
             });
         }
         link_callees(&mut functions);
@@ -245,12 +253,26 @@ fn rebuild(
             own_ns,
             incl_ns,
             mem,
+            cpu_ns: 0,
         });
+    }
+    if let Some(cpu) = &body.tree_cpu_ns {
+        if cpu.len() != tree.len() {
+            return Err(ReadError::new(format!(
+                "{within}: tree_cpu_ns has {} numbers; the tree has {} rows",
+                cpu.len(),
+                tree.len()
+            )));
+        }
+        for (node, &ns) in nodes.iter_mut().skip(1).zip(cpu) {
+            node.cpu_ns = ns;
+        }
     }
     let mut t = Tree::default();
     t.add(&nodes);
     let mut profile = Profile {
         tree: t,
+        cpu: body.tree_cpu_ns.is_some(),
         ..Profile::default()
     };
     set_memory(&mut profile, body);

@@ -1,6 +1,7 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
 //! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
-//! fields a version-1 file does not have; one set of structs reads both.
+//! fields a version-1 file does not have; version 3 the compensation taken out and CPU time.
+//! One set of structs reads all three.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +10,9 @@ use crate::data::MemCounts;
 /// The `format` field of every profkit JSON file.
 pub(super) const FORMAT: &str = "profkit";
 /// The schema version this build writes.
-pub(super) const VERSION: u64 = 2;
+pub(super) const VERSION: u64 = 3;
 /// The schema versions this build reads.
-pub(super) const READS: [u64; 2] = [1, 2];
+pub(super) const READS: [u64; 3] = [1, 2, 3];
 
 #[derive(Deserialize)]
 pub(super) struct Header {
@@ -32,10 +33,19 @@ pub(super) struct File {
     /// Version 2: the process's peak resident memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) max_rss_bytes: Option<u64>,
+    /// Version 3: profkit's own cost per call, taken out of the times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) compensation: Option<CompensationJson>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,
     pub(super) threads: Vec<ThreadJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct CompensationJson {
+    pub(super) own_ps: u64,
+    pub(super) caller_ps: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,6 +72,10 @@ pub(super) struct BodyJson {
     /// Version 2: present when memory was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<BodyMemoryJson>,
+    /// Version 3, present when CPU time was recorded: each tree row's own CPU time (ns), in
+    /// the order of `tree`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tree_cpu_ns: Option<Vec<u64>>,
 }
 
 /// The rows of heap activity that are not functions, and the allocator's own total.
@@ -126,6 +140,12 @@ pub(super) struct FunctionJson {
     /// Version 2: own figures (with the peak per call) and cumulative ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<FunctionMemoryJson>,
+    /// Version 3: own and cumulative CPU time, when recorded (derived from `tree_cpu_ns` on
+    /// reading; written for readers of the rows alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cpu_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cum_cpu_ns: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -8,8 +8,8 @@ use crate::data::ROOT_SITE;
 use crate::model::Report;
 
 use super::schema::{
-    BodyJson, BodyMemoryJson, EdgeJson, FORMAT, File, FunctionJson, FunctionMemoryJson,
-    FuturesJson, HeapJson, SiteJson, ThreadJson, VERSION,
+    BodyJson, BodyMemoryJson, CompensationJson, EdgeJson, FORMAT, File, FunctionJson,
+    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, ThreadJson, VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -80,9 +80,13 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
                 own: m.own.into(),
                 cum: m.cum.into(),
             }),
+            cpu_ns: f.cpu.map(|c| c.own),
+            cum_cpu_ns: f.cpu.map(|c| c.cum),
         })
         .collect();
     let memory = report.has_memory();
+    let cpu = report.profile.cpu;
+    let mut tree_cpu = Vec::new();
     let tree = report.has_tree().then(|| {
         let nodes = report.profile.tree.nodes();
         let shown = report.profile.tree.shown();
@@ -111,6 +115,9 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
                 row.extend([m.allocs, m.bytes, m.frees, m.freed_bytes, m.peak_bytes]);
             }
             out.push(row);
+            if cpu {
+                tree_cpu.push(n.cpu_ns);
+            }
             at[i] = out.len() as u64;
         }
         out
@@ -124,6 +131,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             overhead: report.profile.overhead.into(),
             totals: report.profile.totals.into(),
         }),
+        tree_cpu_ns: (cpu && report.has_tree()).then_some(tree_cpu),
     }
 }
 
@@ -153,6 +161,10 @@ pub(super) fn to_json(report: &Report) -> String {
                 peak_bytes,
             }),
         max_rss_bytes: report.meta.max_rss_bytes,
+        compensation: report.meta.compensation.map(|c| CompensationJson {
+            own_ps: c.own_ps,
+            caller_ps: c.caller_ps,
+        }),
         sites: sites.list,
         body: main,
         threads,

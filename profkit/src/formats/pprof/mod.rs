@@ -41,7 +41,8 @@ const MAX_STACK_ENTRIES: u64 = 1 << 26;
 ///
 /// The first is the count of events, as `profile.proto` asks; with memory figures come
 /// `alloc_objects`/`count` and `alloc_space`/`bytes` (each path's own allocations, the names
-/// Go's heap profiles use). Readers pick one with `-sample_index`.
+/// Go's heap profiles use); with CPU figures, last, `cpu`/`nanoseconds` (each path's own
+/// CPU time). Readers pick one with `-sample_index`.
 struct Column {
     kind: &'static str,
     unit: &'static str,
@@ -85,6 +86,14 @@ fn columns(report: &Report) -> Vec<Column> {
                 value: |n| to_i64(n.mem.bytes),
             },
         ]);
+    }
+    if report.has_cpu() {
+        // Sampled CPU time beside the time column (last, so the time stays the default).
+        columns.push(Column {
+            kind: if time == "cpu" { "sampled_cpu" } else { "cpu" },
+            unit: "nanoseconds",
+            value: |n| to_i64(n.cpu_ns),
+        });
     }
     columns
 }
@@ -202,7 +211,8 @@ impl Report {
     /// test clock), the default; when the report has memory figures, also `alloc_objects` and
     /// `alloc_space` (the path's own allocations and bytes), with two more samples for the
     /// heap activity outside profiled calls and of profkit's bookkeeping, so that
-    /// `-sample_index=alloc_space` adds up to the allocator's total.
+    /// `-sample_index=alloc_space` adds up to the allocator's total; when it has CPU figures,
+    /// also `cpu` (the path's own CPU time; `-sample_index=cpu`).
     /// `go tool pprof -top` shows profkit's tottime as `flat`
     /// and its cumtime as `cum`; `-sample_index=calls` shows the call counts. When the report
     /// has per-thread reports that add up to it, each thread name's paths are separate

@@ -71,6 +71,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN allocs INTEGER;
     ALTER TABLE samples ADD COLUMN cum_bytes INTEGER;
     ALTER TABLE samples ADD COLUMN peak_bytes INTEGER;",
+    // 4: each function's CPU and waiting time, NULL for a profile without CPU figures.
+    "ALTER TABLE samples ADD COLUMN cum_cpu_ns INTEGER;
+    ALTER TABLE samples ADD COLUMN wait_ns INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
