@@ -287,7 +287,7 @@ fn python_reads_the_json_and_finds_the_same_numbers() {
         .arg(
             "import json, sys\n\
              d = json.load(open(sys.argv[1]))\n\
-             assert (d['format'], d['version']) == ('profkit', 2)\n\
+             assert (d['format'], d['version']) == ('profkit', 3)\n\
              name = {i: s['name'] for i, s in enumerate(d['sites'])}\n\
              rows = {name[f['site']]: f for f in d['functions']}\n\
              fib = rows['json::fib']\n\
@@ -338,11 +338,11 @@ fn bad_json_says_where_and_what() {
         "\"format\" is \"speedscope\", not \"profkit\": not a profkit profile"
     );
     assert_eq!(
-        error(b"{\"format\": \"profkit\", \"version\": 3}"),
-        "schema version 3 is not one this profkit reads (it reads versions 1 and 2)"
+        error(b"{\"format\": \"profkit\", \"version\": 4}"),
+        "schema version 4 is not one this profkit reads (it reads versions 1 to 3)"
     );
     // Version 1 (no memory fields) still reads.
-    let v1 = json.replacen("\"version\":2", "\"version\":1", 1);
+    let v1 = json.replacen("\"version\":3", "\"version\":1", 1);
     assert!(
         Report::from_bytes(v1.as_bytes()).unwrap() == Report::from_bytes(json.as_bytes()).unwrap()
     );

@@ -36,7 +36,14 @@ pub fn report() -> Report {
         let sites: Arc<[SiteInfo]> = site::snapshot().into();
         let started = registry::started();
         let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
-        Report::from_threads(named, sites, unrecorded).with_meta(meta(started, None))
+        let mut report =
+            Report::from_threads(named, sites, unrecorded).with_meta(meta(started, None));
+        // Blocks no path holds are live outside profiled calls, profkit's own in its row:
+        // levels read with the heap's live bytes, after this report's own allocations.
+        if let Some(((allocs, bytes), (own_allocs, own_bytes))) = report.meta.untracked_live {
+            report.add_untracked_live(allocs, bytes, own_allocs, own_bytes);
+        }
+        report
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-use super::memory::{self, Event};
+use super::memory::{self, HEADER_BYTES, Header};
 
 /// A `GlobalAlloc` wrapper that attributes each allocation and free to the innermost profiled
 /// call path of the thread that makes it (cargo feature `memory`).
@@ -83,52 +83,146 @@ impl<A> Alloc<A> {
     }
 }
 
+/// The layout `inner` allocates for a block of `layout`: the block with a [`Header`] in the
+/// `HEADER_BYTES` before it, when the block's alignment divides the header's size and the
+/// larger layout exists; `None` for a block passed through as it is (zero-size, aligned above
+/// 16 bytes, or too large). It depends on the layout only, which `dealloc` and `realloc`
+/// receive again, so a block is always read back as it was made.
 #[inline(always)]
-fn note(event: Event, size: usize) {
-    memory::charge(event, size as u64);
+fn with_header(layout: Layout) -> Option<Layout> {
+    if layout.size() == 0 || layout.align() > HEADER_BYTES {
+        return None;
+    }
+    Layout::from_size_align(layout.size().checked_add(HEADER_BYTES)?, layout.align()).ok()
 }
 
-// SAFETY: every method forwards to `inner` with the same arguments and returns its result
-// unchanged, so the `GlobalAlloc` contract is `inner`'s. The counting after each call reads a
-// destructor-free thread-local and owner-written counters (or shared atomics): it neither
-// allocates nor unwinds, takes no lock, borrows no thread state, and touches no memory the
-// caller passed in.
+// SAFETY: every block the caller sees is one `inner` returned, or `HEADER_BYTES` into one that
+// `inner` returned for a layout `HEADER_BYTES` larger with the same alignment (`with_header`),
+// which divides `HEADER_BYTES`, so the block keeps its alignment and its size; `dealloc` and
+// `realloc` recompute the same larger layout from the caller's and hand `inner` its own
+// pointer back. A failed allocation returns null as `inner` did; blocks without a header are
+// forwarded unchanged. The counting reads a destructor-free thread-local and owner-written
+// counters (or shared atomics): it neither allocates nor unwinds, takes no lock, borrows no
+// thread state, and touches only the header, never the caller's bytes.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            note(Event::Alloc, layout.size());
+        match with_header(layout) {
+            // SAFETY: `inner` gets a valid layout of non-zero size.
+            Some(outer) => unsafe { tag(self.inner.alloc(outer), layout.size()) },
+            None => {
+                // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+                let ptr = unsafe { self.inner.alloc(layout) };
+                if !ptr.is_null() {
+                    memory::on_alloc_untracked(layout.size() as u64);
+                }
+                ptr
+            }
         }
-        ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            note(Event::Alloc, layout.size());
+        match with_header(layout) {
+            // SAFETY: as in `alloc`; the caller's bytes, after the header, are zeroed.
+            Some(outer) => unsafe { tag(self.inner.alloc_zeroed(outer), layout.size()) },
+            None => {
+                // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
+                let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+                if !ptr.is_null() {
+                    memory::on_alloc_untracked(layout.size() as u64);
+                }
+                ptr
+            }
         }
-        ptr
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { self.inner.dealloc(ptr, layout) };
-        note(Event::Free, layout.size());
+        match with_header(layout) {
+            Some(outer) => {
+                // SAFETY: `ptr` came from `alloc` with this layout, so it is `HEADER_BYTES`
+                // into a block `inner` allocated with `outer`, whose first bytes are the header.
+                unsafe {
+                    let base = ptr.sub(HEADER_BYTES);
+                    let header = base.cast::<Header>().read_unaligned();
+                    self.inner.dealloc(base, outer);
+                    memory::on_free(layout.size() as u64, header);
+                }
+            }
+            None => {
+                // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
+                unsafe { self.inner.dealloc(ptr, layout) };
+                memory::on_free(layout.size() as u64, Header::untracked());
+            }
+        }
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
-        let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            note(Event::Free, layout.size());
-            note(Event::Alloc, new_size);
+        // The caller guarantees `new_size` with `layout.align()` is a layout.
+        let new_layout = Layout::from_size_align(new_size, layout.align()).ok();
+        match (with_header(layout), new_layout.and_then(with_header)) {
+            (Some(outer), Some(new_outer)) => {
+                // SAFETY: as in `dealloc`, `base` is `inner`'s block of `outer`; `inner` keeps
+                // its first bytes (the header) when it moves it.
+                unsafe {
+                    let base = ptr.sub(HEADER_BYTES);
+                    let new = self.inner.realloc(base, outer, new_outer.size());
+                    if new.is_null() {
+                        return new;
+                    }
+                    let header = new.cast::<Header>().read_unaligned();
+                    memory::on_realloc(layout.size() as u64, new_size as u64, header);
+                    new.add(HEADER_BYTES)
+                }
+            }
+            (None, None) => {
+                // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
+                let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
+                if !new.is_null() {
+                    memory::on_realloc(layout.size() as u64, new_size as u64, Header::untracked());
+                }
+                new
+            }
+            // The block gains or loses its header (a size near `isize::MAX`): a new block,
+            // the bytes copied, the old one freed, as `GlobalAlloc::realloc`'s default does.
+            _ => {
+                let Some(new_layout) = new_layout else {
+                    return std::ptr::null_mut();
+                };
+                // SAFETY: the caller guarantees `new_size` is non-zero and a layout with
+                // `layout.align()`; `ptr` holds `layout.size()` readable bytes, the new block
+                // `new_size` writable ones, and they do not overlap; `ptr` is freed once,
+                // with its own layout, only when the new block exists.
+                unsafe {
+                    let new = self.alloc(new_layout);
+                    if !new.is_null() {
+                        std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                    new
+                }
+            }
         }
-        new
+    }
+}
+
+/// Writes the header of a new block at `base` (null: the allocation failed) and returns the
+/// caller's pointer, `HEADER_BYTES` further.
+///
+/// # Safety
+/// `base` is null or `inner`'s block of a layout from `with_header` for `size`.
+#[inline(always)]
+unsafe fn tag(base: *mut u8, size: usize) -> *mut u8 {
+    if base.is_null() {
+        return base;
+    }
+    let header = memory::on_alloc(size as u64);
+    // SAFETY: the block has `HEADER_BYTES + size` bytes, the header fits in the first
+    // `HEADER_BYTES` of them (written unaligned: the block may be aligned to 1 only).
+    unsafe {
+        base.cast::<Header>().write_unaligned(header);
+        base.add(HEADER_BYTES)
     }
 }

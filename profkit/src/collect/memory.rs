@@ -39,6 +39,108 @@ static RESET_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// profiled call, after their recording ended, during their teardown).
 static UNRECORDED: SharedCounters = SharedCounters::new();
 
+/// Live blocks that no call path holds: those allocated by threads that did not record, and
+/// those without a header (see [`Alloc`](super::alloc::Alloc): over-aligned blocks). They are
+/// part of the `<outside profiled calls>` row.
+static UNTRACKED_LIVE: LiveCounts = LiveCounts::new();
+/// Live blocks that profkit's own bookkeeping allocated (its row).
+static OVERHEAD_LIVE: LiveCounts = LiveCounts::new();
+
+/// The blocks allocated under one call path (or a row of its own) and not freed yet. The
+/// thread that owns the path adds and removes its own blocks without a locked instruction
+/// (`owner_*`, written by that thread only); any other thread that frees or resizes one of
+/// them adds to `remote_*` with a locked add. Live figures are the sum of both.
+pub(crate) struct LiveCounts {
+    owner_allocs: AtomicI64,
+    owner_bytes: AtomicI64,
+    remote_allocs: AtomicI64,
+    remote_bytes: AtomicI64,
+}
+
+impl Default for LiveCounts {
+    fn default() -> Self {
+        LiveCounts::new()
+    }
+}
+
+impl LiveCounts {
+    const fn new() -> Self {
+        LiveCounts {
+            owner_allocs: AtomicI64::new(0),
+            owner_bytes: AtomicI64::new(0),
+            remote_allocs: AtomicI64::new(0),
+            remote_bytes: AtomicI64::new(0),
+        }
+    }
+
+    /// Moves the live figures by the owning thread (no locked instruction).
+    #[inline(always)]
+    fn owner_add(&self, allocs: i64, bytes: i64) {
+        let add = |c: &AtomicI64, by: i64| {
+            c.store(
+                c.load(Ordering::Relaxed).wrapping_add(by),
+                Ordering::Relaxed,
+            );
+        };
+        add(&self.owner_allocs, allocs);
+        add(&self.owner_bytes, bytes);
+    }
+
+    /// Moves the live figures from any thread.
+    #[inline(always)]
+    fn remote_add(&self, allocs: i64, bytes: i64) {
+        self.remote_allocs.fetch_add(allocs, Ordering::Relaxed);
+        self.remote_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Live blocks and bytes.
+    pub(crate) fn read(&self) -> (i64, i64) {
+        (
+            self.owner_allocs
+                .load(Ordering::Relaxed)
+                .wrapping_add(self.remote_allocs.load(Ordering::Relaxed)),
+            self.owner_bytes
+                .load(Ordering::Relaxed)
+                .wrapping_add(self.remote_bytes.load(Ordering::Relaxed)),
+        )
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.owner_allocs,
+            &self.owner_bytes,
+            &self.remote_allocs,
+            &self.remote_bytes,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the allocator wrapper writes before a block: where the block's live figures are
+/// counted, and the thread accounting (`ThreadMem`) that owns those counters, null when only
+/// locked adds may touch them. Read back when the block is freed or resized, on any thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub(crate) struct Header {
+    live: *const LiveCounts,
+    owner: *const ThreadMem,
+}
+
+/// The bytes a header takes before a block (a multiple of every alignment it is used with).
+pub(crate) const HEADER_BYTES: usize = 16;
+const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_BYTES);
+
+impl Header {
+    /// The header of a block that no call path holds.
+    pub(crate) fn untracked() -> Header {
+        Header {
+            live: &UNTRACKED_LIVE,
+            owner: std::ptr::null(),
+        }
+    }
+}
+
 /// The calling thread's accounting while it records: `Cell`s of plain values and references,
 /// no destructor, so the allocator may read it at any time, teardown included.
 struct ThreadCell {
@@ -117,7 +219,7 @@ impl Counters {
             bytes: self.bytes.load(Ordering::Relaxed),
             frees: self.frees.load(Ordering::Relaxed),
             freed_bytes: self.freed_bytes.load(Ordering::Relaxed),
-            peak_bytes: 0,
+            ..MemCounts::default()
         }
     }
 
@@ -278,10 +380,15 @@ impl Drop for Bookkeeping {
     }
 }
 
+/// Adds the live bytes a thread that stopped recording has not told the process figures yet.
+pub(crate) fn flush(mem: &ThreadMem) {
+    move_process_live(mem.pending.swap(0, Ordering::Relaxed));
+}
+
 /// Returns a retired thread's accounting to the pool. Its live bytes still pending reach the
 /// process figures first.
 pub(crate) fn recycle(mem: &'static ThreadMem) {
-    move_process_live(mem.pending.swap(0, Ordering::Relaxed));
+    flush(mem);
     mem.totals.reset();
     mem.overhead.reset();
     POOL.lock().push(mem);
@@ -289,23 +396,31 @@ pub(crate) fn recycle(mem: &'static ThreadMem) {
 
 /// How an allocation or free is charged, for the allocator wrapper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Event {
+enum Event {
     Alloc,
     Free,
 }
 
-/// Charges one allocation or free of `size` bytes made on the calling thread: to the
+/// Where [`count`] charged an allocation or free: the live counters the calling thread would
+/// tag a new block with, and the calling thread's accounting (null when it does not record).
+#[derive(Clone, Copy)]
+struct Charged {
+    live: &'static LiveCounts,
+    /// `live` belongs to the calling thread (a path of its own): it adds without a lock.
+    owned: bool,
+    thread: *const ThreadMem,
+}
+
+/// Counts one allocation or free of `size` bytes made on the calling thread: to the
 /// innermost open call path, or to profkit's row while profkit's own code runs, or, on a thread
-/// that does not record, to the shared counters.
+/// that does not record, to the shared counters. Live figures are left to the caller.
 #[inline(always)]
-pub(crate) fn charge(event: Event, size: u64) {
+fn count(event: Event, size: u64) -> Charged {
     if !INSTALLED.load(Ordering::Relaxed) {
         INSTALLED.store(true, Ordering::Relaxed);
     }
     let charged = THREAD.try_with(|t| {
-        let Some(mem) = t.mem.get() else {
-            return false;
-        };
+        let mem = t.mem.get()?;
         // A `Layout`'s size is at most `isize::MAX`: exact as an i64.
         let delta = size as i64;
         let (counters, delta): (fn(&Counters, u64), i64) = match event {
@@ -314,7 +429,8 @@ pub(crate) fn charge(event: Event, size: u64) {
         };
         counters(&mem.totals, size);
         mem.move_live(delta);
-        match t.current.get() {
+        let thread: *const ThreadMem = mem;
+        Some(match t.current.get() {
             Some(node) if t.busy.get() == 0 => {
                 counters(&node.counts, size);
                 let live = t.live.get().wrapping_add(delta);
@@ -322,17 +438,106 @@ pub(crate) fn charge(event: Event, size: u64) {
                 if live > t.peak.get() {
                     t.peak.set(live);
                 }
+                Charged {
+                    live: &node.live,
+                    owned: true,
+                    thread,
+                }
             }
-            _ => counters(&mem.overhead, size),
-        }
-        true
+            _ => {
+                counters(&mem.overhead, size);
+                Charged {
+                    live: &OVERHEAD_LIVE,
+                    owned: false,
+                    thread,
+                }
+            }
+        })
     });
-    if charged != Ok(true) {
-        match event {
-            Event::Alloc => UNRECORDED.alloc(size),
-            Event::Free => UNRECORDED.free(size),
+    match charged {
+        Ok(Some(charged)) => charged,
+        _ => {
+            match event {
+                Event::Alloc => UNRECORDED.alloc(size),
+                Event::Free => UNRECORDED.free(size),
+            }
+            Charged {
+                live: &UNTRACKED_LIVE,
+                owned: false,
+                thread: std::ptr::null(),
+            }
         }
     }
+}
+
+/// Moves `header`'s live figures from the thread whose accounting is `thread`: without a
+/// lock when that thread owns them, with locked adds otherwise.
+#[inline(always)]
+fn move_block(header: Header, thread: *const ThreadMem, allocs: i64, bytes: i64) {
+    // SAFETY: a header's `live` points to a `LiveCounts` that outlives every block tagged
+    // with it: a static, or a call path's counters, which are leaked and, once their thread
+    // ended, kept from reuse until no block is tagged with them (`registry::retire`).
+    let live = unsafe { &*header.live };
+    if !header.owner.is_null() && std::ptr::eq(header.owner, thread) {
+        live.owner_add(allocs, bytes);
+    } else {
+        live.remote_add(allocs, bytes);
+    }
+}
+
+/// Counts an allocation of `size` bytes on the calling thread; returns the header that tags
+/// the block with the call path that holds it from now on.
+#[inline(always)]
+pub(crate) fn on_alloc(size: u64) -> Header {
+    let charged = count(Event::Alloc, size);
+    let size = size as i64;
+    if charged.owned {
+        charged.live.owner_add(1, size);
+    } else {
+        charged.live.remote_add(1, size);
+    }
+    Header {
+        live: charged.live,
+        owner: if charged.owned {
+            charged.thread
+        } else {
+            std::ptr::null()
+        },
+    }
+}
+
+/// Counts a free of `size` bytes on the calling thread, of a block tagged with `header`.
+#[inline(always)]
+pub(crate) fn on_free(size: u64, header: Header) {
+    let charged = count(Event::Free, size);
+    move_block(header, charged.thread, -1, -(size as i64));
+}
+
+/// Counts a block tagged with `header` resized from `old` to `new` bytes on the calling thread:
+/// a free and an allocation for the current path's counts, the change of size for the path
+/// that holds the block.
+#[inline(always)]
+pub(crate) fn on_realloc(old: u64, new: u64, header: Header) {
+    count(Event::Free, old);
+    let charged = count(Event::Alloc, new);
+    move_block(
+        header,
+        charged.thread,
+        0,
+        (new as i64).wrapping_sub(old as i64),
+    );
+}
+
+/// Counts an allocation of `size` bytes of a block without a header: no path holds it.
+#[inline(always)]
+pub(crate) fn on_alloc_untracked(size: u64) {
+    count(Event::Alloc, size);
+    UNTRACKED_LIVE.remote_add(1, size as i64);
+}
+
+/// The live blocks and bytes no call path holds, and those of profkit's bookkeeping.
+pub(crate) fn untracked_and_overhead_live() -> ((i64, i64), (i64, i64)) {
+    (UNTRACKED_LIVE.read(), OVERHEAD_LIVE.read())
 }
 
 /// One call path's heap counters: counts, and the peak of its activations above their entry
@@ -341,6 +546,8 @@ pub(crate) fn charge(event: Event, size: u64) {
 #[derive(Default)]
 pub(crate) struct MemNode {
     counts: Counters,
+    /// The blocks allocated on this path and not freed yet, wherever they are freed.
+    live: LiveCounts,
     peak_report: AtomicU64,
     report_epoch: AtomicU64,
     peak_window: AtomicU64,
@@ -375,14 +582,21 @@ impl MemNode {
             Peaks::Window(w) => (&self.peak_window, &self.window_epoch, w),
         };
         let mut counts = self.counts.read();
+        (counts.live_allocs, counts.live_bytes) = self.live.read();
         if epoch.load(Ordering::Relaxed) == want {
             counts.peak_bytes = peak.load(Ordering::Relaxed);
         }
         counts
     }
 
+    /// Live blocks allocated on this path (a path whose count is 0 holds no block).
+    pub(crate) fn live_allocs(&self) -> i64 {
+        self.live.read().0
+    }
+
     pub(crate) fn reset(&self) {
         self.counts.reset();
+        self.live.reset();
         for c in [
             &self.peak_report,
             &self.report_epoch,

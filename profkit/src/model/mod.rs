@@ -19,9 +19,9 @@ pub(crate) use lookup::find as find_by_name;
 pub(crate) use lookup::name_matches;
 pub(crate) use memory::subtree_sums;
 pub use memory::{HeapStats, MemoryStats};
-#[cfg(feature = "json")]
-pub(crate) use report::Meta;
 pub(crate) use report::meta;
+#[cfg(feature = "json")]
+pub(crate) use report::{Meta, Origin};
 pub use report::{Report, ThreadReport};
 pub(crate) use stats::link_callees;
 pub use stats::{EdgeStats, FunctionStats, FutureStats};

@@ -53,8 +53,22 @@ pub(crate) struct Meta {
     /// The process heap's live bytes when the report was made, and their peak (when the
     /// allocator wrapper was in use).
     pub(crate) heap_now: Option<(u64, u64)>,
+    /// The live blocks and bytes that no path holds and profkit's own, read with `heap_now`
+    /// (so that the rows add up to its live bytes); not kept in files, which keep the rows.
+    pub(crate) untracked_live: Option<((i64, i64), (i64, i64))>,
     /// The process's peak resident memory (the OS's figure) when the report was made.
     pub(crate) max_rss_bytes: Option<u64>,
+    /// Which process made the report, and its number there (`None`: a report built
+    /// otherwise, or read from a file without it).
+    pub(crate) origin: Option<Origin>,
+}
+
+/// Where a report of a running process comes from: the process (a token, see
+/// `registry::process_token`) and the report's number in it, rising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) process: u64,
+    pub(crate) sequence: u64,
 }
 
 /// The meta data of a report of this process: the program's name, the start, and the time
@@ -67,11 +81,18 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
     });
     let duration = duration.or_else(|| started.and_then(|s| s.elapsed().ok()));
     let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    let heap_now = memory::installed().then(|| {
+    let heap = memory::installed().then(|| {
         let (_, live, peak) = registry::heap();
+        // Nothing is allocated between these two readings.
+        let untracked = memory::untracked_and_overhead_live();
         let live = u64::try_from(live).unwrap_or(0);
-        (live, u64::try_from(peak).unwrap_or(0).max(live))
+        (
+            (live, u64::try_from(peak).unwrap_or(0).max(live)),
+            untracked,
+        )
     });
+    let heap_now = heap.map(|h| h.0);
+    let untracked_live = heap.map(|h| h.1);
     Meta {
         program,
         started_unix_ns: started
@@ -79,7 +100,12 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
             .map(nanos),
         duration_ns: duration.map(nanos),
         heap_now,
+        untracked_live,
         max_rss_bytes: memory::max_rss_bytes(),
+        origin: Some(Origin {
+            process: registry::process_token(),
+            sequence: registry::next_sequence(),
+        }),
     }
 }
 
@@ -112,6 +138,8 @@ impl Meta {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        // A sum of reports is no single moment of one process.
+        self.origin = None;
     }
 }
 

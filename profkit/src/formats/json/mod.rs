@@ -15,17 +15,19 @@ impl Report {
     /// The report as JSON, in profkit's versioned schema: everything the report holds, so that
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
-    /// Schema version 2 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 1 is the same without the memory fields, and still reads):
+    /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
+    /// integer; version 2 is the same without the live figures and the origin, version 1 also
+    /// without the memory fields; both still read, their live figures 0):
     ///
     /// ```text
     /// {
-    ///   "format": "profkit", "version": 2,
+    ///   "format": "profkit", "version": 3,
     ///   "program": "server" | null,         // the executable's file name
     ///   "started_unix_ns": 1790000000000000000 | null,
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
     ///   "heap": {"current_bytes": 1048576, "peak_bytes": 4194304},   // with memory only
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
+    ///   "process": 9313225746154785, "sequence": 4,   // which process, its n-th report
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
     ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
     ///   "functions": [{                     // one per pstats row
@@ -40,10 +42,12 @@ impl Report {
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
     ///   "memory": {"outside": COUNTS, "overhead": COUNTS, "totals": COUNTS},  // with memory
+    ///   "live": [[live_allocs, live_bytes], ...],   // with memory: per entry of "tree"
     ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...],
     ///                "memory": {...}}]
     /// }
-    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000}
+    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000,
+    ///          "live_allocs": 2, "live_bytes": 7936}
     /// ```
     ///
     /// Memory (present when the report has it, see [`Report::has_memory`]): per function its
@@ -67,7 +71,7 @@ impl Report {
     /// # #[profkit::profile] fn step() {}
     /// let (_, report) = profkit::record(|| { step(); step() });
     /// let json = report.to_json();
-    /// assert!(json.starts_with(r#"{"format":"profkit","version":2,"#));
+    /// assert!(json.starts_with(r#"{"format":"profkit","version":3,"#));
     /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
     /// ```
     pub fn to_json(&self) -> String {

@@ -1,6 +1,8 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
 //! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
-//! fields a version-1 file does not have; one set of structs reads both.
+//! fields a version-1 file does not have; version 3 the live figures (blocks not freed yet, per
+//! path) and the report's origin (which process, which report of it); one set of structs reads
+//! all three, the newer fields optional.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +11,9 @@ use crate::data::MemCounts;
 /// The `format` field of every profkit JSON file.
 pub(super) const FORMAT: &str = "profkit";
 /// The schema version this build writes.
-pub(super) const VERSION: u64 = 2;
+pub(super) const VERSION: u64 = 3;
 /// The schema versions this build reads.
-pub(super) const READS: [u64; 2] = [1, 2];
+pub(super) const READS: [u64; 3] = [1, 2, 3];
 
 #[derive(Deserialize)]
 pub(super) struct Header {
@@ -32,6 +34,12 @@ pub(super) struct File {
     /// Version 2: the process's peak resident memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) max_rss_bytes: Option<u64>,
+    /// Version 3: the process that made the report (a token of its id and start) and the
+    /// report's number in it, which `Report::since` checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) process: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sequence: Option<u64>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,
@@ -62,6 +70,10 @@ pub(super) struct BodyJson {
     /// Version 2: present when memory was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<BodyMemoryJson>,
+    /// Version 3, with memory: `[live_allocs, live_bytes]` of each node of `tree`, in its
+    /// order (signed: in a window they are changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live: Option<Vec<[i64; 2]>>,
 }
 
 /// The rows of heap activity that are not functions, and the allocator's own total.
@@ -80,6 +92,11 @@ pub(super) struct CountsJson {
     pub(super) freed_bytes: u64,
     #[serde(default)]
     pub(super) peak_bytes: u64,
+    /// Version 3: blocks not freed yet and their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_allocs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_bytes: Option<i64>,
 }
 
 impl From<MemCounts> for CountsJson {
@@ -90,6 +107,8 @@ impl From<MemCounts> for CountsJson {
             frees: m.frees,
             freed_bytes: m.freed_bytes,
             peak_bytes: m.peak_bytes,
+            live_allocs: Some(m.live_allocs),
+            live_bytes: Some(m.live_bytes),
         }
     }
 }
@@ -102,6 +121,8 @@ impl From<CountsJson> for MemCounts {
             frees: c.frees,
             freed_bytes: c.freed_bytes,
             peak_bytes: c.peak_bytes,
+            live_allocs: c.live_allocs.unwrap_or(0),
+            live_bytes: c.live_bytes.unwrap_or(0),
         }
     }
 }

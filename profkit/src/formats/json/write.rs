@@ -89,6 +89,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
         // Index of each kept node in the file (0 = the root).
         let mut at: Vec<u64> = vec![0; nodes.len()];
         let mut out = Vec::new();
+        let mut live = Vec::new();
         for (i, n) in nodes.iter().enumerate().skip(1) {
             if !shown[i] {
                 continue;
@@ -109,12 +110,17 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             if memory {
                 let m = &n.mem;
                 row.extend([m.allocs, m.bytes, m.frees, m.freed_bytes, m.peak_bytes]);
+                live.push([m.live_allocs, m.live_bytes]);
             }
             out.push(row);
             at[i] = out.len() as u64;
         }
-        out
+        (out, live)
     });
+    let (tree, live) = match tree {
+        Some((tree, live)) => (Some(tree), memory.then_some(live)),
+        None => (None, None),
+    };
     BodyJson {
         clocks: report.clocks.iter().map(|&c| clock_name(c)).collect(),
         functions,
@@ -124,6 +130,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             overhead: report.profile.overhead.into(),
             totals: report.profile.totals.into(),
         }),
+        live,
     }
 }
 
@@ -153,6 +160,8 @@ pub(super) fn to_json(report: &Report) -> String {
                 peak_bytes,
             }),
         max_rss_bytes: report.meta.max_rss_bytes,
+        process: report.meta.origin.map(|o| o.process),
+        sequence: report.meta.origin.map(|o| o.sequence),
         sites: sites.list,
         body: main,
         threads,
