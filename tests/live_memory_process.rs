@@ -104,6 +104,17 @@ fn live_blocks_of_futures_and_ended_threads_add_up_to_the_heap() {
     assert_eq!((t.live_allocs(), t.live_bytes()), (0, 0));
     assert_eq!(sum_rows(&report), report.heap().unwrap().current() as i64);
 
+    // A window has the change of live blocks per path.
+    let earlier = profkit::report();
+    let grown = (thread_keeps(), thread_keeps());
+    let freed = std::thread::spawn(thread_keeps).join().unwrap();
+    drop(freed);
+    let window = profkit::report().since(&earlier).unwrap();
+    let t = window.function("thread_keeps").unwrap().memory().unwrap();
+    assert_eq!((t.allocs(), t.bytes()), (3, 1500));
+    assert_eq!((t.live_allocs(), t.live_bytes()), (2, 1000));
+    drop(grown);
+
     // A reset forgets counts, not blocks that are still live.
     let again = std::thread::spawn(thread_keeps).join().unwrap();
     profkit::reset();
@@ -111,5 +122,9 @@ fn live_blocks_of_futures_and_ended_threads_add_up_to_the_heap() {
     let t = report.function("thread_keeps").unwrap().memory().unwrap();
     assert_eq!((t.allocs(), t.live_allocs(), t.live_bytes()), (0, 1, 500));
     assert_eq!(sum_rows(&report), report.heap().unwrap().current() as i64);
+    assert_eq!(
+        report.since(&earlier).unwrap_err(),
+        profkit::SinceError::ResetBetween
+    );
     drop(again);
 }

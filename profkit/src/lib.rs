@@ -79,7 +79,9 @@ pub use collect::Alloc;
 pub mod tracing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, SignalError, TestClockError, WhatIfError, WriteError};
+pub use error::{
+    LookupError, ReadError, SignalError, SinceError, TestClockError, WhatIfError, WriteError,
+};
 #[cfg(all(unix, feature = "signals"))]
 pub use exit::report_on_signals;
 pub use expect::Expect;

@@ -328,6 +328,7 @@ pub(crate) fn started() -> Option<std::time::SystemTime> {
 /// Forgets everything recorded so far. Running threads keep their arenas (only their owners
 /// may write them); their current counters become the baseline later reads subtract.
 pub(crate) fn reset() {
+    RESETS.fetch_add(1, Ordering::Relaxed);
     let mut reg = REGISTRY.lock();
     reg.started = Some(std::time::SystemTime::now());
     reg.retired.clear();
@@ -396,4 +397,11 @@ pub(crate) fn process_token() -> u64 {
 pub(crate) fn next_sequence() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+static RESETS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times `reset()` has run in this process.
+pub(crate) fn resets() -> u64 {
+    RESETS.load(Ordering::Relaxed)
 }

@@ -133,6 +133,11 @@ impl Tree {
         keep
     }
 
+    /// The child of node `parent` for `site`, if the tree has that path.
+    pub(crate) fn find(&self, parent: u32, site: u32) -> Option<u32> {
+        self.index.get(&(parent, site)).copied()
+    }
+
     /// Adds heap activity to the root (activity outside any profiled call).
     pub(crate) fn add_root_mem(&mut self, mem: &MemCounts) {
         self.nodes[0].mem.add(mem);

@@ -10,6 +10,7 @@ mod memory;
 mod merge;
 mod report;
 mod report_memory;
+mod since;
 mod stats;
 mod what_if;
 

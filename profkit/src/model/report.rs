@@ -69,6 +69,8 @@ pub(crate) struct Meta {
 pub(crate) struct Origin {
     pub(crate) process: u64,
     pub(crate) sequence: u64,
+    /// How many `reset()`s the process had run (a window cannot span one).
+    pub(crate) resets: u64,
 }
 
 /// The meta data of a report of this process: the program's name, the start, and the time
@@ -105,6 +107,7 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
         origin: Some(Origin {
             process: registry::process_token(),
             sequence: registry::next_sequence(),
+            resets: registry::resets(),
         }),
     }
 }

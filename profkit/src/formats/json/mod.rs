@@ -27,7 +27,8 @@ impl Report {
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
     ///   "heap": {"current_bytes": 1048576, "peak_bytes": 4194304},   // with memory only
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
-    ///   "process": 9313225746154785, "sequence": 4,   // which process, its n-th report
+    ///   "process": 9313225746154785, "sequence": 4, "resets": 0,  // which process, its n-th
+    ///                                       // report, after how many resets
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
     ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
     ///   "functions": [{                     // one per pstats row

@@ -86,7 +86,11 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         untracked_live: None,
         max_rss_bytes: file.max_rss_bytes,
         origin: match (file.process, file.sequence) {
-            (Some(process), Some(sequence)) => Some(Origin { process, sequence }),
+            (Some(process), Some(sequence)) => Some(Origin {
+                process,
+                sequence,
+                resets: file.resets.unwrap_or(0),
+            }),
             _ => None,
         },
     };

@@ -40,6 +40,8 @@ pub(super) struct File {
     pub(super) process: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) resets: Option<u64>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,

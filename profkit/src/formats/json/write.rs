@@ -162,6 +162,7 @@ pub(super) fn to_json(report: &Report) -> String {
         max_rss_bytes: report.meta.max_rss_bytes,
         process: report.meta.origin.map(|o| o.process),
         sequence: report.meta.origin.map(|o| o.sequence),
+        resets: report.meta.origin.map(|o| o.resets),
         sites: sites.list,
         body: main,
         threads,
