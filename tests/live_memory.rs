@@ -200,3 +200,92 @@ fn over_aligned_and_zeroed_blocks_behave_as_the_inner_allocator_does() {
     let p = unsafe { wrapper.alloc(huge) };
     assert!(p.is_null());
 }
+
+mod app {
+    pub mod cache {
+        #[profkit::profile]
+        pub fn insert(cache: &mut Vec<Vec<u8>>) {
+            cache.push(vec![0; 1024]);
+        }
+    }
+
+    #[profkit::profile]
+    pub fn handle(cache: &mut Vec<Vec<u8>>, keep: bool) -> usize {
+        let scratch = vec![1u8; 64];
+        if keep {
+            cache::insert(cache);
+        }
+        scratch.len()
+    }
+}
+
+fn failure(f: impl FnOnce()) -> String {
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .expect_err("the assertion should fail");
+    err.downcast_ref::<String>().cloned().unwrap()
+}
+
+#[test]
+fn a_leak_check_names_the_path_that_holds_the_memory() {
+    let mut cache = Vec::with_capacity(1000);
+    let (_, report) = profkit::record(|| {
+        for _ in 0..1000 {
+            app::handle(&mut cache, true);
+        }
+    });
+    let message = failure(|| {
+        report.expect("app::handle").retains_at_most(0);
+    });
+    let headline = message.lines().next().unwrap();
+    assert_eq!(
+        headline,
+        "profkit: `live_memory::app::handle` retains 1024000 bytes in 1000 blocks (at most 0 \
+         expected); 1024000 of them allocated under live_memory::app::cache::insert"
+    );
+    report.expect("app::handle").retains_at_most(1_024_000);
+
+    // The fixed version keeps nothing.
+    cache.clear();
+    let (_, report) = profkit::record(|| {
+        for _ in 0..1000 {
+            app::handle(&mut cache, false);
+        }
+    });
+    report.expect("app::handle").retains_at_most(0);
+}
+
+#[test]
+fn live_figures_survive_the_json_file() {
+    let (kept, report) = profkit::record(|| (make(40), outer_nest()));
+    let back = profkit::Report::from_json_bytes(report.to_json().as_bytes()).unwrap();
+    assert_eq!(live(&mem(&back, "make")), (1, 40));
+    assert_eq!(mem(&back, "nest"), mem(&report, "nest"));
+    assert_eq!(back.memory_outside(), report.memory_outside());
+    // A version-2 file (no live figures) still reads, with none.
+    let v2 = report
+        .to_json()
+        .replacen("\"version\":3", "\"version\":2", 1);
+    let v2: String = strip_live(&v2);
+    let old = profkit::Report::from_json_bytes(v2.as_bytes()).unwrap();
+    assert_eq!(live(&mem(&old, "make")), (0, 0));
+    assert_eq!(mem(&old, "make").allocs(), 1);
+    drop(kept);
+}
+
+/// The JSON without the version-3 live fields.
+fn strip_live(json: &str) -> String {
+    let mut out = json.to_owned();
+    for key in ["\"live_allocs\":", "\"live_bytes\":"] {
+        while let Some(at) = out.find(key) {
+            let end = out[at..].find([',', '}']).map(|e| at + e).unwrap();
+            // Drop the field and the comma before it.
+            let start = if out[..at].ends_with(',') { at - 1 } else { at };
+            out.replace_range(start..end, "");
+        }
+    }
+    while let Some(at) = out.find(",\"live\":[") {
+        let end = out[at..].find("]]").map(|e| at + e + 2).unwrap();
+        out.replace_range(at..end, "");
+    }
+    out
+}
