@@ -289,3 +289,32 @@ fn strip_live(json: &str) -> String {
     }
     out
 }
+
+#[profkit::profile]
+fn churn() -> usize {
+    (0..20).map(|i| vec![0u8; 1000 + i].len()).sum()
+}
+
+#[test]
+fn the_memory_table_puts_what_holds_the_heap_first() {
+    let mut cache: cache::Cache = Vec::with_capacity(8);
+    let (_, report) = profkit::record(|| {
+        churn(); // allocates 20 KB, keeps nothing
+        for i in 0..3 {
+            cache::insert(&mut cache, i);
+        }
+    });
+    let table = report.memory();
+    assert_eq!(table.sort_key(), profkit::SortKey::LiveBytes);
+    let rows: Vec<&str> = table.rows().iter().map(|f| f.name()).collect();
+    assert_eq!(rows[0], "live_memory::cache::insert", "{rows:?}");
+    let text = table.to_string();
+    assert!(text.contains("Ordered by: live bytes"), "{text}");
+    let header = text.lines().find(|l| l.ends_with("function")).unwrap();
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(&cols[..4], ["allocs", "bytes", "live", "livebytes"]);
+    let insert = text.lines().find(|l| l.ends_with("cache::insert")).unwrap();
+    let cols: Vec<&str> = insert.split_whitespace().collect();
+    assert_eq!(&cols[..5], ["3", "300", "B", "3", "300"], "{insert}");
+    drop(cache);
+}

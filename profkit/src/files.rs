@@ -18,7 +18,7 @@ pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) 
     let (time_sort, memory_sort) = if sort.is_memory() {
         (SortKey::Cumulative, sort)
     } else {
-        (sort, SortKey::Bytes)
+        (sort, crate::views::default_memory_sort(report))
     };
     let mut text = format!(
         "{}{}",

@@ -13,6 +13,7 @@ pub use calls::CallsTable;
 pub use latency::LatencyTable;
 pub(crate) use latency::latency_text;
 pub use memory::MemoryTable;
+pub(crate) use memory::default_sort as default_memory_sort;
 pub(crate) use memory::human_bytes;
 pub use text::{ParseSortKeyError, SortKey, StatsTable};
 pub use tree::TreeView;

@@ -26,8 +26,8 @@ Examples:
   curl -s http://host/profile.json | profkit view -    - is standard input
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
-name, filename (file, module), line, stdname, p99, max; memory: bytes, allocs, cum_bytes,
-peak (a memory key alone shows the memory table; on a profile without memory figures it is
+name, filename (file, module), line, stdname, p99, max; memory: live_bytes (live),
+cum_live_bytes, bytes, allocs, cum_bytes, peak (a memory key alone shows the memory table; on a profile without memory figures it is
 an error, exit 2).
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
@@ -71,8 +71,9 @@ pub(crate) struct ViewArgs {
         conflicts_with_all = ["callers", "callees", "tree", "percentiles"]
     )]
     what_if: Option<String>,
-    /// The memory table: allocations, bytes, frees, retained bytes and peak per call of each
-    /// function, own and cumulative [default sort: bytes].
+    /// The memory table: allocations, bytes, live blocks and bytes, frees, retained bytes and
+    /// peak per call of each function, own and cumulative [default sort: live_bytes when the
+    /// profile has live figures, else bytes].
     #[arg(long, group = "mode")]
     memory: bool,
     /// Output format; json gives one row per function with its numbers.
@@ -195,12 +196,17 @@ fn sort_name(key: SortKey) -> &'static str {
         SortKey::Allocs => "allocs",
         SortKey::CumBytes => "cum_bytes",
         SortKey::Peak => "peak",
+        SortKey::LiveBytes => "live_bytes",
+        SortKey::CumLiveBytes => "cum_live_bytes",
         _ => "bytes",
     }
 }
 
 fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable<'a> {
-    let mut table = report.memory().sort(args.sort.unwrap_or(SortKey::Bytes));
+    let mut table = report.memory();
+    if let Some(key) = args.sort {
+        table = table.sort(key);
+    }
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
@@ -245,6 +251,10 @@ fn memory_json(m: &MemoryStats) -> Value {
         "retained_bytes": m.retained_bytes(),
         "cum_allocs": m.cum_allocs(),
         "cum_bytes": m.cum_bytes(),
+        "live_allocs": m.live_allocs(),
+        "live_bytes": m.live_bytes(),
+        "cum_live_allocs": m.cum_live_allocs(),
+        "cum_live_bytes": m.cum_live_bytes(),
         "cum_frees": m.cum_frees(),
         "cum_freed_bytes": m.cum_freed_bytes(),
         "cum_retained_bytes": m.cum_retained_bytes(),
@@ -328,7 +338,7 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
         "total_calls": report.total_calls(),
         "primitive_calls": report.primitive_calls(),
         "total_time_s": secs(report.total_time()),
-        "sort": args.sort.unwrap_or(if memory_mode(args) { SortKey::Bytes } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
+        "sort": args.sort.unwrap_or(if memory_mode(args) { report.memory().sort_key() } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
         "max_rss_bytes": report.max_rss_bytes(),
         "heap": report.heap().map_or(Value::Null, |h| json!({
             "total_allocs": h.total_allocs(),
