@@ -108,7 +108,7 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "wall", "peak_heap", "max_rss",
+///         "cum_bytes", "peak", "live_bytes", "wall", "peak_heap", "max_rss",
 ///     ]
 /// );
 /// ```
@@ -128,7 +128,7 @@ pub(crate) fn ns(d: std::time::Duration) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 14] = [
+static METRICS: [Metric; 15] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -206,6 +206,17 @@ static METRICS: [Metric; 14] = [
         about: "the most heap one call needed",
         column: "peak_bytes",
         source: Source::Function(|f| f.memory().map(|m| m.peak_bytes())),
+    },
+    Metric {
+        name: "live_bytes",
+        unit: Unit::Bytes,
+        about: "bytes the function allocated that were still live at the end (a leak grows it)",
+        column: "live_bytes",
+        // A window in which the function's blocks went down holds none of them: 0.
+        source: Source::Function(|f| {
+            f.memory()
+                .map(|m| u64::try_from(m.live_bytes()).unwrap_or(0))
+        }),
     },
     Metric {
         name: "wall",

@@ -71,6 +71,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN allocs INTEGER;
     ALTER TABLE samples ADD COLUMN cum_bytes INTEGER;
     ALTER TABLE samples ADD COLUMN peak_bytes INTEGER;",
+    // 4: the bytes each function allocated that were still live (profkit::Alloc), NULL for a
+    // profile without memory figures.
+    "ALTER TABLE samples ADD COLUMN live_bytes INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
