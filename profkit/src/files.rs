@@ -29,6 +29,11 @@ pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) 
         text.push('\n');
         text.push_str(&report.memory().sort(memory_sort).limit(limit).to_string());
     }
+    // The run took live-heap snapshots: which functions' live bytes rose through it.
+    if !report.meta.snapshots.is_empty() {
+        text.push('\n');
+        text.push_str(&report.growth().to_string());
+    }
     text
 }
 

@@ -88,7 +88,8 @@ pub use expect::Expect;
 pub use files::Format;
 pub use formats::StackMetric;
 pub use model::{
-    EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report, ThreadReport,
+    EdgeStats, FunctionStats, FutureStats, Growth, HeapStats, Latency, MemoryStats, Report,
+    ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
@@ -192,10 +193,12 @@ pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
 pub use session::heap;
 pub use session::{
-    disable, enable, is_enabled, record, report, reset, set_clock, spawn_scoped, write_report,
+    disable, enable, is_enabled, record, report, reset, set_clock, snapshot, snapshot_at,
+    snapshot_every, spawn_scoped, write_report,
 };
 pub use views::{
-    CallsTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable, TreeView,
+    CallsTable, GrowthTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable,
+    TreeView,
 };
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing

@@ -787,3 +787,40 @@ fn diff_by_live_bytes_is_tracemallocs_compare_to_of_what_stays() {
         "{row}"
     );
 }
+
+/// The growth table from a file: the report is built by hand from a JSON file whose snapshots
+/// show one function rising and one at a level (the process's own series is shared with the
+/// other tests of this program, so it is not used).
+#[test]
+fn view_growth_lists_the_functions_whose_live_bytes_rose() {
+    let dir = scratch("memory-growth");
+    let (_, report) = profkit::record(|| remember(1));
+    let mut doc: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let snapshots: Vec<Value> = (0..5u64)
+        .map(|i| {
+            serde_json::json!({
+                "at_ns": i * 30_000_000_000,
+                "live": [["app::insert", 1024 * i], ["app::level", 4096 - 512 * (i % 2)]],
+            })
+        })
+        .collect();
+    doc["snapshots"] = Value::Array(snapshots);
+    let path = dir.join("grow.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let file = path.display().to_string();
+
+    let out = profkit(["view", &file, "--growth"]).ok().to_owned();
+    assert!(
+        out.starts_with("Live heap growth over 5 snapshots in 120.0 s"),
+        "{out}"
+    );
+    let row = out.lines().find(|l| l.ends_with("app::insert")).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[..3], ["+2.00", "KiB/min", "4/4"], "{row}");
+    assert!(!out.contains("app::level"), "{out}");
+
+    let json = profkit(["view", &file, "--growth", "--format", "json"]).json();
+    assert_eq!(json["growth"][0]["name"], "app::insert");
+    assert_eq!(json["growth"][0]["bytes_per_minute"], 2048.0);
+    assert_eq!(json["growth"].as_array().unwrap().len(), 1);
+}

@@ -4,6 +4,7 @@
 //! reports; it answers queries by name and merges with other reports. It imports only `collect`
 //! and `data`; the views and file formats above read it and add their methods to [`Report`].
 
+mod growth;
 mod latency;
 mod lookup;
 mod memory;
@@ -14,6 +15,8 @@ mod since;
 mod stats;
 mod what_if;
 
+pub use growth::Growth;
+pub(crate) use growth::{MIN_SNAPSHOTS, Snapshot, span as snapshot_span};
 pub use latency::Latency;
 #[cfg(feature = "history")]
 pub(crate) use lookup::find as find_by_name;

@@ -11,6 +11,7 @@ use crate::collect::{ClockKind, SiteInfo, memory};
 use crate::data::{MemCounts, Profile};
 use crate::error::LookupError;
 
+use super::growth::Snapshot;
 use super::lookup::find;
 use super::stats::{FunctionStats, derive_functions};
 
@@ -61,6 +62,9 @@ pub(crate) struct Meta {
     /// Which process made the report, and its number there (`None`: a report built
     /// otherwise, or read from a file without it).
     pub(crate) origin: Option<Origin>,
+    /// The series of live-heap snapshots taken in the run so far (`profkit::snapshot`,
+    /// `PROFKIT_SNAPSHOT_EVERY`), for [`Report::growth`].
+    pub(crate) snapshots: Arc<[Snapshot]>,
 }
 
 /// Where a report of a running process comes from: the process (a token, see
@@ -109,6 +113,7 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
             sequence: registry::next_sequence(),
             resets: registry::resets(),
         }),
+        snapshots: Arc::default(),
     }
 }
 
@@ -141,8 +146,11 @@ impl Meta {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        // A sum of reports is no single moment of one process.
+        // A sum of reports is no single moment of one process, nor one run's series.
         self.origin = None;
+        if self.snapshots.is_empty() {
+            self.snapshots = other.snapshots.clone();
+        }
     }
 }
 

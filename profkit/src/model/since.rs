@@ -77,6 +77,8 @@ fn window_meta(later: &Meta, earlier: &Meta) -> Meta {
         },
         heap_now: later.heap_now,
         max_rss_bytes: later.max_rss_bytes,
+        // The run's series, for the growth table.
+        snapshots: later.snapshots.clone(),
         ..Meta::default()
     }
 }

@@ -76,6 +76,11 @@ pub(crate) struct ViewArgs {
     /// profile has live figures, else bytes].
     #[arg(long, group = "mode")]
     memory: bool,
+    /// The functions whose live bytes rose through the run, from the snapshots a run took
+    /// with PROFKIT_SNAPSHOT_EVERY=10s (or profkit::snapshot): rate per minute, intervals in
+    /// which they rose, first and last live bytes.
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
+    growth: bool,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -117,6 +122,33 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             emit(&doc)?;
         } else {
             emit(&text)?;
+        }
+        return Ok(EXIT_OK);
+    }
+    if args.growth {
+        let table = report.growth();
+        if args.format == OutputFormat::Json {
+            let rows: Vec<Value> = table
+                .paths()
+                .iter()
+                .map(|g| {
+                    let (first, last) = g.first_and_last();
+                    json!({
+                        "name": g.name(),
+                        "bytes_per_minute": g.bytes_per_minute(),
+                        "rose": g.rose(),
+                        "intervals": g.intervals(),
+                        "first_bytes": first,
+                        "last_bytes": last,
+                    })
+                })
+                .collect();
+            let mut doc =
+                serde_json::to_string_pretty(&json!({ "growth": rows })).unwrap_or_default();
+            doc.push('\n');
+            emit(&doc)?;
+        } else {
+            emit(&table.to_string())?;
         }
         return Ok(EXIT_OK);
     }

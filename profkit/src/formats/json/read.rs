@@ -7,7 +7,7 @@ use crate::collect::{ClockKind, SiteInfo};
 use crate::data::{Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, Tree, TreeNode};
 use crate::error::ReadError;
 use crate::model::{
-    EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Origin, Report,
+    EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Origin, Report, Snapshot,
     ThreadReport, link_callees,
 };
 
@@ -93,6 +93,15 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
             }),
             _ => None,
         },
+        snapshots: file
+            .snapshots
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| Snapshot {
+                at_ns: s.at_ns,
+                live: s.live.into_iter().map(|(n, b)| (Arc::from(n), b)).collect(),
+            })
+            .collect(),
     };
     Ok(report)
 }

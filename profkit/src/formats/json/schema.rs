@@ -42,10 +42,20 @@ pub(super) struct File {
     pub(super) sequence: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) resets: Option<u64>,
+    /// Version 3: the run's live-heap snapshots (`profkit::snapshot`), when it took any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) snapshots: Option<Vec<SnapshotJson>>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,
     pub(super) threads: Vec<ThreadJson>,
+}
+
+/// One snapshot: nanoseconds from the first, and `[function name, live bytes]` pairs.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SnapshotJson {
+    pub(super) at_ns: u64,
+    pub(super) live: Vec<(String, i64)>,
 }
 
 #[derive(Serialize, Deserialize)]

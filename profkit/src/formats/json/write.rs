@@ -9,7 +9,7 @@ use crate::model::Report;
 
 use super::schema::{
     BodyJson, BodyMemoryJson, EdgeJson, FORMAT, File, FunctionJson, FunctionMemoryJson,
-    FuturesJson, HeapJson, SiteJson, ThreadJson, VERSION,
+    FuturesJson, HeapJson, SiteJson, SnapshotJson, ThreadJson, VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -163,6 +163,17 @@ pub(super) fn to_json(report: &Report) -> String {
         process: report.meta.origin.map(|o| o.process),
         sequence: report.meta.origin.map(|o| o.sequence),
         resets: report.meta.origin.map(|o| o.resets),
+        snapshots: (!report.meta.snapshots.is_empty()).then(|| {
+            report
+                .meta
+                .snapshots
+                .iter()
+                .map(|s| SnapshotJson {
+                    at_ns: s.at_ns,
+                    live: s.live.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
+                })
+                .collect()
+        }),
         sites: sites.list,
         body: main,
         threads,
