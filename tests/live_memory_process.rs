@@ -82,6 +82,20 @@ fn live_blocks_of_futures_and_ended_threads_add_up_to_the_heap() {
         .join()
         .unwrap();
 
+    // A thread that never records grows a block and keeps it, and one over-aligned (no
+    // header): both are outside profiled calls.
+    #[repr(align(64))]
+    struct Wide([u8; 64]);
+    let (grown, wide) = std::thread::spawn(|| {
+        let mut v = vec![1u8; 10];
+        v.reserve(1000);
+        let wide = Box::new(Wide([2; 64]));
+        (v, wide)
+    })
+    .join()
+    .unwrap();
+    black_box((&grown, &wide.0));
+
     let report = profkit::report();
     let f = report.function("async_keep").unwrap();
     assert_eq!(f.ncalls(), 400);
@@ -96,6 +110,7 @@ fn live_blocks_of_futures_and_ended_threads_add_up_to_the_heap() {
 
     // Freed elsewhere (here, outside any profiled call): credited back to their paths.
     drop(held);
+    drop((grown, wide));
     KEPT.lock().unwrap().clear();
     let report = profkit::report();
     let m = report.function("async_keep").unwrap().memory().unwrap();

@@ -90,10 +90,14 @@ impl<A> Alloc<A> {
 /// receive again, so a block is always read back as it was made.
 #[inline(always)]
 fn with_header(layout: Layout) -> Option<Layout> {
-    if layout.size() == 0 || layout.align() > HEADER_BYTES {
+    let size = layout.size();
+    // The bound leaves room for the header and for rounding up to an alignment of 16.
+    if size == 0 || layout.align() > HEADER_BYTES || size > isize::MAX as usize - 2 * HEADER_BYTES {
         return None;
     }
-    Layout::from_size_align(layout.size().checked_add(HEADER_BYTES)?, layout.align()).ok()
+    // SAFETY: the alignment is a `Layout`'s, so a power of two, and `size + HEADER_BYTES`
+    // rounded up to it (at most 16) stays below `isize::MAX` by the bound above.
+    Some(unsafe { Layout::from_size_align_unchecked(size + HEADER_BYTES, layout.align()) })
 }
 
 // SAFETY: every block the caller sees is one `inner` returned, or `HEADER_BYTES` into one that

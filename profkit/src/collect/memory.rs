@@ -39,33 +39,37 @@ static RESET_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// profiled call, after their recording ended, during their teardown).
 static UNRECORDED: SharedCounters = SharedCounters::new();
 
-/// Live blocks that no call path holds: those allocated by threads that did not record, and
-/// those without a header (see [`Alloc`](super::alloc::Alloc): over-aligned blocks). They are
-/// part of the `<outside profiled calls>` row.
-static UNTRACKED_LIVE: LiveCounts = LiveCounts::new();
-/// Live blocks that profkit's own bookkeeping allocated (its row).
-static OVERHEAD_LIVE: LiveCounts = LiveCounts::new();
+/// Blocks that no call path holds: those allocated by threads that did not record, and those
+/// without a header (see [`Alloc`](super::alloc::Alloc): over-aligned blocks). Live, they are
+/// part of the `<outside profiled calls>` row: allocated minus gone. The allocations are
+/// [`UNRECORDED`]'s (counted there already) and, on recording threads, `UNTRACKED_MADE`.
+static UNTRACKED_MADE: Gone = Gone::new();
+static UNTRACKED_GONE: Gone = Gone::new();
+/// Blocks that profkit's own bookkeeping allocated (its row), the same way.
+static OVERHEAD_MADE: Gone = Gone::new();
+static OVERHEAD_GONE: Gone = Gone::new();
 
-/// The blocks allocated under one call path (or a row of its own) and not freed yet. The
-/// thread that owns the path adds and removes its own blocks without a locked instruction
-/// (`owner_*`, written by that thread only); any other thread that frees or resizes one of
-/// them adds to `remote_*` with a locked add. Live figures are the sum of both.
-pub(crate) struct LiveCounts {
+/// Blocks (and bytes) that left a call path: freed, wherever and on whichever thread, or
+/// shrunk (bytes; a block that grew adds negative bytes). A path's live blocks are its
+/// allocations minus these, so an allocation costs nothing more than its count. The thread
+/// that owns the path adds without a locked instruction (`owner_*`, written by that thread
+/// only); any other thread adds to `remote_*` with a locked add.
+pub(crate) struct Gone {
     owner_allocs: AtomicI64,
     owner_bytes: AtomicI64,
     remote_allocs: AtomicI64,
     remote_bytes: AtomicI64,
 }
 
-impl Default for LiveCounts {
+impl Default for Gone {
     fn default() -> Self {
-        LiveCounts::new()
+        Gone::new()
     }
 }
 
-impl LiveCounts {
+impl Gone {
     const fn new() -> Self {
-        LiveCounts {
+        Gone {
             owner_allocs: AtomicI64::new(0),
             owner_bytes: AtomicI64::new(0),
             remote_allocs: AtomicI64::new(0),
@@ -73,7 +77,7 @@ impl LiveCounts {
         }
     }
 
-    /// Moves the live figures by the owning thread (no locked instruction).
+    /// Adds, by the owning thread (no locked instruction).
     #[inline(always)]
     fn owner_add(&self, allocs: i64, bytes: i64) {
         let add = |c: &AtomicI64, by: i64| {
@@ -86,14 +90,14 @@ impl LiveCounts {
         add(&self.owner_bytes, bytes);
     }
 
-    /// Moves the live figures from any thread.
+    /// Adds, from any thread.
     #[inline(always)]
     fn remote_add(&self, allocs: i64, bytes: i64) {
         self.remote_allocs.fetch_add(allocs, Ordering::Relaxed);
         self.remote_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    /// Live blocks and bytes.
+    /// Blocks and bytes.
     pub(crate) fn read(&self) -> (i64, i64) {
         (
             self.owner_allocs
@@ -117,13 +121,14 @@ impl LiveCounts {
     }
 }
 
-/// What the allocator wrapper writes before a block: where the block's live figures are
-/// counted, and the thread accounting (`ThreadMem`) that owns those counters, null when only
-/// locked adds may touch them. Read back when the block is freed or resized, on any thread.
+/// What the allocator wrapper writes before a block: where the block goes when it is freed
+/// or resized (the `Gone` of the path that allocated it), and the thread accounting
+/// (`ThreadMem`) that owns those counters, null when only locked adds may touch them. Read
+/// back when the block is freed or resized, on any thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub(crate) struct Header {
-    live: *const LiveCounts,
+    gone: *const Gone,
     owner: *const ThreadMem,
 }
 
@@ -135,7 +140,7 @@ impl Header {
     /// The header of a block that no call path holds.
     pub(crate) fn untracked() -> Header {
         Header {
-            live: &UNTRACKED_LIVE,
+            gone: &UNTRACKED_GONE,
             owner: std::ptr::null(),
         }
     }
@@ -401,19 +406,18 @@ enum Event {
     Free,
 }
 
-/// Where [`count`] charged an allocation or free: the live counters the calling thread would
-/// tag a new block with, and the calling thread's accounting (null when it does not record).
+/// Where [`count`] charged an allocation or free: the call path's counters (`None`: profkit's
+/// row or a thread that does not record), and the calling thread's accounting (null when it
+/// does not record).
 #[derive(Clone, Copy)]
 struct Charged {
-    live: &'static LiveCounts,
-    /// `live` belongs to the calling thread (a path of its own): it adds without a lock.
-    owned: bool,
+    node: Option<&'static MemNode>,
     thread: *const ThreadMem,
 }
 
 /// Counts one allocation or free of `size` bytes made on the calling thread: to the
 /// innermost open call path, or to profkit's row while profkit's own code runs, or, on a thread
-/// that does not record, to the shared counters. Live figures are left to the caller.
+/// that does not record, to the shared counters. Where the block goes is left to the caller.
 #[inline(always)]
 fn count(event: Event, size: u64) -> Charged {
     if !INSTALLED.load(Ordering::Relaxed) {
@@ -439,18 +443,13 @@ fn count(event: Event, size: u64) -> Charged {
                     t.peak.set(live);
                 }
                 Charged {
-                    live: &node.live,
-                    owned: true,
+                    node: Some(node),
                     thread,
                 }
             }
             _ => {
                 counters(&mem.overhead, size);
-                Charged {
-                    live: &OVERHEAD_LIVE,
-                    owned: false,
-                    thread,
-                }
+                Charged { node: None, thread }
             }
         })
     });
@@ -462,47 +461,48 @@ fn count(event: Event, size: u64) -> Charged {
                 Event::Free => UNRECORDED.free(size),
             }
             Charged {
-                live: &UNTRACKED_LIVE,
-                owned: false,
+                node: None,
                 thread: std::ptr::null(),
             }
         }
     }
 }
 
-/// Moves `header`'s live figures from the thread whose accounting is `thread`: without a
-/// lock when that thread owns them, with locked adds otherwise.
+/// Adds to `header`'s `Gone` from the thread whose accounting is `thread`: without a lock when
+/// that thread owns it, with locked adds otherwise.
 #[inline(always)]
-fn move_block(header: Header, thread: *const ThreadMem, allocs: i64, bytes: i64) {
-    // SAFETY: a header's `live` points to a `LiveCounts` that outlives every block tagged
-    // with it: a static, or a call path's counters, which are leaked and, once their thread
-    // ended, kept from reuse until no block is tagged with them (`registry::retire`).
-    let live = unsafe { &*header.live };
+fn leave(header: Header, thread: *const ThreadMem, allocs: i64, bytes: i64) {
+    // SAFETY: a header's `gone` points to a `Gone` that outlives every block tagged with it: a
+    // static, or a call path's counters, which are leaked and, once their thread ended, kept
+    // from reuse until no block is tagged with them (`registry::retire`).
+    let gone = unsafe { &*header.gone };
     if !header.owner.is_null() && std::ptr::eq(header.owner, thread) {
-        live.owner_add(allocs, bytes);
+        gone.owner_add(allocs, bytes);
     } else {
-        live.remote_add(allocs, bytes);
+        gone.remote_add(allocs, bytes);
     }
 }
 
 /// Counts an allocation of `size` bytes on the calling thread; returns the header that tags
-/// the block with the call path that holds it from now on.
+/// the block with the call path that holds it from now on. On a path, the count is all it
+/// costs: the path's live blocks are its allocations minus those gone.
 #[inline(always)]
 pub(crate) fn on_alloc(size: u64) -> Header {
     let charged = count(Event::Alloc, size);
-    let size = size as i64;
-    if charged.owned {
-        charged.live.owner_add(1, size);
-    } else {
-        charged.live.remote_add(1, size);
-    }
-    Header {
-        live: charged.live,
-        owner: if charged.owned {
-            charged.thread
-        } else {
-            std::ptr::null()
+    match charged.node {
+        Some(node) => Header {
+            gone: &node.gone,
+            owner: charged.thread,
         },
+        // A thread that does not record: counted in `UNRECORDED` already.
+        None if charged.thread.is_null() => Header::untracked(),
+        None => {
+            OVERHEAD_MADE.remote_add(1, size as i64);
+            Header {
+                gone: &OVERHEAD_GONE,
+                owner: std::ptr::null(),
+            }
+        }
     }
 }
 
@@ -510,34 +510,61 @@ pub(crate) fn on_alloc(size: u64) -> Header {
 #[inline(always)]
 pub(crate) fn on_free(size: u64, header: Header) {
     let charged = count(Event::Free, size);
-    move_block(header, charged.thread, -1, -(size as i64));
+    leave(header, charged.thread, 1, size as i64);
 }
 
 /// Counts a block tagged with `header` resized from `old` to `new` bytes on the calling thread:
-/// a free and an allocation for the current path's counts, the change of size for the path
-/// that holds the block.
+/// a free and an allocation for the current path's counts (which, not holding the block, marks
+/// that allocation gone at once), the change of size for the path that holds the block.
 #[inline(always)]
 pub(crate) fn on_realloc(old: u64, new: u64, header: Header) {
     count(Event::Free, old);
     let charged = count(Event::Alloc, new);
-    move_block(
+    match charged.node {
+        Some(node) => node.gone.owner_add(1, new as i64),
+        // A thread that does not record: `UNRECORDED` counted the allocation.
+        None if charged.thread.is_null() => UNTRACKED_GONE.remote_add(1, new as i64),
+        None => {}
+    }
+    leave(
         header,
         charged.thread,
         0,
-        (new as i64).wrapping_sub(old as i64),
+        (old as i64).wrapping_sub(new as i64),
     );
 }
 
 /// Counts an allocation of `size` bytes of a block without a header: no path holds it.
 #[inline(always)]
 pub(crate) fn on_alloc_untracked(size: u64) {
-    count(Event::Alloc, size);
-    UNTRACKED_LIVE.remote_add(1, size as i64);
+    let charged = count(Event::Alloc, size);
+    if let Some(node) = charged.node {
+        node.gone.owner_add(1, size as i64);
+    }
+    if !charged.thread.is_null() {
+        UNTRACKED_MADE.remote_add(1, size as i64);
+    }
 }
 
 /// The live blocks and bytes no call path holds, and those of profkit's bookkeeping.
 pub(crate) fn untracked_and_overhead_live() -> ((i64, i64), (i64, i64)) {
-    (UNTRACKED_LIVE.read(), OVERHEAD_LIVE.read())
+    let live = |(made_allocs, made_bytes): (i64, i64), gone: &Gone| {
+        let (gone_allocs, gone_bytes) = gone.read();
+        (
+            made_allocs.wrapping_sub(gone_allocs),
+            made_bytes.wrapping_sub(gone_bytes),
+        )
+    };
+    let unrecorded = UNRECORDED.counts.read();
+    let (extra_allocs, extra_bytes) = UNTRACKED_MADE.read();
+    let untracked_made = (
+        (unrecorded.allocs as i64).wrapping_add(extra_allocs),
+        (unrecorded.bytes as i64).wrapping_add(extra_bytes),
+    );
+    (
+        live(untracked_made, &UNTRACKED_GONE),
+        live(OVERHEAD_MADE.read(), &OVERHEAD_GONE),
+    )
 }
 
 /// One call path's heap counters: counts, and the peak of its activations above their entry
@@ -546,8 +573,9 @@ pub(crate) fn untracked_and_overhead_live() -> ((i64, i64), (i64, i64)) {
 #[derive(Default)]
 pub(crate) struct MemNode {
     counts: Counters,
-    /// The blocks allocated on this path and not freed yet, wherever they are freed.
-    live: LiveCounts,
+    /// Blocks allocated on this path that have been freed (wherever), and bytes they shrank
+    /// by: the path's live blocks are `counts`' allocations minus these.
+    gone: Gone,
     peak_report: AtomicU64,
     report_epoch: AtomicU64,
     peak_window: AtomicU64,
@@ -582,21 +610,34 @@ impl MemNode {
             Peaks::Window(w) => (&self.peak_window, &self.window_epoch, w),
         };
         let mut counts = self.counts.read();
-        (counts.live_allocs, counts.live_bytes) = self.live.read();
+        (counts.live_allocs, counts.live_bytes) = self.live();
         if epoch.load(Ordering::Relaxed) == want {
             counts.peak_bytes = peak.load(Ordering::Relaxed);
         }
         counts
     }
 
+    /// Blocks allocated on this path not freed yet, and their bytes.
+    fn live(&self) -> (i64, i64) {
+        // `gone` first: it only grows on a path whose thread ended, so a reading of that path
+        // is never below the truth (see `registry::retire`).
+        let (gone_allocs, gone_bytes) = self.gone.read();
+        let allocs = self.counts.allocs.load(Ordering::Relaxed) as i64;
+        let bytes = self.counts.bytes.load(Ordering::Relaxed) as i64;
+        (
+            allocs.wrapping_sub(gone_allocs),
+            bytes.wrapping_sub(gone_bytes),
+        )
+    }
+
     /// Live blocks allocated on this path (a path whose count is 0 holds no block).
     pub(crate) fn live_allocs(&self) -> i64 {
-        self.live.read().0
+        self.live().0
     }
 
     pub(crate) fn reset(&self) {
         self.counts.reset();
-        self.live.reset();
+        self.gone.reset();
         for c in [
             &self.peak_report,
             &self.report_epoch,
