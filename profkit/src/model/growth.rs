@@ -81,8 +81,10 @@ impl Growth {
 }
 
 /// The functions whose live bytes rose through `snapshots`, fastest first: at least
-/// [`MIN_SNAPSHOTS`] readings, higher at the last than at the first, and a trend of at least
-/// [`MIN_TREND`] (a level that goes up and down is not listed).
+/// [`MIN_SNAPSHOTS`] readings, higher at the last than at the first, a trend of at least
+/// [`MIN_TREND`] (a level that goes up and down is not listed), and still rising in the last
+/// third of the run (a new high there: a structure that grew to its size early on, such as a
+/// bounded cache's table, and then held it, is not listed).
 pub(crate) fn growth(snapshots: &[Snapshot]) -> Vec<Growth> {
     if snapshots.len() < MIN_SNAPSHOTS {
         return Vec::new();
@@ -101,7 +103,7 @@ pub(crate) fn growth(snapshots: &[Snapshot]) -> Vec<Growth> {
         .into_iter()
         .filter_map(|(name, values)| {
             let (first, last) = (values[0], values[values.len() - 1]);
-            if last <= first || trend(&values) < MIN_TREND {
+            if last <= first || trend(&values) < MIN_TREND || !rising_at_the_end(&values) {
                 return None;
             }
             let per_ns = slope(&times, &values)?;
@@ -117,6 +119,13 @@ pub(crate) fn growth(snapshots: &[Snapshot]) -> Vec<Growth> {
         .collect();
     out.sort_by(|a, b| b.per_ns.total_cmp(&a.per_ns).then(a.name.cmp(&b.name)));
     out
+}
+
+/// Whether the last third of `values` holds a new high: a value above all before that third.
+fn rising_at_the_end(values: &[i64]) -> bool {
+    let split = values.len() - values.len().div_ceil(3);
+    let before = values[..split].iter().copied().max().unwrap_or(i64::MIN);
+    values[split..].iter().any(|&v| v > before)
 }
 
 /// Kendall's tau of `values` against their order: (pairs that rose - pairs that fell) / pairs.
@@ -206,17 +215,26 @@ mod tests {
                 ("noisy_growth", &[0, 300, 200, 500, 400, 700]),
                 ("shrinks", &[500, 400, 300, 200, 100, 0]),
                 ("step_then_flat", &[0, 1000, 1000, 1000, 1000, 1000]),
+                ("two_steps_then_flat", &[0, 500, 500, 1000, 1000, 1000]),
+                ("doubling", &[0, 100, 200, 200, 400, 800]),
             ],
             10,
         );
         let g = growth(&s);
         let names: Vec<&str> = g.iter().map(|g| g.name()).collect();
-        assert_eq!(names, ["noisy_growth", "grows"], "{g:?}");
-        let grows = &g[1];
+        assert_eq!(names, ["doubling", "noisy_growth", "grows"], "{g:?}");
+        let grows = &g[2];
         assert_eq!(grows.bytes_per_minute(), 600.0); // 100 bytes per 10 s
         assert_eq!((grows.rose(), grows.intervals()), (5, 5));
         assert_eq!(grows.first_and_last(), (0, 500));
-        assert_eq!((g[0].rose(), g[0].intervals()), (3, 5));
+        assert_eq!((g[1].rose(), g[1].intervals()), (3, 5));
+        // A table that grew twice early on and then held its size: a trend, but no new high in
+        // the last third.
+        let table = [
+            0, 9488, 9488, 9488, 9488, 9488, 9488, 17936, 17936, 17936, 17936, 17936, 17936,
+        ];
+        assert!(trend(&table) >= MIN_TREND);
+        assert!(!rising_at_the_end(&table));
         // tau of the step: 5 rises out of 15 pairs, below the bar.
         assert!(trend(&[0, 1000, 1000, 1000, 1000, 1000]) < MIN_TREND);
     }
