@@ -67,6 +67,20 @@ pub(crate) struct Meta {
     pub(crate) snapshots: Arc<[Snapshot]>,
 }
 
+impl Meta {
+    /// Equal but for where the report comes from (its origin, and the live figures read with
+    /// it that a file does not keep): two reports of the same figures are equal, whichever
+    /// report of which process they are.
+    fn same_content(&self, other: &Meta) -> bool {
+        let plain = |m: &Meta| Meta {
+            origin: None,
+            untracked_live: None,
+            ..m.clone()
+        };
+        plain(self) == plain(other)
+    }
+}
+
 /// Where a report of a running process comes from: the process (a token, see
 /// `registry::process_token`) and the report's number in it, rising.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,7 +447,8 @@ impl Report {
 
 /// Reports are equal when everything they show is: functions with their edges, latency and
 /// futures, the call tree (compared by call paths of (file, line, name), not by internal ids),
-/// threads, clocks, program, start and duration.
+/// threads, clocks, program, start and duration, the live-heap snapshots; not which process
+/// made them, nor which of its reports they are (see [`Report::since`]).
 impl PartialEq for Report {
     fn eq(&self, other: &Report) -> bool {
         self.functions == other.functions
@@ -443,7 +458,7 @@ impl PartialEq for Report {
             && self.profile.tree.nodes()[0].mem == other.profile.tree.nodes()[0].mem
             && self.threads == other.threads
             && self.clocks == other.clocks
-            && self.meta == other.meta
+            && self.meta.same_content(&other.meta)
             && same_tree(self, other)
     }
 }
