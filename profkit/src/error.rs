@@ -337,3 +337,65 @@ impl std::error::Error for SignalError {
         Some(&self.source)
     }
 }
+
+/// Why [`Report::since`](crate::Report::since) gave no window: the two reports are not an
+/// earlier and a later report of the same running process.
+///
+/// ```
+/// let a = profkit::report();
+/// let b = profkit::report();
+/// let err = a.since(&b).unwrap_err();
+/// assert!(matches!(err, profkit::SinceError::WrongOrder { .. }));
+/// assert!(err.to_string().starts_with("the report given as the earlier one"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinceError {
+    /// A report does not say which process made it (built by merging, read from a file
+    /// written before schema version 3, or from a pstats or pprof file).
+    NoOrigin,
+    /// The reports come from two processes (or two runs of one program).
+    OtherProcess,
+    /// The report given as the earlier one was made after (or is) the later one.
+    WrongOrder {
+        /// The earlier report's number in its process.
+        earlier: u64,
+        /// The later report's number.
+        later: u64,
+    },
+    /// `profkit::reset()` ran between the two reports, so the later one does not contain the
+    /// earlier one.
+    ResetBetween,
+    /// The later report lacks something the earlier one recorded (a call path or a count that
+    /// went down): not a later report of the same recording.
+    NotContained(String),
+}
+
+impl fmt::Display for SinceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SinceError::NoOrigin => f.write_str(
+                "a report does not say which process made it (merged, or read from a file \
+                 without it), so no window can be taken between them",
+            ),
+            SinceError::OtherProcess => {
+                f.write_str("the two reports come from different processes: no window between them")
+            }
+            SinceError::WrongOrder { earlier, later } => write!(
+                f,
+                "the report given as the earlier one (report #{earlier} of the process) was not \
+                 made before the later one (#{later}): call later.since(&earlier)"
+            ),
+            SinceError::ResetBetween => f.write_str(
+                "profkit::reset() ran between the two reports, so the later one does not \
+                 contain the earlier one",
+            ),
+            SinceError::NotContained(what) => write!(
+                f,
+                "the later report does not contain the earlier one ({what})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SinceError {}

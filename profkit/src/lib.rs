@@ -213,14 +213,17 @@ pub use collect::Alloc;
 pub mod tracing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, SignalError, TestClockError, WhatIfError, WriteError};
+pub use error::{
+    LookupError, ReadError, SignalError, SinceError, TestClockError, WhatIfError, WriteError,
+};
 #[cfg(all(unix, feature = "signals"))]
 pub use exit::report_on_signals;
 pub use expect::Expect;
 pub use files::Format;
 pub use formats::StackMetric;
 pub use model::{
-    Compensation, EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report,
+    Compensation, EdgeStats, FunctionStats, FutureStats, Growth, HeapStats, Latency, MemoryStats,
+    Report,
     ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
@@ -341,11 +344,12 @@ pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
 pub use session::heap;
 pub use session::{
-    disable, enable, is_enabled, record, report, reset, set_clock, set_cpu, spawn_scoped,
-    write_report,
+    disable, enable, is_enabled, record, report, reset, set_clock, set_cpu, snapshot, snapshot_at,
+    snapshot_every, spawn_scoped, write_report,
 };
 pub use views::{
-    CallsTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable, TreeView,
+    CallsTable, GrowthTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable,
+    TreeView,
 };
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing

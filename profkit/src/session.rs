@@ -5,7 +5,8 @@
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -17,7 +18,7 @@ use crate::error::WriteError;
 use crate::formats::write_atomic;
 #[cfg(feature = "memory")]
 use crate::model::HeapStats;
-use crate::model::{Report, meta};
+use crate::model::{Report, Snapshot, meta};
 
 /// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
 /// ended, and the completed calls of threads still running, read without stopping them.
@@ -30,6 +31,14 @@ use crate::model::{Report, meta};
 /// assert!(profkit::report().function("step").unwrap().ncalls() >= 1);
 /// ```
 pub fn report() -> Report {
+    let mut report = process_report();
+    // The run's series of snapshots so far, for `Report::growth`.
+    report.meta.snapshots = local::busy(|| Arc::from(SNAPSHOTS.lock().points.as_slice()));
+    report
+}
+
+/// The process report without the snapshot series.
+fn process_report() -> Report {
     if !ENABLED_AT_COMPILE_TIME {
         return Report::default();
     }
@@ -46,7 +55,13 @@ pub fn report() -> Report {
         let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
         let mut meta = meta(started, None);
         meta.compensation = compensation;
-        Report::from_threads(named, sites, unrecorded).with_meta(meta)
+        let mut report = Report::from_threads(named, sites, unrecorded).with_meta(meta);
+        // Blocks no path holds are live outside profiled calls, profkit's own in its row:
+        // levels read with the heap's live bytes, after this report's own allocations.
+        if let Some(((allocs, bytes), (own_allocs, own_bytes))) = report.meta.untracked_live {
+            report.add_untracked_live(allocs, bytes, own_allocs, own_bytes);
+        }
+        report
     })
 }
 
@@ -201,7 +216,116 @@ pub fn reset() {
     }
     local::busy(|| {
         registry::reset();
+        let mut series = SNAPSHOTS.lock();
+        series.points.clear();
+        series.start = None;
     });
+}
+
+/// Snapshots kept of one run: when full, every other one is dropped (the first kept), so a
+/// long run keeps its whole span at half the resolution.
+const MAX_SNAPSHOTS: usize = 1024;
+
+/// The run's live-heap snapshots, and the moment of the first (for [`snapshot`]'s times).
+struct Series {
+    points: Vec<Snapshot>,
+    start: Option<std::time::Instant>,
+}
+
+static SNAPSHOTS: Mutex<Series> = Mutex::new(Series {
+    points: Vec::new(),
+    start: None,
+});
+
+/// Takes a snapshot of the live heap: each function's live bytes now (blocks it allocated not
+/// freed yet), added to the run's series, from which [`Report::growth`] finds the functions
+/// whose live bytes rise through the run. Times count from the first snapshot (or the last
+/// [`reset`], which clears the series). `PROFKIT_SNAPSHOT_EVERY=10s` (with `PROFKIT_OUT` or
+/// `PROFKIT=1`) or [`snapshot_every`] takes them on a timer. Without the allocator wrapper
+/// (`profkit::Alloc`) the snapshots are empty. A run keeps at most 1,024 snapshots: beyond,
+/// every other one is dropped.
+///
+/// ```
+/// profkit::snapshot();
+/// assert!(!profkit::report().growth().to_string().is_empty());
+/// ```
+pub fn snapshot() {
+    let at = local::busy(|| {
+        let mut series = SNAPSHOTS.lock();
+        let start = *series.start.get_or_insert_with(std::time::Instant::now);
+        Some(start.elapsed())
+    });
+    snapshot_at(at.unwrap_or_default());
+}
+
+/// [`snapshot`] with the time given: `at` from the start of the run. For tests with the test
+/// clock, and for programs that keep their own time.
+///
+/// ```
+/// profkit::snapshot_at(std::time::Duration::from_secs(10));
+/// ```
+pub fn snapshot_at(at: Duration) {
+    if !ENABLED_AT_COMPILE_TIME {
+        return;
+    }
+    let report = process_report();
+    let at_ns = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+    local::busy(|| {
+        let point = report.live_snapshot(at_ns);
+        let mut series = SNAPSHOTS.lock();
+        if series.points.len() >= MAX_SNAPSHOTS {
+            let mut i = 0;
+            series.points.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
+        series.points.push(point);
+    });
+}
+
+/// How often the snapshot thread takes a [`snapshot`], in nanoseconds (0: it stops).
+static EVERY_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Takes a [`snapshot`] every `every` from now on, on a thread of its own (named
+/// `profkit-snapshots`); a zero duration stops it. Calling it again changes the interval.
+///
+/// # Errors
+/// When the thread cannot be started.
+///
+/// ```
+/// profkit::snapshot_every(std::time::Duration::from_secs(10)).unwrap();
+/// profkit::snapshot_every(std::time::Duration::ZERO).unwrap(); // stops
+/// ```
+pub fn snapshot_every(every: Duration) -> std::io::Result<()> {
+    let ns = u64::try_from(every.as_nanos()).unwrap_or(u64::MAX);
+    if EVERY_NS.swap(ns, Ordering::Relaxed) != 0 || ns == 0 || !ENABLED_AT_COMPILE_TIME {
+        // A thread runs already (it reads the new interval), or none is wanted.
+        return Ok(());
+    }
+    snapshot();
+    let started = std::thread::Builder::new()
+        .name("profkit-snapshots".to_owned())
+        .spawn(|| {
+            loop {
+                let ns = EVERY_NS.load(Ordering::Relaxed);
+                if ns == 0 {
+                    return;
+                }
+                std::thread::sleep(Duration::from_nanos(ns));
+                if EVERY_NS.load(Ordering::Relaxed) != 0 {
+                    snapshot();
+                }
+            }
+        });
+    started
+        .map(|_| ())
+        .inspect_err(|_| EVERY_NS.store(0, Ordering::Relaxed))
+}
+
+/// Whether snapshots are being taken on a timer.
+pub(crate) fn snapshots_on() -> bool {
+    EVERY_NS.load(Ordering::Relaxed) != 0
 }
 
 /// Starts recording new calls again after [`disable`]. Recording is on at start.

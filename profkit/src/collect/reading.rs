@@ -52,6 +52,22 @@ impl RawThread {
         self
     }
 
+    /// What happened since `earlier` (a `reset()` baseline), with the live figures kept as
+    /// levels: a block allocated before a reset and still live is still held.
+    pub(crate) fn since_keeping_live(self, earlier: &RawThread) -> RawThread {
+        let levels: Vec<(i64, i64)> = self
+            .nodes
+            .iter()
+            .map(|n| (n.mem.live_allocs, n.mem.live_bytes))
+            .collect();
+        let mut raw = self.since(earlier);
+        for (node, (allocs, bytes)) in raw.nodes.iter_mut().zip(levels) {
+            node.mem.live_allocs = allocs;
+            node.mem.live_bytes = bytes;
+        }
+        raw
+    }
+
     /// Adds this reading to `profile`, converting ticks with `to_ns`.
     pub(crate) fn add_to(&self, profile: &mut Profile, to_ns: impl Fn(u64) -> u64) {
         let nodes: Vec<TreeNode> = self

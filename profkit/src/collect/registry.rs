@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
@@ -154,6 +154,38 @@ impl ThreadShared {
         }
     }
 
+    /// Whether a block allocated on one of the thread's paths is still live (its heap
+    /// counters must then stay where they are: the block's header points to them).
+    fn holds_blocks(&self) -> bool {
+        let len = self.len.load(Ordering::Acquire);
+        let chunks = self.mem_chunks.lock();
+        (0..len).any(|i| {
+            chunks
+                .get(i / CHUNK)
+                .is_some_and(|c| c[i % CHUNK].live_allocs() != 0)
+        })
+    }
+
+    /// The live figures of a thread that ended: its paths with only the blocks they hold.
+    fn read_live(&self) -> RawThread {
+        let mut raw = self.read_raw(Peaks::SinceReset);
+        for node in &mut raw.nodes {
+            *node = crate::data::TreeNode {
+                mem: node.mem.live_only(),
+                ..crate::data::TreeNode {
+                    site: node.site,
+                    parent: node.parent,
+                    ..Default::default()
+                }
+            };
+        }
+        RawThread {
+            nodes: raw.nodes,
+            memory: true,
+            ..RawThread::default()
+        }
+    }
+
     /// Adds `raw` (a reading of this thread) to `profile` in nanoseconds.
     pub(crate) fn add_to(&self, profile: &mut Profile, raw: &RawThread) {
         raw.add_to(profile, |ticks| self.clock.ticks_to_ns(ticks));
@@ -181,6 +213,10 @@ struct Registry {
     threads: Vec<Arc<ThreadShared>>,
     /// Totals of threads that ended (or switched clocks) since the last reset, by thread name.
     retired: BTreeMap<Arc<str>, Arc<(Profile, Vec<ClockKind>)>>,
+    /// Recordings that ended while blocks allocated on their paths were live: their heap
+    /// counters are not reused until those blocks are freed, and reports read their live
+    /// figures from them (the retired profiles hold none).
+    holding: Vec<Arc<ThreadShared>>,
     /// Heap activity of recordings that ended, since the process started (for `heap()`).
     retired_heap: MemCounts,
     /// Heap activity of unrecorded threads at the last reset.
@@ -257,7 +293,14 @@ pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     }
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
-    let raw = shared.read_raw(Peaks::SinceReset).since(&baseline);
+    let mut raw = shared
+        .read_raw(Peaks::SinceReset)
+        .since_keeping_live(&baseline);
+    // Live figures are read where they stay current (`holding`), not frozen here.
+    for node in &mut raw.nodes {
+        node.mem.live_allocs = 0;
+        node.mem.live_bytes = 0;
+    }
     let entry = reg.retired.entry(shared.name.clone()).or_default();
     // Copied only when a report is reading this name's totals at this moment.
     let (profile, kinds) = Arc::make_mut(entry);
@@ -265,8 +308,20 @@ pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     add_kind(kinds, shared.clock_kind());
     if let Some(mem) = shared.mem {
         reg.retired_heap.add(&mem.totals());
+        // The thread has stopped counting (`memory::stop_thread`): what it has not told the
+        // process figures reaches them now, not when its accounting is recycled.
+        memory::flush(mem);
+        if shared.holds_blocks() {
+            reg.holding.push(shared.clone());
+        }
     }
     reg.threads.retain(|t| !Arc::ptr_eq(t, shared));
+    release_freed(&mut reg);
+}
+
+/// Lets go of the ended recordings whose blocks have all been freed.
+fn release_freed(reg: &mut Registry) {
+    reg.holding.retain(|t| t.holds_blocks());
 }
 
 impl Drop for ThreadShared {
@@ -284,22 +339,27 @@ impl Drop for ThreadShared {
 /// name (sorted by name).
 pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
     // Under the lock: pointers only.
-    let (threads, retired) = {
-        let reg = REGISTRY.lock();
+    let (threads, retired, holding) = {
+        let mut reg = REGISTRY.lock();
+        release_freed(&mut reg);
         let threads: Vec<(Arc<ThreadShared>, Option<Arc<RawThread>>)> = reg
             .threads
             .iter()
             .map(|t| (t.clone(), reg.baselines.get(&t.id).cloned()))
             .collect();
-        (threads, reg.retired.clone())
+        (threads, reg.retired.clone(), reg.holding.clone())
     };
     let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = retired
         .into_iter()
         .map(|(name, totals)| (name, (*totals).clone()))
         .collect();
+    for thread in holding {
+        let (profile, _) = by_name.entry(thread.name.clone()).or_default();
+        thread.add_to(profile, &thread.read_live());
+    }
     for (thread, baseline) in threads {
         let raw = match baseline {
-            Some(base) => thread.read_raw(Peaks::SinceReset).since(&base),
+            Some(base) => thread.read_raw(Peaks::SinceReset).since_keeping_live(&base),
             None => thread.read_raw(Peaks::SinceReset),
         };
         let (profile, kinds) = by_name.entry(thread.name.clone()).or_default();
@@ -329,6 +389,7 @@ pub(crate) fn started() -> Option<std::time::SystemTime> {
 /// Forgets everything recorded so far. Running threads keep their arenas (only their owners
 /// may write them); their current counters become the baseline later reads subtract.
 pub(crate) fn reset() {
+    RESETS.fetch_add(1, Ordering::Relaxed);
     let mut reg = REGISTRY.lock();
     reg.started = Some(std::time::SystemTime::now());
     reg.retired.clear();
@@ -373,4 +434,35 @@ pub(crate) fn mem_node_in(chunks: &[MemChunk], index: usize) -> Option<&'static 
 /// The chunk holding node `index` and its slot, for an owner that has `chunks`.
 pub(crate) fn node_in(chunks: &[Chunk], index: usize) -> Option<&'static SharedNode> {
     chunks.get(index / CHUNK).map(|c| &c[index % CHUNK])
+}
+
+/// This process, as a token that another process (or a later run of the same program) does
+/// not share: its id mixed with the time it first asked. Reports carry it, so that
+/// `Report::since` can tell reports of another process.
+pub(crate) fn process_token() -> u64 {
+    static TOKEN: Lazy<u64> = Lazy::new(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        // splitmix64's finaliser: nearby ids and times give unrelated tokens.
+        let mut z =
+            (u64::from(std::process::id()) << 32 ^ nanos).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    });
+    *TOKEN
+}
+
+/// The number of the next report of this process (1, 2, ...): later reports have higher ones.
+pub(crate) fn next_sequence() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+static RESETS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times `reset()` has run in this process.
+pub(crate) fn resets() -> u64 {
+    RESETS.load(Ordering::Relaxed)
 }

@@ -23,6 +23,11 @@ pub(crate) struct MemCounts {
     pub(crate) frees: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) peak_bytes: u64,
+    /// Blocks allocated on the path and not freed yet, and their bytes: a level in a reading
+    /// of the whole process, a change in a window ([`since`](MemCounts::since)), so either
+    /// sign.
+    pub(crate) live_allocs: i64,
+    pub(crate) live_bytes: i64,
 }
 
 impl MemCounts {
@@ -33,12 +38,17 @@ impl MemCounts {
         self.frees = self.frees.saturating_add(other.frees);
         self.freed_bytes = self.freed_bytes.saturating_add(other.freed_bytes);
         self.peak_bytes = self.peak_bytes.max(other.peak_bytes);
+        self.live_allocs = self.live_allocs.saturating_add(other.live_allocs);
+        self.live_bytes = self.live_bytes.saturating_add(other.live_bytes);
     }
 
-    /// What happened since `earlier`, an earlier reading of the same counters. The peak is
-    /// this reading's: it covers only the activations the reading asked for.
+    /// What happened since `earlier`, an earlier reading of the same counters: live figures
+    /// become their change. The peak is this reading's: it covers only the activations the
+    /// reading asked for.
     pub(crate) fn since(&self, earlier: &MemCounts) -> MemCounts {
         MemCounts {
+            live_allocs: self.live_allocs.saturating_sub(earlier.live_allocs),
+            live_bytes: self.live_bytes.saturating_sub(earlier.live_bytes),
             allocs: self.allocs.saturating_sub(earlier.allocs),
             bytes: self.bytes.saturating_sub(earlier.bytes),
             frees: self.frees.saturating_sub(earlier.frees),
@@ -47,9 +57,18 @@ impl MemCounts {
         }
     }
 
-    /// Whether anything was allocated or freed.
+    /// Only the live figures (what a thread that ended still holds).
+    pub(crate) fn live_only(&self) -> MemCounts {
+        MemCounts {
+            live_allocs: self.live_allocs,
+            live_bytes: self.live_bytes,
+            ..MemCounts::default()
+        }
+    }
+
+    /// Whether anything was allocated or freed, or is live.
     pub(crate) fn is_empty(&self) -> bool {
-        self.allocs == 0 && self.frees == 0
+        self.allocs == 0 && self.frees == 0 && self.live_allocs == 0 && self.live_bytes == 0
     }
 }
 
@@ -159,6 +178,11 @@ impl Tree {
             }
         }
         keep
+    }
+
+    /// The child of node `parent` for `site`, if the tree has that path.
+    pub(crate) fn find(&self, parent: u32, site: u32) -> Option<u32> {
+        self.index.get(&(parent, site)).copied()
     }
 
     /// Adds heap activity to the root (activity outside any profiled call).

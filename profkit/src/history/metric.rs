@@ -108,7 +108,7 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "cpu", "wait", "wall", "peak_heap", "max_rss",
+///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "wall", "peak_heap", "max_rss",
 ///     ]
 /// );
 /// ```
@@ -128,7 +128,7 @@ pub(crate) fn ns(d: std::time::Duration) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 16] = [
+static METRICS: [Metric; 17] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -221,6 +221,17 @@ static METRICS: [Metric; 16] = [
         about: "time waiting in the function and what it called: cumtime minus cpu",
         column: "wait_ns",
         source: Source::Function(|f| f.wait_time().map(ns)),
+    },
+    Metric {
+        name: "live_bytes",
+        unit: Unit::Bytes,
+        about: "bytes the function allocated that were still live at the end (a leak grows it)",
+        column: "live_bytes",
+        // A window in which the function's blocks went down holds none of them: 0.
+        source: Source::Function(|f| {
+            f.memory()
+                .map(|m| u64::try_from(m.live_bytes()).unwrap_or(0))
+        }),
     },
     Metric {
         name: "wall",

@@ -99,6 +99,61 @@ impl MemoryStats {
         self.own.peak_bytes
     }
 
+    /// Blocks allocated while the function was the innermost profiled call and not freed when
+    /// the report was made, wherever and on whichever thread the others were freed (own). A
+    /// resized block stays with the path that allocated it. In a window (a [`record`](crate::record)
+    /// or [`Report::since`](crate::Report::since)) it is the change over the window, so it
+    /// can be negative.
+    ///
+    /// ```rust,standalone_crate
+    /// # #[global_allocator]
+    /// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    /// #[profkit::profile]
+    /// fn make() -> Vec<u64> { Vec::with_capacity(100) }
+    /// #[profkit::profile]
+    /// fn keep() -> Vec<u64> { let _gone = make(); make() }
+    ///
+    /// let (kept, report) = profkit::record(keep);
+    /// let m = report.function("make").unwrap().memory().unwrap();
+    /// assert_eq!((m.live_allocs(), m.live_bytes()), (1, 800)); // one Vec still alive
+    /// assert_eq!(m.frees(), 0); // the other was freed in `keep`, and credited back to `make`
+    /// drop(kept);
+    /// ```
+    pub fn live_allocs(&self) -> i64 {
+        self.own.live_allocs
+    }
+
+    /// Bytes of [`live_allocs`](MemoryStats::live_allocs) (`Layout::size`, their current size
+    /// for resized blocks).
+    pub fn live_bytes(&self) -> i64 {
+        self.own.live_bytes
+    }
+
+    /// Live blocks allocated during the function's calls, its callees' included, counted once
+    /// per outermost call.
+    ///
+    /// ```rust,standalone_crate
+    /// # #[global_allocator]
+    /// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    /// #[profkit::profile]
+    /// fn make() -> Vec<u8> { vec![1; 10] }
+    /// #[profkit::profile]
+    /// fn outer() -> (Vec<u8>, Vec<u8>) { (make(), vec![2; 5]) }
+    ///
+    /// let (kept, report) = profkit::record(outer);
+    /// let m = report.function("outer").unwrap().memory().unwrap();
+    /// assert_eq!((m.cum_live_allocs(), m.cum_live_bytes()), (2, 15));
+    /// drop(kept);
+    /// ```
+    pub fn cum_live_allocs(&self) -> i64 {
+        self.cum.live_allocs
+    }
+
+    /// Bytes of [`cum_live_allocs`](MemoryStats::cum_live_allocs).
+    pub fn cum_live_bytes(&self) -> i64 {
+        self.cum.live_bytes
+    }
+
     /// Adds another function's figures (reports merged by rows).
     pub(crate) fn add(&mut self, other: &MemoryStats) {
         self.own.add(&other.own);

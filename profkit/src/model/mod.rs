@@ -4,6 +4,7 @@
 //! reports; it answers queries by name and merges with other reports. It imports only `collect`
 //! and `data`; the views and file formats above read it and add their methods to [`Report`].
 
+mod growth;
 mod latency;
 mod lookup;
 mod memory;
@@ -11,18 +12,21 @@ mod merge;
 mod report;
 mod report_memory;
 mod report_time;
+mod since;
 mod stats;
 mod what_if;
 
+pub use growth::Growth;
+pub(crate) use growth::{MIN_SNAPSHOTS, Snapshot, span as snapshot_span};
 pub use latency::Latency;
 #[cfg(feature = "history")]
 pub(crate) use lookup::find as find_by_name;
 pub(crate) use lookup::name_matches;
 pub(crate) use memory::subtree_sums;
 pub use memory::{HeapStats, MemoryStats};
-#[cfg(feature = "json")]
-pub(crate) use report::Meta;
 pub(crate) use report::meta;
+#[cfg(feature = "json")]
+pub(crate) use report::{Meta, Origin};
 pub use report::{Report, ThreadReport};
 pub use report_time::Compensation;
 #[cfg(feature = "json")]

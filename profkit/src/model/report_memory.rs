@@ -5,6 +5,18 @@ use super::memory::{HeapStats, MemoryStats};
 use super::report::Report;
 
 impl Report {
+    /// Adds the live blocks no path holds to the row outside profiled calls, and sets those of
+    /// profkit's bookkeeping (a process report, when it is made).
+    pub(crate) fn add_untracked_live(&mut self, allocs: i64, bytes: i64, own: i64, own_bytes: i64) {
+        self.profile.tree.add_root_mem(&crate::data::MemCounts {
+            live_allocs: allocs,
+            live_bytes: bytes,
+            ..Default::default()
+        });
+        self.profile.overhead.live_allocs = own;
+        self.profile.overhead.live_bytes = own_bytes;
+    }
+
     /// Whether the report has memory figures: the allocator wrapper [`Alloc`]
     /// was the program's global allocator (and the report did not come from a `.prof` file).
     ///

@@ -1,5 +1,5 @@
-//! The memory table: per function its allocations and bytes (own and cumulative), frees,
-//! what it retained and the peak one call needed, with the rows outside profiled calls and of
+//! The memory table: per function its allocations and bytes (own and cumulative), the blocks
+//! it allocated that are still live, frees, what it retained and the peak one call needed, with the rows outside profiled calls and of
 //! profkit's own bookkeeping, and the process figures in its header.
 
 use std::fmt;
@@ -8,8 +8,9 @@ use crate::model::{FunctionStats, MemoryStats, Report};
 
 use super::text::SortKey;
 
-/// The memory table of a report (tracemalloc's statistics, on the call tree): sorted by own
-/// bytes unless told otherwise. Empty, with a line that says why, when the report has no memory.
+/// The memory table of a report (tracemalloc's statistics, on the call tree): sorted by live
+/// bytes (what each function's allocations still hold) when the report has live figures, else
+/// by own bytes, unless told otherwise. Empty, with a line that says why, when the report has no memory.
 ///
 /// ```rust,standalone_crate
 /// #[global_allocator]
@@ -36,7 +37,7 @@ impl<'a> MemoryTable<'a> {
     fn new(report: &'a Report) -> Self {
         MemoryTable {
             report,
-            sort: SortKey::Bytes,
+            sort: default_sort(report),
             filter: None,
             limit: None,
             full_names: false,
@@ -58,8 +59,10 @@ impl<'a> MemoryTable<'a> {
         self
     }
 
-    /// Orders the rows by `key`: [`SortKey::Bytes`] (the default), [`SortKey::Allocs`],
-    /// [`SortKey::CumBytes`], [`SortKey::Peak`], or any other key of the pstats table.
+    /// Orders the rows by `key`: [`SortKey::LiveBytes`] (the default when the report has live
+    /// figures), [`SortKey::Bytes`] (the default otherwise), [`SortKey::Allocs`],
+    /// [`SortKey::CumBytes`], [`SortKey::CumLiveBytes`], [`SortKey::Peak`], or any other key of
+    /// the pstats table.
     ///
     /// ```
     /// let _ = profkit::Report::default().memory().sort(profkit::SortKey::Peak);
@@ -68,6 +71,15 @@ impl<'a> MemoryTable<'a> {
     pub fn sort(mut self, key: SortKey) -> Self {
         self.sort = key;
         self
+    }
+
+    /// The order of the rows: the key given to [`sort`](MemoryTable::sort), or the default.
+    ///
+    /// ```
+    /// assert_eq!(profkit::Report::default().memory().sort_key(), profkit::SortKey::Bytes);
+    /// ```
+    pub fn sort_key(&self) -> SortKey {
+        self.sort
     }
 
     /// Keeps the functions whose `file:line(name)` matches the regular expression `pattern`,
@@ -117,6 +129,19 @@ impl<'a> MemoryTable<'a> {
     }
 }
 
+/// The memory table's order when none is asked for: by live bytes when any row has live
+/// figures (the allocator wrapper tracked them), by bytes allocated otherwise.
+pub(crate) fn default_sort(report: &Report) -> SortKey {
+    let live = |m: &MemoryStats| m.live_allocs() != 0 || m.cum_live_allocs() != 0;
+    let any = report.functions().filter_map(|f| f.memory()).any(live)
+        || report.memory_outside().is_some_and(|m| live(&m));
+    if any {
+        SortKey::LiveBytes
+    } else {
+        SortKey::Bytes
+    }
+}
+
 /// Bytes with three significant digits and a binary unit: `812 B`, `7.81 KiB`, `1.50 MiB`.
 pub(crate) fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
@@ -148,11 +173,14 @@ fn human_signed(bytes: i64) -> String {
 fn row(f: &mut fmt::Formatter<'_>, m: &MemoryStats, name: &str) -> fmt::Result {
     writeln!(
         f,
-        "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  {name}",
+        "{:>9} {:>10} {:>7} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10}  {name}",
         m.allocs(),
         human_bytes(m.bytes()),
+        m.live_allocs(),
+        human_signed(m.live_bytes()),
         m.cum_allocs(),
         human_bytes(m.cum_bytes()),
+        human_signed(m.cum_live_bytes()),
         m.frees(),
         human_bytes(m.freed_bytes()),
         human_signed(m.retained_bytes()),
@@ -187,8 +215,18 @@ impl fmt::Display for MemoryTable<'_> {
         let rows = self.rows();
         writeln!(
             f,
-            "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
-            "allocs", "bytes", "cumallocs", "cumbytes", "frees", "freed", "retained", "peak/call"
+            "{:>9} {:>10} {:>7} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
+            "allocs",
+            "bytes",
+            "live",
+            "livebytes",
+            "cumallocs",
+            "cumbytes",
+            "cumlive",
+            "frees",
+            "freed",
+            "retained",
+            "peak/call"
         )?;
         for s in rows {
             if let Some(m) = s.memory() {

@@ -53,6 +53,13 @@ pub enum SortKey {
     CumBytes,
     /// The highest heap one call needed, descending (`peak`).
     Peak,
+    /// Bytes allocated while the function was the innermost call and not freed yet,
+    /// descending (`live_bytes`, `live`): what holds the heap now. The memory table's order
+    /// when the report has live figures.
+    LiveBytes,
+    /// Live bytes allocated during the function's calls, callees included, descending
+    /// (`cum_live_bytes`).
+    CumLiveBytes,
 }
 
 /// A sort key name that pstats does not know.
@@ -71,7 +78,7 @@ impl fmt::Display for ParseSortKeyError {
             f,
             "unknown sort key {:?}: expected one of cumulative, cumtime, tottime, time, \
              calls, ncalls, pcalls, name, filename, file, module, line, stdname, p99, max, \
-             bytes, allocs, cum_bytes, peak",
+             bytes, allocs, cum_bytes, peak, live_bytes, cum_live_bytes",
             self.given
         )
     }
@@ -98,6 +105,8 @@ impl FromStr for SortKey {
             "allocs" => SortKey::Allocs,
             "cum_bytes" | "cumbytes" => SortKey::CumBytes,
             "peak" => SortKey::Peak,
+            "live_bytes" | "live" => SortKey::LiveBytes,
+            "cum_live_bytes" => SortKey::CumLiveBytes,
             _ => {
                 return Err(ParseSortKeyError {
                     given: s.to_owned(),
@@ -129,6 +138,8 @@ impl SortKey {
             SortKey::Allocs => "allocations",
             SortKey::CumBytes => "cumulative bytes allocated",
             SortKey::Peak => "peak heap per call",
+            SortKey::LiveBytes => "live bytes",
+            SortKey::CumLiveBytes => "cumulative live bytes",
         }
     }
 
@@ -141,7 +152,12 @@ impl SortKey {
     pub fn is_memory(self) -> bool {
         matches!(
             self,
-            SortKey::Bytes | SortKey::Allocs | SortKey::CumBytes | SortKey::Peak
+            SortKey::Bytes
+                | SortKey::Allocs
+                | SortKey::CumBytes
+                | SortKey::Peak
+                | SortKey::LiveBytes
+                | SortKey::CumLiveBytes
         )
     }
 
@@ -166,8 +182,19 @@ impl SortKey {
             SortKey::Peak => {
                 memory_of(b, |m| m.peak_bytes()).cmp(&memory_of(a, |m| m.peak_bytes()))
             }
+            SortKey::LiveBytes => {
+                live_of(b, |m| m.live_bytes()).cmp(&live_of(a, |m| m.live_bytes()))
+            }
+            SortKey::CumLiveBytes => {
+                live_of(b, |m| m.cum_live_bytes()).cmp(&live_of(a, |m| m.cum_live_bytes()))
+            }
         }
     }
+}
+
+/// A signed memory figure; functions without memory sort after all others.
+fn live_of(f: &FunctionStats, stat: impl Fn(&MemoryStats) -> i64) -> Option<i64> {
+    f.memory().map(stat)
 }
 
 /// A memory figure; functions without memory sort after all others.

@@ -171,8 +171,8 @@ struct CheckArgs {
     #[command(flatten)]
     rules: RulesArgs,
     /// The metrics to judge, comma-separated: ncalls, tottime, cumtime, p50, p90, p99, max,
-    /// bytes, allocs, cum_bytes, peak (memory: profkit::Alloc), cpu, wait (PROFKIT_CPU=1),
-    /// wall, peak_heap, max_rss
+    /// bytes, allocs, cum_bytes, peak, live_bytes (memory: profkit::Alloc), cpu, wait
+    /// (PROFKIT_CPU=1), wall, peak_heap, max_rss
     /// [default: cumtime,p50,p99, those the profile has].
     #[arg(long, value_name = "METRICS")]
     metric: Option<String>,
@@ -567,7 +567,7 @@ mod tests {
         assert_eq!(
             names.join(", "),
             "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, cpu, \
-             wait, wall, peak_heap, max_rss"
+             wait, live_bytes, wall, peak_heap, max_rss"
         );
     }
 }

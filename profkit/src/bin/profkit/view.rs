@@ -27,8 +27,8 @@ Examples:
   curl -s http://host/profile.json | profkit view -    - is standard input
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
-name, filename (file, module), line, stdname, p99, max; memory: bytes, allocs, cum_bytes,
-peak (a memory key alone shows the memory table; on a profile without memory figures it is
+name, filename (file, module), line, stdname, p99, max; memory: live_bytes (live),
+cum_live_bytes, bytes, allocs, cum_bytes, peak (a memory key alone shows the memory table; on a profile without memory figures it is
 an error, exit 2).
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
@@ -73,8 +73,9 @@ pub(crate) struct ViewArgs {
         conflicts_with_all = ["callers", "callees", "tree", "percentiles"]
     )]
     what_if: Option<String>,
-    /// The memory table: allocations, bytes, frees, retained bytes and peak per call of each
-    /// function, own and cumulative [default sort: bytes].
+    /// The memory table: allocations, bytes, live blocks and bytes, frees, retained bytes and
+    /// peak per call of each function, own and cumulative [default sort: live_bytes when the
+    /// profile has live figures, else bytes].
     #[arg(long, group = "mode")]
     memory: bool,
     /// Print each function's full name (`<serde_json::value::Value as
@@ -82,6 +83,11 @@ pub(crate) struct ViewArgs {
     /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
     #[arg(long)]
     full_names: bool,
+    /// The functions whose live bytes rose through the run, from the snapshots a run took
+    /// with PROFKIT_SNAPSHOT_EVERY=10s (or profkit::snapshot): rate per minute, intervals in
+    /// which they rose, first and last live bytes.
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
+    growth: bool,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -123,6 +129,33 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             emit(&doc)?;
         } else {
             emit(&text)?;
+        }
+        return Ok(EXIT_OK);
+    }
+    if args.growth {
+        let table = report.growth();
+        if args.format == OutputFormat::Json {
+            let rows: Vec<Value> = table
+                .paths()
+                .iter()
+                .map(|g| {
+                    let (first, last) = g.first_and_last();
+                    json!({
+                        "name": g.name(),
+                        "bytes_per_minute": g.bytes_per_minute(),
+                        "rose": g.rose(),
+                        "intervals": g.intervals(),
+                        "first_bytes": first,
+                        "last_bytes": last,
+                    })
+                })
+                .collect();
+            let mut doc =
+                serde_json::to_string_pretty(&json!({ "growth": rows })).unwrap_or_default();
+            doc.push('\n');
+            emit(&doc)?;
+        } else {
+            emit(&table.to_string())?;
         }
         return Ok(EXIT_OK);
     }
@@ -203,15 +236,17 @@ fn sort_name(key: SortKey) -> &'static str {
         SortKey::Allocs => "allocs",
         SortKey::CumBytes => "cum_bytes",
         SortKey::Peak => "peak",
+        SortKey::LiveBytes => "live_bytes",
+        SortKey::CumLiveBytes => "cum_live_bytes",
         _ => "bytes",
     }
 }
 
 fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable<'a> {
-    let mut table = report
-        .memory()
-        .full_names(args.full_names)
-        .sort(args.sort.unwrap_or(SortKey::Bytes));
+    let mut table = report.memory().full_names(args.full_names);
+    if let Some(key) = args.sort {
+        table = table.sort(key);
+    }
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
@@ -259,6 +294,10 @@ fn memory_json(m: &MemoryStats) -> Value {
         "retained_bytes": m.retained_bytes(),
         "cum_allocs": m.cum_allocs(),
         "cum_bytes": m.cum_bytes(),
+        "live_allocs": m.live_allocs(),
+        "live_bytes": m.live_bytes(),
+        "cum_live_allocs": m.cum_live_allocs(),
+        "cum_live_bytes": m.cum_live_bytes(),
         "cum_frees": m.cum_frees(),
         "cum_freed_bytes": m.cum_freed_bytes(),
         "cum_retained_bytes": m.cum_retained_bytes(),
@@ -342,7 +381,7 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
         "total_calls": report.total_calls(),
         "primitive_calls": report.primitive_calls(),
         "total_time_s": secs(report.total_time()),
-        "sort": args.sort.unwrap_or(if memory_mode(args) { SortKey::Bytes } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
+        "sort": args.sort.unwrap_or(if memory_mode(args) { report.memory().sort_key() } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
         "max_rss_bytes": report.max_rss_bytes(),
         "heap": report.heap().map_or(Value::Null, |h| json!({
             "total_allocs": h.total_allocs(),

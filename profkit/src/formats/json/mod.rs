@@ -16,8 +16,8 @@ impl Report {
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
     /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 2 is the same without the compensation and CPU fields, version 1 also
-    /// without the memory fields, and both still read):
+    /// integer; version 2 is the same without the compensation, CPU and live figures and the
+    /// origin, version 1 also without the memory fields; both still read, their live figures 0):
     ///
     /// ```text
     /// {
@@ -29,6 +29,8 @@ impl Report {
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
     ///   "compensation": {"own_ps": 8125, "caller_ps": 12000},  // profkit's cost per call,
     ///                                       // taken out of the times (absent: nothing was)
+    ///   "process": 9313225746154785, "sequence": 4, "resets": 0,  // which process, its n-th
+    ///                                       // report, after how many resets
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
     ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
     ///   "functions": [{                     // one per pstats row
@@ -45,10 +47,12 @@ impl Report {
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
     ///   "memory": {"outside": COUNTS, "overhead": COUNTS, "totals": COUNTS},  // with memory
     ///   "tree_cpu_ns": [own_cpu_ns, ...],   // with CPU time: one per "tree" entry, same order
+    ///   "live": [[live_allocs, live_bytes], ...],   // with memory: per entry of "tree"
     ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...],
     ///                "memory": {...}}]
     /// }
-    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000}
+    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000,
+    ///          "live_allocs": 2, "live_bytes": 7936}
     /// ```
     ///
     /// Memory (present when the report has it, see [`Report::has_memory`]): per function its

@@ -1,4 +1,4 @@
-//! Reading profkit's JSON (versions 1 and 2), checking a file's rows against its call tree.
+//! Reading profkit's JSON (versions 1 to 3), checking a file's rows against its call tree.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,8 +7,8 @@ use crate::collect::{ClockKind, SiteInfo};
 use crate::data::{Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, Tree, TreeNode};
 use crate::error::ReadError;
 use crate::model::{
-    CpuNs, EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
-    link_callees,
+    CpuNs, EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Origin, Report,
+    Snapshot, ThreadReport, link_callees,
 };
 
 use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, READS, VERSION};
@@ -83,11 +83,29 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         started_unix_ns: file.started_unix_ns,
         duration_ns: file.duration_ns,
         heap_now: file.heap.map(|h| (h.current_bytes, h.peak_bytes)),
+        untracked_live: None,
         max_rss_bytes: file.max_rss_bytes,
         compensation: file.compensation.map(|c| PerCall {
             own_ps: c.own_ps,
             caller_ps: c.caller_ps,
         }),
+        origin: match (file.process, file.sequence) {
+            (Some(process), Some(sequence)) => Some(Origin {
+                process,
+                sequence,
+                resets: file.resets.unwrap_or(0),
+            }),
+            _ => None,
+        },
+        snapshots: file
+            .snapshots
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| Snapshot {
+                at_ns: s.at_ns,
+                live: s.live.into_iter().map(|(n, b)| (Arc::from(n), b)).collect(),
+            })
+            .collect(),
     };
     Ok(report)
 }
@@ -212,6 +230,22 @@ fn rebuild(
         ..TreeNode::default()
     });
     let width = if body.memory.is_some() { 11 } else { 6 };
+    if let Some(live) = &body.live
+        && live.len() != tree.len()
+    {
+        return Err(ReadError::new(format!(
+            "{within}: \"live\" has {} rows, but the call tree {}",
+            live.len(),
+            tree.len()
+        )));
+    }
+    // A file before version 3 has no live figures: none recorded.
+    let live_of = |i: usize| -> [i64; 2] {
+        body.live
+            .as_ref()
+            .and_then(|l| l.get(i).copied())
+            .unwrap_or_default()
+    };
     for (i, row) in tree.iter().enumerate() {
         let what = format!("tree[{i}]");
         if row.len() != width {
@@ -228,13 +262,18 @@ fn rebuild(
         }
         let [s, parent, flags, calls, own_ns, incl_ns] = [0, 1, 2, 3, 4, 5].map(|k| row[k]);
         let mem = match row.get(6..11) {
-            Some(&[allocs, bytes, frees, freed_bytes, peak_bytes]) => MemCounts {
-                allocs,
-                bytes,
-                frees,
-                freed_bytes,
-                peak_bytes,
-            },
+            Some(&[allocs, bytes, frees, freed_bytes, peak_bytes]) => {
+                let [live_allocs, live_bytes] = live_of(i);
+                MemCounts {
+                    allocs,
+                    bytes,
+                    frees,
+                    freed_bytes,
+                    peak_bytes,
+                    live_allocs,
+                    live_bytes,
+                }
+            }
             _ => MemCounts::default(),
         };
         let s = u32::try_from(s).unwrap_or(u32::MAX);

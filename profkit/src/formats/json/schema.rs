@@ -1,7 +1,8 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
 //! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
-//! fields a version-1 file does not have; version 3 the compensation taken out and CPU time.
-//! One set of structs reads all three.
+//! fields a version-1 file does not have; version 3 the compensation taken out, CPU time, the
+//! live figures (blocks not freed yet, per path) and the report's origin (which process, which
+//! report of it); one set of structs reads all three, the newer fields optional.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,10 +37,28 @@ pub(super) struct File {
     /// Version 3: profkit's own cost per call, taken out of the times.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) compensation: Option<CompensationJson>,
+    /// Version 3: the process that made the report (a token of its id and start) and the
+    /// report's number in it, which `Report::since` checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) process: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) resets: Option<u64>,
+    /// Version 3: the run's live-heap snapshots (`profkit::snapshot`), when it took any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) snapshots: Option<Vec<SnapshotJson>>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,
     pub(super) threads: Vec<ThreadJson>,
+}
+
+/// One snapshot: nanoseconds from the first, and `[function name, live bytes]` pairs.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SnapshotJson {
+    pub(super) at_ns: u64,
+    pub(super) live: Vec<(String, i64)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -76,6 +95,10 @@ pub(super) struct BodyJson {
     /// the order of `tree`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) tree_cpu_ns: Option<Vec<u64>>,
+    /// Version 3, with memory: `[live_allocs, live_bytes]` of each node of `tree`, in its
+    /// order (signed: in a window they are changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live: Option<Vec<[i64; 2]>>,
 }
 
 /// The rows of heap activity that are not functions, and the allocator's own total.
@@ -94,6 +117,11 @@ pub(super) struct CountsJson {
     pub(super) freed_bytes: u64,
     #[serde(default)]
     pub(super) peak_bytes: u64,
+    /// Version 3: blocks not freed yet and their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_allocs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_bytes: Option<i64>,
 }
 
 impl From<MemCounts> for CountsJson {
@@ -104,6 +132,8 @@ impl From<MemCounts> for CountsJson {
             frees: m.frees,
             freed_bytes: m.freed_bytes,
             peak_bytes: m.peak_bytes,
+            live_allocs: Some(m.live_allocs),
+            live_bytes: Some(m.live_bytes),
         }
     }
 }
@@ -116,6 +146,8 @@ impl From<CountsJson> for MemCounts {
             frees: c.frees,
             freed_bytes: c.freed_bytes,
             peak_bytes: c.peak_bytes,
+            live_allocs: c.live_allocs.unwrap_or(0),
+            live_bytes: c.live_bytes.unwrap_or(0),
         }
     }
 }

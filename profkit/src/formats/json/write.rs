@@ -9,7 +9,7 @@ use crate::model::Report;
 
 use super::schema::{
     BodyJson, BodyMemoryJson, CompensationJson, EdgeJson, FORMAT, File, FunctionJson,
-    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, ThreadJson, VERSION,
+    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, SnapshotJson, ThreadJson, VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -93,6 +93,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
         // Index of each kept node in the file (0 = the root).
         let mut at: Vec<u64> = vec![0; nodes.len()];
         let mut out = Vec::new();
+        let mut live = Vec::new();
         for (i, n) in nodes.iter().enumerate().skip(1) {
             if !shown[i] {
                 continue;
@@ -113,6 +114,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             if memory {
                 let m = &n.mem;
                 row.extend([m.allocs, m.bytes, m.frees, m.freed_bytes, m.peak_bytes]);
+                live.push([m.live_allocs, m.live_bytes]);
             }
             out.push(row);
             if cpu {
@@ -120,8 +122,12 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             }
             at[i] = out.len() as u64;
         }
-        out
+        (out, live)
     });
+    let (tree, live) = match tree {
+        Some((tree, live)) => (Some(tree), memory.then_some(live)),
+        None => (None, None),
+    };
     BodyJson {
         clocks: report.clocks.iter().map(|&c| clock_name(c)).collect(),
         functions,
@@ -132,6 +138,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             totals: report.profile.totals.into(),
         }),
         tree_cpu_ns: (cpu && report.has_tree()).then_some(tree_cpu),
+        live,
     }
 }
 
@@ -164,6 +171,20 @@ pub(super) fn to_json(report: &Report) -> String {
         compensation: report.meta.compensation.map(|c| CompensationJson {
             own_ps: c.own_ps,
             caller_ps: c.caller_ps,
+        }),
+        process: report.meta.origin.map(|o| o.process),
+        sequence: report.meta.origin.map(|o| o.sequence),
+        resets: report.meta.origin.map(|o| o.resets),
+        snapshots: (!report.meta.snapshots.is_empty()).then(|| {
+            report
+                .meta
+                .snapshots
+                .iter()
+                .map(|s| SnapshotJson {
+                    at_ns: s.at_ns,
+                    live: s.live.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
+                })
+                .collect()
         }),
         sites: sites.list,
         body: main,

@@ -41,8 +41,9 @@ const MAX_STACK_ENTRIES: u64 = 1 << 26;
 ///
 /// The first is the count of events, as `profile.proto` asks; with memory figures come
 /// `alloc_objects`/`count` and `alloc_space`/`bytes` (each path's own allocations, the names
-/// Go's heap profiles use); with CPU figures, last, `cpu`/`nanoseconds` (each path's own
-/// CPU time). Readers pick one with `-sample_index`.
+/// Go's heap profiles use) and `inuse_objects`/`inuse_space` (the path's blocks not freed
+/// yet); with CPU figures, last, `cpu`/`nanoseconds` (each path's own CPU time). Readers pick
+/// one with `-sample_index`.
 struct Column {
     kind: &'static str,
     unit: &'static str,
@@ -84,6 +85,17 @@ fn columns(report: &Report) -> Vec<Column> {
                 kind: "alloc_space",
                 unit: "bytes",
                 value: |n| to_i64(n.mem.bytes),
+            },
+            // Go's heap profile's names: blocks allocated on the path not freed yet.
+            Column {
+                kind: "inuse_objects",
+                unit: "count",
+                value: |n| n.mem.live_allocs,
+            },
+            Column {
+                kind: "inuse_space",
+                unit: "bytes",
+                value: |n| n.mem.live_bytes,
             },
         ]);
     }
@@ -209,7 +221,9 @@ impl Report {
     /// `calls` (`count`), the calls that ended on the path, and the time the functions spent
     /// there themselves in nanoseconds, named after the clock (`wall`, `cpu`, or `time` for a
     /// test clock), the default; when the report has memory figures, also `alloc_objects` and
-    /// `alloc_space` (the path's own allocations and bytes), with two more samples for the
+    /// `alloc_space` (the path's own allocations and bytes) and `inuse_objects` and
+    /// `inuse_space` (its blocks not freed yet: `go tool pprof -sample_index=inuse_space -base
+    /// old.pb.gz new.pb.gz` shows what grew between two reports), with two more samples for the
     /// heap activity outside profiled calls and of profkit's bookkeeping, so that
     /// `-sample_index=alloc_space` adds up to the allocator's total; when it has CPU figures,
     /// also `cpu` (the path's own CPU time; `-sample_index=cpu`).
