@@ -211,7 +211,7 @@ mod app {
 
     #[profkit::profile]
     pub fn handle(cache: &mut Vec<Vec<u8>>, keep: bool) -> usize {
-        let scratch = vec![1u8; 64];
+        let scratch = std::hint::black_box(vec![1u8; 64]);
         if keep {
             cache::insert(cache);
         }
