@@ -94,7 +94,11 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
 
     let elapsed = started.1.elapsed();
     let report = local::busy(|| {
-        recorded(before, after, &session, outer).with_meta(meta(Some(started.0), Some(elapsed)))
+        let mut report = recorded(before, after, &session, outer)
+            .with_meta(meta(Some(started.0), Some(elapsed)));
+        // A window of one thread is no moment of the process: `Report::since` refuses it.
+        report.meta.origin = None;
+        report
     });
     (value, report)
 }
