@@ -194,6 +194,23 @@ fn over_aligned_and_zeroed_blocks_behave_as_the_inner_allocator_does() {
             wrapper.dealloc(q, Layout::from_size_align(size * 3, align).unwrap());
         }
     }
+    // A block resized to a size that leaves no room for a header moves to a block without one
+    // (here the inner allocator refuses it: null, the old block intact).
+    let small = Layout::from_size_align(16, 1).unwrap();
+    // SAFETY: a non-zero size; the block is freed once, with its layout, after the failed
+    // realloc left it in place; `isize::MAX - 20` with alignment 1 is a layout.
+    unsafe {
+        let p = wrapper.alloc(small);
+        assert!(!p.is_null());
+        p.write_bytes(7, 16);
+        assert!(
+            wrapper
+                .realloc(p, small, isize::MAX as usize - 20)
+                .is_null()
+        );
+        assert_eq!(*p.add(15), 7);
+        wrapper.dealloc(p, small);
+    }
     // An allocation the inner allocator refuses is refused the same way.
     let huge = Layout::from_size_align(isize::MAX as usize - 64, 8).unwrap();
     // SAFETY: a non-zero size; a null result is not used.
@@ -211,7 +228,7 @@ mod app {
 
     #[profkit::profile]
     pub fn handle(cache: &mut Vec<Vec<u8>>, keep: bool) -> usize {
-        let scratch = vec![1u8; 64];
+        let scratch = std::hint::black_box(vec![1u8; 64]);
         if keep {
             cache::insert(cache);
         }

@@ -141,6 +141,9 @@ fn pairs_that_are_no_window_are_typed_errors_with_one_line_messages() {
     let mut merged = a.clone();
     merged.merge(&a);
     assert_eq!(b.since(&merged).unwrap_err(), SinceError::NoOrigin);
+    // A record() window is one thread's, not the process's.
+    let (_, window) = profkit::record(|| ());
+    assert_eq!(b.since(&window).unwrap_err(), SinceError::NoOrigin);
     let v2 = json.replacen("\"version\":3", "\"version\":2", 1).replacen(
         &format!("\"process\":{token},"),
         "",

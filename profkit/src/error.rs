@@ -351,8 +351,8 @@ impl std::error::Error for SignalError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SinceError {
-    /// A report does not say which process made it (built by merging, read from a file
-    /// written before schema version 3, or from a pstats or pprof file).
+    /// A report does not say which process made it as a whole (a `record()` window, built by
+    /// merging, read from a file written before schema version 3, or from a pstats file).
     NoOrigin,
     /// The reports come from two processes (or two runs of one program).
     OtherProcess,
@@ -375,8 +375,8 @@ impl fmt::Display for SinceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SinceError::NoOrigin => f.write_str(
-                "a report does not say which process made it (merged, or read from a file \
-                 without it), so no window can be taken between them",
+                "a report is not one of the whole process (a record() window, merged, or read \
+                 from a file without its origin), so no window can be taken between them",
             ),
             SinceError::OtherProcess => {
                 f.write_str("the two reports come from different processes: no window between them")

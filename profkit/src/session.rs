@@ -116,6 +116,8 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
         let (report, compensation) = recorded(before, after, &session, outer);
         let mut meta = meta(Some(started.0), Some(elapsed));
         meta.compensation = compensation.or(report.meta.compensation);
+        // A window of one thread is no moment of the process: `Report::since` refuses it.
+        meta.origin = None;
         report.with_meta(meta)
     });
     (value, report)
