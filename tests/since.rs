@@ -163,3 +163,32 @@ fn pairs_that_are_no_window_are_typed_errors_with_one_line_messages() {
         assert!(!text.contains('\n') && !text.is_empty(), "{text}");
     }
 }
+
+#[profkit::profile]
+fn quick(nanos: u64) {
+    advance(Duration::from_nanos(nanos));
+}
+
+/// Regression: with profkit's own cost taken out (clamped at zero per path), a path's time can
+/// read lower after more calls that were faster than that cost; the window is still one, with
+/// exact calls and no time below zero, and it states the figures taken out.
+#[test]
+fn a_window_of_compensated_reports_whose_times_went_down_keeps_exact_calls() {
+    let _clock = TestClock::install().unwrap();
+    let _figures = profkit::testing::inject_calibration(20.0, 0.0);
+    quick(50); // 50 ns, less 20: 30 ns
+    let earlier = profkit::report();
+    assert_eq!(
+        earlier.function("quick").unwrap().tottime(),
+        Duration::from_nanos(30)
+    );
+    quick(5);
+    quick(5); // 60 ns in 3 calls, less 60: 0 ns, below the earlier 30
+    let later = profkit::report();
+    assert_eq!(later.function("quick").unwrap().tottime(), Duration::ZERO);
+    let window = later.since(&earlier).unwrap();
+    let q = window.function("quick").unwrap();
+    assert_eq!(q.ncalls(), 2);
+    assert_eq!(q.tottime(), Duration::ZERO);
+    assert_eq!(window.compensation(), later.compensation());
+}

@@ -79,6 +79,8 @@ fn window_meta(later: &Meta, earlier: &Meta) -> Meta {
         max_rss_bytes: later.max_rss_bytes,
         // The run's series, for the growth table.
         snapshots: later.snapshots.clone(),
+        // The figures taken out of both reports' times, so of the window's too.
+        compensation: later.compensation,
         ..Meta::default()
     }
 }
@@ -167,15 +169,18 @@ fn subtract(
         };
         at.push(l);
         let n = &mut nodes[l as usize];
-        let went_down = n.calls < e.calls || n.own_ns < e.own_ns || n.incl_ns < e.incl_ns;
-        if went_down || n.mem.allocs < e.mem.allocs || n.mem.frees < e.mem.frees {
+        if n.calls < e.calls || n.mem.allocs < e.mem.allocs || n.mem.frees < e.mem.frees {
             return Err(missing(
                 "a call path has fewer calls or allocations than before",
             ));
         }
         n.calls -= e.calls;
-        n.own_ns -= e.own_ns;
-        n.incl_ns -= e.incl_ns;
+        // Times only rise as measured, but a compensated report (profkit's own cost per call
+        // taken out, clamped at zero per path) can show a path's time a little lower after
+        // more calls that were faster than that cost: the window keeps zero for it.
+        n.own_ns = n.own_ns.saturating_sub(e.own_ns);
+        n.incl_ns = n.incl_ns.saturating_sub(e.incl_ns);
+        n.cpu_ns = n.cpu_ns.saturating_sub(e.cpu_ns);
         n.mem = n.mem.since(&e.mem);
     }
     let mut tree = crate::data::Tree::default();
@@ -183,6 +188,7 @@ fn subtract(
     let mut out = Profile {
         tree,
         memory: later.memory,
+        cpu: later.cpu,
         overhead: later.overhead.since(&earlier.overhead),
         totals: later.totals.since(&earlier.totals),
         ..Profile::default()
