@@ -491,3 +491,54 @@ fn text(
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `handle` (100 ns, 10 of them on a CPU) calls `query` (90 ns, none on a CPU).
+    fn report(with_cpu: bool) -> Report {
+        let cpu = if with_cpu {
+            r#","tree_cpu_ns":[10,0]"#
+        } else {
+            ""
+        };
+        let json = format!(
+            r#"{{"format":"profkit","version":3,"program":null,"started_unix_ns":null,
+            "duration_ns":null,"sites":[{{"name":"app::handle","file":"a.rs","line":1}},
+            {{"name":"app::query","file":"a.rs","line":5}}],"clocks":["wall"],"functions":[],
+            "tree":[[0,0,3,1,10,100],[1,1,3,1,90,90]]{cpu},"threads":[]}}"#
+        );
+        Report::from_json_bytes(json.as_bytes()).unwrap()
+    }
+
+    fn wait_budget(max: f64) -> Budget {
+        budgets::parse(&format!(
+            "[[budget]]\nfunction = \"handle\"\nmax_wait_share = {max}\n"
+        ))
+        .unwrap()
+        .remove(0)
+    }
+
+    #[test]
+    fn a_wait_share_over_its_limit_is_broken_and_without_cpu_figures_unmeasurable() {
+        let with_cpu = report(true);
+        let budget = wait_budget(0.5);
+        let mut out = Vec::new();
+        evaluate(&with_cpu, &budget, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].metric, "wait share");
+        assert!(matches!(out[0].actual, Some(Amount::Share(s)) if (s - 0.9).abs() < 1e-9));
+        // 90% waiting is within a limit of 95%.
+        let loose = wait_budget(0.95);
+        let mut out = Vec::new();
+        evaluate(&with_cpu, &loose, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // No CPU figures: the limit cannot be checked, which is an error.
+        let mut out = Vec::new();
+        evaluate(&report(false), &budget, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].why.as_deref().unwrap().contains("no CPU figures"));
+        assert_eq!(out[0].severity, Severity::Error);
+    }
+}
