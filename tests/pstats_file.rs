@@ -53,9 +53,15 @@ fn check(report: &Report, name: &str) -> (Vec<String>, String) {
 
 /// The report's table as pstats prints it from the `.prof` file: without the line that states
 /// profkit's own cost taken out of a real clock's times (the file has no field for it; the
-/// times in it are already compensated).
+/// times in it are already compensated), and without the `~` marks of functions about as
+/// short as that cost and the line counting them (pstats knows nothing of that cost).
 fn pstats_part(report: &Report) -> String {
-    let text = report.to_string();
+    let text: String = report
+        .to_string()
+        .lines()
+        .filter(|l| !l.starts_with("   ~ "))
+        .map(|l| format!("{}\n", l.strip_suffix(" ~").unwrap_or(l)))
+        .collect();
     if let Some(c) = report.compensation() {
         let line = format!(
             "   profkit's own cost taken out: {:.1} ns per call from the call, {:.1} ns from its \

@@ -223,8 +223,7 @@ pub use files::Format;
 pub use formats::StackMetric;
 pub use model::{
     Compensation, EdgeStats, FunctionStats, FutureStats, Growth, HeapStats, Latency, MemoryStats,
-    Report,
-    ThreadReport,
+    Report, SMALL_CALL_FACTOR, ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.

@@ -112,3 +112,57 @@ fn a_bad_spec_an_unknown_function_or_a_factor_at_most_0_is_one_line() {
     // A file name taken as the spec says how to ask for the column.
     profkit(["view", "--what-if", &json]).bad_input("put --what-if after the files");
 }
+
+/// Issue 22: a function whose own time per call is about profkit's own cost is marked `~` in
+/// the table, counted at its end, and its what-if estimate says it is unreliable.
+#[test]
+fn a_function_about_as_long_as_profkits_cost_is_marked_and_its_estimate_unreliable() {
+    let dir = scratch("what-if-small");
+    // fib's calls take 10 ns each on the test clock; with 2 ns from the call and 1 ns from
+    // its caller taken out (3 ns per call), what is left is under 3 x 3 ns per call.
+    let report = {
+        let _figures = profkit::testing::inject_calibration(2.0, 1.0);
+        crate::support::record(Shape::default())
+    };
+    assert!(report.is_too_small_to_time(report.function("fib").unwrap()));
+    assert!(!report.is_too_small_to_time(report.function("get_users").unwrap()));
+    let json = dir.join("small.json");
+    report.write_json(&json).unwrap();
+    let json = json.display().to_string();
+
+    let table = profkit(["view", &json]).ok().to_owned();
+    let fib = table
+        .lines()
+        .find(|l| l.contains("(support::fib)"))
+        .unwrap();
+    assert!(fib.ends_with("(support::fib) ~"), "{fib}");
+    let users = table.lines().find(|l| l.contains("get_users")).unwrap();
+    assert!(!users.ends_with('~'), "{users}");
+    assert!(
+        table.contains(
+            "   ~ 1 function spends under 3x profkit's own cost per call (3.0 ns) in their own \
+             time: their times are mostly profkit's; #[profile(skip)] leaves them out\n"
+        ),
+        "{table}"
+    );
+
+    let out = profkit(["view", &json, "--what-if", "fib=2x"])
+        .ok()
+        .to_owned();
+    assert!(
+        out.contains("\nunreliable: its own time per call ("),
+        "{out}"
+    );
+    let doc = profkit(["view", &json, "--what-if", "fib=2x", "--format", "json"]).json();
+    assert_eq!(doc["unreliable"], true, "{doc}");
+    let doc = profkit([
+        "view",
+        &json,
+        "--what-if",
+        "get_users=2x",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(doc["unreliable"], false, "{doc}");
+}

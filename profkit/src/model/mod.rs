@@ -28,7 +28,7 @@ pub(crate) use report::meta;
 #[cfg(feature = "json")]
 pub(crate) use report::{Meta, Origin};
 pub use report::{Report, ThreadReport};
-pub use report_time::Compensation;
+pub use report_time::{Compensation, SMALL_CALL_FACTOR};
 #[cfg(feature = "json")]
 pub(crate) use stats::CpuNs;
 pub(crate) use stats::{CPU_BOUND, WAITS, link_callees};

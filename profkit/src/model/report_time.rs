@@ -4,6 +4,7 @@
 use crate::data::PerCall;
 
 use super::report::Report;
+use super::stats::FunctionStats;
 
 /// profkit's own cost per profiled call, measured when the process made its first report and
 /// taken out of every time of the report (see [`Report::compensation`]).
@@ -54,7 +55,45 @@ impl Compensation {
     }
 }
 
+/// A function whose own time per call is below this many times profkit's own cost per call
+/// (what [`Report::compensation`] took out, from the call and from its caller) is mostly
+/// measuring profkit: see [`Report::is_too_small_to_time`].
+pub const SMALL_CALL_FACTOR: f64 = 3.0;
+
 impl Report {
+    /// Whether `function`'s own time per call is below [`SMALL_CALL_FACTOR`] times profkit's
+    /// own cost per call: its times (and any what-if estimate over them) are then mostly
+    /// profkit's measurement error, not the function's. The pstats table marks such a row with
+    /// a trailing `~` and ends with a line counting them; `#[profile(skip)]` leaves them out.
+    /// Always `false` when no cost was taken out (the test clock, `PROFKIT_CALIBRATE=0`, a
+    /// `.prof` file).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use profkit::testing::{TestClock, advance, inject_calibration};
+    ///
+    /// #[profkit::profile]
+    /// fn index() { advance(Duration::from_nanos(40)); }
+    /// #[profkit::profile]
+    /// fn parse() { advance(Duration::from_micros(5)); for _ in 0..10 { index() } }
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let _figures = inject_calibration(8.0, 12.0); // 20 ns per call in all
+    /// let (_, report) = profkit::record(parse);
+    /// assert!(report.is_too_small_to_time(report.function("index").unwrap())); // 32 < 60 ns
+    /// assert!(!report.is_too_small_to_time(report.function("parse").unwrap()));
+    /// assert!(report.to_string().contains("index) ~\n"));
+    /// ```
+    pub fn is_too_small_to_time(&self, function: &FunctionStats) -> bool {
+        let Some(c) = self.compensation() else {
+            return false;
+        };
+        let cost = c.own_ns() + c.caller_ns();
+        function.ncalls > 0
+            && cost > 0.0
+            && (function.tottime_ns as f64 / function.ncalls as f64) < SMALL_CALL_FACTOR * cost
+    }
+
     /// The profiler's own cost per call that was taken out of this report's times; `None`
     /// when nothing was (the test clock, `PROFKIT_CALIBRATE=0`, or a file without it, such
     /// as a `.prof`).

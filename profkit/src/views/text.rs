@@ -6,7 +6,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::model::{
-    CPU_BOUND, FunctionStats, Latency, MemoryStats, Report, WAITS, amdahl, seconds,
+    CPU_BOUND, FunctionStats, Latency, MemoryStats, Report, SMALL_CALL_FACTOR, WAITS, amdahl,
+    seconds,
 };
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
@@ -589,9 +590,30 @@ impl fmt::Display for StatsTable<'_> {
                     _ => write!(f, "{:8} {:7} ", "", "")?,
                 }
             }
-            writeln!(f, "{}", s.label(self.full_names))?;
+            let small = if self.report.is_too_small_to_time(s) {
+                " ~"
+            } else {
+                ""
+            };
+            writeln!(f, "{}{small}", s.label(self.full_names))?;
         }
         writeln!(f)?;
+        if let Some(c) = self.report.compensation() {
+            let small = functions
+                .iter()
+                .filter(|s| self.report.is_too_small_to_time(s))
+                .count();
+            if small > 0 {
+                let cost = c.own_ns() + c.caller_ns();
+                let (plural, verb) = if small == 1 { ("", "s") } else { ("s", "") };
+                writeln!(
+                    f,
+                    "   ~ {small} function{plural} spend{verb} under {SMALL_CALL_FACTOR}x profkit's own \
+                     cost per call ({cost:.1} ns) in their own time: their times are mostly \
+                     profkit's; #[profile(skip)] leaves them out"
+                )?;
+            }
+        }
         writeln!(f)
     }
 }

@@ -77,10 +77,21 @@ pub(crate) fn estimate(
         after = total / speedup,
         ceiling = times(ceiling),
     );
+    let unreliable = report.is_too_small_to_time(f);
+    if let (true, Some(c)) = (unreliable, report.compensation()) {
+        text.push_str(&format!(
+            "unreliable: its own time per call ({own:.1} ns) is under {factor}x profkit's own \
+             cost per call ({cost:.1} ns), so its share is mostly profkit's measurement\n",
+            own = f.tottime().as_nanos() as f64 / f.ncalls().max(1) as f64,
+            factor = profkit::SMALL_CALL_FACTOR,
+            cost = c.own_ns() + c.caller_ns(),
+        ));
+    }
     text.push_str(
         "Amdahl's law over this profile; once it is faster the other shares grow: profile again.\n",
     );
     let json = json!({
+        "unreliable": unreliable,
         "function": f.name(),
         "share": share,
         "factor": finite_or_null(spec.factor),
