@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{LookupError, ReadError};
 
-/// Why a history could not be opened, written or read: the database's path, and the reason.
+/// Why a history could not be opened, written or read: the database's path (or, for a
+/// PostgreSQL history, its server, database and schema, never the password), and the reason.
 ///
-/// `Display` gives one line, `PATH: reason`.
+/// `Display` gives one line, `PATH: reason` (`postgres://USER@HOST:PORT/DB schema S: reason`).
 ///
 /// ```
 /// use profkit::history::{HistoryErrorKind, Store};
@@ -24,6 +25,7 @@ use crate::error::{LookupError, ReadError};
 #[derive(Debug)]
 pub struct HistoryError {
     path: Option<PathBuf>,
+    server: Option<String>,
     kind: HistoryErrorKind,
 }
 
@@ -42,6 +44,13 @@ pub enum HistoryErrorKind {
     NotADatabase,
     /// A SQLite database of another program: it has tables and is not a profkit history.
     NotAHistory {
+        /// Some of the tables it has.
+        tables: Vec<String>,
+    },
+    /// A PostgreSQL schema of another program: it has tables and is not a profkit history.
+    ForeignSchema {
+        /// The schema.
+        schema: String,
         /// Some of the tables it has.
         tables: Vec<String>,
     },
@@ -73,6 +82,17 @@ impl HistoryError {
     pub(crate) fn new(path: Option<&Path>, kind: HistoryErrorKind) -> HistoryError {
         HistoryError {
             path: path.map(Path::to_owned),
+            server: None,
+            kind,
+        }
+    }
+
+    /// An error of the PostgreSQL history at `server` (a label without the password).
+    #[cfg(feature = "history-postgres")]
+    pub(crate) fn at_server(server: &str, kind: HistoryErrorKind) -> HistoryError {
+        HistoryError {
+            path: None,
+            server: Some(server.to_owned()),
             kind,
         }
     }
@@ -86,6 +106,17 @@ impl HistoryError {
     /// request that was refused before any file was touched).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// The PostgreSQL history the error concerns, as `postgres://USER@HOST:PORT/DB schema S`
+    /// (never with a password); `None` for a SQLite file or a refused request.
+    ///
+    /// ```
+    /// let err = profkit::history::Store::open("/nonexistent-dir/runs.db").unwrap_err();
+    /// assert_eq!(err.server(), None);
+    /// ```
+    pub fn server(&self) -> Option<&str> {
+        self.server.as_deref()
     }
 
     /// What went wrong.
@@ -105,6 +136,7 @@ impl HistoryError {
             self.kind,
             HistoryErrorKind::NotADatabase
                 | HistoryErrorKind::NotAHistory { .. }
+                | HistoryErrorKind::ForeignSchema { .. }
                 | HistoryErrorKind::NewerSchema { .. }
                 | HistoryErrorKind::Corrupt(_)
         )
@@ -118,6 +150,12 @@ impl fmt::Display for HistoryErrorKind {
             HistoryErrorKind::NotAHistory { tables } => write!(
                 f,
                 "a SQLite database, but not a profkit history (it has the tables {})",
+                tables.join(", ")
+            ),
+            HistoryErrorKind::ForeignSchema { schema, tables } => write!(
+                f,
+                "the schema {schema:?} holds another program's tables ({}), not a profkit \
+                 history (choose another with --schema)",
                 tables.join(", ")
             ),
             HistoryErrorKind::NewerSchema { found, supported } => write!(
@@ -146,6 +184,8 @@ impl fmt::Display for HistoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(path) = &self.path {
             write!(f, "{}: ", path.display())?;
+        } else if let Some(server) = &self.server {
+            write!(f, "{server}: ")?;
         }
         write!(f, "{}", self.kind)
     }
