@@ -259,6 +259,16 @@ impl Metric {
         self.name
     }
 
+    /// The column that stores it: in the `samples` table for a per-function metric, in
+    /// `runs` for a process one; the same in SQLite and PostgreSQL.
+    ///
+    /// ```
+    /// assert_eq!(profkit::history::Metric::named("p99").unwrap().column_name(), "p99_ns");
+    /// ```
+    pub fn column_name(&self) -> &'static str {
+        self.column
+    }
+
     /// What its values count.
     ///
     /// ```
