@@ -1,11 +1,13 @@
 //! The history with memory figures: bytes are exact from run to run, so a function that starts
 //! allocating three times as much is a regression of `cum_bytes` (and blocks on its second
 //! run), while the time metrics of the same runs are left alone; the process's peak heap and
-//! RSS are recorded too.
+//! RSS are recorded too. On both backends (`common::pg`).
+
+mod common;
 
 use std::hint::black_box;
 
-use profkit::history::{Change, CheckOptions, Metric, RunFilter, RunMeta, Store};
+use profkit::history::{Change, CheckOptions, Metric, RunFilter, RunMeta};
 
 #[global_allocator]
 static ALLOC: profkit::Alloc = profkit::Alloc::system();
@@ -25,9 +27,9 @@ fn run(rows: usize) -> profkit::Report {
     profkit::record(|| handle(rows)).1
 }
 
-#[test]
-fn a_function_that_allocates_three_times_as_much_is_a_memory_regression() {
-    let mut store = Store::in_memory().unwrap();
+crate::on_both_backends! {
+fn a_function_that_allocates_three_times_as_much_is_a_memory_regression(backend: &Backend) {
+    let mut store = backend.fresh("memory");
     for i in 0..6 {
         store
             .record(&run(1000), &RunMeta::new(format!("c{i}")))
@@ -91,4 +93,5 @@ fn a_function_that_allocates_three_times_as_much_is_a_memory_regression() {
             metric.name()
         );
     }
+}
 }

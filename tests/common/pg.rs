@@ -86,6 +86,64 @@ impl Drop for Schema {
     }
 }
 
+/// A history's place for `profkit history`, before anything is made there: a SQLite file in
+/// a new scratch directory, or a fresh schema.
+pub(crate) struct Place {
+    at: At,
+}
+
+impl Place {
+    /// What `--db` is given: the file, or the server's URL.
+    pub(crate) fn db(&self) -> String {
+        match &self.at {
+            At::File(path) => path.display().to_string(),
+            At::Schema(s) => s.url.clone(),
+            At::Memory => unreachable!("a place is a file or a schema"),
+        }
+    }
+
+    /// The schema, on PostgreSQL.
+    pub(crate) fn schema(&self) -> Option<&str> {
+        match &self.at {
+            At::Schema(s) => Some(&s.name),
+            _ => None,
+        }
+    }
+
+    /// The history there, opened (it must exist).
+    pub(crate) fn open(&self) -> Box<dyn RunStore> {
+        match &self.at {
+            At::File(path) => Box::new(Store::open_existing(path).unwrap()),
+            At::Schema(s) => Box::new(PgStore::connect_existing(&s.url, &s.name).unwrap()),
+            At::Memory => unreachable!("a place is a file or a schema"),
+        }
+    }
+
+    /// Whether there is a history there yet.
+    pub(crate) fn exists(&self) -> bool {
+        match &self.at {
+            At::File(path) => path.exists(),
+            At::Schema(s) => PgStore::has_history(&s.url, &s.name).unwrap(),
+            At::Memory => true,
+        }
+    }
+
+    /// `args` for `profkit`, with `--schema` after each `--db`'s value on PostgreSQL.
+    pub(crate) fn args<S: AsRef<str>>(&self, args: &[S]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut after_db = false;
+        for a in args {
+            out.push(a.as_ref().to_owned());
+            if after_db && let Some(schema) = self.schema() {
+                out.push("--schema".into());
+                out.push(schema.to_owned());
+            }
+            after_db = a.as_ref() == "--db";
+        }
+        out
+    }
+}
+
 /// Where a test's history is kept.
 pub(crate) enum Backend {
     Sqlite,
@@ -131,6 +189,27 @@ impl Backend {
                 }
             }
             Backend::Postgres(url) => Backend::on_schema(Schema::fresh(url, tag)),
+        }
+    }
+
+    /// A place for a history, nothing made there yet.
+    pub(crate) fn place(&self, tag: &str) -> Place {
+        match self {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!(
+                    "profkit-history-{}-{}",
+                    std::process::id(),
+                    fresh_name(tag)
+                ));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                Place {
+                    at: At::File(dir.join("runs.db")),
+                }
+            }
+            Backend::Postgres(url) => Place {
+                at: At::Schema(Schema::fresh(url, tag)),
+            },
         }
     }
 

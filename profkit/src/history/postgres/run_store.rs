@@ -130,46 +130,59 @@ impl RunStore for PgStore {
             "INSERT INTO {s}.profiles (run_id, encoding, data) VALUES ($1, 'json+deflate', $2)",
         );
 
-        let mut client = self.client.lock();
-        let mut tx = client.transaction().map_err(|e| self.sql_error(e))?;
-        let id: i64 = {
-            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
-                &commit,
-                &branch,
-                &machine,
-                &recorded,
-                &program,
-                &clock,
-                &version,
-                &function_count,
-                &total,
-            ];
-            params.extend(process.iter().map(|v| v as &(dyn ToSql + Sync)));
-            tx.query_one(&insert_run, &params)
-                .map_err(|e| self.sql_error(e))?
-                .get(0)
-        };
-        if !label_keys.is_empty() {
-            tx.execute(&insert_labels, &[&id, &label_keys, &label_values])
+        let write_run = || -> Result<i64, HistoryError> {
+            let mut client = self.client.lock();
+            let mut tx = client.transaction().map_err(|e| self.sql_error(e))?;
+            let id: i64 = {
+                let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                    &commit,
+                    &branch,
+                    &machine,
+                    &recorded,
+                    &program,
+                    &clock,
+                    &version,
+                    &function_count,
+                    &total,
+                ];
+                params.extend(process.iter().map(|v| v as &(dyn ToSql + Sync)));
+                tx.query_one(&insert_run, &params)
+                    .map_err(|e| self.sql_error(e))?
+                    .get(0)
+            };
+            if !label_keys.is_empty() {
+                tx.execute(&insert_labels, &[&id, &label_keys, &label_values])
+                    .map_err(|e| self.sql_error(e))?;
+            }
+            tx.execute(&insert_functions, &[&names, &files, &ordinals])
                 .map_err(|e| self.sql_error(e))?;
-        }
-        tx.execute(&insert_functions, &[&names, &files, &ordinals])
-            .map_err(|e| self.sql_error(e))?;
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id, &names, &files, &ordinals, &lines];
-        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
-        let written = tx
-            .execute(&insert_samples, &params)
-            .map_err(|e| self.sql_error(e))?;
-        if written != rows.len() as u64 {
-            // The transaction is rolled back when `tx` is dropped.
-            return Err(self.error(HistoryErrorKind::Corrupt(format!(
-                "{written} samples written of {} functions",
-                rows.len()
-            ))));
-        }
-        tx.execute(&insert_profile, &[&id, &profile])
-            .map_err(|e| self.sql_error(e))?;
-        tx.commit().map_err(|e| self.sql_error(e))?;
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id, &names, &files, &ordinals, &lines];
+            params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+            let written = tx
+                .execute(&insert_samples, &params)
+                .map_err(|e| self.sql_error(e))?;
+            if written != rows.len() as u64 {
+                // The transaction is rolled back when `tx` is dropped.
+                return Err(self.error(HistoryErrorKind::Corrupt(format!(
+                    "{written} samples written of {} functions",
+                    rows.len()
+                ))));
+            }
+            tx.execute(&insert_profile, &[&id, &profile])
+                .map_err(|e| self.sql_error(e))?;
+            tx.commit().map_err(|e| self.sql_error(e))?;
+            Ok(id)
+        };
+        // A transaction that did not commit left nothing: say so.
+        let id = write_run().map_err(|e| {
+            if let HistoryErrorKind::Access(why) = e.kind() {
+                self.error(HistoryErrorKind::Access(format!(
+                    "{why}; the run was not recorded"
+                )))
+            } else {
+                e
+            }
+        })?;
 
         Ok(RunInfo {
             id: RunId(id),
