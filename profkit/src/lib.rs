@@ -48,6 +48,8 @@
 //! - `signals` (default): the report on SIGINT and SIGTERM, through `signal-hook`.
 //! - `history`: [`history`], a SQLite history of runs with regression checks against the
 //!   rolling median (`rusqlite` with SQLite compiled in, `flate2`).
+//! - `history-postgres`: the same history on a PostgreSQL server shared by many CI runners
+//!   (`history::PgStore`, `--db postgres://...`), through `postgres` with TLS by `rustls`.
 //! - `history-svg`: SVG trend charts of a history (`plotters`).
 //! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
 

@@ -24,9 +24,18 @@ use crate::error::{LookupError, ReadError};
 /// ```
 #[derive(Debug)]
 pub struct HistoryError {
-    path: Option<PathBuf>,
-    server: Option<String>,
+    // Boxed: the error stays small however a history is named.
+    at: Option<Box<At>>,
     kind: HistoryErrorKind,
+}
+
+/// Where the history of an error is (one field for both, so that the error stays small).
+#[derive(Debug)]
+enum At {
+    File(PathBuf),
+    /// `postgres://USER@HOST:PORT/DB`, without a password.
+    #[cfg_attr(not(feature = "history-postgres"), allow(dead_code))]
+    Server(String),
 }
 
 /// What went wrong, without the path.
@@ -81,8 +90,7 @@ pub enum HistoryErrorKind {
 impl HistoryError {
     pub(crate) fn new(path: Option<&Path>, kind: HistoryErrorKind) -> HistoryError {
         HistoryError {
-            path: path.map(Path::to_owned),
-            server: None,
+            at: path.map(|p| Box::new(At::File(p.to_owned()))),
             kind,
         }
     }
@@ -91,8 +99,7 @@ impl HistoryError {
     #[cfg(feature = "history-postgres")]
     pub(crate) fn at_server(server: &str, kind: HistoryErrorKind) -> HistoryError {
         HistoryError {
-            path: None,
-            server: Some(server.to_owned()),
+            at: Some(Box::new(At::Server(server.to_owned()))),
             kind,
         }
     }
@@ -105,7 +112,10 @@ impl HistoryError {
     /// The database file, when the error concerns one (`None` for an in-memory store or a
     /// request that was refused before any file was touched).
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match self.at.as_deref() {
+            Some(At::File(p)) => Some(p),
+            _ => None,
+        }
     }
 
     /// The PostgreSQL history the error concerns, as `postgres://USER@HOST:PORT/DB schema S`
@@ -116,7 +126,10 @@ impl HistoryError {
     /// assert_eq!(err.server(), None);
     /// ```
     pub fn server(&self) -> Option<&str> {
-        self.server.as_deref()
+        match self.at.as_deref() {
+            Some(At::Server(s)) => Some(s),
+            _ => None,
+        }
     }
 
     /// What went wrong.
@@ -182,10 +195,10 @@ impl fmt::Display for HistoryErrorKind {
 
 impl fmt::Display for HistoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(path) = &self.path {
-            write!(f, "{}: ", path.display())?;
-        } else if let Some(server) = &self.server {
-            write!(f, "{server}: ")?;
+        match self.at.as_deref() {
+            Some(At::File(path)) => write!(f, "{}: ", path.display())?,
+            Some(At::Server(server)) => write!(f, "{server}: ")?,
+            None => {}
         }
         write!(f, "{}", self.kind)
     }

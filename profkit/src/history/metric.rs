@@ -1,6 +1,7 @@
 //! The numbers a history keeps, in one table: [`Metric::all`]. Each row names a metric, its
 //! unit, the column that stores it and how to read it from a profile. A new metric is one row
-//! here, plus a migration in `sqlite` when it needs a new column.
+//! here, plus a migration step of the same number in `sqlite` and in `postgres` when it needs
+//! a new column.
 
 use std::fmt;
 

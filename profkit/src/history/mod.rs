@@ -1,5 +1,6 @@
 //! **history**: performance over time. Every run's profile is recorded in a SQLite file
-//! ([`Store`]); a new profile is [`check`]ed against the rolling median of the last runs of its
+//! ([`Store`]) or on a PostgreSQL server that many CI runners share (`PgStore`, feature
+//! `history-postgres`); a new profile is [`check`]ed against the rolling median of the last runs of its
 //! branch and machine, function by function, and a [`trend`] shows one metric across runs with
 //! the commit where a sustained step began. Floor 5: it reads [`Report`]s and files, and
 //! nothing below imports it.

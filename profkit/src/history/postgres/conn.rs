@@ -23,6 +23,7 @@ use crate::history::error::{HistoryError, HistoryErrorKind};
 pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A parsed connection string, completed, with what to say about it.
+#[derive(Debug)]
 pub(super) struct Target {
     pub(super) config: postgres::Config,
     /// `postgres://USER@HOST:PORT/DB`: no password, ever.
