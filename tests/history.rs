@@ -1,5 +1,5 @@
-//! The history library on real SQLite files in a scratch directory: runs recorded and read
-//! back whole, the detection rules through a store (the issue's cases, with exact times from a
+//! The history library on both backends (each test on SQLite, then on a fresh schema of the
+//! PostgreSQL server of `PROFKIT_TEST_PG`: `common::pg`): runs recorded and read back whole, the detection rules through a store (the issue's cases, with exact times from a
 //! test clock), the breakdown and the order by impact, metrics a profile lacks, migration of
 //! an older schema, and the files that are refused: not a database, another program's
 //! database, a newer schema, a damaged one.
@@ -7,12 +7,14 @@
 mod common;
 
 use std::path::PathBuf;
+
+use common::pg::{Backend, Hist};
 use std::time::Duration;
 
 use profkit::Report;
 use profkit::history::{
-    Change, CheckOptions, HistoryErrorKind, Metric, Rules, RunFilter, RunMeta, RunStore,
-    SCHEMA_VERSION, Store, TrendOptions, trend,
+    Change, CheckOptions, Copied, HistoryErrorKind, Metric, PgStore, Rules, RunFilter, RunMeta,
+    RunStore, SCHEMA_VERSION, Store, TrendOptions, copy,
 };
 use profkit::testing::{TestClock, advance};
 
@@ -64,8 +66,8 @@ fn cumtime_only() -> CheckOptions {
     CheckOptions::new().metrics([Metric::named("cumtime").unwrap()])
 }
 
-fn store_with(tokenize: &[u64]) -> Store {
-    let mut store = Store::in_memory().unwrap();
+fn store_with(backend: &Backend, tokenize: &[u64]) -> Hist {
+    let mut store = backend.fresh("store_with");
     for (i, &t) in tokenize.iter().enumerate() {
         store
             .record(&run(t, 100, 5), &RunMeta::new(format!("c{i}")))
@@ -74,7 +76,7 @@ fn store_with(tokenize: &[u64]) -> Store {
     store
 }
 
-fn change_of(store: &Store, report: &Report, function: &str) -> (Change, bool) {
+fn change_of(store: &Hist, report: &Report, function: &str) -> (Change, bool) {
     let verdict = store.check(report, &cumtime_only()).unwrap();
     let f = verdict
         .findings()
@@ -84,20 +86,17 @@ fn change_of(store: &Store, report: &Report, function: &str) -> (Change, bool) {
     (f.change(), f.blocked())
 }
 
-#[test]
-fn a_run_is_kept_whole_and_read_back() {
-    let dir = scratch("whole");
-    let db = dir.join("runs.db");
+crate::on_both_backends! {
+fn a_run_is_kept_whole_and_read_back(backend: &Backend) {
     let report = run(1000, 100, 5);
-    let mut store = Store::open(&db).unwrap();
+    let mut store = backend.fresh_reopenable("whole");
     let meta = RunMeta::new("4f2a9c1d")
         .branch("feature")
         .machine("ci")
         .label("rustc", "1.95");
     let info = store.record(&report, &meta).unwrap();
-    drop(store);
 
-    let store = Store::open_existing(&db).unwrap();
+    let mut store = store.reopen();
     let runs = store.runs(&RunFilter::new()).unwrap();
     assert_eq!(runs, vec![info.clone()]);
     assert_eq!((info.branch(), info.machine()), ("feature", "ci"));
@@ -106,7 +105,7 @@ fn a_run_is_kept_whole_and_read_back() {
     assert_eq!(info.clock(), Some("manual"));
     assert_eq!(store.profile(info.id()).unwrap(), report);
 
-    let samples = RunStore::samples(&store, &[info.id()], None).unwrap();
+    let samples = RunStore::samples(&*store, &[info.id()], None).unwrap();
     let key = samples[0]
         .functions()
         .find(|k| k.name().ends_with("::tokenize"))
@@ -122,13 +121,26 @@ fn a_run_is_kept_whole_and_read_back() {
         .value(&key, Metric::named("p50").unwrap())
         .unwrap();
     assert!(p50.abs_diff(1_000_000) <= 1_000_000 / 64, "{p50}");
+    // One function's samples only, in the order of the runs asked for.
+    let second = store
+        .record(&run(2000, 100, 5), &RunMeta::new("second"))
+        .unwrap();
+    let both = RunStore::samples(&*store, &[second.id(), info.id()], Some(&key)).unwrap();
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[0].value(&key, cumtime), Some(2_000_000));
+    assert_eq!(both[1].value(&key, cumtime), Some(1_000_000));
+    assert_eq!(both[0].functions().count(), 1);
+    let functions = store.functions().unwrap();
+    assert_eq!(functions.len(), 4);
+    assert!(functions.windows(2).all(|w| w[0] < w[1]), "{functions:?}");
+}
 }
 
+crate::on_both_backends! {
 /// The issue's cases, through a store: a steady history and a steady value, a 15% step that is
 /// an outlier, a 15% step inside a noisy history, fewer than 5 runs.
-#[test]
-fn the_issues_cases_through_a_store() {
-    let steady = store_with(&STEADY);
+fn the_issues_cases_through_a_store(backend: &Backend) {
+    let steady = store_with(backend, &STEADY);
     assert_eq!(
         change_of(&steady, &run(1002, 100, 5), "tokenize"),
         (Change::Unchanged, false)
@@ -142,21 +154,22 @@ fn the_issues_cases_through_a_store() {
         (Change::Improvement, false)
     );
     // Swings of ±25%: 1150 is 15% up but no outlier.
-    let noisy = store_with(&[750, 1250, 900, 1200, 1000, 800, 1150, 1050]);
+    let noisy = store_with(backend, &[750, 1250, 900, 1200, 1000, 800, 1150, 1050]);
     assert_eq!(
         change_of(&noisy, &run(1150, 100, 5), "tokenize"),
         (Change::Unchanged, false)
     );
-    let young = store_with(&STEADY[..4]);
+    let young = store_with(backend, &STEADY[..4]);
     assert_eq!(
         change_of(&young, &run(2000, 100, 5), "tokenize"),
         (Change::InsufficientData, false)
     );
 }
+}
 
-#[test]
-fn only_a_regression_that_repeats_blocks() {
-    let mut store = store_with(&STEADY);
+crate::on_both_backends! {
+fn only_a_regression_that_repeats_blocks(backend: &Backend) {
+    let mut store = store_with(backend, &STEADY);
     let bad = run(1500, 100, 5);
     assert_eq!(
         change_of(&store, &bad, "tokenize"),
@@ -182,10 +195,11 @@ fn only_a_regression_that_repeats_blocks() {
     });
     assert!(!store.check(&bad, &three).unwrap().blocked());
 }
+}
 
-#[test]
-fn regressions_are_sorted_by_impact_and_explained_by_their_callees() {
-    let store = store_with(&STEADY);
+crate::on_both_backends! {
+fn regressions_are_sorted_by_impact_and_explained_by_their_callees(backend: &Backend) {
+    let store = store_with(backend, &STEADY);
     // tokenize (about 90% of the program) +20%; log_line (under 1%) +100%.
     let report = run(1200, 100, 10);
     let verdict = store.check(&report, &cumtime_only()).unwrap();
@@ -232,10 +246,11 @@ fn regressions_are_sorted_by_impact_and_explained_by_their_callees() {
         "{markdown}"
     );
 }
+}
 
-#[test]
-fn runs_of_other_machines_branches_and_the_commit_itself_are_not_the_baseline() {
-    let mut store = store_with(&STEADY);
+crate::on_both_backends! {
+fn runs_of_other_machines_branches_and_the_commit_itself_are_not_the_baseline(backend: &Backend) {
+    let mut store = store_with(backend, &STEADY);
     for i in 0..8 {
         let slow = run(3000, 100, 5);
         store
@@ -261,12 +276,13 @@ fn runs_of_other_machines_branches_and_the_commit_itself_are_not_the_baseline() 
     assert!(v.window().iter().all(|r| r.commit() != "new"));
     assert!(!v.regressions().is_empty());
 }
+}
 
-#[test]
-fn a_metric_the_profile_lacks_is_reported_not_taken_as_zero() {
-    let dir = scratch("lacks");
+crate::on_both_backends! {
+fn a_metric_the_profile_lacks_is_reported_not_taken_as_zero(backend: &Backend) {
+    let dir = scratch(&common::pg::fresh_name("lacks"));
     let prof = dir.join("p.prof");
-    let mut store = Store::in_memory().unwrap();
+    let mut store = backend.fresh("lacks");
     // Five runs from .prof files: no latency, so no p99 is stored (NULL, not 0).
     for i in 0..5 {
         run(1000, 100, 5).write_pstats(&prof).unwrap();
@@ -300,14 +316,15 @@ fn a_metric_the_profile_lacks_is_reported_not_taken_as_zero() {
         "{v}"
     );
 }
+}
 
-#[test]
-fn a_trend_marks_regressions_and_the_first_bad_commit() {
+crate::on_both_backends! {
+fn a_trend_marks_regressions_and_the_first_bad_commit(backend: &Backend) {
     let mut tokenize: Vec<u64> = STEADY.to_vec();
     tokenize.extend([1400, 1410, 1395, 1405, 1400, 1402]);
-    let store = store_with(&tokenize);
+    let store = store_with(backend, &tokenize);
     let cumtime = Metric::named("cumtime").unwrap();
-    let t = trend(&store, &TrendOptions::new(cumtime).function("tokenize")).unwrap();
+    let t = store.trend(&TrendOptions::new(cumtime).function("tokenize")).unwrap();
     assert_eq!(t.points().len(), 14);
     assert_eq!(t.first_bad().unwrap().run().commit(), "c8");
     assert_eq!(t.points()[8].change(), Some(Change::Regression));
@@ -317,21 +334,20 @@ fn a_trend_marks_regressions_and_the_first_bad_commit() {
         "{}",
         t.to_text()
     );
-    let last3 = trend(
-        &store,
-        &TrendOptions::new(cumtime).function("tokenize").last(3),
-    )
-    .unwrap();
+    let last3 = store
+        .trend(&TrendOptions::new(cumtime).function("tokenize").last(3))
+        .unwrap();
     assert_eq!(last3.points().len(), 3);
     assert!(last3.first_bad().is_none());
     // A per-function metric without a function, an unknown function: errors that say so.
-    let e = trend(&store, &TrendOptions::new(cumtime)).unwrap_err();
+    let e = store.trend(&TrendOptions::new(cumtime)).unwrap_err();
     assert!(e.to_string().contains("per-function metric"), "{e}");
-    let e = trend(&store, &TrendOptions::new(cumtime).function("tokenise")).unwrap_err();
+    let e = store.trend(&TrendOptions::new(cumtime).function("tokenise")).unwrap_err();
     assert!(
         e.to_string().contains("close matches: history::tokenize"),
         "{e}"
     );
+}
 }
 
 /// Schema version 1, as an older profkit wrote it: the migration to the current one keeps its
@@ -500,4 +516,336 @@ fn a_large_profile_is_stored_compactly_and_read_back() {
         "{size} bytes for {} of JSON",
         json.len()
     );
+}
+
+/// PostgreSQL's schema version 1, as a profkit of then created it: the migration to the
+/// current one keeps its runs and adds the memory columns, as SQLite's does.
+#[test]
+fn postgres_an_older_schema_is_migrated_and_keeps_its_runs() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let schema = common::pg::Schema::fresh(&url, "migrate");
+    let mut store = PgStore::connect_to_schema(&url, &schema.name).unwrap();
+    store
+        .record(&run(1000, 100, 5), &RunMeta::new("old1"))
+        .unwrap();
+    drop(store);
+    let mut admin = common::pg::admin(&url);
+    admin
+        .batch_execute(&format!(
+            "SET search_path TO {};
+             ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes;
+             ALTER TABLE samples DROP COLUMN bytes, DROP COLUMN allocs, DROP COLUMN cum_bytes,
+                 DROP COLUMN peak_bytes;
+             UPDATE history_version SET version = 1;",
+            schema.name
+        ))
+        .unwrap();
+    let mut store = PgStore::connect_to_schema(&url, &schema.name).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    store
+        .record(&run(1000, 100, 5), &RunMeta::new("new1"))
+        .unwrap();
+    let commits: Vec<String> = store
+        .runs(&RunFilter::new())
+        .unwrap()
+        .iter()
+        .map(|r| r.commit().to_owned())
+        .collect();
+    assert_eq!(commits, ["new1", "old1"]);
+    let mut count = |sql: &str| -> i64 {
+        admin
+            .query_one(&format!("SELECT count(*) FROM {}.{sql}", schema.name), &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(
+        count("runs WHERE peak_heap_bytes IS NULL AND max_rss_bytes IS NULL"),
+        1
+    );
+    assert_eq!(
+        count("runs WHERE peak_heap_bytes IS NULL AND max_rss_bytes > 0"),
+        1
+    );
+    // Every metric has its column on the server.
+    for m in Metric::all() {
+        let table = if m.is_per_function() {
+            "samples"
+        } else {
+            "runs"
+        };
+        admin
+            .query(
+                &format!("SELECT {} FROM {}.{table}", m.column_name(), schema.name),
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{}: no column {table}.{}: {e}", m.name(), m.column_name()));
+    }
+}
+
+/// Schemas that are not a profkit history: another program's, a newer profkit's. The same
+/// one-line errors as SQLite's, with the server in front instead of the path.
+#[test]
+fn postgres_schemas_that_are_not_a_history_are_refused() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let server = PgStore::server_of(&url).unwrap();
+    let foreign = common::pg::Schema::fresh(&url, "foreign");
+    let mut admin = common::pg::admin(&url);
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA {0}; CREATE TABLE {0}.invoices (id int, total real);",
+            foreign.name
+        ))
+        .unwrap();
+    let e = PgStore::connect_to_schema(&url, &foreign.name).unwrap_err();
+    assert!(e.is_bad_file());
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{server}: the schema \"{}\" holds another program's tables (invoices), not a \
+             profkit history (choose another with --schema)",
+            foreign.name
+        )
+    );
+    let newer = common::pg::Schema::fresh(&url, "newer");
+    drop(PgStore::connect_to_schema(&url, &newer.name).unwrap());
+    admin
+        .batch_execute(&format!(
+            "UPDATE {}.history_version SET version = 99",
+            newer.name
+        ))
+        .unwrap();
+    let e = PgStore::connect_to_schema(&url, &newer.name).unwrap_err();
+    assert!(
+        matches!(e.kind(), HistoryErrorKind::NewerSchema { found: 99, supported } if *supported == SCHEMA_VERSION)
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{server}: written by a newer profkit: schema version 99, this profkit reads up to \
+             {SCHEMA_VERSION} (upgrade profkit)"
+        )
+    );
+    // Nothing was created in the refused schemas.
+    let tables: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&foreign.name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1);
+}
+
+/// Eight runners opening a new history at once: the advisory lock makes one of them create
+/// the schema and the others wait for it and use it.
+#[test]
+fn postgres_runners_creating_one_schema_at_once_create_it_once() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let schema = common::pg::Schema::fresh(&url, "race");
+    let barrier = std::sync::Barrier::new(8);
+    let ids: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (url, name, barrier) = (&url, &schema.name, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut store = PgStore::connect_to_schema(url, name).unwrap();
+                    store
+                        .record(&run(1000, 100, 5), &RunMeta::new(format!("r{i}")))
+                        .unwrap()
+                        .id()
+                        .0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 8, "{ids:?}");
+    let store = PgStore::connect_existing(&url, &schema.name).unwrap();
+    assert_eq!(store.runs(&RunFilter::new()).unwrap().len(), 8);
+    assert_eq!(store.functions().unwrap().len(), 4);
+}
+
+/// A history copied from SQLite to PostgreSQL and back is the same history: runs, labels,
+/// times, versions, samples and profiles; a second copy copies nothing.
+#[test]
+fn postgres_a_history_copied_there_and_back_is_whole() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let dir = scratch("copy");
+    let mut lite = Store::open(dir.join("runs.db")).unwrap();
+    for (i, &t) in STEADY.iter().enumerate() {
+        let meta = RunMeta::new(format!("c{i}"))
+            .machine(if i % 2 == 0 { "ci" } else { "laptop" })
+            .label("i", i.to_string());
+        lite.record(&run(t, 100, 5), &meta).unwrap();
+    }
+    let schema = common::pg::Schema::fresh(&url, "copy");
+    let mut pg = PgStore::connect_to_schema(&url, &schema.name).unwrap();
+    let done = copy(&lite, &mut pg).unwrap();
+    assert_eq!((done.copied, done.skipped), (8, 0));
+    assert_eq!(
+        copy(&lite, &mut pg).unwrap(),
+        Copied {
+            copied: 0,
+            skipped: 8
+        }
+    );
+    let mut back = Store::open(dir.join("back.db")).unwrap();
+    assert_eq!(copy(&pg, &mut back).unwrap().copied, 8);
+    let strip = |runs: Vec<profkit::history::RunInfo>| -> Vec<String> {
+        runs.iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {:?} {:?} {} {} {:?}",
+                    r.commit(),
+                    r.branch(),
+                    r.machine(),
+                    r.recorded_at(),
+                    r.labels(),
+                    r.profkit_version(),
+                    r.function_count(),
+                    r.value(Metric::named("wall").unwrap())
+                )
+            })
+            .collect()
+    };
+    let all = RunFilter::new();
+    let original = lite.runs(&all).unwrap();
+    assert_eq!(strip(pg.runs(&all).unwrap()), strip(original.clone()));
+    assert_eq!(strip(back.runs(&all).unwrap()), strip(original.clone()));
+    let cumtime = Metric::named("cumtime").unwrap();
+    for (a, b) in original.iter().zip(pg.runs(&all).unwrap()) {
+        assert_eq!(pg.profile(b.id()).unwrap(), lite.profile(a.id()).unwrap());
+        let sa = RunStore::samples(&lite, &[a.id()], None).unwrap();
+        let sb = RunStore::samples(&pg, &[b.id()], None).unwrap();
+        for key in sa[0].functions() {
+            assert_eq!(sa[0].value(key, cumtime), sb[0].value(key, cumtime));
+            assert_eq!(sa[0].of(key), sb[0].of(key));
+        }
+    }
+}
+
+/// `sslmode=require` connects with TLS (the test server has a self-signed certificate:
+/// encrypted, not verified, as libpq's `require`); `disable` without.
+#[test]
+fn postgres_tls_when_the_url_asks_for_it() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let mut admin = common::pg::admin(&url);
+    let has_ssl: String = admin.query_one("SHOW ssl", &[]).unwrap().get(0);
+    if has_ssl != "on" {
+        eprintln!("NOTE: the test server has no TLS (.ci/postgres gives it a certificate)");
+        return;
+    }
+    let schema = common::pg::Schema::fresh(&url, "tls");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    for (mode, expected) in [("require", true), ("disable", false)] {
+        let app = format!("tls_{mode}_{}", std::process::id());
+        let store = PgStore::connect_to_schema(
+            &format!("{url}{sep}sslmode={mode}&application_name={app}"),
+            &schema.name,
+        )
+        .unwrap();
+        let ssl: bool = admin
+            .query_one(
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                 WHERE a.application_name = $1",
+                &[&app],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(ssl, expected, "sslmode={mode}");
+        assert!(store.runs(&RunFilter::new()).unwrap().is_empty());
+    }
+}
+
+/// A server that is not there, a wrong password, a user without the right to create the
+/// schema, a malformed string: one line each, with the server (never the password).
+#[test]
+fn postgres_connections_that_fail_say_why_in_one_line() {
+    let Some(url) = common::pg::server() else {
+        return;
+    };
+    let server = PgStore::server_of(&url).unwrap();
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, p)| p.to_owned())
+        .expect("PROFKIT_TEST_PG has a password");
+    let wrong = url.replacen(&format!(":{password}@"), ":not-the-password@", 1);
+    let e = PgStore::connect(&wrong).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!("{server}: password authentication failed for user \"postgres\" (wrong password?)")
+    );
+
+    let role = format!("norights_{}", std::process::id());
+    let mut admin = common::pg::admin(&url);
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'pw{role}';"
+        ))
+        .unwrap();
+    let host_part = url.split_once('@').unwrap().1;
+    let limited = format!("postgres://{role}:pw{role}@{host_part}");
+    let e = PgStore::connect_to_schema(&limited, "profkit_norights")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with(&format!("postgres://{role}@")), "{e}");
+    assert!(
+        e.contains(
+            ": cannot create the history's schema \"profkit_norights\": permission denied for \
+             database"
+        ),
+        "{e}"
+    );
+    admin.batch_execute(&format!("DROP ROLE {role}")).unwrap();
+
+    // A port nobody listens on: refused at once, with the host and port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let e = PgStore::connect(&format!("postgres://ci:secret@127.0.0.1:{port}/perf"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "postgres://ci@127.0.0.1:{port}/perf: cannot connect: "
+        )),
+        "{e}"
+    );
+    assert!(!e.contains("secret") && !e.contains('\n'), "{e}");
+    // A server that takes the connection and never answers: given up after connect_timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let start = std::time::Instant::now();
+    let e = PgStore::connect(&format!(
+        "postgres://ci@127.0.0.1:{port}/perf?connect_timeout=1"
+    ))
+    .unwrap_err()
+    .to_string();
+    let took = start.elapsed();
+    assert_eq!(
+        e,
+        format!(
+            "postgres://ci@127.0.0.1:{port}/perf: cannot connect: no answer within 1 s \
+             (connect_timeout)"
+        )
+    );
+    assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    drop(silent);
 }

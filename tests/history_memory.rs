@@ -1,11 +1,13 @@
 //! The history with memory figures: bytes are exact from run to run, so a function that starts
 //! allocating three times as much is a regression of `cum_bytes` (and blocks on its second
 //! run), while the time metrics of the same runs are left alone; the process's peak heap and
-//! RSS are recorded too.
+//! RSS are recorded too. On both backends (`common::pg`).
+
+mod common;
 
 use std::hint::black_box;
 
-use profkit::history::{Change, CheckOptions, Metric, RunFilter, RunMeta, Store};
+use profkit::history::{Change, CheckOptions, Metric, RunFilter, RunMeta};
 
 #[global_allocator]
 static ALLOC: profkit::Alloc = profkit::Alloc::system();
@@ -25,9 +27,9 @@ fn run(rows: usize) -> profkit::Report {
     profkit::record(|| handle(rows)).1
 }
 
-#[test]
-fn a_function_that_allocates_three_times_as_much_is_a_memory_regression() {
-    let mut store = Store::in_memory().unwrap();
+crate::on_both_backends! {
+fn a_function_that_allocates_three_times_as_much_is_a_memory_regression(backend: &Backend) {
+    let mut store = backend.fresh("memory");
     for i in 0..6 {
         store
             .record(&run(1000), &RunMeta::new(format!("c{i}")))
@@ -92,6 +94,7 @@ fn a_function_that_allocates_three_times_as_much_is_a_memory_regression() {
         );
     }
 }
+}
 
 /// Blocks kept for good by a leaky function.
 static KEPT: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
@@ -104,10 +107,10 @@ fn leaky(blocks: usize) {
     }
 }
 
-#[test]
-fn a_function_that_starts_keeping_memory_is_a_live_bytes_regression() {
+crate::on_both_backends! {
+fn a_function_that_starts_keeping_memory_is_a_live_bytes_regression(backend: &Backend) {
     KEPT.lock().unwrap().reserve(100);
-    let mut store = Store::in_memory().unwrap();
+    let mut store = backend.fresh("live");
     for i in 0..6 {
         let (_, report) = profkit::record(|| leaky(2));
         store
@@ -121,4 +124,5 @@ fn a_function_that_starts_keeping_memory_is_a_live_bytes_regression() {
     assert_eq!(regressions.len(), 1, "{}", verdict.to_text());
     assert!(regressions[0].subject().ends_with("leaky"));
     assert_eq!(regressions[0].value(), 2_000);
+}
 }

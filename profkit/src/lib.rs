@@ -99,6 +99,7 @@
 //! | `pprof` | off | pprof profiles for `go tool pprof`, Pyroscope, Grafana: [`Report::to_pprof`] (`prost`, `flate2`) |
 //! | `tracing` | off | [`tracing::ProfkitLayer`]: `tracing` spans recorded as calls (`tracing-subscriber`'s registry) |
 //! | `history` | off | [`history`]: a SQLite history of runs, regressions against the rolling median (`rusqlite` with SQLite compiled in) |
+//! | `history-postgres` | off | the same history on a PostgreSQL server shared by many CI runners: `history::PgStore`, `--db postgres://...` (`postgres`, TLS by `rustls`) |
 //! | `history-svg` | off | SVG trend charts of a history: [`history::Trend::to_svg`] (`plotters`) |
 //! | `cli` | off | the `profkit` command line: `cargo install profkit --features cli` |
 //!

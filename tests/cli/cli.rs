@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod diff;
 mod history;
+mod history_pg;
 mod pprof;
 mod robustness;
 mod stdio;

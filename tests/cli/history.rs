@@ -1,4 +1,5 @@
-//! `profkit history` as a program over real SQLite files: record, check (exit 0, then 1 when
+//! `profkit history` as a program over real SQLite files and, when `PROFKIT_TEST_PG` names a
+//! server, PostgreSQL schemas (the flow, a first check, bad requests on both): record, check (exit 0, then 1 when
 //! the regression repeats), show, first-bad, list, export; four recorders at once; a recorder
 //! killed in the middle of its transaction; files that are not a history.
 
@@ -8,8 +9,14 @@ use std::time::{Duration, Instant};
 
 use profkit::Report;
 
+use crate::common::pg::Place;
 use crate::common::synthetic::profile_json;
-use crate::support::{Shape, arg, profkit, scratch, write};
+use crate::support::{Run, Shape, arg, profkit, scratch, write};
+
+/// `profkit ARGS` on the history of `place` (`--schema` added after `--db` on PostgreSQL).
+fn pk<S: AsRef<str>>(place: &Place, args: &[S]) -> Run {
+    profkit(place.args(args))
+}
 
 /// `fetch_row` of each recorded run: within ±1.5% of 1 ms.
 const STEADY_MICROS: [u64; 6] = [1000, 1010, 995, 1005, 990, 1015];
@@ -21,22 +28,25 @@ fn shape(fetch_micros: u64) -> Shape {
     }
 }
 
-fn record_all(dir: &Path, db: &str) {
+fn record_all(place: &Place, dir: &Path, db: &str) {
     for (i, micros) in STEADY_MICROS.into_iter().enumerate() {
         let file = write(dir, &format!("run{i}.json"), shape(micros));
-        let out = profkit([
-            "history",
-            "record",
-            "--db",
-            db,
-            "--commit",
-            &format!("c{i}"),
-            "--machine",
-            "ci",
-            "--label",
-            "rustc=1.95",
-            &file,
-        ]);
+        let out = pk(
+            place,
+            &[
+                "history",
+                "record",
+                "--db",
+                db,
+                "--commit",
+                &format!("c{i}"),
+                "--machine",
+                "ci",
+                "--label",
+                "rustc=1.95",
+                &file,
+            ],
+        );
         assert!(
             out.ok().starts_with(&format!("recorded run {} of ", i + 1)),
             "{}",
@@ -45,15 +55,16 @@ fn record_all(dir: &Path, db: &str) {
     }
 }
 
-#[test]
-fn record_check_show_first_bad_list_and_export() {
-    let dir = scratch("history-flow");
-    let db = arg(&dir, "runs.db");
-    record_all(&dir, &db);
+crate::on_both_backends! {
+fn record_check_show_first_bad_list_and_export(backend: &Backend) {
+    let dir = scratch(&crate::common::pg::fresh_name("history-flow"));
+    let place = &backend.place("flow");
+    let db = place.db();
+    record_all(place, &dir, &db);
     let slow = write(&dir, "slow.json", shape(1500));
 
     // The first slow run: a regression, not yet blocking.
-    let first = profkit([
+    let first = pk(place, &[
         "history",
         "check",
         "--db",
@@ -72,7 +83,7 @@ fn record_check_show_first_bad_list_and_export() {
         "{md}"
     );
     // Recorded, then checked again: two in a row block (exit 1).
-    profkit([
+    pk(place, &[
         "history",
         "record",
         "--db",
@@ -84,7 +95,7 @@ fn record_check_show_first_bad_list_and_export() {
         &slow,
     ])
     .ok();
-    let second = profkit(["history", "check", "--db", &db, "--machine", "ci", &slow]);
+    let second = pk(place, &["history", "check", "--db", &db, "--machine", "ci", &slow]);
     assert_eq!(second.code, 1, "{}{}", second.stdout, second.stderr);
     assert!(
         second.stdout.starts_with("profkit history check: "),
@@ -108,7 +119,7 @@ fn record_check_show_first_bad_list_and_export() {
             .stdout
             .contains("where the time went in cli::support::get_users")
     );
-    let json = profkit([
+    let json = pk(place, &[
         "history",
         "check",
         "--db",
@@ -127,7 +138,7 @@ fn record_check_show_first_bad_list_and_export() {
     assert_eq!(top["change"], "regression");
     assert_eq!(top["blocked"], true);
     // Another machine's history is empty: insufficient data, exit 0.
-    let elsewhere = profkit([
+    let elsewhere = pk(place, &[
         "history",
         "check",
         "--db",
@@ -143,7 +154,7 @@ fn record_check_show_first_bad_list_and_export() {
     );
 
     // A second slow run recorded: the step is sustained.
-    profkit([
+    pk(place, &[
         "history",
         "record",
         "--db",
@@ -157,7 +168,7 @@ fn record_check_show_first_bad_list_and_export() {
     .ok();
     // The trend of fetch_row, with the step marked and drawn.
     let svg = dir.join("trend.svg");
-    let show = profkit([
+    let show = pk(place, &[
         "history",
         "show",
         "--db",
@@ -178,7 +189,7 @@ fn record_check_show_first_bad_list_and_export() {
         drawn.starts_with("<svg") && drawn.contains("first bad: slow1"),
         "{drawn:.300}"
     );
-    let bad = profkit([
+    let bad = pk(place, &[
         "history",
         "first-bad",
         "--db",
@@ -193,7 +204,7 @@ fn record_check_show_first_bad_list_and_export() {
         "{}",
         bad.stdout
     );
-    let none = profkit([
+    let none = pk(place, &[
         "history",
         "first-bad",
         "--db",
@@ -208,16 +219,16 @@ fn record_check_show_first_bad_list_and_export() {
             .starts_with("no sustained step up in cumtime of cli::support::fib")
     );
 
-    let list = profkit(["history", "list", "--db", &db, "--format", "json"]);
+    let list = pk(place, &["history", "list", "--db", &db, "--format", "json"]);
     let runs = list.json()["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 8);
     assert_eq!(runs[0]["commit"], "slow2");
     assert_eq!(runs[7]["labels"]["rustc"], "1.95");
-    let text = profkit(["history", "list", "--db", &db, "--last", "2"]);
+    let text = pk(place, &["history", "list", "--db", &db, "--last", "2"]);
     assert_eq!(text.ok().lines().count(), 3, "{}", text.stdout);
 
     let out = dir.join("then.json");
-    profkit([
+    pk(place, &[
         "history",
         "export",
         "--db",
@@ -228,7 +239,7 @@ fn record_check_show_first_bad_list_and_export() {
     ])
     .ok();
     assert_eq!(Report::read(&out).unwrap(), Report::read(&slow).unwrap());
-    profkit([
+    pk(place, &[
         "history",
         "export",
         "--db",
@@ -242,7 +253,7 @@ fn record_check_show_first_bad_list_and_export() {
         Report::read(&out).unwrap(),
         Report::read(dir.join("run0.json")).unwrap()
     );
-    profkit([
+    pk(place, &[
         "history",
         "export",
         "--db",
@@ -253,7 +264,7 @@ fn record_check_show_first_bad_list_and_export() {
     ])
     .bad_input("no run \"zzzz\"");
     // One line, worded without the source's indentation inside it.
-    profkit([
+    pk(place, &[
         "history",
         "export",
         "--db",
@@ -264,20 +275,33 @@ fn record_check_show_first_bad_list_and_export() {
     ])
     .bad_input("or a commit (at least 4 characters of it)");
 }
+}
 
-#[test]
-fn check_without_a_database_yet_is_an_empty_history() {
-    let dir = scratch("history-first");
-    let db = arg(&dir, "runs.db");
+crate::on_both_backends! {
+fn check_without_a_database_yet_is_an_empty_history(backend: &Backend) {
+    let dir = scratch(&crate::common::pg::fresh_name("history-first"));
+    let place = &backend.place("first");
+    let db = place.db();
     let p = write(&dir, "p.json", Shape::default());
-    let out = profkit(["history", "check", "--db", &db, &p]);
-    assert!(
-        out.ok().starts_with(&format!("{db} does not exist yet")),
-        "{}",
-        out.stdout
-    );
-    assert!(!Path::new(&db).exists());
-    profkit(["history", "list", "--db", &db]).bad_input(&format!("{db}: no such file"));
+    let out = pk(place, &["history", "check", "--db", &db, &p]);
+    let (first, listed) = match place.schema() {
+        None => (
+            format!("{db} does not exist yet"),
+            format!("{db}: no such file"),
+        ),
+        Some(schema) => {
+            let server = profkit::history::PgStore::server_of(&db).unwrap();
+            (
+                format!("{server} has no history in schema {schema} yet"),
+                format!("{server}: no history in schema \"{schema}\""),
+            )
+        }
+    };
+    assert!(out.ok().starts_with(&first), "{}", out.stdout);
+    assert!(!place.exists());
+    pk(place, &["history", "list", "--db", &db]).bad_input(&listed);
+    assert!(!place.exists());
+}
 }
 
 #[test]
@@ -343,13 +367,14 @@ fn files_that_are_not_a_history_exit_2_with_one_line() {
     );
 }
 
-#[test]
-fn bad_requests_exit_2_with_one_line() {
-    let dir = scratch("history-bad");
-    let db = arg(&dir, "runs.db");
+crate::on_both_backends! {
+fn bad_requests_exit_2_with_one_line(backend: &Backend) {
+    let dir = scratch(&crate::common::pg::fresh_name("history-bad"));
+    let place = &backend.place("bad");
+    let db = place.db();
     let p = write(&dir, "p.json", Shape::default());
     let prof = write(&dir, "p.prof", Shape::default());
-    profkit(["history", "record", "--db", &db, "--commit", "a", &p]).ok();
+    pk(place, &["history", "record", "--db", &db, "--commit", "a", &p]).ok();
     let cases: &[(&[&str], &str)] = &[
         (
             &["history", "check", "--db", &db, "--window", "0", &p],
@@ -418,18 +443,19 @@ fn bad_requests_exit_2_with_one_line() {
         ),
     ];
     for (args, what) in cases {
-        profkit(*args).bad_input(what);
+        pk(place, args).bad_input(what);
     }
     // clap's own usage errors: status 2 as well.
-    let out = profkit(["history", "check", "--db", &db, "--threshold", "ten", &p]);
+    let out = pk(place, &["history", "check", "--db", &db, "--threshold", "ten", &p]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    let out = profkit([
+    let out = pk(place, &[
         "history", "record", "--db", &db, "--commit", "a", "--label", "x", &p,
     ]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     // Nothing was recorded by the refused requests.
-    let list = profkit(["history", "list", "--db", &db, "--format", "json"]);
+    let list = pk(place, &["history", "list", "--db", &db, "--format", "json"]);
     assert_eq!(list.json()["runs"].as_array().unwrap().len(), 1);
+}
 }
 
 fn spawn_record(db: &str, commit: &str, file: &str) -> Child {

@@ -3,6 +3,7 @@
 // Each test file compiles this module and uses only some of it.
 #![allow(dead_code)]
 
+pub(crate) mod pg;
 pub(crate) mod pprof;
 pub(crate) mod synthetic;
 

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{LookupError, ReadError};
 
-/// Why a history could not be opened, written or read: the database's path, and the reason.
+/// Why a history could not be opened, written or read: the database's path (or, for a
+/// PostgreSQL history, its server, database and schema, never the password), and the reason.
 ///
-/// `Display` gives one line, `PATH: reason`.
+/// `Display` gives one line, `PATH: reason` (`postgres://USER@HOST:PORT/DB schema S: reason`).
 ///
 /// ```
 /// use profkit::history::{HistoryErrorKind, Store};
@@ -23,8 +24,18 @@ use crate::error::{LookupError, ReadError};
 /// ```
 #[derive(Debug)]
 pub struct HistoryError {
-    path: Option<PathBuf>,
+    // Boxed: the error stays small however a history is named.
+    at: Option<Box<At>>,
     kind: HistoryErrorKind,
+}
+
+/// Where the history of an error is (one field for both, so that the error stays small).
+#[derive(Debug)]
+enum At {
+    File(PathBuf),
+    /// `postgres://USER@HOST:PORT/DB`, without a password.
+    #[cfg_attr(not(feature = "history-postgres"), allow(dead_code))]
+    Server(String),
 }
 
 /// What went wrong, without the path.
@@ -42,6 +53,13 @@ pub enum HistoryErrorKind {
     NotADatabase,
     /// A SQLite database of another program: it has tables and is not a profkit history.
     NotAHistory {
+        /// Some of the tables it has.
+        tables: Vec<String>,
+    },
+    /// A PostgreSQL schema of another program: it has tables and is not a profkit history.
+    ForeignSchema {
+        /// The schema.
+        schema: String,
         /// Some of the tables it has.
         tables: Vec<String>,
     },
@@ -72,7 +90,16 @@ pub enum HistoryErrorKind {
 impl HistoryError {
     pub(crate) fn new(path: Option<&Path>, kind: HistoryErrorKind) -> HistoryError {
         HistoryError {
-            path: path.map(Path::to_owned),
+            at: path.map(|p| Box::new(At::File(p.to_owned()))),
+            kind,
+        }
+    }
+
+    /// An error of the PostgreSQL history at `server` (a label without the password).
+    #[cfg(feature = "history-postgres")]
+    pub(crate) fn at_server(server: &str, kind: HistoryErrorKind) -> HistoryError {
+        HistoryError {
+            at: Some(Box::new(At::Server(server.to_owned()))),
             kind,
         }
     }
@@ -85,7 +112,24 @@ impl HistoryError {
     /// The database file, when the error concerns one (`None` for an in-memory store or a
     /// request that was refused before any file was touched).
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match self.at.as_deref() {
+            Some(At::File(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The PostgreSQL history the error concerns, as `postgres://USER@HOST:PORT/DB schema S`
+    /// (never with a password); `None` for a SQLite file or a refused request.
+    ///
+    /// ```
+    /// let err = profkit::history::Store::open("/nonexistent-dir/runs.db").unwrap_err();
+    /// assert_eq!(err.server(), None);
+    /// ```
+    pub fn server(&self) -> Option<&str> {
+        match self.at.as_deref() {
+            Some(At::Server(s)) => Some(s),
+            _ => None,
+        }
     }
 
     /// What went wrong.
@@ -105,6 +149,7 @@ impl HistoryError {
             self.kind,
             HistoryErrorKind::NotADatabase
                 | HistoryErrorKind::NotAHistory { .. }
+                | HistoryErrorKind::ForeignSchema { .. }
                 | HistoryErrorKind::NewerSchema { .. }
                 | HistoryErrorKind::Corrupt(_)
         )
@@ -118,6 +163,12 @@ impl fmt::Display for HistoryErrorKind {
             HistoryErrorKind::NotAHistory { tables } => write!(
                 f,
                 "a SQLite database, but not a profkit history (it has the tables {})",
+                tables.join(", ")
+            ),
+            HistoryErrorKind::ForeignSchema { schema, tables } => write!(
+                f,
+                "the schema {schema:?} holds another program's tables ({}), not a profkit \
+                 history (choose another with --schema)",
                 tables.join(", ")
             ),
             HistoryErrorKind::NewerSchema { found, supported } => write!(
@@ -144,8 +195,10 @@ impl fmt::Display for HistoryErrorKind {
 
 impl fmt::Display for HistoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(path) = &self.path {
-            write!(f, "{}: ", path.display())?;
+        match self.at.as_deref() {
+            Some(At::File(path)) => write!(f, "{}: ", path.display())?,
+            Some(At::Server(server)) => write!(f, "{server}: ")?,
+            None => {}
         }
         write!(f, "{}", self.kind)
     }

@@ -1,6 +1,7 @@
 //! The numbers a history keeps, in one table: [`Metric::all`]. Each row names a metric, its
 //! unit, the column that stores it and how to read it from a profile. A new metric is one row
-//! here, plus a migration in `sqlite` when it needs a new column.
+//! here, plus a migration step of the same number in `sqlite` and in `postgres` when it needs
+//! a new column.
 
 use std::fmt;
 
@@ -283,6 +284,16 @@ impl Metric {
     /// ```
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The column that stores it: in the `samples` table for a per-function metric, in
+    /// `runs` for a process one; the same in SQLite and PostgreSQL.
+    ///
+    /// ```
+    /// assert_eq!(profkit::history::Metric::named("p99").unwrap().column_name(), "p99_ns");
+    /// ```
+    pub fn column_name(&self) -> &'static str {
+        self.column
     }
 
     /// What its values count.

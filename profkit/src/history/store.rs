@@ -63,6 +63,9 @@ pub struct RunMeta {
     machine: String,
     recorded_at: Option<SystemTime>,
     labels: BTreeMap<String, String>,
+    /// The profkit version to record instead of this one's (a run copied between histories
+    /// keeps the version that recorded it).
+    version: Option<String>,
 }
 
 impl RunMeta {
@@ -75,6 +78,7 @@ impl RunMeta {
             machine: DEFAULT_MACHINE.to_owned(),
             recorded_at: None,
             labels: BTreeMap::new(),
+            version: None,
         }
     }
 
@@ -132,6 +136,24 @@ impl RunMeta {
     /// The labels, by key.
     pub fn labels(&self) -> &BTreeMap<String, String> {
         &self.labels
+    }
+
+    /// The meta of a run recorded before, as it was: commit, series, time, labels and the
+    /// profkit version that recorded it (what [`copy`] records in the other history).
+    pub(crate) fn of_run(run: &RunInfo) -> RunMeta {
+        RunMeta {
+            commit: run.commit.clone(),
+            branch: run.branch.clone(),
+            machine: run.machine.clone(),
+            recorded_at: Some(run.recorded_at()),
+            labels: run.labels.clone(),
+            version: Some(run.profkit_version.clone()),
+        }
+    }
+
+    /// The profkit version to record: this one's, or a copied run's own.
+    pub(crate) fn profkit_version(&self) -> &str {
+        self.version.as_deref().unwrap_or(env!("CARGO_PKG_VERSION"))
     }
 
     /// Refuses what cannot be a run: an empty or multi-line commit, branch or machine, an
@@ -576,6 +598,112 @@ pub trait RunStore {
     /// [`HistoryErrorKind::UnknownRun`](super::HistoryErrorKind::UnknownRun) for a run that
     /// is not there; a profile that no longer reads back.
     fn profile(&self, run: RunId) -> Result<Report, HistoryError>;
+
+    /// Runs `read` (several reads of this store) on one snapshot of the history, so that runs
+    /// recorded meanwhile by other processes are either wholly seen or not at all, across all
+    /// of the reads. [`check`](super::check) and [`trend`](super::trend) read through it. The
+    /// default runs `read` as it is.
+    ///
+    /// # Errors
+    /// The store's reason, or `read`'s error.
+    ///
+    /// ```
+    /// use profkit::history::{RunFilter, RunStore, Store};
+    /// let store = Store::in_memory().unwrap();
+    /// let mut n = None;
+    /// store
+    ///     .snapshot(&mut || {
+    ///         n = Some(store.runs(&RunFilter::new())?.len());
+    ///         Ok(())
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(n, Some(0));
+    /// ```
+    fn snapshot(
+        &self,
+        read: &mut dyn FnMut() -> Result<(), HistoryError>,
+    ) -> Result<(), HistoryError> {
+        read()
+    }
+}
+
+/// `read` on one snapshot of `store` (see [`RunStore::snapshot`]), with its value.
+pub(crate) fn in_snapshot<S: RunStore + ?Sized, T>(
+    store: &S,
+    mut read: impl FnMut() -> Result<T, HistoryError>,
+) -> Result<T, HistoryError> {
+    let mut out = None;
+    store.snapshot(&mut || {
+        out = Some(read()?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| HistoryError::invalid("the history's snapshot did not run its reads"))
+}
+
+/// What [`copy`] did.
+///
+/// ```
+/// let c = profkit::history::Copied { copied: 3, skipped: 1 };
+/// assert_eq!(c.copied + c.skipped, 4);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Copied {
+    /// Runs recorded in the target.
+    pub copied: usize,
+    /// Runs the target had already (same commit, branch, machine and time), left alone.
+    pub skipped: usize,
+}
+
+/// Copies every run of `from` into `to`, oldest first, each whole (meta, labels, profile and
+/// so its samples) in its own transaction; a run `to` has already (the same commit, branch,
+/// machine and recording time) is skipped, so copying again copies nothing.
+///
+/// # Errors
+/// Either store's reason; the runs copied before the error stay.
+///
+/// ```
+/// # #[profkit::profile] fn step() {}
+/// use profkit::history::{RunFilter, RunMeta, Store, copy};
+/// let (_, report) = profkit::record(step);
+/// let mut a = Store::in_memory().unwrap();
+/// a.record(&report, &RunMeta::new("c1").label("pr", "7")).unwrap();
+/// let mut b = Store::in_memory().unwrap();
+/// assert_eq!(copy(&a, &mut b).unwrap().copied, 1);
+/// assert_eq!(copy(&a, &mut b).unwrap().skipped, 1);
+/// let runs = b.runs(&RunFilter::new()).unwrap();
+/// assert_eq!(runs[0].labels()["pr"], "7");
+/// assert_eq!(b.profile(runs[0].id()).unwrap(), report);
+/// ```
+pub fn copy<F, T>(from: &F, to: &mut T) -> Result<Copied, HistoryError>
+where
+    F: RunStore + ?Sized,
+    T: RunStore + ?Sized,
+{
+    type Key = (String, String, String, i64);
+    let key = |r: &RunInfo| -> Key {
+        (
+            r.commit.clone(),
+            r.branch.clone(),
+            r.machine.clone(),
+            r.recorded_unix_ns,
+        )
+    };
+    let mut there: std::collections::HashSet<Key> =
+        to.runs(&RunFilter::new())?.iter().map(key).collect();
+    let mut runs = from.runs(&RunFilter::new())?;
+    runs.reverse();
+    let mut done = Copied::default();
+    for run in &runs {
+        if there.contains(&key(run)) {
+            done.skipped += 1;
+            continue;
+        }
+        let profile = from.profile(run.id)?;
+        to.record(&profile, &RunMeta::of_run(run))?;
+        there.insert(key(run));
+        done.copied += 1;
+    }
+    Ok(done)
 }
 
 #[cfg(test)]

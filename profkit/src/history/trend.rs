@@ -6,7 +6,9 @@ use crate::model::find_by_name;
 use super::error::{HistoryError, HistoryErrorKind};
 use super::metric::Metric;
 use super::rules::{Assessment, Change, Rules, assess_each, step_starts};
-use super::store::{DEFAULT_BRANCH, DEFAULT_MACHINE, FunctionKey, RunFilter, RunInfo, RunStore};
+use super::store::{
+    DEFAULT_BRANCH, DEFAULT_MACHINE, FunctionKey, RunFilter, RunInfo, RunStore, in_snapshot,
+};
 
 /// What a [`trend`] shows.
 ///
@@ -230,6 +232,14 @@ pub fn find_function<S: RunStore + ?Sized>(
 /// assert!(trend(&store, &p99).is_err());
 /// ```
 pub fn trend<S: RunStore + ?Sized>(
+    store: &S,
+    options: &TrendOptions,
+) -> Result<Trend, HistoryError> {
+    in_snapshot(store, || trend_now(store, options))
+}
+
+/// [`trend`], its reads on whatever the store gives.
+fn trend_now<S: RunStore + ?Sized>(
     store: &S,
     options: &TrendOptions,
 ) -> Result<Trend, HistoryError> {

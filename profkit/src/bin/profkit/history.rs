@@ -1,14 +1,16 @@
-//! `profkit history`: record runs in a SQLite history, check a profile against the rolling
-//! median of the last runs, show a metric's trend, list runs, find the first bad commit, and
-//! export a stored profile. A thin shell over `profkit::history`.
+//! `profkit history`: record runs in a history (a SQLite file or a PostgreSQL server), check a
+//! profile against the rolling median of the last runs, show a metric's trend, list runs, find
+//! the first bad commit, export a stored profile, copy a history between backends. A thin shell
+//! over `profkit::history`.
 
 use std::path::{Path, PathBuf};
 
 use profkit::Report;
 use profkit::history::{
-    CheckOptions, DEFAULT_BRANCH, DEFAULT_MACHINE, HistoryError, HistoryErrorKind, Rules,
-    RunFilter, RunId, RunMeta, Store, TrendOptions, parse_metrics, runs_json, runs_markdown,
-    runs_text, trend,
+    CheckOptions, DEFAULT_BRANCH, DEFAULT_MACHINE, DEFAULT_SCHEMA, HistoryError, HistoryErrorKind,
+    PgStore, Rules, RunFilter, RunId, RunMeta, RunStore, Store, TrendOptions,
+    check as check_history, copy, is_postgres, parse_metrics, runs_json, runs_markdown, runs_text,
+    trend,
 };
 
 use crate::diff::parse_threshold;
@@ -25,8 +27,13 @@ Examples:
   profkit history list --db runs.db --last 10
   profkit history first-bad --db runs.db --machine ci --function parse --metric cumtime
   profkit history export --db runs.db 4f2a9c1 -o then.json
+  profkit history record --db postgres://ci@db.internal/perf --commit $SHA profile.json
+  profkit history copy --from runs.db --to postgres://ci@db.internal/perf
 
-Runs are compared only with runs of the same --branch (default: $PROFKIT_BRANCH, else main)
+--db is a SQLite file, or a PostgreSQL server shared by many runners: a URL
+(postgres://USER@HOST:PORT/DB?sslmode=require&connect_timeout=10) or key=value string, with
+the password from the URL, PGPASSWORD or ~/.pgpass; default: $PROFKIT_HISTORY_DB. Runs are
+compared only with runs of the same --branch (default: $PROFKIT_BRANCH, else main)
 and --machine (default: $PROFKIT_MACHINE, else default).")]
 pub(crate) struct HistoryArgs {
     #[command(subcommand)]
@@ -41,6 +48,7 @@ enum HistoryCommand {
     List(ListArgs),
     FirstBad(FirstBadArgs),
     Export(ExportArgs),
+    Copy(CopyArgs),
 }
 
 /// Text, Markdown or JSON.
@@ -58,15 +66,102 @@ enum Format {
 /// The series a run belongs to.
 #[derive(Debug, clap::Args)]
 struct SeriesArgs {
-    /// The history database (SQLite).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
     /// The branch [default: $PROFKIT_BRANCH, else main].
     #[arg(long, value_name = "BRANCH")]
     branch: Option<String>,
     /// The machine label [default: $PROFKIT_MACHINE, else default].
     #[arg(long, value_name = "MACHINE")]
     machine: Option<String>,
+}
+
+/// Where the history is.
+#[derive(Debug, clap::Args)]
+struct DbArgs {
+    /// The history: a SQLite file, or a PostgreSQL server (postgres://USER@HOST:PORT/DB or
+    /// key=value) [default: $PROFKIT_HISTORY_DB].
+    #[arg(long, value_name = "DB")]
+    db: Option<String>,
+    /// The PostgreSQL schema of the history [default: $PROFKIT_HISTORY_SCHEMA, else profkit].
+    #[arg(long, value_name = "SCHEMA")]
+    schema: Option<String>,
+}
+
+impl DbArgs {
+    fn target(&self) -> Result<String, Failure> {
+        self.db
+            .clone()
+            .or_else(|| std::env::var("PROFKIT_HISTORY_DB").ok())
+            .filter(|d| !d.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::input(
+                    "no history named: give --db (a SQLite file or a postgres:// URL) or set \
+                     PROFKIT_HISTORY_DB",
+                )
+            })
+    }
+
+    fn schema(&self) -> String {
+        pick(&self.schema, "PROFKIT_HISTORY_SCHEMA", DEFAULT_SCHEMA)
+    }
+
+    /// Opens the history, creating it when there is none.
+    fn open(&self) -> Result<Db, Failure> {
+        Db::open(&self.target()?, &self.schema(), true)
+    }
+
+    /// Opens a history that must be there already.
+    fn open_existing(&self) -> Result<Db, Failure> {
+        Db::open(&self.target()?, &self.schema(), false)
+    }
+}
+
+/// An open history.
+enum Db {
+    Sqlite(Store, PathBuf),
+    Postgres(PgStore),
+}
+
+impl Db {
+    fn open(target: &str, schema: &str, create: bool) -> Result<Db, Failure> {
+        if is_postgres(target) {
+            return Ok(Db::Postgres(if create {
+                PgStore::connect_to_schema(target, schema)?
+            } else {
+                PgStore::connect_existing(target, schema)?
+            }));
+        }
+        let path = PathBuf::from(target);
+        let store = if create {
+            Store::open(&path)?
+        } else {
+            Store::open_existing(&path)?
+        };
+        Ok(Db::Sqlite(store, path))
+    }
+
+    fn store(&self) -> &dyn RunStore {
+        match self {
+            Db::Sqlite(s, _) => s,
+            Db::Postgres(s) => s,
+        }
+    }
+
+    fn store_mut(&mut self) -> &mut dyn RunStore {
+        match self {
+            Db::Sqlite(s, _) => s,
+            Db::Postgres(s) => s,
+        }
+    }
+
+    /// The file, or the server and schema (never a password).
+    fn label(&self) -> String {
+        match self {
+            Db::Sqlite(_, path) => path.display().to_string(),
+            Db::Postgres(s) => format!("{}, schema {}", s.server(), s.schema()),
+        }
+    }
 }
 
 impl SeriesArgs {
@@ -233,9 +328,8 @@ Examples:
   profkit history list --db runs.db
   profkit history list --db runs.db --branch main --machine ci --last 5 --format json")]
 struct ListArgs {
-    /// The history database (SQLite).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
     /// Only runs of this branch.
     #[arg(long, value_name = "BRANCH")]
     branch: Option<String>,
@@ -280,9 +374,8 @@ Examples:
 RUN is a run number (as list shows) or a commit, or the start of one (at least 4 characters);
 a commit recorded several times gives its latest run.")]
 struct ExportArgs {
-    /// The history database (SQLite).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
     /// A run number, or a commit (or its first characters).
     #[arg(value_name = "RUN")]
     run: String,
@@ -306,6 +399,7 @@ pub(crate) fn run(args: &HistoryArgs) -> Outcome {
         HistoryCommand::List(a) => list(a),
         HistoryCommand::FirstBad(a) => first_bad(a),
         HistoryCommand::Export(a) => export(a),
+        HistoryCommand::Copy(a) => copy_history(a),
     }
 }
 
@@ -317,8 +411,8 @@ fn record(args: &RecordArgs) -> Outcome {
     for (k, v) in &args.labels {
         meta = meta.label(k, v);
     }
-    let mut store = Store::open(&args.series.db)?;
-    let run = store.record(&report, &meta)?;
+    let mut db = args.series.db.open()?;
+    let run = db.store_mut().record(&report, &meta)?;
     emit(&format!(
         "recorded run {} of {}: commit {}, branch {}, machine {}, {} functions ({})\n",
         run.id(),
@@ -327,7 +421,7 @@ fn record(args: &RecordArgs) -> Outcome {
         run.branch(),
         run.machine(),
         run.function_count(),
-        args.series.db.display()
+        db.label()
     ))?;
     Ok(EXIT_OK)
 }
@@ -344,20 +438,25 @@ fn check(args: &CheckArgs) -> Outcome {
         options = options.exclude_commit(c);
     }
     let report = Report::read_all(&args.files)?;
-    let db = &args.series.db;
+    let target = args.series.db.target()?;
+    let schema = args.series.db.schema();
     // The first check of a project comes before its first record: an empty history.
-    let (store, note) = if db.exists() {
-        (Store::open_existing(db)?, None)
+    let missing = if is_postgres(&target) {
+        (!PgStore::has_history(&target, &schema)?).then(|| {
+            format!(
+                "{} has no history in schema {schema} yet: there is no history to compare with",
+                PgStore::server_of(&target).unwrap_or_default()
+            )
+        })
     } else {
-        (
-            Store::in_memory()?,
-            Some(format!(
-                "{} does not exist yet: there is no history to compare with",
-                db.display()
-            )),
-        )
+        (!Path::new(&target).exists())
+            .then(|| format!("{target} does not exist yet: there is no history to compare with"))
     };
-    let verdict = store.check(&report, &options)?;
+    let (db, note) = match missing {
+        None => (Db::open(&target, &schema, false)?, None),
+        Some(note) => (Db::Sqlite(Store::in_memory()?, PathBuf::new()), Some(note)),
+    };
+    let verdict = check_history(db.store(), &report, &options)?;
     if let Some(m) = verdict.missing_metrics().first() {
         return Err(Failure::input(format!(
             "{}: has no {m} (a .prof file keeps no latency distributions); use the .json \
@@ -417,8 +516,8 @@ fn trend_options(args: &TrendArgs) -> Result<TrendOptions, Failure> {
 
 fn show(args: &ShowArgs) -> Outcome {
     let options = trend_options(&args.trend)?;
-    let store = Store::open_existing(&args.trend.series.db)?;
-    let t = trend(&store, &options).map_err(|e| in_db(e, &args.trend.series.db))?;
+    let db = args.trend.series.db.open_existing()?;
+    let t = trend(db.store(), &options).map_err(|e| in_db(e, &db))?;
     if let Some(path) = &args.svg {
         let svg = t.to_svg()?;
         profkit::__private::write_atomic(path, svg.as_bytes())?;
@@ -432,18 +531,18 @@ fn show(args: &ShowArgs) -> Outcome {
 }
 
 /// An error about a name or a request, said with the database it was made of.
-fn in_db(e: HistoryError, db: &Path) -> Failure {
-    if e.path().is_some() {
+fn in_db(e: HistoryError, db: &Db) -> Failure {
+    if e.path().is_some() || e.server().is_some() {
         Failure::from(e)
     } else {
-        Failure::file(db, e)
+        Failure::input(format!("{}: {e}", db.label()))
     }
 }
 
 fn first_bad(args: &FirstBadArgs) -> Outcome {
     let options = trend_options(&args.trend)?;
-    let store = Store::open_existing(&args.trend.series.db)?;
-    let t = trend(&store, &options).map_err(|e| in_db(e, &args.trend.series.db))?;
+    let db = args.trend.series.db.open_existing()?;
+    let t = trend(db.store(), &options).map_err(|e| in_db(e, &db))?;
     let what = format!(
         "{} of {}",
         t.metric(),
@@ -481,7 +580,8 @@ fn first_bad(args: &FirstBadArgs) -> Outcome {
 }
 
 fn list(args: &ListArgs) -> Outcome {
-    let store = Store::open_existing(&args.db)?;
+    let db = args.db.open_existing()?;
+    let store = db.store();
     let mut filter = RunFilter::new().limit(args.last);
     if let Some(b) = &args.branch {
         filter = filter.branch(b);
@@ -499,49 +599,89 @@ fn list(args: &ListArgs) -> Outcome {
 }
 
 fn export(args: &ExportArgs) -> Outcome {
-    let store = Store::open_existing(&args.db)?;
+    let db = args.db.open_existing()?;
+    let store = db.store();
     let report = match args.run.trim().parse::<i64>() {
         Ok(n) => match store.profile(RunId(n)) {
             Ok(report) => report,
             Err(e) if matches!(e.kind(), HistoryErrorKind::UnknownRun(_)) => {
-                store.profile(latest_of_commit(&store, &args.db, &args.run)?)?
+                store.profile(latest_of_commit(&db, &args.run)?)?
             }
             Err(e) => return Err(e.into()),
         },
-        Err(_) => store.profile(latest_of_commit(&store, &args.db, &args.run)?)?,
+        Err(_) => store.profile(latest_of_commit(&db, &args.run)?)?,
     };
     report.write(&args.out)?;
     Ok(EXIT_OK)
 }
 
 /// The latest run of the one commit that `text` is, or starts.
-fn latest_of_commit(store: &Store, db: &Path, text: &str) -> Result<RunId, Failure> {
+fn latest_of_commit(db: &Db, text: &str) -> Result<RunId, Failure> {
     let text = text.trim();
     let unknown = || {
-        Failure::file(
-            db,
-            format_args!(
-                "no run {text:?}: give a run number (see `profkit history list`) or a commit \
-                 (at least 4 characters of it)"
-            ),
-        )
+        Failure::input(format!(
+            "{}: no run {text:?}: give a run number (see `profkit history list`) or a commit \
+             (at least 4 characters of it)",
+            db.label()
+        ))
     };
     if text.chars().count() < 4 {
         return Err(unknown());
     }
-    let runs = store.runs(&RunFilter::new().commit(text))?;
+    let runs = db.store().runs(&RunFilter::new().commit(text))?;
     let commits: std::collections::BTreeSet<&str> = runs.iter().map(|r| r.commit()).collect();
     match commits.len() {
         0 => Err(unknown()),
         1 => Ok(runs[0].id()),
-        n => Err(Failure::file(
-            db,
-            format_args!(
-                "{text:?} starts {n} commits: {}",
-                commits.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-        )),
+        n => Err(Failure::input(format!(
+            "{}: {text:?} starts {n} commits: {}",
+            db.label(),
+            commits.into_iter().collect::<Vec<_>>().join(", ")
+        ))),
     }
+}
+
+/// Copy every run of one history into another: SQLite to PostgreSQL, back, or alike.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  profkit history copy --from runs.db --to postgres://ci@db.internal:5432/perf
+  profkit history copy --from postgres://ci@db.internal/perf --to backup.db
+
+Each run is copied whole (its commit, branch, machine, time, labels, profkit version and
+profile) in its own transaction, oldest first; a run the target has already (the same commit,
+branch, machine and time) is skipped, so a copy run twice copies nothing the second time.
+Exit status: 0 copied, 2 bad input.")]
+struct CopyArgs {
+    /// The history to read: a SQLite file or a PostgreSQL server.
+    #[arg(long, value_name = "DB")]
+    from: String,
+    /// The history to write (created when there is none).
+    #[arg(long, value_name = "DB")]
+    to: String,
+    /// The PostgreSQL schema of the history read [default: --schema].
+    #[arg(long, value_name = "SCHEMA")]
+    from_schema: Option<String>,
+    /// The PostgreSQL schema of either history [default: $PROFKIT_HISTORY_SCHEMA, else
+    /// profkit].
+    #[arg(long, value_name = "SCHEMA")]
+    schema: Option<String>,
+}
+
+fn copy_history(args: &CopyArgs) -> Outcome {
+    let schema = pick(&args.schema, "PROFKIT_HISTORY_SCHEMA", DEFAULT_SCHEMA);
+    let from_schema = args.from_schema.clone().unwrap_or_else(|| schema.clone());
+    let from = Db::open(&args.from, &from_schema, false)?;
+    let mut to = Db::open(&args.to, &schema, true)?;
+    let done = copy(from.store(), to.store_mut())?;
+    emit(&format!(
+        "copied {} runs from {} to {}; {} were there already\n",
+        done.copied,
+        from.label(),
+        to.label(),
+        done.skipped
+    ))?;
+    Ok(EXIT_OK)
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use crate::model::{FunctionStats, Report};
 use super::error::HistoryError;
 use super::metric::{Metric, Unit};
 use super::rules::{Baseline, Change, Rules, judge};
-use super::store::{FunctionKey, RunFilter, RunId, RunInfo, RunSamples, RunStore, keys_of};
+use super::store::{
+    FunctionKey, RunFilter, RunId, RunInfo, RunSamples, RunStore, in_snapshot, keys_of,
+};
 
 pub use breakdown::{Breakdown, Part};
 pub use options::{CheckOptions, DEFAULT_METRICS};
@@ -56,6 +58,15 @@ fn series(
 /// assert!(verdict.findings().iter().all(|f| f.change() == Change::InsufficientData));
 /// ```
 pub fn check<S: RunStore + ?Sized>(
+    store: &S,
+    report: &Report,
+    options: &CheckOptions,
+) -> Result<Verdict, HistoryError> {
+    in_snapshot(store, || check_now(store, report, options))
+}
+
+/// [`check`], its reads on whatever the store gives.
+fn check_now<S: RunStore + ?Sized>(
     store: &S,
     report: &Report,
     options: &CheckOptions,

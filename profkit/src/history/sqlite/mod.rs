@@ -7,7 +7,7 @@
 //! - `run_store`: [`RunStore`] on SQLite: recording a run, the queries that read it back.
 //! - `profiles`: the stored profiles, deflated and inflated.
 
-mod profiles;
+pub(super) mod profiles;
 mod run_store;
 mod schema;
 
@@ -23,6 +23,8 @@ use super::metric::Metric;
 use super::store::{RunFilter, RunId, RunInfo, RunMeta, RunStore};
 
 pub use schema::SCHEMA_VERSION;
+#[cfg(all(test, feature = "history-postgres"))]
+pub(crate) use schema::migrations;
 
 use schema::versions;
 
@@ -94,15 +96,15 @@ fn sql_error(path: Option<&Path>, e: rusqlite::Error) -> HistoryError {
     HistoryError::new(path, kind)
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(super) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn to_u64(v: i64) -> u64 {
+pub(super) fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn unix_ns(t: SystemTime) -> i64 {
+pub(super) fn unix_ns(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
@@ -111,7 +113,7 @@ fn unix_ns(t: SystemTime) -> i64 {
 
 /// The columns of per-function metrics in `samples`, and of process ones in `runs`, in the
 /// order of [`Metric::all`] (each with its metric's index).
-fn columns(per_function: bool) -> Vec<(usize, &'static str)> {
+pub(super) fn columns(per_function: bool) -> Vec<(usize, &'static str)> {
     Metric::all()
         .iter()
         .enumerate()

@@ -9,13 +9,13 @@ use flate2::write::DeflateEncoder;
 /// A stored profile inflates to at most this (the limit of a profile file).
 const MAX_PROFILE_BYTES: u64 = 1 << 30;
 
-pub(super) fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = DeflateEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::fast());
     enc.write_all(bytes)?;
     enc.finish()
 }
 
-pub(super) fn inflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn inflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 8);
     DeflateDecoder::new(bytes)
         .take(MAX_PROFILE_BYTES + 1)

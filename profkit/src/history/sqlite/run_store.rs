@@ -87,7 +87,7 @@ impl RunStore for Store {
                 Box::new(recorded),
                 Box::new(report.program().map(str::to_owned)),
                 Box::new(clock.clone()),
-                Box::new(env!("CARGO_PKG_VERSION")),
+                Box::new(meta.profkit_version().to_owned()),
                 Box::new(to_i64(numbers.functions.len() as u64)),
                 Box::new(to_i64(numbers.total_ns)),
             ];
@@ -155,7 +155,7 @@ impl RunStore for Store {
             recorded_unix_ns: recorded,
             program: report.program().map(str::to_owned),
             clock,
-            profkit_version: env!("CARGO_PKG_VERSION").to_owned(),
+            profkit_version: meta.profkit_version().to_owned(),
             function_count: numbers.functions.len() as u64,
             total_ns: numbers.total_ns,
             process: numbers.process,
@@ -296,6 +296,23 @@ impl RunStore for Store {
         })
         .and_then(Iterator::collect)
         .map_err(|e| self.err(e))
+    }
+
+    /// A read transaction: with WAL, one snapshot of the file for all of `read`.
+    fn snapshot(
+        &self,
+        read: &mut dyn FnMut() -> Result<(), HistoryError>,
+    ) -> Result<(), HistoryError> {
+        if !self.conn.is_autocommit() {
+            return read();
+        }
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| self.err(e))?;
+        let result = read();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute_batch(end).map_err(|e| self.err(e));
+        result.and(ended)
     }
 
     fn profile(&self, run: RunId) -> Result<Report, HistoryError> {

@@ -85,6 +85,12 @@ const MIGRATIONS: &[&str] = &[
 /// ```
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The steps, for the test that holds the PostgreSQL steps to the same columns.
+#[cfg(all(test, feature = "history-postgres"))]
+pub(crate) fn migrations() -> &'static [&'static str] {
+    MIGRATIONS
+}
+
 /// Reads `(application_id, user_version)`.
 pub(super) fn versions(conn: &Connection, path: Option<&Path>) -> Result<(i64, i64), HistoryError> {
     let get = |pragma: &str| {
