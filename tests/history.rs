@@ -537,7 +537,8 @@ fn postgres_an_older_schema_is_migrated_and_keeps_its_runs() {
             "SET search_path TO {};
              ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes;
              ALTER TABLE samples DROP COLUMN bytes, DROP COLUMN allocs, DROP COLUMN cum_bytes,
-                 DROP COLUMN peak_bytes;
+                 DROP COLUMN peak_bytes, DROP COLUMN cum_cpu_ns, DROP COLUMN wait_ns,
+                 DROP COLUMN live_bytes;
              UPDATE history_version SET version = 1;",
             schema.name
         ))
