@@ -86,7 +86,8 @@ pub use expect::Expect;
 pub use files::Format;
 pub use formats::StackMetric;
 pub use model::{
-    EdgeStats, FunctionStats, FutureStats, HeapStats, Latency, MemoryStats, Report, ThreadReport,
+    Complexity, ComplexityClass, EdgeStats, FunctionStats, FutureStats, Growth, HeapStats, Latency,
+    MemoryStats, NoFit, Report, ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
@@ -193,7 +194,8 @@ pub use session::{
     disable, enable, is_enabled, record, report, reset, set_clock, spawn_scoped, write_report,
 };
 pub use views::{
-    CallsTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable, TreeView,
+    CallsTable, ComplexityView, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable,
+    TreeView,
 };
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing
@@ -307,8 +309,9 @@ macro_rules! profile_scope {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::collect::CallSite;
-    pub use crate::collect::future::instrument;
+    pub use crate::collect::future::{instrument, instrument_sized};
     pub use crate::collect::guard::{Guard, enter};
+    pub use crate::collect::sized_call::{Size, SizedGuard, enter_sized, size};
     // The atomic write every profkit file goes through, for the binary's `--folded -o`.
     pub use crate::formats::write_atomic;
 

@@ -24,6 +24,7 @@ use super::clock::{Clock, ClockKind};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
+use super::sizes::ThreadSizes;
 
 /// What other threads may read of one recording thread.
 pub(crate) struct ThreadShared {
@@ -35,6 +36,8 @@ pub(crate) struct ThreadShared {
     hists: Mutex<Vec<(u32, Arc<ThreadHist>)>>,
     /// Counters of the futures that ended on the thread, per `async fn`.
     futures: Mutex<Vec<(u32, Arc<ThreadFutures>)>>,
+    /// The sized calls of each `#[profile(size = ..)]` function that ran on the thread.
+    sizes: Mutex<Vec<(u32, Arc<ThreadSizes>)>>,
     /// The thread's heap accounting, when the allocator wrapper is in use.
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
@@ -64,6 +67,11 @@ impl ThreadShared {
     /// Owner only: makes an `async fn`'s future counters readable.
     pub(crate) fn add_futures(&self, site: u32, futures: Arc<ThreadFutures>) {
         self.futures.lock().push((site, futures));
+    }
+
+    /// Owner only: makes a sized function's calls readable.
+    pub(crate) fn add_sizes(&self, site: u32, sizes: Arc<ThreadSizes>) {
+        self.sizes.lock().push((site, sizes));
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -104,6 +112,12 @@ impl ThreadShared {
                 (*site, counts, latency)
             })
             .collect();
+        let sizes = self
+            .sizes
+            .lock()
+            .iter()
+            .map(|(site, z)| (*site, z.read()))
+            .collect();
         // Last, after this reading's own allocations (charged to the overhead and the totals
         // alike, while profkit holds the owner's state or on another thread), so that the
         // nodes, the overhead and the totals of one reading add up.
@@ -115,6 +129,7 @@ impl ThreadShared {
             nodes,
             hists,
             futures,
+            sizes,
             memory: self.mem.is_some(),
             overhead,
             totals,
@@ -187,6 +202,7 @@ pub(crate) fn register(
         chunks: Mutex::new(vec![first]),
         len: AtomicUsize::new(0),
         hists: Mutex::new(Vec::new()),
+        sizes: Mutex::new(Vec::new()),
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),

@@ -7,10 +7,12 @@ mod collapse;
 mod dist;
 mod hash;
 mod profile;
+mod sizes;
 mod tree;
 
 pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
+pub(crate) use sizes::{SizeBucket, SizeSamples, bucket_of};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};

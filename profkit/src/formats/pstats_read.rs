@@ -224,6 +224,7 @@ impl Report {
                 futures: None,
                 latency: None,
                 memory: None,
+                growth: None,
             };
             // A key that appears twice: pstats keeps the last one, and so does this.
             functions.insert(key, f);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::collect::SiteInfo;
 use crate::data::{Profile, ROOT_SITE, TreeNode};
 
+use super::complexity::Growth;
 use super::report::Report;
 use super::stats::{EdgeStats, FunctionStats};
 
@@ -111,6 +112,11 @@ fn renumbered(profile: &Profile, remap: &[u32]) -> Profile {
             .map(|(s, d)| (to(*s), d.clone()))
             .collect(),
         futures: profile.futures.iter().map(|(s, f)| (to(*s), *f)).collect(),
+        sizes: profile
+            .sizes
+            .iter()
+            .map(|(s, z)| (to(*s), z.clone()))
+            .collect(),
         ..profile.clone()
     }
 }
@@ -171,6 +177,14 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                         Some(x)
                     }
                     (x, y) => x.or(*y),
+                };
+                m.growth = match (m.growth.take(), &f.growth) {
+                    (Some(x), Some(y)) => {
+                        let mut samples = x.samples;
+                        samples.merge(&y.samples);
+                        Some(Growth::new(samples))
+                    }
+                    (x, y) => x.or_else(|| y.clone()),
                 };
                 m.futures = match (m.futures.take(), &f.futures) {
                     (Some(mut x), Some(y)) => {

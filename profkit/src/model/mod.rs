@@ -4,6 +4,7 @@
 //! reports; it answers queries by name and merges with other reports. It imports only `collect`
 //! and `data`; the views and file formats above read it and add their methods to [`Report`].
 
+mod complexity;
 mod latency;
 mod lookup;
 mod memory;
@@ -13,6 +14,7 @@ mod report_memory;
 mod stats;
 mod what_if;
 
+pub use complexity::{Complexity, ComplexityClass, Growth, NoFit};
 pub use latency::Latency;
 #[cfg(feature = "history")]
 pub(crate) use lookup::find as find_by_name;

@@ -10,6 +10,7 @@ use crate::collect::SiteInfo;
 use crate::data::{EDGE_PRIMITIVE, FutureCounts, IdMap, PRIMITIVE, Profile, ROOT_SITE};
 use crate::error::LookupError;
 
+use super::complexity::{Complexity, Growth};
 use super::latency::Latency;
 use super::lookup::find;
 use super::memory::{self, MemoryStats};
@@ -40,6 +41,8 @@ pub struct FunctionStats {
     pub(crate) futures: Option<FutureStats>,
     pub(crate) latency: Option<Latency>,
     pub(crate) memory: Option<MemoryStats>,
+    /// The sized calls (`#[profile(size = ..)]`) and the growth fitted to them.
+    pub(crate) growth: Option<Growth>,
 }
 
 /// What the futures of an `async fn` did, beyond the busy time that
@@ -157,6 +160,7 @@ impl PartialEq for FunctionStats {
             && self.latency == other.latency
             && self.futures == other.futures
             && self.memory == other.memory
+            && self.growth == other.growth
     }
 }
 
@@ -279,6 +283,11 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
                 memory: profile
                     .memory
                     .then(|| mem.remove(&site).unwrap_or_default()),
+                growth: profile
+                    .sizes
+                    .get(&site)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Growth::new(s.clone())),
             }
         })
         .collect();
@@ -454,5 +463,32 @@ impl FunctionStats {
     /// ```
     pub fn memory(&self) -> Option<&MemoryStats> {
         self.memory.as_ref()
+    }
+
+    /// How this function's time grows with the size of its input, fitted to its sized calls
+    /// (`#[profile(size = ..)]`); `None` without sized calls, or when they could not be
+    /// fitted ([`growth`](Self::growth) then says why). See [`Complexity`].
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(n * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [10, 30, 100, 300, 1000] { work(n); work(n); }
+    /// });
+    /// let growth = report.function("work").unwrap().complexity().unwrap();
+    /// assert_eq!(growth.class(), profkit::ComplexityClass::Quadratic);
+    /// ```
+    pub fn complexity(&self) -> Option<&Complexity> {
+        self.growth.as_ref().and_then(|g| g.fit().ok())
+    }
+
+    /// This function's sized calls and the fit or the reason there is none; `None` for a
+    /// function without `#[profile(size = ..)]` (or read from a file that has no sizes).
+    pub fn growth(&self) -> Option<&Growth> {
+        self.growth.as_ref()
     }
 }

@@ -4,12 +4,15 @@
 //! imports a view.
 
 mod calls;
+mod growth;
 mod latency;
 mod memory;
 mod text;
 mod tree;
 
 pub use calls::CallsTable;
+pub use growth::ComplexityView;
+pub(crate) use growth::{fit_summary, growth_text, points_text};
 pub use latency::LatencyTable;
 pub(crate) use latency::latency_text;
 pub use memory::MemoryTable;

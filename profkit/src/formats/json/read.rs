@@ -188,6 +188,7 @@ fn rebuild(
                     .as_ref()
                     .map(|x| FutureStats { totals: counts(x) }),
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
+                growth: None,
             });
         }
         link_callees(&mut functions);
