@@ -308,3 +308,128 @@ fn panic_message(f: impl FnOnce()) -> String {
     let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
     err.downcast_ref::<String>().cloned().unwrap_or_default()
 }
+
+#[test]
+fn the_tables_show_a_growth_column_only_when_a_function_has_sized_calls() {
+    let _clock = TestClock::install().unwrap();
+    let (_, plain) = profkit::record(unsized_fn);
+    let text = plain.to_string();
+    assert!(
+        text.contains("  percall filename:lineno(function)\n"),
+        "{text}"
+    );
+    assert!(!plain.latency().to_string().contains("growth"));
+
+    let (_, report) = profkit::record(|| {
+        for n in sizes() {
+            dedupe(n);
+            dedupe(n);
+        }
+        narrow(5);
+        unsized_fn();
+    });
+    let text = report.to_string();
+    assert!(
+        text.contains("  percall     growth filename:lineno(function)\n"),
+        "{text}"
+    );
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.ends_with(&format!("({name})")))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned()
+    };
+    assert!(row("complexity::dedupe").contains("     O(n^2) tests/complexity.rs:"));
+    assert!(row("complexity::narrow").contains("          ? tests/complexity.rs:"));
+    assert!(row("complexity::unsized_fn").contains("          - tests/complexity.rs:"));
+    let latency = report.latency().to_string();
+    let header = latency.lines().nth(1).unwrap();
+    assert!(header.ends_with("  std dev      growth"), "{latency}");
+    let dedupe = latency.lines().find(|l| l.contains("dedupe")).unwrap();
+    assert!(dedupe.ends_with("      O(n^2)"), "{latency}");
+}
+
+#[test]
+fn the_complexity_view_plots_each_fitted_function() {
+    let report = dedupe_report();
+    let view = report.complexity_view().to_string();
+    let expected = "\
+complexity::dedupe grows as O(n^2) (exponent 2.00, 12 sizes from 100 to 100000), 24 calls; error 0.0%, r^2 1.000
+   3.00 s |                                               *
+          |                                      *    *
+          |                                  *
+          |                          *   *
+          |                 *   *
+          |             *
+          |    *    *
+  3.00 µs |*
+          +------------------------------------------------
+           100                                        100000  size (log scales)
+  size    100:   3.00 µs
+  size    187:   10.5 µs
+";
+    assert!(view.starts_with(expected), "{view}");
+    assert!(view.ends_with("  size 100000:    3.00 s\n"), "{view}");
+}
+
+#[test]
+fn json_keeps_the_sized_calls_and_the_fit_reads_back() {
+    let report = dedupe_report();
+    let json = report.to_json();
+    assert!(
+        json.contains(r#""sizes":[{"count":2,"points":[[100,3000],[100,3000]]}"#),
+        "{json}"
+    );
+    let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert_eq!(back, report);
+    let c = back.function("dedupe").unwrap().complexity().unwrap();
+    assert_eq!((c.class(), c.calls(), c.sizes()), (Quadratic, 24, 12));
+    // Merged reports add their sized calls.
+    let mut twice = back.clone();
+    twice.merge(&report);
+    assert_eq!(
+        twice.function("dedupe").unwrap().growth().unwrap().calls(),
+        48
+    );
+}
+
+#[profile(size = n)]
+fn grows(n: u64, power: i32, scale: f64) {
+    spend(scale * (n as f64).powi(power));
+}
+
+fn growth_run(power: i32, scale: f64) -> profkit::Report {
+    let _clock = TestClock::install().unwrap();
+    profkit::record(|| {
+        for n in sizes() {
+            grows(n, power, scale);
+            grows(n, power, scale);
+        }
+    })
+    .1
+}
+
+#[test]
+fn the_history_flags_a_function_whose_growth_got_worse() {
+    use profkit::history::{Change, CheckOptions, Metric, RunMeta, Store};
+
+    let mut store = Store::in_memory().unwrap();
+    for i in 0..6 {
+        store
+            .record(&growth_run(1, 10.0), &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    let exponent = Metric::named("exponent").unwrap();
+    let options = CheckOptions::new().metrics([exponent]);
+    // Twice as slow per item, still linear: the exponent did not move.
+    let verdict = store.check(&growth_run(1, 20.0), &options).unwrap();
+    assert!(verdict.regressions().is_empty(), "{}", verdict.to_text());
+    // Quadratic now.
+    let verdict = store.check(&growth_run(2, 0.01), &options).unwrap();
+    let regressions = verdict.regressions();
+    assert_eq!(regressions.len(), 1, "{}", verdict.to_text());
+    let f = regressions[0];
+    assert_eq!(f.subject(), "complexity::grows");
+    assert_eq!((f.value(), f.change()), (2000, Change::Regression));
+    assert!(verdict.to_text().contains("2.00"), "{}", verdict.to_text());
+}

@@ -58,7 +58,7 @@ fn plot(c: &Complexity) -> String {
     }
     let top = human(Duration::from_nanos(y1.exp().round() as u64));
     let bottom = human(Duration::from_nanos(y0.exp().round() as u64));
-    let label = top.len().max(bottom.len());
+    let label = top.chars().count().max(bottom.chars().count());
     let mut out = String::new();
     for (i, row) in grid.iter().enumerate() {
         let tag = match i {

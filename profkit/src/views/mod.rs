@@ -12,7 +12,7 @@ mod tree;
 
 pub use calls::CallsTable;
 pub use growth::ComplexityView;
-pub(crate) use growth::{fit_summary, growth_text, points_text};
+pub(crate) use growth::{fit_summary, points_text};
 pub use latency::LatencyTable;
 pub(crate) use latency::latency_text;
 pub use memory::MemoryTable;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use crate::model::{FunctionStats, Latency, MemoryStats, Report, amdahl, seconds};
 
+use super::growth::growth_text;
+
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
 /// Descending for counts and times, ascending for names; ties keep the report's
@@ -465,6 +467,10 @@ impl fmt::Display for StatsTable<'_> {
         if rows.is_empty() {
             return Ok(());
         }
+        // The growth column appears only when some function has sized calls, so the plain
+        // table stays pstats' own, character for character.
+        let growth = functions.iter().any(|s| s.growth().is_some());
+        let growth_head = if growth { "     growth" } else { "" };
         if self.what_if {
             write!(f, "{msg}")?;
             writeln!(
@@ -474,13 +480,15 @@ impl fmt::Display for StatsTable<'_> {
             )?;
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall  if free filename:lineno(function)"
+                "   ncalls  tottime  percall  cumtime  percall  if free{growth_head} \
+                 filename:lineno(function)"
             )?;
         } else {
             writeln!(f, "{msg}")?;
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)"
+                "   ncalls  tottime  percall  cumtime  percall{growth_head} \
+                 filename:lineno(function)"
             )?;
         }
         for s in rows {
@@ -505,6 +513,9 @@ impl fmt::Display for StatsTable<'_> {
             if self.what_if {
                 let ceiling = amdahl(self.report.share_of(s), f64::INFINITY);
                 write!(f, "{} ", Speedup(ceiling))?;
+            }
+            if growth {
+                write!(f, "{:>10} ", growth_text(s))?;
             }
             writeln!(f, "{}", s.std_name())?;
         }

@@ -15,12 +15,13 @@ impl Report {
     /// The report as JSON, in profkit's versioned schema: everything the report holds, so that
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
-    /// Schema version 2 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 1 is the same without the memory fields, and still reads):
+    /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
+    /// integer; version 2 is the same without `sizes`, version 1 also without the memory
+    /// fields, and both still read):
     ///
     /// ```text
     /// {
-    ///   "format": "profkit", "version": 2,
+    ///   "format": "profkit", "version": 3,
     ///   "program": "server" | null,         // the executable's file name
     ///   "started_unix_ns": 1790000000000000000 | null,
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
@@ -35,7 +36,8 @@ impl Report {
     ///                  "tottime_ns": 3, "cumtime_ns": 9}],
     ///     "latency": [[value_ns, count], ...] | null,   // every recorded duration bucket
     ///     "futures": {"completed": 1, "cancelled": 0, "polls": 3, "wall_ns": 900} | null,
-    ///     "memory": {"own": COUNTS, "cum": COUNTS}     // with memory only
+    ///     "memory": {"own": COUNTS, "cum": COUNTS},    // with memory only
+    ///     "sizes": [{"count": 40, "points": [[size, ns], ...]}, ...]   // sized functions only
     ///   }, ...],
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
@@ -61,13 +63,16 @@ impl Report {
     /// are the callers seen from the other end. `latency` holds, for each bucket of the
     /// recording threads (1/64 of the value wide), its value and count: the exact distribution
     /// profkit has. JSON numbers here are 64-bit integers; readers limited to doubles (JavaScript)
-    /// lose precision above 2^53 ns (104 days).
+    /// lose precision above 2^53 ns (104 days). `sizes` holds the calls of a function recorded
+    /// with `#[profile(size = ..)]`, per size bucket (two per power of two): the calls
+    /// counted and at most 32 of them as `[size, inclusive ns]`, what
+    /// [`FunctionStats::complexity`](crate::FunctionStats::complexity) is fitted to.
     ///
     /// ```
     /// # #[profkit::profile] fn step() {}
     /// let (_, report) = profkit::record(|| { step(); step() });
     /// let json = report.to_json();
-    /// assert!(json.starts_with(r#"{"format":"profkit","version":2,"#));
+    /// assert!(json.starts_with(r#"{"format":"profkit","version":3,"#));
     /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
     /// ```
     pub fn to_json(&self) -> String {

@@ -1,17 +1,43 @@
-//! Reading profkit's JSON (versions 1 and 2), checking a file's rows against its call tree.
+//! Reading profkit's JSON (versions 1 to 3), checking a file's rows against its call tree.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::collect::{ClockKind, SiteInfo};
-use crate::data::{Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, Tree, TreeNode};
+use crate::data::{
+    Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, SizeBucket, SizeSamples, Tree, TreeNode,
+    bucket_of,
+};
 use crate::error::ReadError;
 use crate::model::{
-    EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Report, ThreadReport,
-    link_callees,
+    EdgeStats, FunctionStats, FutureStats, Growth, Latency, MemoryStats, Meta, Report,
+    ThreadReport, link_callees,
 };
 
 use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, READS, VERSION};
+
+/// A function's sized calls (version 3), `None` when it has none. Each point goes to the
+/// bucket of its size (a hand-made file may put it in another) and counts one call; the
+/// bucket's other calls count with its first point. A bucket without points has nothing to
+/// place and is left out; one with more points than a report keeps is thinned.
+fn sizes_of(f: &FunctionJson) -> Option<SizeSamples> {
+    let mut samples = SizeSamples::default();
+    for b in f.sizes.as_deref()? {
+        let extra = b.count.saturating_sub(b.points.len() as u64);
+        for (i, &[n, ns]) in b.points.iter().enumerate() {
+            let mut one = SizeSamples::default();
+            one.buckets.insert(
+                bucket_of(n) as u8,
+                SizeBucket {
+                    count: if i == 0 { extra.saturating_add(1) } else { 1 },
+                    points: vec![(n, ns)],
+                },
+            );
+            samples.merge(&one);
+        }
+    }
+    (!samples.is_empty()).then_some(samples)
+}
 
 fn counts(x: &FuturesJson) -> FutureCounts {
     FutureCounts {
@@ -94,7 +120,7 @@ fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadEr
         (Some(FORMAT), Some(v)) if READS.contains(&v) => {}
         (Some(FORMAT), Some(v)) => {
             return Err(ReadError::new(format!(
-                "schema version {v} is not one this profkit reads (it reads versions 1 and \
+                "schema version {v} is not one this profkit reads (it reads versions 1 to \
                  {VERSION})"
             )));
         }
@@ -188,7 +214,7 @@ fn rebuild(
                     .as_ref()
                     .map(|x| FutureStats { totals: counts(x) }),
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
-                growth: None,
+                growth: sizes_of(f).map(Growth::new),
             });
         }
         link_callees(&mut functions);
@@ -263,6 +289,9 @@ fn rebuild(
         // Sync calls' durations, or an async fn's futures' wall times.
         if let Some(dist) = latency_of(f).filter(|d| !d.is_empty()) {
             profile.hists.insert(s, dist);
+        }
+        if let Some(sizes) = sizes_of(f) {
+            profile.sizes.insert(s, sizes);
         }
     }
     let report = Report::build(profile, sites.clone(), threads, clocks);

@@ -1,6 +1,7 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
-//! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
-//! fields a version-1 file does not have; one set of structs reads both.
+//! that an older reader would misread is a new `version`). Version 2 adds memory figures,
+//! version 3 the sized calls of `#[profile(size = ..)]` functions, as fields older files do
+//! not have; one set of structs reads all three.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +10,9 @@ use crate::data::MemCounts;
 /// The `format` field of every profkit JSON file.
 pub(super) const FORMAT: &str = "profkit";
 /// The schema version this build writes.
-pub(super) const VERSION: u64 = 2;
+pub(super) const VERSION: u64 = 3;
 /// The schema versions this build reads.
-pub(super) const READS: [u64; 2] = [1, 2];
+pub(super) const READS: [u64; 3] = [1, 2, 3];
 
 #[derive(Deserialize)]
 pub(super) struct Header {
@@ -126,6 +127,16 @@ pub(super) struct FunctionJson {
     /// Version 2: own figures (with the peak per call) and cumulative ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<FunctionMemoryJson>,
+    /// Version 3: the sized calls (`#[profile(size = ..)]`), per size bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sizes: Option<Vec<SizeBucketJson>>,
+}
+
+/// One size bucket of a function's sized calls: how many, and some as `[size, ns]`.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SizeBucketJson {
+    pub(super) count: u64,
+    pub(super) points: Vec<[u64; 2]>,
 }
 
 #[derive(Serialize, Deserialize)]

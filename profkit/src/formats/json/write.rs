@@ -9,7 +9,7 @@ use crate::model::Report;
 
 use super::schema::{
     BodyJson, BodyMemoryJson, EdgeJson, FORMAT, File, FunctionJson, FunctionMemoryJson,
-    FuturesJson, HeapJson, SiteJson, ThreadJson, VERSION,
+    FuturesJson, HeapJson, SiteJson, SizeBucketJson, ThreadJson, VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -79,6 +79,16 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             memory: f.memory.as_ref().map(|m| FunctionMemoryJson {
                 own: m.own.into(),
                 cum: m.cum.into(),
+            }),
+            sizes: f.growth.as_ref().map(|g| {
+                g.samples
+                    .buckets
+                    .values()
+                    .map(|b| SizeBucketJson {
+                        count: b.count,
+                        points: b.points.iter().map(|&(n, ns)| [n, ns]).collect(),
+                    })
+                    .collect()
             }),
         })
         .collect();

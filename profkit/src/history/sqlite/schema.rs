@@ -71,6 +71,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN allocs INTEGER;
     ALTER TABLE samples ADD COLUMN cum_bytes INTEGER;
     ALTER TABLE samples ADD COLUMN peak_bytes INTEGER;",
+    // 4: each function's growth exponent in thousandths, NULL without a fit.
+    "ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
