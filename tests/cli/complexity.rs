@@ -52,7 +52,7 @@ fn view_complexity_prints_each_fit_with_its_plot() {
     let table = profkit(["view", &file]).ok().to_owned();
     let pairs = table
         .lines()
-        .find(|l| l.ends_with("(complexity::pairs)"))
+        .find(|l| l.ends_with("::complexity::pairs)"))
         .unwrap();
     assert!(pairs.contains(" O(n^2) "), "{table}");
 
@@ -61,7 +61,7 @@ fn view_complexity_prints_each_fit_with_its_plot() {
     assert_eq!(rows.len(), 2);
     let pairs = rows
         .iter()
-        .find(|r| r["name"] == "complexity::pairs")
+        .find(|r| r["name"] == "cli::complexity::pairs")
         .unwrap();
     assert_eq!(pairs["growth"]["class"], "O(n^2)");
     assert_eq!(pairs["growth"]["calls"], 12);
