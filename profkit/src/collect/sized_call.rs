@@ -106,7 +106,8 @@ mod tests {
         assert_eq!(size(-3i32), 0);
         assert_eq!(size(i64::MAX), i64::MAX as u64);
         assert_eq!(size(u128::MAX), u64::MAX);
-        assert_eq!(size(&12usize), 12);
+        // A reference converts too (`size = *n` is not needed for `n: &usize`).
+        assert_eq!([12usize].iter().map(size).next(), Some(12));
         assert_eq!(size(0isize), 0);
     }
 }

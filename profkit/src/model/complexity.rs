@@ -1,36 +1,6 @@
 //! How a function's cost grows with the size of its input: a complexity class fitted to the
-//! (size, time) of its sized calls (`#[profile(size = ..)]`). Plain numbers only.
-//!
-//! # Method
-//! 1. Calls of size 0 are set aside (no growth can be read from them). The others are grouped
-//!    by size, two groups per power of two (a group spans a factor of about 1.41), and each
-//!    group becomes one point: the median size and the median time of its calls. Medians make
-//!    a few outliers (a page fault, a preempted thread) harmless; equal weight per group keeps
-//!    a size called a million times from outvoting the others.
-//! 2. There must be at least 10 calls, 4 groups and a largest size at least 10 times the
-//!    smallest; otherwise there is no fit, and the reason says
-//!    which ([`NoFit`]). Over a smaller range every class looks like every other.
-//! 3. The exponent is the least-squares slope of log(time) against log(size): 1 for linear
-//!    growth, 2 for quadratic.
-//! 4. Each class `f` is fitted as `time = a + b * f(size)` with `a, b >= 0` (the constant `a`
-//!    absorbs a call's fixed cost, which otherwise bends small sizes), by least squares on
-//!    relative errors (each point weighted by 1/time², so a 10% miss counts the same at every
-//!    size); [`Exponential`](ComplexityClass::Exponential) as `log(time) = a + b * size`. A
-//!    class's error is the root mean square of `log(predicted / measured)` over the points,
-//!    about the typical relative miss.
-//! 5. The class chosen is the simplest whose error is within a tolerance of the best one's
-//!    (`best * 1.25 + 0.03`): a more complex class must explain the points clearly better, not
-//!    just follow the noise.
-//!
-//! # Limits
-//! - It describes the sizes that were called, not beyond: a cubic term that only dominates
-//!   above the largest size called is invisible.
-//! - Neighbouring classes are hard to tell apart over a narrow range or with noisy times:
-//!   `n` and `n log n` differ by a factor of 1.5 over sizes 1,000 to 100,000, so with 10%
-//!   noise the fit says linear; `1` and `log n` likewise. The exponent is reported beside the
-//!   class for that reason.
-//! - Times are inclusive and measured on a real machine: a size that also changes what the
-//!   cache holds, or a call that waits on a lock, shows in the fit as growth.
+//! (size, time) of its sized calls (`#[profile(size = ..)]`). Plain numbers only; the method and
+//! its limits are documented on [`Complexity`].
 
 use std::fmt;
 use std::time::Duration;
@@ -185,7 +155,41 @@ impl fmt::Display for NoFit {
 impl std::error::Error for NoFit {}
 
 /// The growth fitted to a function's sized calls: its class, the log-log exponent, how well it
-/// fits, and the points it was fitted to (see the [module's method](self)).
+/// fits, and the points it was fitted to.
+///
+/// # Method
+/// 1. Calls of size 0 are set aside (no growth can be read from them). The others are grouped
+///    by size, two groups per power of two (a group spans a factor of about 1.41), and each
+///    group becomes one point: the median size and the median time of its calls. Medians make
+///    a few outliers (a page fault, a preempted thread) harmless; equal weight per group keeps
+///    a size called a million times from outvoting the others.
+/// 2. There must be at least 10 calls, 4 groups and a largest size at least 10 times the
+///    smallest; otherwise there is no fit, and the reason says
+///    which ([`NoFit`]). Over a smaller range every class looks like every other.
+/// 3. The exponent is the least-squares slope of log(time) against log(size): 1 for linear
+///    growth, 2 for quadratic.
+/// 4. Each class `f` is fitted as `time = a + b * f(size)` with `a, b >= 0` (the constant `a`
+///    absorbs a call's fixed cost, which otherwise bends small sizes), by least squares on
+///    relative errors (each point weighted by 1/time², so a 10% miss counts the same at every
+///    size); [`Exponential`](ComplexityClass::Exponential) as `log(time) = a + b * size`. A
+///    class's error is the root mean square of `log(predicted / measured)` over the points,
+///    about the typical relative miss.
+/// 5. The class chosen is the simplest whose error is within a tolerance of the best one's
+///    (`best * 1.25 + 0.03`): a more complex class must explain the points clearly better, not
+///    just follow the noise.
+///
+/// # Limits
+/// - It describes the sizes that were called, not beyond: a cubic term that only dominates
+///   above the largest size called is invisible.
+/// - Neighbouring classes are hard to tell apart over a narrow range or with noisy times:
+///   `n` and `n log n` differ by a factor of 1.5 over sizes 1,000 to 100,000, so with 10%
+///   noise the fit can say linear; `1` and `log n` likewise. The exponent is reported beside
+///   the class for that reason. The constant `a` also lets a slow, steady rise read as a
+///   higher class with a large constant (exponent 0.24, class `O(n)`).
+/// - Times are inclusive and measured on a real machine: a size that also changes what the
+///   cache holds (random lookups in a map that outgrows it), or a call that waits on a lock,
+///   shows in the fit as growth. On a busy machine a long call is preempted and the wall
+///   clock counts the wait: the CPU clock (`PROFKIT_CLOCK=cpu`) does not.
 ///
 /// ```
 /// use profkit::ComplexityClass;
