@@ -171,7 +171,8 @@ struct CheckArgs {
     #[command(flatten)]
     rules: RulesArgs,
     /// The metrics to judge, comma-separated: ncalls, tottime, cumtime, p50, p90, p99, max,
-    /// bytes, allocs, cum_bytes, peak (memory: profkit::Alloc), wall, peak_heap, max_rss
+    /// bytes, allocs, cum_bytes, peak (memory: profkit::Alloc), exponent (growth with the
+    /// input size: #[profile(size = ..)]), wall, peak_heap, max_rss
     /// [default: cumtime,p50,p99, those the profile has].
     #[arg(long, value_name = "METRICS")]
     metric: Option<String>,
@@ -565,8 +566,8 @@ mod tests {
         let names: Vec<&str> = Metric::all().iter().map(|m| m.name()).collect();
         assert_eq!(
             names.join(", "),
-            "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, wall, \
-             peak_heap, max_rss"
+            "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, \
+             exponent, wall, peak_heap, max_rss"
         );
     }
 }
