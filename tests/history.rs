@@ -345,10 +345,11 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
         .record(&run(1000, 100, 5), &RunMeta::new("old1"))
         .unwrap();
     drop(store);
-    // Take the file back to version 1: drop what versions 2 and 3 added.
+    // Take the file back to version 1: drop what versions 2, 3 and 4 added.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
-        "ALTER TABLE runs DROP COLUMN peak_heap_bytes;
+        "ALTER TABLE samples DROP COLUMN exponent_milli;
+         ALTER TABLE runs DROP COLUMN peak_heap_bytes;
          ALTER TABLE runs DROP COLUMN max_rss_bytes;
          ALTER TABLE samples DROP COLUMN bytes;
          ALTER TABLE samples DROP COLUMN allocs;

@@ -287,7 +287,7 @@ fn python_reads_the_json_and_finds_the_same_numbers() {
         .arg(
             "import json, sys\n\
              d = json.load(open(sys.argv[1]))\n\
-             assert (d['format'], d['version']) == ('profkit', 2)\n\
+             assert (d['format'], d['version']) == ('profkit', 3)\n\
              name = {i: s['name'] for i, s in enumerate(d['sites'])}\n\
              rows = {name[f['site']]: f for f in d['functions']}\n\
              fib = rows['json::fib']\n\
