@@ -7,7 +7,8 @@
 //! what the wrapper adds: the counting, on a thread that records, outside or inside a profiled
 //! call. divan's table gives each case; the summary printed after it (with `--bench`) gives
 //! the extra nanoseconds per pair, best of several runs, and the same on a thread that never
-//! recorded (shared counters, locked adds).
+//! recorded (shared counters, locked adds), and the cost of a free on another thread than the
+//! one that allocated the block (credited back to its path with a locked add).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -153,4 +154,40 @@ fn summary() {
         "(counted {inside} allocations inside bench::inside; {} pairs went through profkit::Alloc)",
         RUNS as u64 * ITERS
     );
+
+    let (system, profkit) = (0..RUNS).fold((f64::INFINITY, f64::INFINITY), |(s, p), _| {
+        (s.min(remote_frees(&System)), p.min(remote_frees(&WRAPPED)))
+    });
+    row(
+        "free on another recording thread (per free)",
+        system,
+        profkit,
+    );
+}
+
+const BATCH: usize = 100_000;
+
+/// Nanoseconds per free of `BATCH` 64-byte blocks that this thread allocated inside a profiled
+/// call, freed by another recording thread.
+fn remote_frees<A: GlobalAlloc + Sync>(alloc: &'static A) -> f64 {
+    let blocks: Vec<usize> = {
+        profkit::profile_scope!("bench::remote");
+        // SAFETY: LAYOUT has a non-zero size; each block is freed once, below.
+        (0..BATCH)
+            .map(|_| unsafe { alloc.alloc(LAYOUT) } as usize)
+            .collect()
+    };
+    thread::spawn(move || {
+        start_recording();
+        let start = Instant::now();
+        for p in blocks {
+            if p != 0 {
+                // SAFETY: `p` came from `alloc` with LAYOUT and is freed once, by it.
+                unsafe { alloc.dealloc(p as *mut u8, LAYOUT) };
+            }
+        }
+        start.elapsed().as_nanos() as f64 / BATCH as f64
+    })
+    .join()
+    .unwrap()
 }

@@ -158,7 +158,7 @@ fn main() {
             ),
             None => println!(
                 "{name:<14} no fit: {:?}",
-                f.growth().and_then(|g| g.why_not())
+                f.scaling().and_then(|g| g.why_not())
             ),
         }
     }

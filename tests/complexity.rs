@@ -90,7 +90,7 @@ fn every_class_is_fitted_from_real_calls_on_the_test_clock() {
         let f = report.function(&format!("complexity::{name}")).unwrap();
         let c = f
             .complexity()
-            .unwrap_or_else(|| panic!("{name}: {:?}", f.growth()));
+            .unwrap_or_else(|| panic!("{name}: {:?}", f.scaling()));
         assert_eq!(c.class(), class, "{name}: exponent {}", c.exponent());
         assert_eq!((c.calls(), c.sizes()), (36, 12), "{name}");
         if class != Exponential {
@@ -198,7 +198,7 @@ fn calls_on_several_threads_merge_into_one_fit() {
     });
     for half in &halves {
         let f = half.function("complexity::on_threads").unwrap();
-        assert!(f.complexity().is_none(), "{:?}", f.growth());
+        assert!(f.complexity().is_none(), "{:?}", f.scaling());
     }
     let mut report = halves[0].clone();
     report.merge(&halves[1]);
@@ -233,13 +233,13 @@ fn without_spread_or_sizes_there_is_a_reason_and_no_class() {
     });
     let f = report.function("complexity::narrow").unwrap();
     assert!(f.complexity().is_none());
-    let growth = f.growth().unwrap();
+    let growth = f.scaling().unwrap();
     assert_eq!(growth.calls(), 21);
     assert_eq!(
         growth.why_not().unwrap().to_string(),
         "not enough spread: sizes 100 to 500, a 10x range is needed"
     );
-    assert!(report.function("unsized_fn").unwrap().growth().is_none());
+    assert!(report.function("unsized_fn").unwrap().scaling().is_none());
     let view = report.complexity_view().to_string();
     assert!(
         view.contains(
@@ -388,7 +388,7 @@ fn json_keeps_the_sized_calls_and_the_fit_reads_back() {
     let mut twice = back.clone();
     twice.merge(&report);
     assert_eq!(
-        twice.function("dedupe").unwrap().growth().unwrap().calls(),
+        twice.function("dedupe").unwrap().scaling().unwrap().calls(),
         48
     );
 }

@@ -6,12 +6,17 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn probe_command(mode: &str, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_exit-probe"));
+    program_command(Path::new(env!("CARGO_BIN_EXE_exit-probe")), mode, vars)
+}
+
+/// The probe's command, or that of a copy of it (another executable).
+fn program_command(program: &Path, mode: &str, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(program);
     cmd.arg(mode);
     for var in [
         "PROFKIT",
@@ -148,18 +153,20 @@ fn profkit_out_writes_the_table_to_the_file_atomically() {
 #[test]
 fn an_unwritable_path_is_one_clear_line_and_the_exit_status_is_unchanged() {
     let dir = scratch_dir("bad");
-    let missing = dir.join("no-such-dir").join("profile.txt");
+    // A missing directory is created; a file where a directory should be cannot be.
+    let blocked = dir.join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let unwritable = blocked.join("profile.txt");
     for (mode, status) in [("return", 0), ("exit", 3)] {
-        let out = probe(mode, &[("PROFKIT_OUT", missing.to_str().unwrap())]);
+        let out = probe(mode, &[("PROFKIT_OUT", unwritable.to_str().unwrap())]);
         assert_eq!(out.status.code(), Some(status), "{mode}");
         assert_eq!(text(&out.stdout), RESULT);
-        assert_eq!(
-            text(&out.stderr),
-            format!(
-                "profkit: cannot write {}: No such file or directory (os error 2)\n",
-                missing.display()
-            )
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(&format!("profkit: cannot write {}: ", unwritable.display())),
+            "{err}"
         );
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
     // A directory where the file should be.
     let out = probe("return", &[("PROFKIT_OUT", dir.to_str().unwrap())]);
@@ -406,4 +413,108 @@ fn child_running(child: &Child) -> bool {
             .next()
             .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
     })
+}
+
+/// Runs the probe to its end and returns its process id and stderr.
+fn run_probe(program: &Path, vars: &[(&str, &str)]) -> (u32, String) {
+    let mut cmd = program_command(program, "return", vars);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    // A copy just written can be busy for a moment: a process another test thread forked
+    // at that time holds it open until it execs (ETXTBSY).
+    let mut tries = 0;
+    let child = loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 200 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            spawned => break spawned.expect("the probe runs"),
+        }
+    };
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    (pid, text(&out.stderr))
+}
+
+#[test]
+fn profkit_out_placeholders_give_each_process_its_own_file_in_a_new_directory() {
+    let dir = scratch_dir("placeholders");
+    let template = dir.join("profiles/nested/{exe}-{pid}.json");
+    let probe_exe = Path::new(env!("CARGO_BIN_EXE_exit-probe"));
+    let vars = [("PROFKIT_OUT", template.to_str().unwrap())];
+    let (first, err1) = run_probe(probe_exe, &vars);
+    let (second, err2) = run_probe(probe_exe, &vars);
+    assert_eq!((err1.as_str(), err2.as_str()), ("", ""));
+    let written = dir.join("profiles/nested");
+    let mut names: Vec<String> = std::fs::read_dir(&written)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort_unstable();
+    let mut expected = vec![
+        format!("exit-probe-{first}.json"),
+        format!("exit-probe-{second}.json"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    // What `profkit merge target/profiles/*.json` does: the two processes added up.
+    let all = profkit::Report::read_all(names.iter().map(|n| written.join(n))).unwrap();
+    assert_eq!(all.function("exit_probe::work").unwrap().ncalls(), 10);
+    assert_eq!(all.function("exit_probe::background").unwrap().ncalls(), 8);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_plain_path_replaced_by_another_program_names_the_process_that_wrote_it() {
+    let dir = scratch_dir("replaced");
+    let path = dir.join("profile.json");
+    let vars = [("PROFKIT_OUT", path.to_str().unwrap())];
+    // Two executables, as the test binaries of one `cargo test` are.
+    let probe_exe = PathBuf::from(env!("CARGO_BIN_EXE_exit-probe"));
+    let other = dir.join("other-probe");
+    std::fs::copy(&probe_exe, &other).unwrap();
+
+    let (other_pid, err) = run_probe(&other, &vars);
+    assert_eq!(err, "", "nothing was there to replace");
+    let (_, err) = run_probe(&probe_exe, &vars);
+    let expected = format!("profkit: PROFKIT_OUT: {} was written ", path.display());
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(
+        err.contains(&format!(" s ago by process {other_pid} ({}), and this process replaces it: that profile is lost. To keep one file per process, put {{pid}} in the path", other.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The same program again, after the last run ended: its own profile, replaced quietly.
+    let (_, err) = run_probe(&probe_exe, &vars);
+    assert_eq!(err, "");
+    let report = profkit::Report::read(&path).unwrap();
+    assert_eq!(report.function("exit_probe::work").unwrap().ncalls(), 5);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_plain_path_written_by_a_process_running_beside_this_one_is_named() {
+    let dir = scratch_dir("beside");
+    let path = dir.join("profile.json");
+    let path_text = path.to_str().unwrap();
+    // One process of the program is running while another one starts, writes and ends.
+    let long = start_waiting(
+        "wait",
+        &[("PROFKIT_OUT", path_text), ("PROFKIT_SIGNALS", "1")],
+    );
+    let probe_exe = Path::new(env!("CARGO_BIN_EXE_exit-probe"));
+    let (short_pid, err) = run_probe(probe_exe, &[("PROFKIT_OUT", path_text)]);
+    assert_eq!(err, "");
+    signal(&long, "TERM");
+    let (status, err) = finish(long);
+    assert_eq!(status.signal(), Some(SIGTERM), "{status:?}");
+    assert!(
+        err.starts_with(&format!(
+            "profkit: PROFKIT_OUT: {} was written ",
+            path.display()
+        )) && err.contains(&format!(" by process {short_pid} ")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

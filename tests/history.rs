@@ -345,7 +345,7 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
         .record(&run(1000, 100, 5), &RunMeta::new("old1"))
         .unwrap();
     drop(store);
-    // Take the file back to version 1: drop what versions 2, 3 and 4 added.
+    // Take the file back to version 1: drop what versions 2 to 4 added.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
         "ALTER TABLE samples DROP COLUMN exponent_milli;
@@ -355,6 +355,9 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
          ALTER TABLE samples DROP COLUMN allocs;
          ALTER TABLE samples DROP COLUMN cum_bytes;
          ALTER TABLE samples DROP COLUMN peak_bytes;
+         ALTER TABLE samples DROP COLUMN cum_cpu_ns;
+         ALTER TABLE samples DROP COLUMN wait_ns;
+         ALTER TABLE samples DROP COLUMN live_bytes;
          PRAGMA user_version = 1;",
     )
     .unwrap();

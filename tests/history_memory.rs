@@ -92,3 +92,33 @@ fn a_function_that_allocates_three_times_as_much_is_a_memory_regression() {
         );
     }
 }
+
+/// Blocks kept for good by a leaky function.
+static KEPT: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+#[profkit::profile]
+fn leaky(blocks: usize) {
+    let mut kept = KEPT.lock().unwrap();
+    for _ in 0..blocks {
+        kept.push(vec![0; 100]);
+    }
+}
+
+#[test]
+fn a_function_that_starts_keeping_memory_is_a_live_bytes_regression() {
+    KEPT.lock().unwrap().reserve(100);
+    let mut store = Store::in_memory().unwrap();
+    for i in 0..6 {
+        let (_, report) = profkit::record(|| leaky(2));
+        store
+            .record(&report, &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    let options = CheckOptions::new().metrics([Metric::named("live_bytes").unwrap()]);
+    let (_, leaking) = profkit::record(|| leaky(20));
+    let verdict = store.check(&leaking, &options).unwrap();
+    let regressions = verdict.regressions();
+    assert_eq!(regressions.len(), 1, "{}", verdict.to_text());
+    assert!(regressions[0].subject().ends_with("leaky"));
+    assert_eq!(regressions[0].value(), 2_000);
+}

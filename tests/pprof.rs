@@ -208,3 +208,27 @@ fn a_report_without_call_paths_is_refused_and_an_unwritable_path_named() {
         assert!(raw.contains("calls/count"), "{raw}");
     }
 }
+
+/// CPU figures (PROFKIT_CPU=1) come as a `cpu` sample type beside the time: `handle` (100 ns,
+/// 10 of them on a CPU) calls `query` (90 ns, none on a CPU).
+#[test]
+fn cpu_time_is_a_sample_type_of_its_own() {
+    let json = r#"{"format":"profkit","version":3,"program":null,"started_unix_ns":null,
+        "duration_ns":null,"sites":[{"name":"app::handle","file":"a.rs","line":1},
+        {"name":"app::query","file":"a.rs","line":5}],"clocks":["wall"],"functions":[],
+        "tree":[[0,0,3,1,10,100],[1,1,3,1,90,90]],"tree_cpu_ns":[10,0],"threads":[]}"#;
+    let report = Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert!(report.has_cpu());
+    let dir = scratch("cpu");
+    let file = dir.join("profile.pb.gz");
+    report.write(&file).unwrap();
+    let Some(go) = go() else { return };
+    let args = ["-top", "-unit=ns", "-sample_index=cpu", "-nodefraction=0"];
+    let (rows, total) = top(&pprof(go, &args, &file), "ns");
+    assert_eq!(total, 10);
+    assert_eq!(rows["app::handle"], (10, 10));
+    // The time stays the default sample type.
+    let (rows, total) = top(&pprof(go, &["-top", "-unit=ns"], &file), "ns");
+    assert_eq!(total, 100);
+    assert_eq!(rows["app::query"], (90, 90));
+}

@@ -183,8 +183,11 @@ struct Case {
 }
 
 impl Case {
+    /// Our text for the case. Python prints the names it is given, the full ones; our tables
+    /// show short names unless told otherwise (`short_names_change_only_the_names` checks
+    /// that difference on its own).
     fn ours(&self, report: &Report) -> String {
-        let mut table = report.stats().sort(self.key);
+        let mut table = report.stats().full_names(true).sort(self.key);
         for a in &self.amount {
             table = a.apply(table);
         }
@@ -348,4 +351,54 @@ fn callers_callees_fractions_and_patterns_equal_python_pstats() {
         callers.contains("   25/1 ") || callers.contains("24/2"),
         "{callers}"
     );
+}
+
+pub mod store {
+    pub struct Db;
+
+    impl Db {
+        #[profkit::profile]
+        pub fn get(&self) {
+            super::ns(2_000_000);
+        }
+    }
+}
+
+#[profile]
+fn serve() {
+    ns(1_000_000);
+    store::Db.get();
+    store::Db.get();
+}
+
+#[test]
+fn short_names_change_only_the_names() {
+    let report = {
+        let _clock = TestClock::install().unwrap();
+        profkit::record(serve).1
+    };
+    let full = "pstats_text::store::Db::get";
+    assert_eq!(report.function("Db::get").unwrap().name(), full);
+    let cases: Vec<Case> = KEYS
+        .iter()
+        .map(|&key| Case {
+            method: Method::Stats,
+            key,
+            amount: Vec::new(),
+        })
+        .collect();
+    let python = pstats_texts(&report, &cases);
+    for (case, python) in cases.iter().zip(&python) {
+        assert!(python.contains(&format!("({full})")), "{python}");
+        let mut table = report.stats().sort(case.key);
+        for a in &case.amount {
+            table = a.apply(table);
+        }
+        assert_eq!(
+            table.to_string(),
+            python.replace(&format!("({full})"), "(Db::get)"),
+            "{:?}",
+            case.key
+        );
+    }
 }

@@ -289,7 +289,7 @@ impl std::error::Error for ReadError {
     }
 }
 
-/// Why [`report_on_signals`](crate::report_on_signals) could not install its handlers for
+/// Why [`report_on_signals`] could not install its handlers for
 /// SIGINT and SIGTERM: the operating system refused a handler, or the thread that writes the
 /// report could not be started.
 ///
@@ -300,6 +300,14 @@ impl std::error::Error for ReadError {
 ///     "cannot report on SIGINT and SIGTERM: no more threads"
 /// );
 /// ```
+#[cfg_attr(
+    all(unix, feature = "signals"),
+    doc = "\n[`report_on_signals`]: crate::report_on_signals"
+)]
+#[cfg_attr(
+    not(all(unix, feature = "signals")),
+    doc = "\n[`report_on_signals`]: https://docs.rs/profkit/latest/profkit/fn.report_on_signals.html"
+)]
 #[derive(Debug)]
 pub struct SignalError {
     source: io::Error,
@@ -329,3 +337,65 @@ impl std::error::Error for SignalError {
         Some(&self.source)
     }
 }
+
+/// Why [`Report::since`](crate::Report::since) gave no window: the two reports are not an
+/// earlier and a later report of the same running process.
+///
+/// ```
+/// let a = profkit::report();
+/// let b = profkit::report();
+/// let err = a.since(&b).unwrap_err();
+/// assert!(matches!(err, profkit::SinceError::WrongOrder { .. }));
+/// assert!(err.to_string().starts_with("the report given as the earlier one"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinceError {
+    /// A report does not say which process made it as a whole (a `record()` window, built by
+    /// merging, read from a file written before schema version 3, or from a pstats file).
+    NoOrigin,
+    /// The reports come from two processes (or two runs of one program).
+    OtherProcess,
+    /// The report given as the earlier one was made after (or is) the later one.
+    WrongOrder {
+        /// The earlier report's number in its process.
+        earlier: u64,
+        /// The later report's number.
+        later: u64,
+    },
+    /// `profkit::reset()` ran between the two reports, so the later one does not contain the
+    /// earlier one.
+    ResetBetween,
+    /// The later report lacks something the earlier one recorded (a call path or a count that
+    /// went down): not a later report of the same recording.
+    NotContained(String),
+}
+
+impl fmt::Display for SinceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SinceError::NoOrigin => f.write_str(
+                "a report is not one of the whole process (a record() window, merged, or read \
+                 from a file without its origin), so no window can be taken between them",
+            ),
+            SinceError::OtherProcess => {
+                f.write_str("the two reports come from different processes: no window between them")
+            }
+            SinceError::WrongOrder { earlier, later } => write!(
+                f,
+                "the report given as the earlier one (report #{earlier} of the process) was not \
+                 made before the later one (#{later}): call later.since(&earlier)"
+            ),
+            SinceError::ResetBetween => f.write_str(
+                "profkit::reset() ran between the two reports, so the later one does not \
+                 contain the earlier one",
+            ),
+            SinceError::NotContained(what) => write!(
+                f,
+                "the later report does not contain the earlier one ({what})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SinceError {}

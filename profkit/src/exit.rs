@@ -1,4 +1,5 @@
-//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`), and on SIGINT or
+//! Reports written at process exit (`PROFKIT=1`, `PROFKIT_OUT=path`, where `{pid}` and `{exe}`
+//! are filled in and missing directories created: `out`), and on SIGINT or
 //! SIGTERM (`PROFKIT_SIGNALS=1`, [`report_on_signals`]): the top floor, which reads the whole
 //! process through `session::report` and writes through `files`.
 //!
@@ -13,6 +14,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Once;
+use std::time::Duration;
 
 use once_cell::sync::OnceCell;
 
@@ -23,6 +25,7 @@ use crate::files::{text_report, write_by_extension};
 use crate::session;
 use crate::views::SortKey;
 
+mod out;
 #[cfg(all(unix, feature = "signals"))]
 mod signals;
 #[cfg(all(unix, feature = "signals"))]
@@ -37,6 +40,8 @@ pub(crate) struct ExitConfig {
     limit: Option<usize>,
     /// `PROFKIT_SIGNALS`: write the report on SIGINT and SIGTERM too.
     signals: bool,
+    /// `PROFKIT_SNAPSHOT_EVERY`: take a live-heap snapshot this often (growth table).
+    snapshot_every: Option<Duration>,
     /// Environment values that were ignored, said once at exit.
     warnings: Vec<String>,
 }
@@ -48,11 +53,18 @@ static CONFIG: OnceCell<ExitConfig> = OnceCell::new();
 pub(crate) fn install_once() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        out::mark_start();
         let Some(config) = ExitConfig::from_vars(|k| std::env::var_os(k)) else {
             return;
         };
         let signals = config.signals;
+        let every = config.snapshot_every;
         if CONFIG.set(config).is_ok() {
+            if let Some(every) = every
+                && let Err(e) = session::snapshot_every(every)
+            {
+                let _ = writeln!(io::stderr(), "profkit: PROFKIT_SNAPSHOT_EVERY: {e}");
+            }
             // SAFETY: `atexit` is given a plain `extern "C" fn()` with no captured state, which
             // C allows to be called at exit at any time; `at_exit` never unwinds (it catches
             // every panic), so no unwinding crosses the C frame.
@@ -117,6 +129,20 @@ impl ExitConfig {
                 }
             },
         };
+        let snapshot_every =
+            match var("PROFKIT_SNAPSHOT_EVERY").map(|v| v.to_string_lossy().into_owned()) {
+                None => None,
+                Some(v) => match parse_interval(&v) {
+                    Some(d) => Some(d),
+                    None => {
+                        warnings.push(format!(
+                            "ignoring PROFKIT_SNAPSHOT_EVERY={v:?}: expected an interval such as \
+                         10s, 500ms, 1m"
+                        ));
+                        None
+                    }
+                },
+            };
         let signals = var("PROFKIT_SIGNALS").is_some_and(|v| truthy(&v));
         if signals && !cfg!(all(unix, feature = "signals")) {
             warnings.push(
@@ -129,9 +155,30 @@ impl ExitConfig {
             sort,
             limit,
             signals,
+            snapshot_every,
             warnings,
         }
     }
+}
+
+/// `10s`, `500ms`, `1.5m`, `1min`, `1h` (a bare number is seconds): a positive interval.
+fn parse_interval(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = value
+        * match unit.trim() {
+            "" | "s" => 1.0,
+            "ms" => 1e-3,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+    (seconds.is_finite() && seconds > 0.0 && seconds < 1e9)
+        .then(|| Duration::from_secs_f64(seconds))
 }
 
 extern "C" fn at_exit() {
@@ -175,15 +222,35 @@ fn write_exit_report(config: &ExitConfig) {
     for w in &config.warnings {
         let _ = writeln!(stderr, "profkit: {w}");
     }
+    // The series ends with the heap at exit.
+    if session::snapshots_on() {
+        session::snapshot();
+    }
     let report = session::report();
     let text = || text_report(&report, config.sort, config.limit);
     if config.out.is_empty() {
         let _ = stderr.write_all(text().as_bytes());
         return;
     }
-    for path in &config.out {
-        if let Err(e) = write_by_extension(&report, path, text) {
-            let _ = writeln!(stderr, "profkit: {e}");
+    for template in &config.out {
+        let path = out::expand(template);
+        if let Err(e) = out::create_parent(&path) {
+            let _ = writeln!(stderr, "profkit: cannot write {}: {e}", path.display());
+            continue;
+        }
+        // A path with `{pid}` is this process's own; another may write a plain one too.
+        let shared = !out::per_process(template);
+        if shared && let Some(warning) = out::replaced_warning(&path) {
+            let _ = writeln!(stderr, "profkit: {warning}");
+        }
+        match write_by_extension(&report, &path, text) {
+            Ok(()) if shared => {
+                let _ = out::note_writer(&path);
+            }
+            Ok(()) => {}
+            Err(e) => {
+                let _ = writeln!(stderr, "profkit: {e}");
+            }
         }
     }
 }
@@ -253,6 +320,29 @@ mod tests {
         assert_eq!(Format::of(Path::new("p.png")), None);
         assert_eq!((c.sort, c.limit), (SortKey::TotTime, Some(5)));
         assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn profkit_snapshot_every_takes_an_interval() {
+        let every = |v: &str| config(&[("PROFKIT", "1"), ("PROFKIT_SNAPSHOT_EVERY", v)]).unwrap();
+        assert_eq!(every("10s").snapshot_every, Some(Duration::from_secs(10)));
+        assert_eq!(
+            every("250ms").snapshot_every,
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(every("2m").snapshot_every, Some(Duration::from_secs(120)));
+        assert_eq!(every("1h").snapshot_every, Some(Duration::from_secs(3600)));
+        assert_eq!(every("5").snapshot_every, Some(Duration::from_secs(5)));
+        for bad in ["", "0s", "-1s", "10 parsecs", "fast"] {
+            let c = every(bad);
+            assert_eq!(c.snapshot_every, None, "{bad}");
+            assert!(
+                c.warnings[0].contains("PROFKIT_SNAPSHOT_EVERY"),
+                "{:?}",
+                c.warnings
+            );
+        }
+        assert_eq!(config(&[("PROFKIT", "1")]).unwrap().snapshot_every, None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) 
     let (time_sort, memory_sort) = if sort.is_memory() {
         (SortKey::Cumulative, sort)
     } else {
-        (sort, SortKey::Bytes)
+        (sort, crate::views::default_memory_sort(report))
     };
     let mut text = format!(
         "{}{}",
@@ -28,6 +28,11 @@ pub(crate) fn text_report(report: &Report, sort: SortKey, limit: Option<usize>) 
     if report.has_memory() {
         text.push('\n');
         text.push_str(&report.memory().sort(memory_sort).limit(limit).to_string());
+    }
+    // The run took live-heap snapshots: which functions' live bytes rose through it.
+    if !report.meta.snapshots.is_empty() {
+        text.push('\n');
+        text.push_str(&report.growth().to_string());
     }
     text
 }
@@ -206,6 +211,11 @@ impl Report {
     /// # std::fs::remove_file(&json).unwrap();
     /// # std::fs::remove_file(&prof).unwrap();
     /// ```
+    #[cfg_attr(feature = "json", doc = "\n[`Report::to_json`]: Report::to_json")]
+    #[cfg_attr(
+        not(feature = "json"),
+        doc = "\n[`Report::to_json`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.to_json"
+    )]
     pub fn read(path: impl AsRef<Path>) -> Result<Report, ReadError> {
         let path = path.as_ref();
         let bytes = read_bounded(path)?;

@@ -1,8 +1,16 @@
 //! # profkit
 //!
-//! A deterministic instrumentation profiler with Python's cProfile semantics: annotate
-//! functions with [`#[profile]`](profile), and get pstats' table (calls, primitive calls,
-//! tottime, cumtime, callers and callees) exact to the call, for a few nanoseconds per call.
+//! Python's cProfile and pstats for Rust: put [`#[profile]`](profile) on the functions you care
+//! about and get pstats' table (calls, primitive calls, tottime, cumtime, callers and callees),
+//! counted exactly as CPython's `_lsprof` counts them. It is an instrumentation profiler you
+//! embed in your program and its tests; a profiled call costs about 22–23 ns, 17 ns of which are
+//! the two clock reads any timed call needs (`cargo bench --bench overhead` in the repository, on
+//! a 2-vCPU AMD EPYC VM).
+//!
+//! ```toml
+//! [dependencies]
+//! profkit = "0.1"
+//! ```
 //!
 //! ```
 //! #[profkit::profile]
@@ -13,10 +21,52 @@
 //! let (value, report) = profkit::record(|| fib(15));
 //! assert_eq!(value, 610);
 //! let f = report.function("fib").unwrap();
-//! assert_eq!((f.ncalls(), f.primitive_calls()), (1973, 1));
+//! assert_eq!((f.ncalls(), f.primitive_calls()), (1973, 1)); // pstats' "1973/1"
 //! assert_eq!(f.caller("fib").unwrap().ncalls(), 1972);
 //! print!("{report}"); // the pstats table
 //! ```
+//!
+//! ## In tests: call counts and latency budgets
+//!
+//! [`record`] reports only what its closure did on its thread, so tests running in parallel do
+//! not see each other; [`Report::expect`] turns the report into assertions that fail with the
+//! rows that explain them:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[profkit::profile]
+//! fn fetch_row(id: u64) -> u64 { id }
+//!
+//! #[profkit::profile]
+//! fn get_users(ids: &[u64]) -> Vec<u64> { ids.iter().map(|&id| fetch_row(id)).collect() }
+//!
+//! // In a #[test]:
+//! let (users, report) = profkit::record(|| get_users(&[1, 2, 3]));
+//! assert_eq!(users, [1, 2, 3]);
+//! report
+//!     .expect("fetch_row")                  // or "my_crate::db::fetch_row"
+//!     .calls(3)
+//!     .at_most_per_call_of("get_users", 3)  // 1 would fail: an N+1 pattern
+//!     .p99_below(Duration::from_millis(5)); // a latency budget
+//! report.expect_not_called("legacy_fetch");
+//! ```
+//!
+//! ## Where to start
+//!
+//! | to | use |
+//! |---|---|
+//! | profile a function, a method, an `impl`, a `trait`, a `mod` | [`#[profile]`](profile), or [`profile_scope!`] for a block, [`profile_async!`] for a future |
+//! | get the whole process's profile | [`report()`]; or `PROFKIT=1` in the environment prints it at exit, `PROFKIT_OUT=profile.json` writes it |
+//! | get one closure's calls only | [`record`] (and [`spawn_scoped`] for its threads) |
+//! | print, sort, filter, limit | [`Report`] (`Display` is the table), [`Report::stats`] with a [`SortKey`] |
+//! | look at one function | [`Report::function`], a [`FunctionStats`] with its callers and callees ([`EdgeStats`]) and [`Latency`] |
+//! | assert in a test | [`Report::expect`], an [`Expect`]; exact times with [`testing::TestClock`] |
+//! | find what to fix first | [`Report::what_if`] (Amdahl's law per function) |
+//! | write and read files | [`Report::write`] (format by extension: [`Format`]), [`Report::read`], [`Report::merge`] |
+//! | count allocations per call path | [`Alloc`] as the `#[global_allocator]`, then [`Report::memory`] and [`heap()`] |
+//! | profile code that uses `tracing` spans | [`tracing::ProfkitLayer`] |
+//! | keep a history of runs and catch regressions | [`history::Store`] |
 //!
 //! ## How calls are counted
 //! Exactly as CPython's `_lsprof` counts them. Every thread records into its own call tree
@@ -27,29 +77,111 @@
 //! With `PROFKIT=1` in the environment, a program that records at least one call prints the
 //! table to stderr when it exits (`main` returns or `std::process::exit`); `PROFKIT_OUT=path`
 //! writes it to that file instead, atomically, in the format its extension names (`.txt`,
-//! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`). `PROFKIT_SORT` (a [`SortKey`] name) and
+//! `.prof`, `.json`, `.folded`, `.svg`, `.pb.gz`); `{pid}` and `{exe}` in the path become the
+//! process id and the executable's name, and missing directories are created
+//! (`PROFKIT_OUT=target/profiles/{exe}-{pid}.json cargo test` keeps one file per test binary,
+//! for `profkit merge target/profiles/*.json -o all.json`). A process that replaces the file
+//! another process of the run wrote at a plain path (another executable, or one running at the
+//! same time) says so on stderr, naming that process. `PROFKIT_SORT` (a [`SortKey`] name) and
 //! `PROFKIT_LIMIT` (a row count) shape it. With `PROFKIT_SIGNALS=1` (or a call of
-//! `report_on_signals()`), SIGINT and SIGTERM write it too before the process ends by the
+//! [`report_on_signals()`]), SIGINT and SIGTERM write it too before the process ends by the
 //! signal.
 //!
 //! ## Cargo features
-//! - `enable` (default): record. Off, `#[profile]` returns items unchanged and every function
-//!   is a no-op.
-//! - `json` (default): profkit's JSON files ([`Report::to_json`], [`Report::read`]). Off, the
-//!   crate does not pull in `serde_json`.
-//! - `flamegraph`: SVG flame graphs through `inferno` (`Report::flamegraph_svg`).
-//! - `pprof`: pprof profiles for `go tool pprof`, Pyroscope, Grafana (`Report::to_pprof`,
-//!   `PROFKIT_OUT=profile.pb.gz`), encoded by `prost` and gzipped by `flate2`.
-//! - `tracing`: `profkit::tracing::ProfkitLayer`, which records
-//!   `tracing` spans (`#[tracing::instrument]`) as calls.
-//! - `memory`: the allocator wrapper `Alloc` and `heap()`: allocations, bytes and peak heap per
-//!   call path (`Report::memory`, `FunctionStats::memory`), once the program makes it its
-//!   `#[global_allocator]`. No dependencies.
-//! - `signals` (default): the report on SIGINT and SIGTERM, through `signal-hook`.
-//! - `history`: [`history`], a SQLite history of runs with regression checks against the
-//!   rolling median (`rusqlite` with SQLite compiled in, `flate2`).
-//! - `history-svg`: SVG trend charts of a history (`plotters`).
-//! - `cli`: the `profkit` command line (`cargo install profkit --features cli`).
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `enable` | on | recording. Off, `#[profile]` returns items unchanged and every function is a no-op returning an empty report |
+//! | `json` | on | profkit's JSON files: [`Report::to_json`], [`Report::write_json`] (`serde_json`) |
+//! | `signals` | on | the report on SIGINT and SIGTERM: [`report_on_signals()`], `PROFKIT_SIGNALS=1` (`signal-hook`; Unix) |
+//! | `flamegraph` | off | SVG flame graphs: [`Report::write_flamegraph`] (`inferno`) |
+//! | `memory` | off | the allocator wrapper [`Alloc`] and [`heap()`]: allocations, bytes and peak heap per call path; no dependencies |
+//! | `pprof` | off | pprof profiles for `go tool pprof`, Pyroscope, Grafana: [`Report::to_pprof`] (`prost`, `flate2`) |
+//! | `tracing` | off | [`tracing::ProfkitLayer`]: `tracing` spans recorded as calls (`tracing-subscriber`'s registry) |
+//! | `history` | off | [`history`]: a SQLite history of runs, regressions against the rolling median (`rusqlite` with SQLite compiled in) |
+//! | `history-svg` | off | SVG trend charts of a history: [`history::Trend::to_svg`] (`plotters`) |
+//! | `cli` | off | the `profkit` command line: `cargo install profkit --features cli` |
+//!
+//! On docs.rs every feature is on, and each item that needs one says which.
+//!
+// Links to items of optional features: intra-doc where the feature is on (docs.rs turns every
+// one on), docs.rs otherwise, so that the documentation of any set of features has no broken link.
+#![cfg_attr(feature = "json", doc = "[`Report::to_json`]: crate::Report::to_json")]
+#![cfg_attr(
+    not(feature = "json"),
+    doc = "[`Report::to_json`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.to_json"
+)]
+#![cfg_attr(
+    feature = "json",
+    doc = "[`Report::write_json`]: crate::Report::write_json"
+)]
+#![cfg_attr(
+    not(feature = "json"),
+    doc = "[`Report::write_json`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.write_json"
+)]
+#![cfg_attr(
+    feature = "flamegraph",
+    doc = "[`Report::write_flamegraph`]: crate::Report::write_flamegraph"
+)]
+#![cfg_attr(
+    not(feature = "flamegraph"),
+    doc = "[`Report::write_flamegraph`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.write_flamegraph"
+)]
+#![cfg_attr(feature = "memory", doc = "[`Alloc`]: crate::Alloc")]
+#![cfg_attr(
+    not(feature = "memory"),
+    doc = "[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+)]
+#![cfg_attr(feature = "memory", doc = "[`heap()`]: crate::heap")]
+#![cfg_attr(
+    not(feature = "memory"),
+    doc = "[`heap()`]: https://docs.rs/profkit/latest/profkit/fn.heap.html"
+)]
+#![cfg_attr(
+    feature = "pprof",
+    doc = "[`Report::to_pprof`]: crate::Report::to_pprof"
+)]
+#![cfg_attr(
+    not(feature = "pprof"),
+    doc = "[`Report::to_pprof`]: https://docs.rs/profkit/latest/profkit/struct.Report.html#method.to_pprof"
+)]
+#![cfg_attr(
+    feature = "tracing",
+    doc = "[`tracing::ProfkitLayer`]: crate::tracing::ProfkitLayer"
+)]
+#![cfg_attr(
+    not(feature = "tracing"),
+    doc = "[`tracing::ProfkitLayer`]: https://docs.rs/profkit/latest/profkit/tracing/struct.ProfkitLayer.html"
+)]
+#![cfg_attr(feature = "history", doc = "[`history`]: crate::history")]
+#![cfg_attr(
+    not(feature = "history"),
+    doc = "[`history`]: https://docs.rs/profkit/latest/profkit/history/index.html"
+)]
+#![cfg_attr(feature = "history", doc = "[`history::Store`]: crate::history::Store")]
+#![cfg_attr(
+    not(feature = "history"),
+    doc = "[`history::Store`]: https://docs.rs/profkit/latest/profkit/history/struct.Store.html"
+)]
+#![cfg_attr(
+    feature = "history-svg",
+    doc = "[`history::Trend::to_svg`]: crate::history::Trend::to_svg"
+)]
+#![cfg_attr(
+    not(feature = "history-svg"),
+    doc = "[`history::Trend::to_svg`]: https://docs.rs/profkit/latest/profkit/history/struct.Trend.html#method.to_svg"
+)]
+#![cfg_attr(
+    all(unix, feature = "signals"),
+    doc = "[`report_on_signals()`]: crate::report_on_signals"
+)]
+#![cfg_attr(
+    not(all(unix, feature = "signals")),
+    doc = "[`report_on_signals()`]: https://docs.rs/profkit/latest/profkit/fn.report_on_signals.html"
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// `profile_scope!` and `profile_async!` exist with `enable` off too (as no-ops): no badge.
+#![cfg_attr(docsrs, doc(auto_cfg(hide(feature = "enable"))))]
 
 extern crate self as profkit;
 
@@ -70,24 +202,28 @@ mod session;
 mod exit;
 mod expect;
 #[cfg(feature = "history")]
+#[cfg_attr(docsrs, doc(cfg(feature = "history")))]
 pub mod history;
 pub mod testing;
 
 #[cfg(feature = "memory")]
 pub use collect::Alloc;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 pub use collect::ClockKind;
-pub use error::{LookupError, ReadError, SignalError, TestClockError, WhatIfError, WriteError};
+pub use error::{
+    LookupError, ReadError, SignalError, SinceError, TestClockError, WhatIfError, WriteError,
+};
 #[cfg(all(unix, feature = "signals"))]
 pub use exit::report_on_signals;
 pub use expect::Expect;
 pub use files::Format;
 pub use formats::StackMetric;
 pub use model::{
-    Complexity, ComplexityClass, EdgeStats, FunctionStats, FutureStats, Growth, HeapStats, Latency,
-    MemoryStats, NoFit, Report, ThreadReport,
+    Compensation, Complexity, ComplexityClass, EdgeStats, FunctionStats, FutureStats, Growth,
+    HeapStats, Latency, MemoryStats, NoFit, Report, Scaling, ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.
@@ -100,7 +236,9 @@ pub use model::{
 /// | `#[profile(name = "db::fetch")]` | `db::fetch` |
 /// | method of `impl Db` (any receiver: `&self`, `&mut self`, `self`, `self: Box<Self>`, `self: Pin<&mut Self>`) | `app::Db::get` |
 /// | method of `impl<T> Cache<T>` | `app::Cache::get` (one row for every `T`) |
-/// | method of `impl Store for Disk` | `<app::Disk as app::Store>::get` |
+/// | method of `impl Store for Disk` | `<app::Disk as app::Store>::get`, also when the `impl` is written in another module (which rustc spells `app::de::<impl app::Store for app::Disk>::get`) |
+/// | method of `impl Iterator for Counter` | `<app::Counter as core::iter::Iterator>::next`: std's traits by their public path, not `core::iter::traits::iterator::Iterator` |
+/// | method of `impl<W> Serializer<W, Pretty>` | `app::Serializer<_, app::Pretty>::new` (a generic parameter is `_`) |
 /// | default method of `trait Store` | `app::Store::describe` (one row for every implementor) |
 /// | `#[profile] impl ..` / `#[profile] trait ..` / `#[profile] mod ..` | each function inside, as above; `#[profile(skip)]` on one leaves it out |
 /// | generic `fn largest<T>` | `app::largest` (one row for every `T`) |
@@ -114,6 +252,18 @@ pub use model::{
 /// under another name (`use profkit::profile as timed`) the enclosing attribute cannot tell it
 /// apart, instruments the function itself, and the inner one leaves it as it is (and refuses
 /// options it cannot apply), so no call is timed twice.
+///
+/// Files (`.json`, `.prof`, pprof, folded stacks, SVG) keep these full names. Tables (also the
+/// exit report and `.txt` files, which are tables) show them short, each type and
+/// trait from its type on and a free function with its module (`<Disk as Store>::get`,
+/// `Serializer<_, Pretty>::new`, `db::fetch_row`; see [`FunctionStats::short_name`]), unless
+/// told `full_names(true)` (the CLI's `--full-names`). A look-up ([`Report::function`],
+/// [`Report::expect`], the CLI) takes the full name, the short one, a trait method by its type
+/// (`Disk::get`) or any `::` suffix of these, and refuses a name that fits several functions.
+///
+/// The code it generates calls nothing of std newer than Rust 1.39 (it routes through
+/// `profkit::__private`), so clippy's `incompatible_msrv` stays quiet in a crate with an old
+/// `rust-version` (tested down to 1.70); profkit itself builds with Rust 1.88 or later.
 ///
 /// `#[profile(size = items.len())]` also records the size of each call's input with its
 /// inclusive time (an `async fn`: the busy time of its polls), so that
@@ -130,7 +280,7 @@ pub use model::{
 /// fn total(items: Vec<u64>) -> u64 { items.into_iter().sum() }
 ///
 /// let (_, report) = profkit::record(|| total(vec![1, 2, 3]));
-/// assert_eq!(report.function("total").unwrap().growth().unwrap().calls(), 1);
+/// assert_eq!(report.function("total").unwrap().scaling().unwrap().calls(), 1);
 /// ```
 ///
 /// File and line are those of the function's name. Signatures are kept whole: `unsafe fn`,
@@ -170,7 +320,7 @@ pub use model::{
 /// fn get(&self, id: u64) -> Row {
 ///     let __profkit_guard = ::profkit::__private::enter({
 ///         fn __profkit_fn_name() -> &'static str {
-///             ::core::any::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
+///             ::profkit::__private::type_name_of_val(&__profkit_fn_name) // "app::Db::get::__profkit_fn_name"
 ///         }
 ///         static __PROFKIT_SITE: ::profkit::__private::CallSite =
 ///             ::profkit::__private::CallSite::function(__profkit_fn_name, file!(), line!());
@@ -201,19 +351,22 @@ pub use model::{
 /// recognised and instrumented the same way.
 ///
 /// # Misuse
-/// On a `const fn`, a closure, a struct or another non-function item, or with an unknown or
-/// duplicated option, the macro gives one error pointing at the problem and leaves the item as
-/// it was. With the cargo feature `enable` off it checks its input and returns the item
+/// On an item it cannot time (a `const fn`, a function without a body such as a trait
+/// method's declaration or a function of an `extern` block, a struct, a `use`, a
+/// `macro_rules!`, a `static`, an `extern` block), or with an unknown or duplicated option, the
+/// macro gives one error that names the item's kind and what to do instead, pointing at the
+/// item's name (not its doc comment), and leaves the item as it was. With the cargo feature `enable` off it checks its input and returns the item
 /// unchanged.
 pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
 pub use session::heap;
 pub use session::{
-    disable, enable, is_enabled, record, report, reset, set_clock, spawn_scoped, write_report,
+    disable, enable, is_enabled, record, report, reset, set_clock, set_cpu, snapshot, snapshot_at,
+    snapshot_every, spawn_scoped, write_report,
 };
 pub use views::{
-    CallsTable, ComplexityView, LatencyTable, MemoryTable, ParseSortKeyError, SortKey, StatsTable,
-    TreeView,
+    CallsTable, ComplexityView, GrowthTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey,
+    StatsTable, TreeView,
 };
 
 /// Records a block as its own row, named `name`, from this point to the end of the enclosing
@@ -255,7 +408,7 @@ macro_rules! profile_scope {
 /// `tracing` and `history` features, which `cargo test --workspace` turns on: its suite enables
 /// them).
 #[cfg(all(doctest, feature = "tracing", feature = "history"))]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 /// Records a future (an `async` block, say) as its own row, named `name`, the way
@@ -332,6 +485,13 @@ pub mod __private {
     pub use crate::collect::sized_call::{Size, SizedGuard, enter_sized, size};
     // The atomic write every profkit file goes through, for the binary's `--folded -o`.
     pub use crate::formats::write_atomic;
+
+    /// `core::any::type_name` of what `value` points to: generated code calls this rather
+    /// than `core::any::type_name_of_val` (Rust 1.76), so that it names nothing newer than its
+    /// crate's `rust-version` (clippy's `incompatible_msrv`).
+    pub fn type_name_of_val<T: ?Sized>(_value: &T) -> &'static str {
+        core::any::type_name::<T>()
+    }
 
     impl CallSite {
         /// A site for a function whose qualified name is recovered from `nested_item`, which

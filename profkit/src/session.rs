@@ -5,17 +5,20 @@
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::collect::{ClockKind, SiteInfo, clock, guard, local, memory, registry, site};
-use crate::data::Profile;
+use crate::collect::{
+    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, site,
+};
+use crate::data::{PerCall, Profile};
 use crate::error::WriteError;
 use crate::formats::write_atomic;
 #[cfg(feature = "memory")]
 use crate::model::HeapStats;
-use crate::model::{Report, meta};
+use crate::model::{Report, Snapshot, meta};
 
 /// Everything recorded since the start (or the last [`reset`]) by every thread: threads that
 /// ended, and the completed calls of threads still running, read without stopping them.
@@ -28,15 +31,37 @@ use crate::model::{Report, meta};
 /// assert!(profkit::report().function("step").unwrap().ncalls() >= 1);
 /// ```
 pub fn report() -> Report {
+    let mut report = process_report();
+    // The run's series of snapshots so far, for `Report::growth`.
+    report.meta.snapshots = local::busy(|| Arc::from(SNAPSHOTS.lock().points.as_slice()));
+    report
+}
+
+/// The process report without the snapshot series.
+fn process_report() -> Report {
     if !ENABLED_AT_COMPILE_TIME {
         return Report::default();
     }
+    calibrate::prepare(clock::configured());
     local::busy(|| {
-        let named = registry::profiles_by_thread();
+        if cpu::is_on() {
+            // Up to date: the CPU time since the sampler's last look is charged now.
+            cpu::sample_all();
+        }
+        let mut named = registry::profiles_by_thread();
+        let compensation = calibrate::compensate(&mut named);
         let sites: Arc<[SiteInfo]> = site::snapshot().into();
         let started = registry::started();
         let unrecorded = memory::installed().then(registry::unrecorded_since_reset);
-        Report::from_threads(named, sites, unrecorded).with_meta(meta(started, None))
+        let mut meta = meta(started, None);
+        meta.compensation = compensation;
+        let mut report = Report::from_threads(named, sites, unrecorded).with_meta(meta);
+        // Blocks no path holds are live outside profiled calls, profkit's own in its row:
+        // levels read with the heap's live bytes, after this report's own allocations.
+        if let Some(((allocs, bytes), (own_allocs, own_bytes))) = report.meta.untracked_live {
+            report.add_untracked_live(allocs, bytes, own_allocs, own_bytes);
+        }
+        report
     })
 }
 
@@ -65,20 +90,35 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     if !ENABLED_AT_COMPILE_TIME {
         return (f(), Report::default());
     }
+    // Before `f`, so that the first record's calibration is not in its calls' times.
+    calibrate::prepare(clock::configured());
     // profkit's own allocations happen while its state is held (`busy`), so that the
     // allocator wrapper charges them to profkit's row, not to the caller's function.
     let session: Arc<Mutex<Vec<Report>>> = local::busy(Arc::default);
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
+    let sample = || {
+        if cpu::is_on() {
+            local::busy(cpu::sample_all);
+        }
+    };
+    // CPU time before `f` is charged to what was open before it.
+    sample();
     // The outermost `record` starts a new window for heap peaks.
     let before = local::read_current(outer.is_none());
     let value = f();
+    sample();
     let after = local::read_current(false);
     SESSION.with(|s| s.replace(outer.clone()));
 
     let elapsed = started.1.elapsed();
     let report = local::busy(|| {
-        recorded(before, after, &session, outer).with_meta(meta(Some(started.0), Some(elapsed)))
+        let (report, compensation) = recorded(before, after, &session, outer);
+        let mut meta = meta(Some(started.0), Some(elapsed));
+        meta.compensation = compensation.or(report.meta.compensation);
+        // A window of one thread is no moment of the process: `Report::since` refuses it.
+        meta.origin = None;
+        report.with_meta(meta)
     });
     (value, report)
 }
@@ -90,7 +130,7 @@ fn recorded(
     after: Option<local::ThreadReading>,
     session: &Mutex<Vec<Report>>,
     outer: Option<Arc<Mutex<Vec<Report>>>>,
-) -> Report {
+) -> (Report, Option<PerCall>) {
     let sites: Arc<[SiteInfo]> = site::snapshot().into();
     let mut named = Vec::new();
     if let Some(after) = after {
@@ -106,6 +146,7 @@ fn recorded(
             clocks: vec![after.thread.clock_kind()],
         });
     }
+    let compensation = calibrate::compensate(&mut named);
     let mut report = Report::from_threads(named, sites, None);
     let scoped: Vec<Report> = std::mem::take(&mut *session.lock());
     for r in &scoped {
@@ -115,7 +156,7 @@ fn recorded(
     if let Some(outer) = outer {
         outer.lock().extend(scoped);
     }
-    report
+    (report, compensation)
 }
 
 /// Spawns a scoped thread whose calls the running [`record`] (if any) includes in its report.
@@ -177,7 +218,116 @@ pub fn reset() {
     }
     local::busy(|| {
         registry::reset();
+        let mut series = SNAPSHOTS.lock();
+        series.points.clear();
+        series.start = None;
     });
+}
+
+/// Snapshots kept of one run: when full, every other one is dropped (the first kept), so a
+/// long run keeps its whole span at half the resolution.
+const MAX_SNAPSHOTS: usize = 1024;
+
+/// The run's live-heap snapshots, and the moment of the first (for [`snapshot`]'s times).
+struct Series {
+    points: Vec<Snapshot>,
+    start: Option<std::time::Instant>,
+}
+
+static SNAPSHOTS: Mutex<Series> = Mutex::new(Series {
+    points: Vec::new(),
+    start: None,
+});
+
+/// Takes a snapshot of the live heap: each function's live bytes now (blocks it allocated not
+/// freed yet), added to the run's series, from which [`Report::growth`] finds the functions
+/// whose live bytes rise through the run. Times count from the first snapshot (or the last
+/// [`reset`], which clears the series). `PROFKIT_SNAPSHOT_EVERY=10s` (with `PROFKIT_OUT` or
+/// `PROFKIT=1`) or [`snapshot_every`] takes them on a timer. Without the allocator wrapper
+/// (`profkit::Alloc`) the snapshots are empty. A run keeps at most 1,024 snapshots: beyond,
+/// every other one is dropped.
+///
+/// ```
+/// profkit::snapshot();
+/// assert!(!profkit::report().growth().to_string().is_empty());
+/// ```
+pub fn snapshot() {
+    let at = local::busy(|| {
+        let mut series = SNAPSHOTS.lock();
+        let start = *series.start.get_or_insert_with(std::time::Instant::now);
+        Some(start.elapsed())
+    });
+    snapshot_at(at.unwrap_or_default());
+}
+
+/// [`snapshot`] with the time given: `at` from the start of the run. For tests with the test
+/// clock, and for programs that keep their own time.
+///
+/// ```
+/// profkit::snapshot_at(std::time::Duration::from_secs(10));
+/// ```
+pub fn snapshot_at(at: Duration) {
+    if !ENABLED_AT_COMPILE_TIME {
+        return;
+    }
+    let report = process_report();
+    let at_ns = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+    local::busy(|| {
+        let point = report.live_snapshot(at_ns);
+        let mut series = SNAPSHOTS.lock();
+        if series.points.len() >= MAX_SNAPSHOTS {
+            let mut i = 0;
+            series.points.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
+        series.points.push(point);
+    });
+}
+
+/// How often the snapshot thread takes a [`snapshot`], in nanoseconds (0: it stops).
+static EVERY_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Takes a [`snapshot`] every `every` from now on, on a thread of its own (named
+/// `profkit-snapshots`); a zero duration stops it. Calling it again changes the interval.
+///
+/// # Errors
+/// When the thread cannot be started.
+///
+/// ```
+/// profkit::snapshot_every(std::time::Duration::from_secs(10)).unwrap();
+/// profkit::snapshot_every(std::time::Duration::ZERO).unwrap(); // stops
+/// ```
+pub fn snapshot_every(every: Duration) -> std::io::Result<()> {
+    let ns = u64::try_from(every.as_nanos()).unwrap_or(u64::MAX);
+    if EVERY_NS.swap(ns, Ordering::Relaxed) != 0 || ns == 0 || !ENABLED_AT_COMPILE_TIME {
+        // A thread runs already (it reads the new interval), or none is wanted.
+        return Ok(());
+    }
+    snapshot();
+    let started = std::thread::Builder::new()
+        .name("profkit-snapshots".to_owned())
+        .spawn(|| {
+            loop {
+                let ns = EVERY_NS.load(Ordering::Relaxed);
+                if ns == 0 {
+                    return;
+                }
+                std::thread::sleep(Duration::from_nanos(ns));
+                if EVERY_NS.load(Ordering::Relaxed) != 0 {
+                    snapshot();
+                }
+            }
+        });
+    started
+        .map(|_| ())
+        .inspect_err(|_| EVERY_NS.store(0, Ordering::Relaxed))
+}
+
+/// Whether snapshots are being taken on a timer.
+pub(crate) fn snapshots_on() -> bool {
+    EVERY_NS.load(Ordering::Relaxed) != 0
 }
 
 /// Starts recording new calls again after [`disable`]. Recording is on at start.
@@ -284,6 +434,7 @@ pub fn write_report(path: impl AsRef<Path>) -> Result<(), WriteError> {
 /// assert!(after.peak() >= after.current());
 /// drop(block);
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 #[cfg(feature = "memory")]
 pub fn heap() -> HeapStats {
     let (totals, live, peak) = registry::heap();
@@ -292,5 +443,36 @@ pub fn heap() -> HeapStats {
         totals,
         current,
         peak: u64::try_from(peak).unwrap_or(0).max(current),
+    }
+}
+
+/// Records CPU time beside wall time (`true`), in the same run, or stops (`false`): then
+/// [`FunctionStats::cpu_time`](crate::FunctionStats::cpu_time),
+/// [`cum_cpu_time`](crate::FunctionStats::cum_cpu_time) and
+/// [`wait_time`](crate::FunctionStats::wait_time) are `Some`, and the pstats table gets a
+/// `cpu%` column and a verdict (`cpu`, `waits`, `mixed`). The environment variable
+/// `PROFKIT_CPU=1` turns it on from the start.
+///
+/// A sampler thread reads each recording thread's CPU clock about every millisecond and
+/// charges what it used since to the call it has open, so a profiled call costs no system
+/// call; the figures of a function that ran for at least some milliseconds in all are accurate
+/// to a sample or so. Turn it on before the work: CPU time before is not recorded. On a
+/// platform without a per-thread CPU clock nothing is recorded and the figures stay `None`.
+///
+/// ```
+/// #[profkit::profile]
+/// fn spin() -> u64 { (0..3_000_000u64).map(std::hint::black_box).sum() }
+///
+/// profkit::set_cpu(true);
+/// let (_, report) = profkit::record(spin);
+/// profkit::set_cpu(false);
+/// let f = report.function("spin").unwrap();
+/// if cfg!(target_os = "linux") {
+///     assert!(f.cum_cpu_time().is_some() && f.wait_time().is_some());
+/// }
+/// ```
+pub fn set_cpu(on: bool) {
+    if ENABLED_AT_COMPILE_TIME {
+        cpu::set_on(on);
     }
 }

@@ -24,8 +24,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::collect::calibrate;
 use crate::collect::clock::Clock;
 use crate::collect::local::{self, SwitchError};
+use crate::data::PerCall;
 use crate::error::TestClockError;
 
 /// A manual clock for the calling thread; the real clock comes back when it is dropped.
@@ -110,4 +112,68 @@ pub fn advance(by: Duration) {
             mock.increment(by);
         }
     });
+}
+
+/// Makes the reports built on this thread take the given cost per call out of their times, as
+/// if calibration had measured it, whatever the clock (the test clock included), so a test can
+/// check the arithmetic of [`Report::compensation`](crate::Report::compensation) exactly:
+/// `own_ns` per call from the call's own time, `caller_ns` per call from its caller's
+/// (rounded to the picosecond; negative figures count as zero). Measured figures come back
+/// when the returned guard is dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use profkit::testing::{TestClock, advance, inject_calibration};
+///
+/// #[profkit::profile]
+/// fn leaf() { advance(Duration::from_nanos(100)); }
+/// #[profkit::profile]
+/// fn parent() { advance(Duration::from_nanos(50)); for _ in 0..4 { leaf() } }
+///
+/// let _clock = TestClock::install().unwrap();
+/// let _figures = inject_calibration(10.0, 5.0);
+/// let (_, report) = profkit::record(parent);
+/// // leaf: 4 calls of 100 ns, less 10 ns each.
+/// assert_eq!(report.function("leaf").unwrap().tottime(), Duration::from_nanos(360));
+/// // parent: own 50 ns less its own 10 and 4 x 5 for its callees' calls.
+/// assert_eq!(report.function("parent").unwrap().tottime(), Duration::from_nanos(20));
+/// // parent inclusive: 450 ns less 10 and 4 x (10 + 5).
+/// assert_eq!(report.function("parent").unwrap().cumtime(), Duration::from_nanos(380));
+/// ```
+#[must_use = "the injected figures apply until this is dropped"]
+pub fn inject_calibration(own_ns: f64, caller_ns: f64) -> InjectedCalibration {
+    let ps = |ns: f64| {
+        if ns.is_finite() && ns > 0.0 {
+            (ns * 1000.0).round() as u64
+        } else {
+            0
+        }
+    };
+    let previous = calibrate::inject(Some(PerCall {
+        own_ps: ps(own_ns),
+        caller_ps: ps(caller_ns),
+    }));
+    InjectedCalibration {
+        previous,
+        _not_send: PhantomData,
+    }
+}
+
+/// Figures injected by [`inject_calibration`] on this thread; dropping it restores the
+/// figures in force before.
+///
+/// ```
+/// let figures = profkit::testing::inject_calibration(1.0, 1.0);
+/// drop(figures);
+/// ```
+#[derive(Debug)]
+pub struct InjectedCalibration {
+    previous: Option<PerCall>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for InjectedCalibration {
+    fn drop(&mut self) {
+        calibrate::inject(self.previous);
+    }
 }

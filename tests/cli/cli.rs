@@ -80,9 +80,18 @@ fn view_sorts_limits_filters_and_shows_callers_callees_tree_and_percentiles() {
         .lines()
         .find(|l| l.contains("fetch_row"))
         .expect("a fetch_row path");
+    // Tables show a free function with its module only; --full-names gives its whole path.
     assert!(
-        path.contains("  cli::support::fetch_row"),
+        path.ends_with("    support::fetch_row") && !path.contains("cli::"),
         "indented under get_users: {out}"
+    );
+    let full = profkit(["view", &json, "--tree", "--full-names"])
+        .ok()
+        .to_owned();
+    assert!(
+        full.lines()
+            .any(|l| l.ends_with("    cli::support::fetch_row")),
+        "{full}"
     );
     let out = profkit(["view", &json, "--tree", "--depth", "1"])
         .ok()

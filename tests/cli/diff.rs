@@ -47,6 +47,22 @@ fn a_regression_past_threshold_and_floor_fails_the_diff() {
         "{}",
         out.stdout
     );
+    // Short names, as in the other tables; --full-names gives the whole path.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.ends_with("  support::fetch_row")),
+        "{}",
+        out.stdout
+    );
+    let full = profkit(["diff", &base, &new, "--min-delta", "1ms", "--full-names"]);
+    assert!(
+        full.stdout
+            .lines()
+            .any(|l| l.ends_with("  cli::support::fetch_row")),
+        "{}",
+        full.stdout
+    );
 
     for metric in ["p99", "p50", "max", "tottime"] {
         let out = profkit([

@@ -133,16 +133,22 @@ fn view_sort_bytes_prints_the_memory_table() {
     );
     let parse = out.lines().find(|l| l.contains("::parse_rows")).unwrap();
     let cols: Vec<&str> = parse.split_whitespace().collect();
-    // allocs, bytes, cumallocs, cumbytes, frees, freed, retained, peak/call, function
+    // allocs, bytes, live, livebytes, cumallocs, cumbytes, cumlive, frees, freed, retained,
+    // peak/call, function: every temporary is freed, so nothing of parse_rows is live.
     assert_eq!(
         cols,
         [
             "8",
             "62.5",
             "KiB",
+            "0",
+            "0",
+            "B",
             "8",
             "62.5",
             "KiB",
+            "0",
+            "B",
             "8",
             "62.5",
             "KiB",
@@ -716,4 +722,105 @@ fn flame_by_bytes_draws_where_the_memory_went() {
     let prof = write(&dir, "p.prof", BASE);
     profkit(["flame", &prof, "--folded", "--metric", "bytes"])
         .bad_input("p.prof: has no memory figures for --metric bytes");
+}
+
+/// Blocks a leaky handler keeps for good.
+static KEPT: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `n` blocks of 1,000 bytes (a cache that never evicts), and frees a temporary.
+#[profkit::profile]
+fn remember(n: usize) {
+    let scratch = vec![0u8; 500];
+    black_box(&scratch);
+    let mut kept = KEPT.lock().unwrap();
+    for _ in 0..n {
+        kept.push(vec![1; 1000]);
+    }
+}
+
+#[test]
+fn diff_by_live_bytes_is_tracemallocs_compare_to_of_what_stays() {
+    KEPT.lock().unwrap().reserve(64);
+    let dir = scratch("memory-diff-live");
+    let snapshot = |name: &str, n: usize| {
+        let (_, report) = profkit::record(|| remember(n));
+        let path = dir.join(name);
+        report.write(&path).unwrap();
+        path.display().to_string()
+    };
+    let (base, new) = (snapshot("base.json", 2), snapshot("new.json", 10));
+    let out = profkit(["diff", &base, &new, "--metric", "live_bytes"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("REGRESSED"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.ends_with("cli_memory::remember"), "{line}");
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cols[..7],
+        ["REGRESSED", "1.95", "KiB", "9.77", "KiB", "+7.81", "KiB"],
+        "{line}"
+    );
+    let doc = profkit([
+        "diff",
+        &base,
+        &new,
+        "--metric",
+        "live_bytes",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(doc["metric"], "live_bytes", "{doc}");
+
+    // The memory table of the new profile puts what stays first, live beside allocated.
+    let out = profkit(["view", &new, "--memory"]).ok().to_owned();
+    assert!(out.contains("Ordered by: live bytes"), "{out}");
+    let row = out.lines().find(|l| l.ends_with("::remember")).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    // 11 allocations (10 kept, the temporary freed), 10 of them live.
+    assert_eq!(
+        cols[..6],
+        ["11", "10.3", "KiB", "10", "9.77", "KiB"],
+        "{row}"
+    );
+}
+
+/// The growth table from a file: the report is built by hand from a JSON file whose snapshots
+/// show one function rising and one at a level (the process's own series is shared with the
+/// other tests of this program, so it is not used).
+#[test]
+fn view_growth_lists_the_functions_whose_live_bytes_rose() {
+    let dir = scratch("memory-growth");
+    let (_, report) = profkit::record(|| remember(1));
+    let mut doc: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let snapshots: Vec<Value> = (0..5u64)
+        .map(|i| {
+            serde_json::json!({
+                "at_ns": i * 30_000_000_000,
+                "live": [["app::insert", 1024 * i], ["app::level", 4096 - 512 * (i % 2)]],
+            })
+        })
+        .collect();
+    doc["snapshots"] = Value::Array(snapshots);
+    let path = dir.join("grow.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let file = path.display().to_string();
+
+    let out = profkit(["view", &file, "--growth"]).ok().to_owned();
+    assert!(
+        out.starts_with("Live heap growth over 5 snapshots in 120.0 s"),
+        "{out}"
+    );
+    let row = out.lines().find(|l| l.ends_with("app::insert")).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[..3], ["+2.00", "KiB/min", "4/4"], "{row}");
+    assert!(!out.contains("app::level"), "{out}");
+
+    let json = profkit(["view", &file, "--growth", "--format", "json"]).json();
+    assert_eq!(json["growth"][0]["name"], "app::insert");
+    assert_eq!(json["growth"][0]["bytes_per_minute"], 2048.0);
+    assert_eq!(json["growth"].as_array().unwrap().len(), 1);
 }

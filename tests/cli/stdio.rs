@@ -30,7 +30,7 @@ fn view_reads_json_prof_and_python_dumps_from_standard_input() {
         .find(|f| f["name"].as_str().unwrap().ends_with("::fib"))
         .unwrap();
     assert_eq!(fib["ncalls"], 2 * 1973);
-    let (run, _) = profkit_stdin(["view", "-", "--tree"], &bytes(&json));
+    let (run, _) = profkit_stdin(["view", "-", "--tree", "--full-names"], &bytes(&json));
     assert!(run.ok().contains("cli::support::fetch_row"));
 }
 

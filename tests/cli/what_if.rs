@@ -14,10 +14,7 @@ fn the_column_shows_each_rows_ceiling() {
     let out = profkit(["view", &json, "--what-if"]).ok().to_owned();
     assert!(out.contains("  if free filename:lineno(function)"), "{out}");
     // fib: 19,730 of 12,039,730 ns; free: 1 / (1 - share) = 1.0016...
-    let fib = out
-        .lines()
-        .find(|l| l.contains("(cli::support::fib)"))
-        .unwrap();
+    let fib = out.lines().find(|l| l.contains("(support::fib)")).unwrap();
     assert!(fib.contains("    1.00x "), "{fib}");
     // get_users is 12,020,000 ns: 1 / (1 - 0.99836) = 610.2x
     let share = 12_020_000.0 / TOTAL_NS;

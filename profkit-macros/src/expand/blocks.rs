@@ -162,8 +162,8 @@ pub(crate) fn trait_block(args: &Args, mut block: ItemTrait) -> syn::Result<Toke
 pub(crate) fn mod_block(args: &Args, mut block: ItemMod) -> syn::Result<TokenStream> {
     no_name(args, "module")?;
     let Some((_, items)) = &mut block.content else {
-        return Err(syn::Error::new_spanned(
-            &block,
+        return Err(syn::Error::new(
+            block.ident.span(),
             "#[profile] cannot see into `mod name;`: put it on `mod name { .. }`, or on the \
              items of that module's file",
         ));

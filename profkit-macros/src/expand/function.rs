@@ -13,7 +13,7 @@ use crate::parse::{Args, MaybeItemFn, is_instrumented};
 /// ```text
 /// {
 ///     fn __profkit_fn_name() -> &'static str {
-///         ::core::any::type_name_of_val(&__profkit_fn_name)
+///         ::profkit::__private::type_name_of_val(&__profkit_fn_name)
 ///     }
 ///     static __PROFKIT_SITE: ::profkit::__private::CallSite =
 ///         ::profkit::__private::CallSite::function(__profkit_fn_name, file!(), line!());
@@ -25,6 +25,10 @@ use crate::parse::{Args, MaybeItemFn, is_instrumented};
 /// registers. With `name = "..."` the site is `CallSite::named("...", ..)`. `file!()` and
 /// `line!()` carry the span of the function's name, so the row points at it. `::profkit` is
 /// the `crate = "..."` path when one is given (here and in every expansion below).
+///
+/// Generated code calls nothing from `core` or `std` but `file!` and `line!`: what it needs
+/// goes through `::profkit::__private`, so that clippy's `incompatible_msrv` never fires in a
+/// crate whose `rust-version` is older than a std function profkit uses (`tests/msrv.rs`).
 fn site(args: &Args, ident: &syn::Ident) -> TokenStream {
     let krate = args.krate();
     let span = ident.span();
@@ -41,7 +45,7 @@ fn site(args: &Args, ident: &syn::Ident) -> TokenStream {
         None => quote! {
             {
                 fn __profkit_fn_name() -> &'static str {
-                    ::core::any::type_name_of_val(&__profkit_fn_name)
+                    #krate::__private::type_name_of_val(&__profkit_fn_name)
                 }
                 static __PROFKIT_SITE: #krate::__private::CallSite =
                     #krate::__private::CallSite::function(__profkit_fn_name, #file, #line);

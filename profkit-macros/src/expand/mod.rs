@@ -4,6 +4,7 @@
 
 mod blocks;
 mod function;
+mod refuse;
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -35,6 +36,8 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
             };
         }
         top_level_function(&args, func)
+    } else if let Some(name) = bodiless_fn_name(&item) {
+        Err(refuse::bodiless_fn(&name))
     } else if let Some(size) = &args.size {
         // What an input size is depends on one function's arguments.
         Err(syn::Error::new(
@@ -47,11 +50,7 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
             Ok(syn::Item::Impl(block)) => blocks::impl_block(&args, block),
             Ok(syn::Item::Trait(block)) => blocks::trait_block(&args, block),
             Ok(syn::Item::Mod(block)) => blocks::mod_block(&args, block),
-            Ok(other) => Err(syn::Error::new(
-                first_span(&other.to_token_stream()),
-                "#[profile] applies to a function, an `impl` block, a `trait` or an inline `mod`; \
-                 to time a closure or a block, put `profkit::profile_scope!(\"name\");` inside it",
-            )),
+            Ok(other) => Err(refuse::not_timeable(&other)),
             // Not parseable as an item (a syntax error inside it): give it back unchanged so
             // that rustc reports the user's own error.
             Err(_) => return item,
@@ -125,12 +124,19 @@ fn with_item(error: syn::Error, item: TokenStream) -> TokenStream {
     out
 }
 
-fn first_span(tokens: &TokenStream) -> Span {
-    tokens
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
+/// The name of a function declared without a body (`fn get(&self) -> u32;`, `safe fn f();`):
+/// `fn` then a name, and the item ends with `;`.
+fn bodiless_fn_name(item: &TokenStream) -> Option<syn::Ident> {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    if !matches!(tokens.last(), Some(TokenTree::Punct(p)) if p.as_char() == ';') {
+        return None;
+    }
+    // Attributes are `#` and a bracketed group; a `fn` ident inside them is not seen here.
+    tokens.windows(2).find_map(|pair| match pair {
+        [TokenTree::Ident(kw), TokenTree::Ident(name)] if kw == "fn" => Some(name.clone()),
+        _ => None,
+    })
 }
 
 fn top_level_function(args: &Args, func: MaybeItemFn) -> syn::Result<TokenStream> {

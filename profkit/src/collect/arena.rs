@@ -134,6 +134,7 @@ impl SharedNode {
             own_ns: self.own.load(Ordering::Relaxed),
             incl_ns: self.incl.load(Ordering::Relaxed),
             mem: Default::default(),
+            cpu_ns: 0,
         }
     }
 

@@ -39,6 +39,113 @@ static RESET_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// profiled call, after their recording ended, during their teardown).
 static UNRECORDED: SharedCounters = SharedCounters::new();
 
+/// Blocks that no call path holds: those allocated by threads that did not record, and those
+/// without a header (see [`Alloc`](super::alloc::Alloc): over-aligned blocks). Live, they are
+/// part of the `<outside profiled calls>` row: allocated minus gone. The allocations are
+/// [`UNRECORDED`]'s (counted there already) and, on recording threads, `UNTRACKED_MADE`.
+static UNTRACKED_MADE: Gone = Gone::new();
+static UNTRACKED_GONE: Gone = Gone::new();
+/// Blocks that profkit's own bookkeeping allocated (its row), the same way.
+static OVERHEAD_MADE: Gone = Gone::new();
+static OVERHEAD_GONE: Gone = Gone::new();
+
+/// Blocks (and bytes) that left a call path: freed, wherever and on whichever thread, or
+/// shrunk (bytes; a block that grew adds negative bytes). A path's live blocks are its
+/// allocations minus these, so an allocation costs nothing more than its count. The thread
+/// that owns the path adds without a locked instruction (`owner_*`, written by that thread
+/// only); any other thread adds to `remote_*` with a locked add.
+pub(crate) struct Gone {
+    owner_allocs: AtomicI64,
+    owner_bytes: AtomicI64,
+    remote_allocs: AtomicI64,
+    remote_bytes: AtomicI64,
+}
+
+impl Default for Gone {
+    fn default() -> Self {
+        Gone::new()
+    }
+}
+
+impl Gone {
+    const fn new() -> Self {
+        Gone {
+            owner_allocs: AtomicI64::new(0),
+            owner_bytes: AtomicI64::new(0),
+            remote_allocs: AtomicI64::new(0),
+            remote_bytes: AtomicI64::new(0),
+        }
+    }
+
+    /// Adds, by the owning thread (no locked instruction).
+    #[inline(always)]
+    fn owner_add(&self, allocs: i64, bytes: i64) {
+        let add = |c: &AtomicI64, by: i64| {
+            c.store(
+                c.load(Ordering::Relaxed).wrapping_add(by),
+                Ordering::Relaxed,
+            );
+        };
+        add(&self.owner_allocs, allocs);
+        add(&self.owner_bytes, bytes);
+    }
+
+    /// Adds, from any thread.
+    #[inline(always)]
+    fn remote_add(&self, allocs: i64, bytes: i64) {
+        self.remote_allocs.fetch_add(allocs, Ordering::Relaxed);
+        self.remote_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Blocks and bytes.
+    pub(crate) fn read(&self) -> (i64, i64) {
+        (
+            self.owner_allocs
+                .load(Ordering::Relaxed)
+                .wrapping_add(self.remote_allocs.load(Ordering::Relaxed)),
+            self.owner_bytes
+                .load(Ordering::Relaxed)
+                .wrapping_add(self.remote_bytes.load(Ordering::Relaxed)),
+        )
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.owner_allocs,
+            &self.owner_bytes,
+            &self.remote_allocs,
+            &self.remote_bytes,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the allocator wrapper writes before a block: where the block goes when it is freed
+/// or resized (the `Gone` of the path that allocated it), and the thread accounting
+/// (`ThreadMem`) that owns those counters, null when only locked adds may touch them. Read
+/// back when the block is freed or resized, on any thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub(crate) struct Header {
+    gone: *const Gone,
+    owner: *const ThreadMem,
+}
+
+/// The bytes a header takes before a block (a multiple of every alignment it is used with).
+pub(crate) const HEADER_BYTES: usize = 16;
+const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_BYTES);
+
+impl Header {
+    /// The header of a block that no call path holds.
+    pub(crate) fn untracked() -> Header {
+        Header {
+            gone: &UNTRACKED_GONE,
+            owner: std::ptr::null(),
+        }
+    }
+}
+
 /// The calling thread's accounting while it records: `Cell`s of plain values and references,
 /// no destructor, so the allocator may read it at any time, teardown included.
 struct ThreadCell {
@@ -117,7 +224,7 @@ impl Counters {
             bytes: self.bytes.load(Ordering::Relaxed),
             frees: self.frees.load(Ordering::Relaxed),
             freed_bytes: self.freed_bytes.load(Ordering::Relaxed),
-            peak_bytes: 0,
+            ..MemCounts::default()
         }
     }
 
@@ -278,10 +385,15 @@ impl Drop for Bookkeeping {
     }
 }
 
+/// Adds the live bytes a thread that stopped recording has not told the process figures yet.
+pub(crate) fn flush(mem: &ThreadMem) {
+    move_process_live(mem.pending.swap(0, Ordering::Relaxed));
+}
+
 /// Returns a retired thread's accounting to the pool. Its live bytes still pending reach the
 /// process figures first.
 pub(crate) fn recycle(mem: &'static ThreadMem) {
-    move_process_live(mem.pending.swap(0, Ordering::Relaxed));
+    flush(mem);
     mem.totals.reset();
     mem.overhead.reset();
     POOL.lock().push(mem);
@@ -289,23 +401,30 @@ pub(crate) fn recycle(mem: &'static ThreadMem) {
 
 /// How an allocation or free is charged, for the allocator wrapper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Event {
+enum Event {
     Alloc,
     Free,
 }
 
-/// Charges one allocation or free of `size` bytes made on the calling thread: to the
+/// Where [`count`] charged an allocation or free: the call path's counters (`None`: profkit's
+/// row or a thread that does not record), and the calling thread's accounting (null when it
+/// does not record).
+#[derive(Clone, Copy)]
+struct Charged {
+    node: Option<&'static MemNode>,
+    thread: *const ThreadMem,
+}
+
+/// Counts one allocation or free of `size` bytes made on the calling thread: to the
 /// innermost open call path, or to profkit's row while profkit's own code runs, or, on a thread
-/// that does not record, to the shared counters.
+/// that does not record, to the shared counters. Where the block goes is left to the caller.
 #[inline(always)]
-pub(crate) fn charge(event: Event, size: u64) {
+fn count(event: Event, size: u64) -> Charged {
     if !INSTALLED.load(Ordering::Relaxed) {
         INSTALLED.store(true, Ordering::Relaxed);
     }
     let charged = THREAD.try_with(|t| {
-        let Some(mem) = t.mem.get() else {
-            return false;
-        };
+        let mem = t.mem.get()?;
         // A `Layout`'s size is at most `isize::MAX`: exact as an i64.
         let delta = size as i64;
         let (counters, delta): (fn(&Counters, u64), i64) = match event {
@@ -314,7 +433,8 @@ pub(crate) fn charge(event: Event, size: u64) {
         };
         counters(&mem.totals, size);
         mem.move_live(delta);
-        match t.current.get() {
+        let thread: *const ThreadMem = mem;
+        Some(match t.current.get() {
             Some(node) if t.busy.get() == 0 => {
                 counters(&node.counts, size);
                 let live = t.live.get().wrapping_add(delta);
@@ -322,17 +442,129 @@ pub(crate) fn charge(event: Event, size: u64) {
                 if live > t.peak.get() {
                     t.peak.set(live);
                 }
+                Charged {
+                    node: Some(node),
+                    thread,
+                }
             }
-            _ => counters(&mem.overhead, size),
-        }
-        true
+            _ => {
+                counters(&mem.overhead, size);
+                Charged { node: None, thread }
+            }
+        })
     });
-    if charged != Ok(true) {
-        match event {
-            Event::Alloc => UNRECORDED.alloc(size),
-            Event::Free => UNRECORDED.free(size),
+    match charged {
+        Ok(Some(charged)) => charged,
+        _ => {
+            match event {
+                Event::Alloc => UNRECORDED.alloc(size),
+                Event::Free => UNRECORDED.free(size),
+            }
+            Charged {
+                node: None,
+                thread: std::ptr::null(),
+            }
         }
     }
+}
+
+/// Adds to `header`'s `Gone` from the thread whose accounting is `thread`: without a lock when
+/// that thread owns it, with locked adds otherwise.
+#[inline(always)]
+fn leave(header: Header, thread: *const ThreadMem, allocs: i64, bytes: i64) {
+    // SAFETY: a header's `gone` points to a `Gone` that outlives every block tagged with it: a
+    // static, or a call path's counters, which are leaked and, once their thread ended, kept
+    // from reuse until no block is tagged with them (`registry::retire`).
+    let gone = unsafe { &*header.gone };
+    if !header.owner.is_null() && std::ptr::eq(header.owner, thread) {
+        gone.owner_add(allocs, bytes);
+    } else {
+        gone.remote_add(allocs, bytes);
+    }
+}
+
+/// Counts an allocation of `size` bytes on the calling thread; returns the header that tags
+/// the block with the call path that holds it from now on. On a path, the count is all it
+/// costs: the path's live blocks are its allocations minus those gone.
+#[inline(always)]
+pub(crate) fn on_alloc(size: u64) -> Header {
+    let charged = count(Event::Alloc, size);
+    match charged.node {
+        Some(node) => Header {
+            gone: &node.gone,
+            owner: charged.thread,
+        },
+        // A thread that does not record: counted in `UNRECORDED` already.
+        None if charged.thread.is_null() => Header::untracked(),
+        None => {
+            OVERHEAD_MADE.remote_add(1, size as i64);
+            Header {
+                gone: &OVERHEAD_GONE,
+                owner: std::ptr::null(),
+            }
+        }
+    }
+}
+
+/// Counts a free of `size` bytes on the calling thread, of a block tagged with `header`.
+#[inline(always)]
+pub(crate) fn on_free(size: u64, header: Header) {
+    let charged = count(Event::Free, size);
+    leave(header, charged.thread, 1, size as i64);
+}
+
+/// Counts a block tagged with `header` resized from `old` to `new` bytes on the calling thread:
+/// a free and an allocation for the current path's counts (which, not holding the block, marks
+/// that allocation gone at once), the change of size for the path that holds the block.
+#[inline(always)]
+pub(crate) fn on_realloc(old: u64, new: u64, header: Header) {
+    count(Event::Free, old);
+    let charged = count(Event::Alloc, new);
+    match charged.node {
+        Some(node) => node.gone.owner_add(1, new as i64),
+        // A thread that does not record: `UNRECORDED` counted the allocation.
+        None if charged.thread.is_null() => UNTRACKED_GONE.remote_add(1, new as i64),
+        None => {}
+    }
+    leave(
+        header,
+        charged.thread,
+        0,
+        (old as i64).wrapping_sub(new as i64),
+    );
+}
+
+/// Counts an allocation of `size` bytes of a block without a header: no path holds it.
+#[inline(always)]
+pub(crate) fn on_alloc_untracked(size: u64) {
+    let charged = count(Event::Alloc, size);
+    if let Some(node) = charged.node {
+        node.gone.owner_add(1, size as i64);
+    }
+    if !charged.thread.is_null() {
+        UNTRACKED_MADE.remote_add(1, size as i64);
+    }
+}
+
+/// The live blocks and bytes no call path holds, and those of profkit's bookkeeping.
+pub(crate) fn untracked_and_overhead_live() -> ((i64, i64), (i64, i64)) {
+    let live = |(made_allocs, made_bytes): (i64, i64), gone: &Gone| {
+        let (gone_allocs, gone_bytes) = gone.read();
+        (
+            made_allocs.wrapping_sub(gone_allocs),
+            made_bytes.wrapping_sub(gone_bytes),
+        )
+    };
+    let unrecorded = UNRECORDED.counts.read();
+    let (extra_allocs, extra_bytes) = UNTRACKED_MADE.read();
+    let untracked_made = (
+        (unrecorded.allocs as i64).wrapping_add(extra_allocs),
+        (unrecorded.bytes as i64).wrapping_add(extra_bytes),
+    );
+    (
+        live(untracked_made, &UNTRACKED_GONE),
+        live(OVERHEAD_MADE.read(), &OVERHEAD_GONE),
+    )
 }
 
 /// One call path's heap counters: counts, and the peak of its activations above their entry
@@ -341,6 +573,9 @@ pub(crate) fn charge(event: Event, size: u64) {
 #[derive(Default)]
 pub(crate) struct MemNode {
     counts: Counters,
+    /// Blocks allocated on this path that have been freed (wherever), and bytes they shrank
+    /// by: the path's live blocks are `counts`' allocations minus these.
+    gone: Gone,
     peak_report: AtomicU64,
     report_epoch: AtomicU64,
     peak_window: AtomicU64,
@@ -375,14 +610,34 @@ impl MemNode {
             Peaks::Window(w) => (&self.peak_window, &self.window_epoch, w),
         };
         let mut counts = self.counts.read();
+        (counts.live_allocs, counts.live_bytes) = self.live();
         if epoch.load(Ordering::Relaxed) == want {
             counts.peak_bytes = peak.load(Ordering::Relaxed);
         }
         counts
     }
 
+    /// Blocks allocated on this path not freed yet, and their bytes.
+    fn live(&self) -> (i64, i64) {
+        // `gone` first: it only grows on a path whose thread ended, so a reading of that path
+        // is never below the truth (see `registry::retire`).
+        let (gone_allocs, gone_bytes) = self.gone.read();
+        let allocs = self.counts.allocs.load(Ordering::Relaxed) as i64;
+        let bytes = self.counts.bytes.load(Ordering::Relaxed) as i64;
+        (
+            allocs.wrapping_sub(gone_allocs),
+            bytes.wrapping_sub(gone_bytes),
+        )
+    }
+
+    /// Live blocks allocated on this path (a path whose count is 0 holds no block).
+    pub(crate) fn live_allocs(&self) -> i64 {
+        self.live().0
+    }
+
     pub(crate) fn reset(&self) {
         self.counts.reset();
+        self.gone.reset();
         for c in [
             &self.peak_report,
             &self.report_epoch,

@@ -10,7 +10,9 @@
 mod alloc;
 mod arena;
 mod buckets;
+pub(crate) mod calibrate;
 pub(crate) mod clock;
+pub(crate) mod cpu;
 pub(crate) mod future;
 mod future_counts;
 pub(crate) mod guard;

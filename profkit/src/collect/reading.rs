@@ -16,6 +16,8 @@ pub(crate) struct RawThread {
     pub(crate) futures: Vec<(u32, FutureCounts, HistReading)>,
     /// Per sized function: its calls' (size, inclusive ns), already in nanoseconds.
     pub(crate) sizes: Vec<(u32, SizeSamples)>,
+    /// CPU time was sampled (the nodes' `cpu_ns` mean something; already in ns).
+    pub(crate) cpu: bool,
     /// The thread accounts its heap activity (the nodes' `mem` counts mean something).
     pub(crate) memory: bool,
     /// Heap activity of profkit's own code on the thread.
@@ -32,6 +34,7 @@ impl RawThread {
                 node.calls = node.calls.saturating_sub(base.calls);
                 node.own_ns = node.own_ns.saturating_sub(base.own_ns);
                 node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
+                node.cpu_ns = node.cpu_ns.saturating_sub(base.cpu_ns);
                 node.mem = node.mem.since(&base.mem);
             }
         }
@@ -54,6 +57,22 @@ impl RawThread {
             }
         }
         self
+    }
+
+    /// What happened since `earlier` (a `reset()` baseline), with the live figures kept as
+    /// levels: a block allocated before a reset and still live is still held.
+    pub(crate) fn since_keeping_live(self, earlier: &RawThread) -> RawThread {
+        let levels: Vec<(i64, i64)> = self
+            .nodes
+            .iter()
+            .map(|n| (n.mem.live_allocs, n.mem.live_bytes))
+            .collect();
+        let mut raw = self.since(earlier);
+        for (node, (allocs, bytes)) in raw.nodes.iter_mut().zip(levels) {
+            node.mem.live_allocs = allocs;
+            node.mem.live_bytes = bytes;
+        }
+        raw
     }
 
     /// Adds this reading to `profile`, converting ticks with `to_ns`.
@@ -93,6 +112,7 @@ impl RawThread {
             }
         }
         profile.memory |= self.memory;
+        profile.cpu |= self.cpu;
         profile.overhead.add(&self.overhead);
         profile.totals.add(&self.totals);
         for (site, h) in &self.hists {

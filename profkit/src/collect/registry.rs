@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
@@ -21,6 +21,7 @@ use crate::data::{MemCounts, Profile};
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::ThreadHist;
 use super::clock::{Clock, ClockKind};
+use super::cpu::{self, CpuState};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
@@ -42,6 +43,10 @@ pub(crate) struct ThreadShared {
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
     mem_chunks: Mutex<Vec<MemChunk>>,
+    /// The node of the thread's innermost open call (0: none), for the CPU sampler.
+    current: AtomicU32,
+    /// The CPU time the sampler charged to each node.
+    pub(crate) cpu: Mutex<CpuState>,
 }
 
 impl ThreadShared {
@@ -72,6 +77,26 @@ impl ThreadShared {
     /// Owner only: makes a sized function's calls readable.
     pub(crate) fn add_sizes(&self, site: u32, sizes: Arc<ThreadSizes>) {
         self.sizes.lock().push((site, sizes));
+    }
+
+    /// Owner only: `node` is now the innermost open call (one relaxed store: a plain `mov`).
+    #[inline(always)]
+    pub(crate) fn publish_current(&self, node: u32) {
+        self.current.store(node, Ordering::Relaxed);
+    }
+
+    /// Charges the thread's CPU time since the last sample to its innermost open call;
+    /// `now`: its CPU clock in ns.
+    pub(crate) fn charge_cpu(&self, now: Option<u64>) {
+        let mut state = self.cpu.lock();
+        // Read under the lock, so two samples never charge one interval twice.
+        let node = self.current.load(Ordering::Relaxed);
+        state.charge(node, now);
+    }
+
+    /// The thread's CPU clock now (ns), read from any thread; `None` without one.
+    pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
+        self.cpu.lock().read_clock()
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -118,6 +143,13 @@ impl ThreadShared {
             .iter()
             .map(|(site, z)| (*site, z.read()))
             .collect();
+        let cpu = cpu::is_on() && {
+            let state = self.cpu.lock();
+            for (node, &ns) in nodes.iter_mut().zip(&state.nodes) {
+                node.cpu_ns = ns;
+            }
+            state.has_clock()
+        };
         // Last, after this reading's own allocations (charged to the overhead and the totals
         // alike, while profkit holds the owner's state or on another thread), so that the
         // nodes, the overhead and the totals of one reading add up.
@@ -130,9 +162,42 @@ impl ThreadShared {
             hists,
             futures,
             sizes,
+            cpu,
             memory: self.mem.is_some(),
             overhead,
             totals,
+        }
+    }
+
+    /// Whether a block allocated on one of the thread's paths is still live (its heap
+    /// counters must then stay where they are: the block's header points to them).
+    fn holds_blocks(&self) -> bool {
+        let len = self.len.load(Ordering::Acquire);
+        let chunks = self.mem_chunks.lock();
+        (0..len).any(|i| {
+            chunks
+                .get(i / CHUNK)
+                .is_some_and(|c| c[i % CHUNK].live_allocs() != 0)
+        })
+    }
+
+    /// The live figures of a thread that ended: its paths with only the blocks they hold.
+    fn read_live(&self) -> RawThread {
+        let mut raw = self.read_raw(Peaks::SinceReset);
+        for node in &mut raw.nodes {
+            *node = crate::data::TreeNode {
+                mem: node.mem.live_only(),
+                ..crate::data::TreeNode {
+                    site: node.site,
+                    parent: node.parent,
+                    ..Default::default()
+                }
+            };
+        }
+        RawThread {
+            nodes: raw.nodes,
+            memory: true,
+            ..RawThread::default()
         }
     }
 
@@ -163,6 +228,10 @@ struct Registry {
     threads: Vec<Arc<ThreadShared>>,
     /// Totals of threads that ended (or switched clocks) since the last reset, by thread name.
     retired: BTreeMap<Arc<str>, Arc<(Profile, Vec<ClockKind>)>>,
+    /// Recordings that ended while blocks allocated on their paths were live: their heap
+    /// counters are not reused until those blocks are freed, and reports read their live
+    /// figures from them (the retired profiles hold none).
+    holding: Vec<Arc<ThreadShared>>,
     /// Heap activity of recordings that ended, since the process started (for `heap()`).
     retired_heap: MemCounts,
     /// Heap activity of unrecorded threads at the last reset.
@@ -206,18 +275,49 @@ pub(crate) fn register(
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
+        current: AtomicU32::new(0),
+        cpu: Mutex::new(CpuState::for_current_thread()),
     });
     reg.threads.push(shared.clone());
     shared
+}
+
+/// A recording that no report reads (calibration's private one): not in the list of threads.
+pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
+    Arc::new(ThreadShared {
+        id: 0,
+        name: Arc::from("<private>"),
+        clock,
+        chunks: Mutex::new(vec![first]),
+        len: AtomicUsize::new(0),
+        hists: Mutex::new(Vec::new()),
+        futures: Mutex::new(Vec::new()),
+        sizes: Mutex::new(Vec::new()),
+        mem: None,
+        mem_chunks: Mutex::new(Vec::new()),
+        current: AtomicU32::new(0),
+        cpu: Mutex::new(CpuState::default()),
+    })
 }
 
 /// Folds a thread that stopped recording into the retired totals. The owner must not touch
 /// its nodes afterwards; its memory is recycled when the last `Arc` (a report may still be
 /// reading it) is dropped.
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
+    if cpu::is_on() {
+        // The thread's own last sample, so that nothing since the sampler's is lost.
+        shared.charge_cpu(shared.cpu_clock_now());
+    }
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
-    let raw = shared.read_raw(Peaks::SinceReset).since(&baseline);
+    let mut raw = shared
+        .read_raw(Peaks::SinceReset)
+        .since_keeping_live(&baseline);
+    // Live figures are read where they stay current (`holding`), not frozen here.
+    for node in &mut raw.nodes {
+        node.mem.live_allocs = 0;
+        node.mem.live_bytes = 0;
+    }
     let entry = reg.retired.entry(shared.name.clone()).or_default();
     // Copied only when a report is reading this name's totals at this moment.
     let (profile, kinds) = Arc::make_mut(entry);
@@ -225,8 +325,20 @@ pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     add_kind(kinds, shared.clock_kind());
     if let Some(mem) = shared.mem {
         reg.retired_heap.add(&mem.totals());
+        // The thread has stopped counting (`memory::stop_thread`): what it has not told the
+        // process figures reaches them now, not when its accounting is recycled.
+        memory::flush(mem);
+        if shared.holds_blocks() {
+            reg.holding.push(shared.clone());
+        }
     }
     reg.threads.retain(|t| !Arc::ptr_eq(t, shared));
+    release_freed(&mut reg);
+}
+
+/// Lets go of the ended recordings whose blocks have all been freed.
+fn release_freed(reg: &mut Registry) {
+    reg.holding.retain(|t| t.holds_blocks());
 }
 
 impl Drop for ThreadShared {
@@ -244,22 +356,27 @@ impl Drop for ThreadShared {
 /// name (sorted by name).
 pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
     // Under the lock: pointers only.
-    let (threads, retired) = {
-        let reg = REGISTRY.lock();
+    let (threads, retired, holding) = {
+        let mut reg = REGISTRY.lock();
+        release_freed(&mut reg);
         let threads: Vec<(Arc<ThreadShared>, Option<Arc<RawThread>>)> = reg
             .threads
             .iter()
             .map(|t| (t.clone(), reg.baselines.get(&t.id).cloned()))
             .collect();
-        (threads, reg.retired.clone())
+        (threads, reg.retired.clone(), reg.holding.clone())
     };
     let mut by_name: BTreeMap<Arc<str>, (Profile, Vec<ClockKind>)> = retired
         .into_iter()
         .map(|(name, totals)| (name, (*totals).clone()))
         .collect();
+    for thread in holding {
+        let (profile, _) = by_name.entry(thread.name.clone()).or_default();
+        thread.add_to(profile, &thread.read_live());
+    }
     for (thread, baseline) in threads {
         let raw = match baseline {
-            Some(base) => thread.read_raw(Peaks::SinceReset).since(&base),
+            Some(base) => thread.read_raw(Peaks::SinceReset).since_keeping_live(&base),
             None => thread.read_raw(Peaks::SinceReset),
         };
         let (profile, kinds) = by_name.entry(thread.name.clone()).or_default();
@@ -276,6 +393,11 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
         .collect()
 }
 
+/// Every thread recording now (for the CPU sampler).
+pub(crate) fn live_threads() -> Vec<Arc<ThreadShared>> {
+    REGISTRY.lock().threads.clone()
+}
+
 /// When recording started: the first recording thread, or the last reset.
 pub(crate) fn started() -> Option<std::time::SystemTime> {
     REGISTRY.lock().started
@@ -284,6 +406,7 @@ pub(crate) fn started() -> Option<std::time::SystemTime> {
 /// Forgets everything recorded so far. Running threads keep their arenas (only their owners
 /// may write them); their current counters become the baseline later reads subtract.
 pub(crate) fn reset() {
+    RESETS.fetch_add(1, Ordering::Relaxed);
     let mut reg = REGISTRY.lock();
     reg.started = Some(std::time::SystemTime::now());
     reg.retired.clear();
@@ -328,4 +451,35 @@ pub(crate) fn mem_node_in(chunks: &[MemChunk], index: usize) -> Option<&'static 
 /// The chunk holding node `index` and its slot, for an owner that has `chunks`.
 pub(crate) fn node_in(chunks: &[Chunk], index: usize) -> Option<&'static SharedNode> {
     chunks.get(index / CHUNK).map(|c| &c[index % CHUNK])
+}
+
+/// This process, as a token that another process (or a later run of the same program) does
+/// not share: its id mixed with the time it first asked. Reports carry it, so that
+/// `Report::since` can tell reports of another process.
+pub(crate) fn process_token() -> u64 {
+    static TOKEN: Lazy<u64> = Lazy::new(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        // splitmix64's finaliser: nearby ids and times give unrelated tokens.
+        let mut z =
+            (u64::from(std::process::id()) << 32 ^ nanos).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    });
+    *TOKEN
+}
+
+/// The number of the next report of this process (1, 2, ...): later reports have higher ones.
+pub(crate) fn next_sequence() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+static RESETS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times `reset()` has run in this process.
+pub(crate) fn resets() -> u64 {
+    RESETS.load(Ordering::Relaxed)
 }

@@ -156,13 +156,14 @@ pub(crate) fn snapshot() -> Vec<SiteInfo> {
 
 /// Turns `type_name` of an item nested in a function into that function's path:
 /// `app::db::fetch_row::__profkit_fn_name` becomes `app::db::fetch_row`, and `{{closure}}`
-/// segments (async bodies) disappear.
+/// segments (async bodies) disappear; a method takes its canonical form
+/// (`<Type as Trait>::method` however rustc spells it, see `data::names::canonical`).
 pub(crate) fn function_path(nested: &str) -> String {
     let trimmed = match nested.rfind("::") {
         Some(i) => &nested[..i],
         None => nested,
     };
-    strip_placeholders(&trimmed.replace("::{{closure}}", ""))
+    crate::data::names::canonical(&strip_placeholders(&trimmed.replace("::{{closure}}", "")))
 }
 
 /// Removes generic argument lists made only of placeholders (`<_>`, `<_, _>`, `<'_>`), which
@@ -213,5 +214,9 @@ mod tests {
             "<app::S as app::G>::g"
         );
         assert_eq!(function_path("app::S<&str>::lt::__x"), "app::S<&str>::lt");
+        assert_eq!(
+            function_path("app::de::<impl app::Tr<'_> for app::V<_>>::d::{{closure}}::__x"),
+            "<app::V as app::Tr>::d"
+        );
     }
 }

@@ -34,6 +34,8 @@ pub(crate) struct FoldedNode {
     /// the deepest frame folded here minus the depth of the outermost one (0: no recursion).
     pub(crate) levels: u32,
     /// Heap activity of every frame folded into this node (own; peaks maxed).
+    /// CPU time of every frame folded into this node, while it was innermost (0 without CPU).
+    pub(crate) cpu_ns: u64,
     pub(crate) mem: MemCounts,
 }
 
@@ -168,6 +170,7 @@ impl Tree {
             let f = &mut out[at as usize];
             f.calls = f.calls.saturating_add(n.calls);
             f.own_ns = f.own_ns.saturating_add(n.own_ns);
+            f.cpu_ns = f.cpu_ns.saturating_add(n.cpu_ns);
             f.mem.add(&n.mem);
             of[i] = at;
             stack.extend(children.get(i).iter().rev().map(|&c| Step::Enter(c)));

@@ -46,6 +46,19 @@ impl Dist {
         Dist { points: merged }
     }
 
+    /// What `self` holds beyond `earlier`, a distribution it contains (a reading of the same
+    /// buckets before): each value's count minus the earlier count. `None` when `earlier` has
+    /// a value, or more of one, that `self` does not.
+    pub(crate) fn since(&self, earlier: &Dist) -> Option<Dist> {
+        let mut points = self.points.clone();
+        for &(v, c) in &earlier.points {
+            let at = points.binary_search_by_key(&v, |&(x, _)| x).ok()?;
+            let left = points[at].1.checked_sub(c)?;
+            points[at].1 = left;
+        }
+        Some(Dist::from_points(points))
+    }
+
     /// Adds another distribution (counts of equal values add up).
     pub(crate) fn merge(&mut self, other: &Dist) {
         let mut points = std::mem::take(&mut self.points);

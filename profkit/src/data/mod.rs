@@ -6,6 +6,7 @@
 mod collapse;
 mod dist;
 mod hash;
+pub(crate) mod names;
 mod profile;
 mod sizes;
 mod tree;
@@ -15,4 +16,4 @@ pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
 pub(crate) use sizes::{SizeBucket, SizeSamples, bucket_of};
-pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, ROOT_SITE, Tree, TreeNode};
+pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode};

@@ -56,6 +56,9 @@ pub(crate) struct Profile {
     /// Heap activity was recorded (profkit's allocator wrapper was installed): the tree's
     /// memory counts mean something, even where they are zero.
     pub(crate) memory: bool,
+    /// CPU time was recorded beside wall time (the tree's `cpu_ns` mean something, even
+    /// where they are zero).
+    pub(crate) cpu: bool,
     /// Heap activity of profkit's own bookkeeping (new call paths, a thread's first call,
     /// building reports), never charged to a user's function.
     pub(crate) overhead: MemCounts,
@@ -86,6 +89,7 @@ impl Profile {
             self.sizes.entry(*site).or_default().merge(s);
         }
         self.memory |= other.memory;
+        self.cpu |= other.cpu;
         self.overhead.add(&other.overhead);
         self.totals.add(&other.totals);
     }

@@ -89,6 +89,32 @@ impl SizeSamples {
         }
         out
     }
+    /// The calls of a window between an earlier report's sized calls and this later one's
+    /// (`Report::since`): per bucket the calls made in between, with this report's kept points
+    /// (a report's points are merged over threads and thinned, so which of them are new cannot
+    /// be told; the window's fit reads the later report's points). A bucket without new calls
+    /// is left out. `None` when a bucket has fewer calls than `earlier`'s (not a later report).
+    pub(crate) fn window(&self, earlier: &SizeSamples) -> Option<SizeSamples> {
+        let mut out = SizeSamples::default();
+        for (&i, b) in &self.buckets {
+            let before = earlier.buckets.get(&i).map_or(0, |e| e.count);
+            let new = b.count.checked_sub(before)?;
+            if new > 0 {
+                out.buckets.insert(
+                    i,
+                    SizeBucket {
+                        count: new,
+                        points: b.points.clone(),
+                    },
+                );
+            }
+        }
+        let lost = earlier
+            .buckets
+            .iter()
+            .any(|(i, e)| e.count > 0 && !self.buckets.contains_key(i));
+        (!lost).then_some(out)
+    }
 }
 
 /// Keeps at most [`MAX_POINTS`] of `points`, evenly spaced in (size, time) order.
@@ -152,6 +178,29 @@ mod tests {
         assert_eq!(kept.len(), MAX_POINTS);
         assert_eq!((kept[0], kept[MAX_POINTS - 1]), ((10, 0), (10, 59)));
         assert_eq!(s.buckets[&9].points, vec![(20, 5)]);
+    }
+
+    #[test]
+    fn a_window_counts_the_new_calls_with_the_later_points() {
+        let mut later = one(3, 5, &[(4, 10), (5, 11)]);
+        later.merge(&one(7, 2, &[(90, 70)]));
+        let earlier = one(3, 2, &[(4, 10)]);
+        let w = later.window(&earlier).unwrap();
+        assert_eq!(w.calls(), 5);
+        assert_eq!(
+            w.buckets[&3],
+            SizeBucket {
+                count: 3,
+                points: vec![(4, 10), (5, 11)]
+            }
+        );
+        assert_eq!(w.buckets[&7].count, 2);
+        // Nothing new: no bucket.
+        assert!(later.window(&later).unwrap().is_empty());
+        assert!(later.window(&later).unwrap().buckets.is_empty());
+        // Fewer calls than before, or a bucket gone: not a later report.
+        assert!(earlier.window(&later).is_none());
+        assert!(one(9, 1, &[]).window(&earlier).is_none());
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub(crate) struct MemCounts {
     pub(crate) frees: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) peak_bytes: u64,
+    /// Blocks allocated on the path and not freed yet, and their bytes: a level in a reading
+    /// of the whole process, a change in a window ([`since`](MemCounts::since)), so either
+    /// sign.
+    pub(crate) live_allocs: i64,
+    pub(crate) live_bytes: i64,
 }
 
 impl MemCounts {
@@ -33,12 +38,17 @@ impl MemCounts {
         self.frees = self.frees.saturating_add(other.frees);
         self.freed_bytes = self.freed_bytes.saturating_add(other.freed_bytes);
         self.peak_bytes = self.peak_bytes.max(other.peak_bytes);
+        self.live_allocs = self.live_allocs.saturating_add(other.live_allocs);
+        self.live_bytes = self.live_bytes.saturating_add(other.live_bytes);
     }
 
-    /// What happened since `earlier`, an earlier reading of the same counters. The peak is
-    /// this reading's: it covers only the activations the reading asked for.
+    /// What happened since `earlier`, an earlier reading of the same counters: live figures
+    /// become their change. The peak is this reading's: it covers only the activations the
+    /// reading asked for.
     pub(crate) fn since(&self, earlier: &MemCounts) -> MemCounts {
         MemCounts {
+            live_allocs: self.live_allocs.saturating_sub(earlier.live_allocs),
+            live_bytes: self.live_bytes.saturating_sub(earlier.live_bytes),
             allocs: self.allocs.saturating_sub(earlier.allocs),
             bytes: self.bytes.saturating_sub(earlier.bytes),
             frees: self.frees.saturating_sub(earlier.frees),
@@ -47,9 +57,18 @@ impl MemCounts {
         }
     }
 
-    /// Whether anything was allocated or freed.
+    /// Only the live figures (what a thread that ended still holds).
+    pub(crate) fn live_only(&self) -> MemCounts {
+        MemCounts {
+            live_allocs: self.live_allocs,
+            live_bytes: self.live_bytes,
+            ..MemCounts::default()
+        }
+    }
+
+    /// Whether anything was allocated or freed, or is live.
     pub(crate) fn is_empty(&self) -> bool {
-        self.allocs == 0 && self.frees == 0
+        self.allocs == 0 && self.frees == 0 && self.live_allocs == 0 && self.live_bytes == 0
     }
 }
 
@@ -68,6 +87,24 @@ pub(crate) struct TreeNode {
     /// Heap activity charged to this path (all zero when memory was not recorded). For the
     /// root node: activity outside any profiled call.
     pub(crate) mem: MemCounts,
+    /// CPU time of the thread while this path was its innermost open call, in nanoseconds
+    /// (zero when CPU time was not recorded: `Profile::cpu`).
+    pub(crate) cpu_ns: u64,
+}
+
+/// What one profiled call adds to the times measured around it, in picoseconds: to its own
+/// measured time (`own_ps`) and to its caller's (`caller_ps`). Picoseconds, because a figure of
+/// a few nanoseconds is subtracted once per call, millions of times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PerCall {
+    pub(crate) own_ps: u64,
+    pub(crate) caller_ps: u64,
+}
+
+/// `calls` times `per_call_ps` picoseconds, in nanoseconds (rounded half up).
+fn times(calls: u64, per_call_ps: u64) -> u64 {
+    let ns = (u128::from(calls) * u128::from(per_call_ps) + 500) / 1000;
+    u64::try_from(ns).unwrap_or(u64::MAX)
 }
 
 /// Call paths keyed by (parent node, site); parents always come before their children.
@@ -94,6 +131,35 @@ impl Tree {
         &self.nodes
     }
 
+    /// Takes the profiler's own cost out of every node: a path with `n` calls, `c` calls of
+    /// its direct children and `k` calls below it in all loses `n * own + c * caller` of its
+    /// own time (and of its CPU time) and `n * own + k * (own + caller)` of its inclusive time,
+    /// each clamped at zero (and own time at most the inclusive time).
+    pub(crate) fn compensate(&mut self, cost: PerCall) {
+        let len = self.nodes.len();
+        // Calls of direct children and of all descendants, by node; parents precede their
+        // children, so one backward pass adds each node's counts into its parent's.
+        let mut direct = vec![0u64; len];
+        let mut below = vec![0u64; len];
+        for i in (1..len).rev() {
+            let parent = self.nodes[i].parent as usize;
+            if parent < i {
+                let calls = self.nodes[i].calls;
+                direct[parent] = direct[parent].saturating_add(calls);
+                below[parent] = below[parent].saturating_add(calls).saturating_add(below[i]);
+            }
+        }
+        let both = cost.own_ps.saturating_add(cost.caller_ps);
+        for (i, node) in self.nodes.iter_mut().enumerate().skip(1) {
+            let mine = times(node.calls, cost.own_ps);
+            let own_cost = mine.saturating_add(times(direct[i], cost.caller_ps));
+            let incl_cost = mine.saturating_add(times(below[i], both));
+            node.incl_ns = node.incl_ns.saturating_sub(incl_cost);
+            node.own_ns = node.own_ns.saturating_sub(own_cost).min(node.incl_ns);
+            node.cpu_ns = node.cpu_ns.saturating_sub(own_cost);
+        }
+    }
+
     /// Which nodes a report shows: those that recorded calls or time, and every node above
     /// one (a caller still running has recorded nothing yet, but its callees name it).
     pub(crate) fn shown(&self) -> Vec<bool> {
@@ -112,6 +178,11 @@ impl Tree {
             }
         }
         keep
+    }
+
+    /// The child of node `parent` for `site`, if the tree has that path.
+    pub(crate) fn find(&self, parent: u32, site: u32) -> Option<u32> {
+        self.index.get(&(parent, site)).copied()
     }
 
     /// Adds heap activity to the root (activity outside any profiled call).
@@ -145,6 +216,7 @@ impl Tree {
             target.own_ns = target.own_ns.saturating_add(node.own_ns);
             target.incl_ns = target.incl_ns.saturating_add(node.incl_ns);
             target.mem.add(&node.mem);
+            target.cpu_ns = target.cpu_ns.saturating_add(node.cpu_ns);
             map.push(at);
         }
     }
@@ -176,7 +248,61 @@ mod tests {
             own_ns: calls * 10,
             incl_ns: calls * 20,
             mem: MemCounts::default(),
+            cpu_ns: 0,
         }
+    }
+
+    #[test]
+    fn compensation_takes_each_calls_cost_from_its_own_path_and_its_callers() {
+        // root -> a (2 calls) -> b (10 calls) -> c (5 calls); a -> d (3 calls).
+        let mut tree = Tree::default();
+        let n = |site, parent, calls, own_ns, incl_ns| TreeNode {
+            site,
+            parent,
+            flags: PRIMITIVE,
+            calls,
+            own_ns,
+            incl_ns,
+            cpu_ns: own_ns,
+            mem: MemCounts::default(),
+        };
+        tree.add(&[
+            TreeNode::default(),
+            n(1, 0, 2, 1_000, 10_000),
+            n(2, 1, 10, 3_000, 8_000),
+            n(3, 2, 5, 5_000, 5_000),
+            n(4, 1, 3, 10, 1_000),
+        ]);
+        tree.compensate(PerCall {
+            own_ps: 10_000,
+            caller_ps: 20_500,
+        });
+        let got: Vec<_> = tree.nodes()[1..]
+            .iter()
+            .map(|n| (n.own_ns, n.incl_ns, n.cpu_ns))
+            .collect();
+        // a: own 1000 - 2*10 - 13*20.5 (266.5 -> 267) = 713; incl 10000 - 20 - 18*30.5 (549).
+        // b: own 3000 - 100 - 5*20.5 (102.5 -> 103) = 2797; incl 8000 - 100 - 5*30.5 (153).
+        // c: own 5000 - 50; incl 5000 - 50.
+        // d: own 10 - 30: clamped at zero; incl 1000 - 30.
+        assert_eq!(
+            got,
+            [
+                (713, 9_431, 713),
+                (2_797, 7_747, 2_797),
+                (4_950, 4_950, 4_950),
+                (0, 970, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn compensation_by_zero_changes_nothing() {
+        let mut tree = Tree::default();
+        tree.add(&[TreeNode::default(), node(1, 0, 2), node(2, 1, 3)]);
+        let before = tree.nodes().to_vec();
+        tree.compensate(PerCall::default());
+        assert_eq!(tree.nodes(), before.as_slice());
     }
 
     #[test]

@@ -49,6 +49,7 @@ const HANDLED: [libc::c_int; 2] = [SIGINT, SIGTERM];
 ///     Ok(())
 /// }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "signals"))))]
 pub fn report_on_signals() -> Result<(), SignalError> {
     if !cfg!(feature = "enable") {
         return Ok(());

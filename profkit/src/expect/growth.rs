@@ -34,7 +34,7 @@ impl<'a> Expect<'a> {
     #[track_caller]
     pub fn grows_at_most(&self, class: ComplexityClass) -> &Self {
         let f = self.function;
-        let Some(growth) = f.growth() else {
+        let Some(growth) = f.scaling() else {
             fail(
                 self.report,
                 f,

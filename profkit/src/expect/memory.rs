@@ -128,6 +128,52 @@ impl<'a> Expect<'a> {
         })
     }
 
+    /// Asserts that at most `bytes` of what the function allocated (its callees included) is
+    /// still live: blocks allocated under it during the recorded work and not freed by its end,
+    /// wherever the others were freed. A leak check: a cache that is filled and never emptied
+    /// fails it, naming the call path below the function that holds the most.
+    ///
+    /// In a [`record`](crate::record) report the figure is the change over the recorded work
+    /// (blocks the function's paths held before it and freed during it count against it).
+    ///
+    /// # Panics
+    /// When more is live, with a message such as `` `app::handle` retains 1024000 bytes in
+    /// 1000 blocks (at most 0 expected); 1024000 of them allocated under app::cache::insert
+    /// ``; also without memory figures.
+    ///
+    /// ```rust,standalone_crate
+    /// #[global_allocator]
+    /// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    ///
+    /// #[profkit::profile]
+    /// fn handle(cache: &mut Vec<String>, n: usize) -> usize {
+    ///     let line = n.to_string(); // freed on return
+    ///     if cache.len() < 2 { cache.push(line.clone()) } // kept, at most two
+    ///     line.len()
+    /// }
+    ///
+    /// let mut cache = Vec::with_capacity(2);
+    /// let (_, report) = profkit::record(|| (0..100).map(|n| handle(&mut cache, n)).sum::<usize>());
+    /// report.expect("handle").retains_at_most(2);
+    /// ```
+    #[track_caller]
+    pub fn retains_at_most(self, bytes: u64) -> Self {
+        let m = self.memory();
+        let live = m.cum_live_bytes();
+        self.check(live <= i64::try_from(bytes).unwrap_or(i64::MAX), || {
+            format!(
+                "`{}` retains {live} bytes in {} blocks (at most {bytes} expected){}",
+                self.function.name(),
+                m.cum_live_allocs(),
+                self.heaviest(
+                    1,
+                    |c| u64::try_from(c.live_bytes).unwrap_or(0),
+                    |v| format!("{} of them allocated", number(v))
+                )
+            )
+        })
+    }
+
     /// Asserts that the function never allocated, its callees included: for hot loops.
     ///
     /// # Panics

@@ -25,6 +25,7 @@ impl Report {
     /// let svg = String::from_utf8(report.flamegraph_svg().unwrap()).unwrap();
     /// assert!(svg.contains("<svg") && svg.contains("parent"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "flamegraph")))]
     pub fn flamegraph_svg(&self) -> io::Result<Vec<u8>> {
         self.flamegraph_svg_by(StackMetric::OwnTime)
     }
@@ -43,11 +44,14 @@ impl Report {
     /// let svg = report.flamegraph_svg_by(profkit::StackMetric::OwnTime).unwrap();
     /// assert!(String::from_utf8(svg).unwrap().contains("step"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "flamegraph")))]
     pub fn flamegraph_svg_by(&self, metric: StackMetric) -> io::Result<Vec<u8>> {
         let folded = self.folded_by(metric)?;
         if folded.is_empty() {
             let what = match metric {
                 StackMetric::OwnTime => "with time",
+                StackMetric::Cpu => "with CPU time",
+                StackMetric::Wait => "that waited",
                 _ => "that allocated",
             };
             return Err(io::Error::new(
@@ -63,6 +67,8 @@ impl Report {
             StackMetric::OwnTime => "",
             StackMetric::Bytes => " (bytes allocated)",
             StackMetric::Allocs => " (allocations)",
+            StackMetric::Cpu => " (CPU time)",
+            StackMetric::Wait => " (time waiting)",
         };
         options.title = match self.program() {
             Some(p) => format!("{p}: profkit flame graph{by}"),
@@ -91,6 +97,7 @@ impl Report {
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("step"));
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "flamegraph")))]
     pub fn write_flamegraph(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
         let path = path.as_ref();
         let svg = self

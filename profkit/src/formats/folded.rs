@@ -23,6 +23,12 @@ pub enum StackMetric {
     Bytes,
     /// Allocations while the path was innermost. Needs memory figures.
     Allocs,
+    /// Own CPU time in nanoseconds: where the CPU went. Needs CPU figures
+    /// ([`Report::has_cpu`]).
+    Cpu,
+    /// Own time spent waiting (own time minus own CPU time), in nanoseconds: a flame graph of
+    /// where the program waits. Needs CPU figures.
+    Wait,
 }
 
 impl StackMetric {
@@ -30,7 +36,7 @@ impl StackMetric {
     #[cfg_attr(not(feature = "flamegraph"), allow(dead_code))]
     pub(crate) fn unit(self) -> &'static str {
         match self {
-            StackMetric::OwnTime => "ns",
+            StackMetric::OwnTime | StackMetric::Cpu | StackMetric::Wait => "ns",
             StackMetric::Bytes => "bytes",
             StackMetric::Allocs => "allocations",
         }
@@ -41,6 +47,8 @@ impl StackMetric {
             StackMetric::OwnTime => n.own_ns,
             StackMetric::Bytes => n.mem.bytes,
             StackMetric::Allocs => n.mem.allocs,
+            StackMetric::Cpu => n.cpu_ns,
+            StackMetric::Wait => n.own_ns.saturating_sub(n.cpu_ns),
         }
     }
 }
@@ -67,12 +75,14 @@ impl Report {
         self.folded_lines(StackMetric::OwnTime)
     }
 
-    /// [`Report::folded`] measured in `metric`: own time, or bytes or allocations (each path's
-    /// own, so the values add up to what the report's functions allocated).
+    /// [`Report::folded`] measured in `metric`: own time, bytes or allocations (each path's
+    /// own, so the values add up to what the report's functions allocated), or own CPU or
+    /// waiting time (adding up to the total own time between them).
     ///
     /// # Errors
     /// An [`io::Error`] of kind `InvalidInput` for a memory metric on a report without memory
-    /// figures (see [`Report::has_memory`]).
+    /// figures (see [`Report::has_memory`]), or a CPU metric without CPU figures
+    /// ([`Report::has_cpu`]).
     ///
     /// ```rust,standalone_crate
     /// #[global_allocator]
@@ -88,7 +98,14 @@ impl Report {
     /// assert!(folded.lines().any(|l| l.ends_with("::load 8000")), "{folded}");
     /// ```
     pub fn folded_by(&self, metric: StackMetric) -> io::Result<String> {
-        if metric != StackMetric::OwnTime && !self.has_memory() {
+        if matches!(metric, StackMetric::Cpu | StackMetric::Wait) && !self.has_cpu() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the profile has no CPU figures (record with PROFKIT_CPU=1 or \
+                 profkit::set_cpu(true)): stacks by CPU or waiting time need them",
+            ));
+        }
+        if matches!(metric, StackMetric::Bytes | StackMetric::Allocs) && !self.has_memory() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the profile has no memory figures (profkit::Alloc was not the global \

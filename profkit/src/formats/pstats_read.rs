@@ -224,7 +224,8 @@ impl Report {
                 futures: None,
                 latency: None,
                 memory: None,
-                growth: None,
+                cpu: None,
+                scaling: None,
             };
             // A key that appears twice: pstats keeps the last one, and so does this.
             functions.insert(key, f);

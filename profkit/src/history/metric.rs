@@ -115,7 +115,8 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "exponent", "wall", "peak_heap", "max_rss",
+///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "wall", "peak_heap",
+///         "max_rss",
 ///     ]
 /// );
 /// ```
@@ -144,7 +145,7 @@ pub(crate) fn milli(exponent: f64) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 15] = [
+static METRICS: [Metric; 18] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -222,6 +223,32 @@ static METRICS: [Metric; 15] = [
         about: "the most heap one call needed",
         column: "peak_bytes",
         source: Source::Function(|f| f.memory().map(|m| m.peak_bytes())),
+    },
+    // CPU: NULL (no sample) for a profile without CPU figures.
+    Metric {
+        name: "cpu",
+        unit: Unit::Nanoseconds,
+        about: "CPU time in the function and what it called (PROFKIT_CPU=1)",
+        column: "cum_cpu_ns",
+        source: Source::Function(|f| f.cum_cpu_time().map(ns)),
+    },
+    Metric {
+        name: "wait",
+        unit: Unit::Nanoseconds,
+        about: "time waiting in the function and what it called: cumtime minus cpu",
+        column: "wait_ns",
+        source: Source::Function(|f| f.wait_time().map(ns)),
+    },
+    Metric {
+        name: "live_bytes",
+        unit: Unit::Bytes,
+        about: "bytes the function allocated that were still live at the end (a leak grows it)",
+        column: "live_bytes",
+        // A window in which the function's blocks went down holds none of them: 0.
+        source: Source::Function(|f| {
+            f.memory()
+                .map(|m| u64::try_from(m.live_bytes()).unwrap_or(0))
+        }),
     },
     // Growth: NULL for a function without a fit (no `#[profile(size = ..)]`, too few sizes).
     Metric {

@@ -54,6 +54,7 @@ impl Trend {
     /// let svg = t.to_svg().unwrap();
     /// assert!(svg.starts_with("<svg") && svg.contains("cumtime"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "history-svg")))]
     pub fn to_svg(&self) -> Result<String, HistoryError> {
         let mut svg = String::new();
         self.draw(&mut svg)

@@ -273,17 +273,19 @@ impl Complexity {
     }
 }
 
-/// A function's sized calls and what was fitted to them (`#[profile(size = ..)]`).
+/// A function's sized calls and what was fitted to them (`#[profile(size = ..)]`): how its
+/// time scales with the size of its input, from [`FunctionStats::scaling`](crate::FunctionStats::scaling).
+/// (The live heap's growth of a path is [`Growth`](crate::Growth).)
 #[derive(Clone, Debug, PartialEq)]
-pub struct Growth {
+pub struct Scaling {
     pub(crate) samples: SizeSamples,
     fit: Result<Complexity, NoFit>,
 }
 
-impl Growth {
-    pub(crate) fn new(samples: SizeSamples) -> Growth {
+impl Scaling {
+    pub(crate) fn new(samples: SizeSamples) -> Scaling {
         let fit = fit(&samples);
-        Growth { samples, fit }
+        Scaling { samples, fit }
     }
 
     /// The fitted growth, or why there is none.
@@ -293,7 +295,7 @@ impl Growth {
     /// fn work(n: u32) {}
     ///
     /// let (_, report) = profkit::record(|| for _ in 0..20 { work(50) });
-    /// let growth = report.function("work").unwrap().growth().unwrap();
+    /// let growth = report.function("work").unwrap().scaling().unwrap();
     /// assert_eq!(growth.calls(), 20);
     /// assert_eq!(growth.fit().unwrap_err().to_string(), "too few sizes: 1 distinct, 4 are needed");
     /// ```

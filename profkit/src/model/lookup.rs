@@ -3,10 +3,38 @@
 
 use std::sync::Arc;
 
+use crate::data::names;
 use crate::error::LookupError;
 
-/// Whether `query` names `full`: equal, or a suffix starting at a `::` boundary.
+/// Whether `query` names `full`: equal, or a suffix starting at a `::` boundary, of the name
+/// or of one of its other forms (`data::names::aliases`: the short form tables show, without
+/// generics, a trait method by its type). The query may be spelled as rustc spells it
+/// (`app::de::<impl Tr for V>::f`, `core::iter::traits::iterator::Iterator`).
 pub(crate) fn name_matches(full: &str, query: &str) -> bool {
+    if suffix_matches(full, query) {
+        return true;
+    }
+    let query = names::canonical(query);
+    if names::aliases(full)
+        .iter()
+        .any(|alias| suffix_matches(alias, &query))
+    {
+        return true;
+    }
+    // `<shapes::Value as Render>::render`: the type and the trait each a `::` suffix of
+    // the function's (generics aside), the method the same.
+    match (names::qualified_parts(full), names::qualified_parts(&query)) {
+        (Some((ty, tr, rest)), Some((q_ty, q_tr, q_rest))) => {
+            let plain = names::without_generics;
+            rest == q_rest
+                && suffix_matches(&plain(ty), &plain(q_ty))
+                && suffix_matches(&plain(tr), &plain(q_tr))
+        }
+        _ => false,
+    }
+}
+
+fn suffix_matches(full: &str, query: &str) -> bool {
     full == query
         || (full.len() > query.len()
             && full.ends_with(query)
@@ -103,6 +131,40 @@ mod tests {
         assert!(!name_matches("app::db::fetch_row", "row"));
         assert!(!name_matches("app::db::fetch_row", "b::fetch_row"));
         assert!(name_matches("<app::Disk as app::Store>::get", "get"));
+    }
+
+    #[test]
+    fn every_form_of_a_method_finds_it() {
+        let full = "<serde_json::value::Value as serde_core::de::Deserialize>::deserialize";
+        for query in [
+            full,
+            "<Value as Deserialize>::deserialize",
+            "Value::deserialize",
+            "value::Value::deserialize",
+            "serde_json::value::de::<impl serde_core::de::Deserialize for serde_json::value::Value>::deserialize",
+            "deserialize",
+        ] {
+            assert!(name_matches(full, query), "{query}");
+        }
+        assert!(!name_matches(full, "Deserialize::deserialize"));
+        assert!(!name_matches(full, "Val::deserialize"));
+        let generic = "serde_json::ser::Serializer<_, serde_json::ser::PrettyFormatter>::pretty";
+        for query in [
+            "Serializer::pretty",
+            "Serializer<_, PrettyFormatter>::pretty",
+            "ser::Serializer::pretty",
+        ] {
+            assert!(name_matches(generic, query), "{query}");
+        }
+        let iter = "<app::W as core::iter::Iterator>::next";
+        assert!(name_matches(
+            iter,
+            "<app::W as core::iter::traits::iterator::Iterator>::next"
+        ));
+        assert!(name_matches(iter, "W::next"));
+        assert!(name_matches(iter, "<app::W as iter::Iterator>::next"));
+        assert!(!name_matches(iter, "<app::X as Iterator>::next"));
+        assert!(!name_matches(iter, "<W as Iterator>::prev"));
     }
 
     #[test]

@@ -4,15 +4,15 @@
 use crate::data::{MemCounts, PRIMITIVE, Tree};
 
 /// The heap activity of one function (or of a row of its own: outside profiled calls,
-/// profkit's bookkeeping), recorded by the allocator wrapper [`Alloc`](crate::Alloc).
+/// profkit's bookkeeping), recorded by the allocator wrapper [`Alloc`].
 ///
 /// *Own* figures count what was allocated and freed while the function was the innermost
 /// profiled call on its thread; *cumulative* figures add its callees, counted once per
 /// outermost call under recursion, exactly as cumtime is.
 ///
 /// ```rust,standalone_crate
-/// # #[global_allocator]
-/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system(); // feature `memory`
 /// #[profkit::profile]
 /// fn child() -> Vec<u8> { vec![0; 100] }
 /// #[profkit::profile]
@@ -25,6 +25,11 @@ use crate::data::{MemCounts, PRIMITIVE, Tree};
 /// assert_eq!(p.frees(), 2); // both dropped inside parent
 /// assert_eq!(p.peak_bytes(), 180);
 /// ```
+#[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+#[cfg_attr(
+    not(feature = "memory"),
+    doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryStats {
     pub(crate) own: MemCounts,
@@ -94,6 +99,61 @@ impl MemoryStats {
         self.own.peak_bytes
     }
 
+    /// Blocks allocated while the function was the innermost profiled call and not freed when
+    /// the report was made, wherever and on whichever thread the others were freed (own). A
+    /// resized block stays with the path that allocated it. In a window (a [`record`](crate::record)
+    /// or [`Report::since`](crate::Report::since)) it is the change over the window, so it
+    /// can be negative.
+    ///
+    /// ```rust,standalone_crate
+    /// # #[global_allocator]
+    /// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    /// #[profkit::profile]
+    /// fn make() -> Vec<u64> { Vec::with_capacity(100) }
+    /// #[profkit::profile]
+    /// fn keep() -> Vec<u64> { let _gone = make(); make() }
+    ///
+    /// let (kept, report) = profkit::record(keep);
+    /// let m = report.function("make").unwrap().memory().unwrap();
+    /// assert_eq!((m.live_allocs(), m.live_bytes()), (1, 800)); // one Vec still alive
+    /// assert_eq!(m.frees(), 0); // the other was freed in `keep`, and credited back to `make`
+    /// drop(kept);
+    /// ```
+    pub fn live_allocs(&self) -> i64 {
+        self.own.live_allocs
+    }
+
+    /// Bytes of [`live_allocs`](MemoryStats::live_allocs) (`Layout::size`, their current size
+    /// for resized blocks).
+    pub fn live_bytes(&self) -> i64 {
+        self.own.live_bytes
+    }
+
+    /// Live blocks allocated during the function's calls, its callees' included, counted once
+    /// per outermost call.
+    ///
+    /// ```rust,standalone_crate
+    /// # #[global_allocator]
+    /// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+    /// #[profkit::profile]
+    /// fn make() -> Vec<u8> { vec![1; 10] }
+    /// #[profkit::profile]
+    /// fn outer() -> (Vec<u8>, Vec<u8>) { (make(), vec![2; 5]) }
+    ///
+    /// let (kept, report) = profkit::record(outer);
+    /// let m = report.function("outer").unwrap().memory().unwrap();
+    /// assert_eq!((m.cum_live_allocs(), m.cum_live_bytes()), (2, 15));
+    /// drop(kept);
+    /// ```
+    pub fn cum_live_allocs(&self) -> i64 {
+        self.cum.live_allocs
+    }
+
+    /// Bytes of [`cum_live_allocs`](MemoryStats::cum_live_allocs).
+    pub fn cum_live_bytes(&self) -> i64 {
+        self.cum.live_bytes
+    }
+
     /// Adds another function's figures (reports merged by rows).
     pub(crate) fn add(&mut self, other: &MemoryStats) {
         self.own.add(&other.own);
@@ -114,8 +174,8 @@ fn signed(v: u64) -> i64 {
 /// 16 KiB per allocating thread above the reported one.
 ///
 /// ```rust,standalone_crate
-/// # #[global_allocator]
-/// # static ALLOC: profkit::Alloc = profkit::Alloc::system();
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system(); // feature `memory`
 /// let before = profkit::heap();
 /// let v = Vec::<u64>::with_capacity(1000);
 /// let after = profkit::heap();

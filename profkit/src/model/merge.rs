@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::collect::SiteInfo;
 use crate::data::{Profile, ROOT_SITE, TreeNode};
 
-use super::complexity::Growth;
+use super::complexity::Scaling;
 use super::report::Report;
 use super::stats::{EdgeStats, FunctionStats};
 
@@ -67,11 +67,15 @@ impl Report {
 
     fn merge_trees(&mut self, other: &Report) {
         let (sites, remap) = unify_sites(&self.sites, &other.sites);
+        // CPU time of a sum is known only when both parts recorded it (never zeros for a part
+        // that did not).
+        let cpu = self.profile.cpu && other.profile.cpu;
         let mut profile = std::mem::take(&mut self.profile);
         match &remap {
             None => profile.add(&other.profile),
             Some(remap) => profile.add(&renumbered(&other.profile, remap)),
         }
+        profile.cpu = cpu;
         let mut threads = std::mem::take(&mut self.threads);
         for t in &other.threads {
             match threads.iter_mut().find(|mine| mine.name == t.name) {
@@ -178,13 +182,21 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                     }
                     (x, y) => x.or(*y),
                 };
-                m.growth = match (m.growth.take(), &f.growth) {
+                m.scaling = match (m.scaling.take(), &f.scaling) {
                     (Some(x), Some(y)) => {
                         let mut samples = x.samples;
                         samples.merge(&y.samples);
-                        Some(Growth::new(samples))
+                        Some(Scaling::new(samples))
                     }
                     (x, y) => x.or_else(|| y.clone()),
+                };
+                // CPU time is recorded in both or it is not known for the sum.
+                m.cpu = match (m.cpu, f.cpu) {
+                    (Some(x), Some(y)) => Some(super::stats::CpuNs {
+                        own: x.own.saturating_add(y.own),
+                        cum: x.cum.saturating_add(y.cum),
+                    }),
+                    _ => None,
                 };
                 m.futures = match (m.futures.take(), &f.futures) {
                     (Some(mut x), Some(y)) => {

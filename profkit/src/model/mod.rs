@@ -5,27 +5,35 @@
 //! and `data`; the views and file formats above read it and add their methods to [`Report`].
 
 mod complexity;
+mod growth;
 mod latency;
 mod lookup;
 mod memory;
 mod merge;
 mod report;
 mod report_memory;
+mod report_time;
+mod since;
 mod stats;
 mod what_if;
 
-pub use complexity::{Complexity, ComplexityClass, Growth, NoFit};
+pub use complexity::{Complexity, ComplexityClass, NoFit, Scaling};
+pub use growth::Growth;
+pub(crate) use growth::{MIN_SNAPSHOTS, Snapshot, span as snapshot_span};
 pub use latency::Latency;
 #[cfg(feature = "history")]
 pub(crate) use lookup::find as find_by_name;
 pub(crate) use lookup::name_matches;
 pub(crate) use memory::subtree_sums;
 pub use memory::{HeapStats, MemoryStats};
-#[cfg(feature = "json")]
-pub(crate) use report::Meta;
 pub(crate) use report::meta;
+#[cfg(feature = "json")]
+pub(crate) use report::{Meta, Origin};
 pub use report::{Report, ThreadReport};
-pub(crate) use stats::link_callees;
+pub use report_time::Compensation;
+#[cfg(feature = "json")]
+pub(crate) use stats::CpuNs;
+pub(crate) use stats::{CPU_BOUND, WAITS, link_callees};
 pub use stats::{EdgeStats, FunctionStats, FutureStats};
 pub(crate) use what_if::amdahl;
 

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use crate::collect::registry::{self, NamedProfile};
 use crate::collect::{ClockKind, SiteInfo, memory};
-use crate::data::{MemCounts, Profile};
+use crate::data::{MemCounts, PerCall, Profile};
 use crate::error::LookupError;
 
+use super::growth::Snapshot;
 use super::lookup::find;
 use super::stats::{FunctionStats, derive_functions};
 
@@ -20,6 +21,20 @@ use super::stats::{FunctionStats, derive_functions};
 /// [`profkit::record`](crate::record) (one closure). `Display` prints the table of Python's
 /// `pstats.Stats.print_stats()`, sorted by cumulative time; [`Report::stats`] chooses another
 /// order or a limit.
+///
+/// # Start here
+/// - **Print it**: `print!("{report}")`, or [`Report::stats`] to sort (a [`SortKey`]), filter
+///   and limit the table; [`Report::tree`] (the call tree), [`Report::latency`]
+///   (percentiles), [`Report::memory`] (allocations), [`Report::threads`] (per thread name).
+/// - **One function**: [`Report::function`] gives its [`FunctionStats`]: calls, tottime,
+///   cumtime, [`callers`](FunctionStats::callers), [`callees`](FunctionStats::callees),
+///   [`latency`](FunctionStats::latency), [`memory`](FunctionStats::memory).
+/// - **Assert in a test**: [`Report::expect`] and [`Report::expect_not_called`].
+/// - **What to fix first**: [`Report::what_if`] and [`Report::share`] (Amdahl's law).
+/// - **Files**: [`Report::write`] (the format its extension names), [`Report::read`] and
+///   [`Report::read_all`] (by content), [`Report::merge`] (pstats' `Stats.add`).
+///
+/// [`SortKey`]: crate::SortKey
 ///
 /// ```
 /// #[profkit::profile]
@@ -53,8 +68,43 @@ pub(crate) struct Meta {
     /// The process heap's live bytes when the report was made, and their peak (when the
     /// allocator wrapper was in use).
     pub(crate) heap_now: Option<(u64, u64)>,
+    /// The live blocks and bytes that no path holds and profkit's own, read with `heap_now`
+    /// (so that the rows add up to its live bytes); not kept in files, which keep the rows.
+    pub(crate) untracked_live: Option<((i64, i64), (i64, i64))>,
     /// The process's peak resident memory (the OS's figure) when the report was made.
     pub(crate) max_rss_bytes: Option<u64>,
+    /// The profiler's own cost per call that was taken out of the times.
+    pub(crate) compensation: Option<PerCall>,
+    /// Which process made the report, and its number there (`None`: a report built
+    /// otherwise, or read from a file without it).
+    pub(crate) origin: Option<Origin>,
+    /// The series of live-heap snapshots taken in the run so far (`profkit::snapshot`,
+    /// `PROFKIT_SNAPSHOT_EVERY`), for [`Report::growth`].
+    pub(crate) snapshots: Arc<[Snapshot]>,
+}
+
+impl Meta {
+    /// Equal but for where the report comes from (its origin, and the live figures read with
+    /// it that a file does not keep): two reports of the same figures are equal, whichever
+    /// report of which process they are.
+    fn same_content(&self, other: &Meta) -> bool {
+        let plain = |m: &Meta| Meta {
+            origin: None,
+            untracked_live: None,
+            ..m.clone()
+        };
+        plain(self) == plain(other)
+    }
+}
+
+/// Where a report of a running process comes from: the process (a token, see
+/// `registry::process_token`) and the report's number in it, rising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) process: u64,
+    pub(crate) sequence: u64,
+    /// How many `reset()`s the process had run (a window cannot span one).
+    pub(crate) resets: u64,
 }
 
 /// The meta data of a report of this process: the program's name, the start, and the time
@@ -67,11 +117,18 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
     });
     let duration = duration.or_else(|| started.and_then(|s| s.elapsed().ok()));
     let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    let heap_now = memory::installed().then(|| {
+    let heap = memory::installed().then(|| {
         let (_, live, peak) = registry::heap();
+        // Nothing is allocated between these two readings.
+        let untracked = memory::untracked_and_overhead_live();
         let live = u64::try_from(live).unwrap_or(0);
-        (live, u64::try_from(peak).unwrap_or(0).max(live))
+        (
+            (live, u64::try_from(peak).unwrap_or(0).max(live)),
+            untracked,
+        )
     });
+    let heap_now = heap.map(|h| h.0);
+    let untracked_live = heap.map(|h| h.1);
     Meta {
         program,
         started_unix_ns: started
@@ -79,7 +136,15 @@ pub(crate) fn meta(started: Option<std::time::SystemTime>, duration: Option<Dura
             .map(nanos),
         duration_ns: duration.map(nanos),
         heap_now,
+        untracked_live,
         max_rss_bytes: memory::max_rss_bytes(),
+        compensation: None,
+        origin: Some(Origin {
+            process: registry::process_token(),
+            sequence: registry::next_sequence(),
+            resets: registry::resets(),
+        }),
+        snapshots: Arc::default(),
     }
 }
 
@@ -108,10 +173,16 @@ impl Meta {
             (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1))),
             (a, b) => a.or(b),
         };
+        self.compensation = self.compensation.or(other.compensation);
         self.max_rss_bytes = match (self.max_rss_bytes, other.max_rss_bytes) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        // A sum of reports is no single moment of one process, nor one run's series.
+        self.origin = None;
+        if self.snapshots.is_empty() {
+            self.snapshots = other.snapshots.clone();
+        }
     }
 }
 
@@ -394,7 +465,8 @@ impl Report {
 
 /// Reports are equal when everything they show is: functions with their edges, latency and
 /// futures, the call tree (compared by call paths of (file, line, name), not by internal ids),
-/// threads, clocks, program, start and duration.
+/// threads, clocks, program, start and duration, the live-heap snapshots; not which process
+/// made them, nor which of its reports they are (see [`Report::since`]).
 impl PartialEq for Report {
     fn eq(&self, other: &Report) -> bool {
         self.functions == other.functions
@@ -404,7 +476,7 @@ impl PartialEq for Report {
             && self.profile.tree.nodes()[0].mem == other.profile.tree.nodes()[0].mem
             && self.threads == other.threads
             && self.clocks == other.clocks
-            && self.meta == other.meta
+            && self.meta.same_content(&other.meta)
             && same_tree(self, other)
     }
 }

@@ -5,12 +5,29 @@ use super::memory::{HeapStats, MemoryStats};
 use super::report::Report;
 
 impl Report {
-    /// Whether the report has memory figures: the allocator wrapper [`Alloc`](crate::Alloc)
+    /// Adds the live blocks no path holds to the row outside profiled calls, and sets those of
+    /// profkit's bookkeeping (a process report, when it is made).
+    pub(crate) fn add_untracked_live(&mut self, allocs: i64, bytes: i64, own: i64, own_bytes: i64) {
+        self.profile.tree.add_root_mem(&crate::data::MemCounts {
+            live_allocs: allocs,
+            live_bytes: bytes,
+            ..Default::default()
+        });
+        self.profile.overhead.live_allocs = own;
+        self.profile.overhead.live_bytes = own_bytes;
+    }
+
+    /// Whether the report has memory figures: the allocator wrapper [`Alloc`]
     /// was the program's global allocator (and the report did not come from a `.prof` file).
     ///
     /// ```
     /// assert!(!profkit::Report::default().has_memory());
     /// ```
+    #[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+    #[cfg_attr(
+        not(feature = "memory"),
+        doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+    )]
     pub fn has_memory(&self) -> bool {
         self.profile.memory || self.functions.iter().any(|f| f.memory.is_some())
     }

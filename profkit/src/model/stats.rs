@@ -10,7 +10,7 @@ use crate::collect::SiteInfo;
 use crate::data::{EDGE_PRIMITIVE, FutureCounts, IdMap, PRIMITIVE, Profile, ROOT_SITE};
 use crate::error::LookupError;
 
-use super::complexity::{Complexity, Growth};
+use super::complexity::{Complexity, Scaling};
 use super::latency::Latency;
 use super::lookup::find;
 use super::memory::{self, MemoryStats};
@@ -42,7 +42,35 @@ pub struct FunctionStats {
     pub(crate) latency: Option<Latency>,
     pub(crate) memory: Option<MemoryStats>,
     /// The sized calls (`#[profile(size = ..)]`) and the growth fitted to them.
-    pub(crate) growth: Option<Growth>,
+    pub(crate) scaling: Option<Scaling>,
+    /// Own and cumulative CPU time (ns), when CPU time was recorded beside wall time.
+    pub(crate) cpu: Option<CpuNs>,
+}
+
+/// A function whose cumulative time was at least this share CPU time is CPU-bound.
+pub(crate) const CPU_BOUND: f64 = 0.8;
+/// A function whose cumulative time was at most this share CPU time mostly waited.
+pub(crate) const WAITS: f64 = 0.2;
+
+/// A function's CPU time in nanoseconds: own (while it was the innermost profiled call of its
+/// thread) and cumulative (its primitive calls with their callees).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CpuNs {
+    pub(crate) own: u64,
+    pub(crate) cum: u64,
+}
+
+/// Each node's CPU time with its descendants'.
+pub(crate) fn cpu_subtree_sums(tree: &crate::data::Tree) -> Vec<u64> {
+    let nodes = tree.nodes();
+    let mut sums: Vec<u64> = nodes.iter().map(|n| n.cpu_ns).collect();
+    for i in (1..nodes.len()).rev() {
+        let parent = nodes[i].parent as usize;
+        if parent < i {
+            sums[parent] = sums[parent].saturating_add(sums[i]);
+        }
+    }
+    sums
 }
 
 /// What the futures of an `async fn` did, beyond the busy time that
@@ -160,7 +188,8 @@ impl PartialEq for FunctionStats {
             && self.latency == other.latency
             && self.futures == other.futures
             && self.memory == other.memory
-            && self.growth == other.growth
+            && self.scaling == other.scaling
+            && self.cpu == other.cpu
     }
 }
 
@@ -205,7 +234,20 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
         Vec::new()
     };
     let mut mem: IdMap<u32, MemoryStats> = IdMap::default();
+    let cpu_sums = if profile.cpu {
+        cpu_subtree_sums(&profile.tree)
+    } else {
+        Vec::new()
+    };
+    let mut cpu: IdMap<u32, CpuNs> = IdMap::default();
     for (i, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
+        if profile.cpu {
+            let c = cpu.entry(node.site).or_default();
+            c.own = c.own.saturating_add(node.cpu_ns);
+            if node.flags & PRIMITIVE != 0 {
+                c.cum = c.cum.saturating_add(cpu_sums[i]);
+            }
+        }
         if profile.memory {
             memory::add_node(mem.entry(node.site).or_default(), &profile.tree, &sums, i);
         }
@@ -283,11 +325,12 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
                 memory: profile
                     .memory
                     .then(|| mem.remove(&site).unwrap_or_default()),
-                growth: profile
+                scaling: profile
                     .sizes
                     .get(&site)
                     .filter(|s| !s.is_empty())
-                    .map(|s| Growth::new(s.clone())),
+                    .map(|s| Scaling::new(s.clone())),
+                cpu: profile.cpu.then(|| cpu.remove(&site).unwrap_or_default()),
             }
         })
         .collect();
@@ -358,6 +401,31 @@ macro_rules! stats_accessors {
                     };
                 }
                 format!("{}:{}({})", self.file, self.line, self.name)
+            }
+
+            /// The name as tables show it unless told to show full names: each type and
+            /// trait path from its type on (`<Value as Deserialize>::deserialize` for
+            /// `<serde_json::value::Value as serde_core::de::Deserialize>::deserialize`), a
+            /// free function with its module (`db::fetch_row`). A name that is not a Rust path
+            /// (a scope's `"GET /users"`, a Python function) is the name itself.
+            ///
+            /// ```
+            /// # mod app { pub struct Db; impl Db { #[profkit::profile] pub fn get(&self) {} } }
+            /// let (_, report) = profkit::record(|| app::Db.get());
+            /// let get = report.function("Db::get").unwrap();
+            /// assert!(get.name().ends_with("::app::Db::get"));
+            /// assert_eq!(get.short_name(), "Db::get");
+            /// ```
+            pub fn short_name(&self) -> std::borrow::Cow<'_, str> {
+                crate::data::names::short(&self.name)
+            }
+
+            /// [`std_name`](Self::std_name) with the full name or the short one.
+            pub(crate) fn label(&self, full: bool) -> String {
+                if full || (&*self.file == "~" && self.line == 0) {
+                    return self.std_name();
+                }
+                format!("{}:{}({})", self.file, self.line, self.short_name())
             }
 
             pub(crate) fn key(&self) -> (&str, u32, &str) {
@@ -450,7 +518,7 @@ impl FunctionStats {
 
     /// The function's heap activity: allocations, bytes, frees and peak, own and cumulative.
     /// `None` when memory was not recorded (profkit's allocator wrapper
-    /// [`Alloc`](crate::Alloc) was not the global allocator, or the report was read from a
+    /// [`Alloc`] was not the global allocator, or the report was read from a
     /// `.prof` file, which has no field for it).
     ///
     /// ```rust,standalone_crate
@@ -461,13 +529,18 @@ impl FunctionStats {
     /// let (_, report) = profkit::record(a);
     /// assert!(report.function("a").unwrap().memory().is_none());
     /// ```
+    #[cfg_attr(feature = "memory", doc = "\n[`Alloc`]: crate::Alloc")]
+    #[cfg_attr(
+        not(feature = "memory"),
+        doc = "\n[`Alloc`]: https://docs.rs/profkit/latest/profkit/struct.Alloc.html"
+    )]
     pub fn memory(&self) -> Option<&MemoryStats> {
         self.memory.as_ref()
     }
 
     /// How this function's time grows with the size of its input, fitted to its sized calls
     /// (`#[profile(size = ..)]`); `None` without sized calls, or when they could not be
-    /// fitted ([`growth`](Self::growth) then says why). See [`Complexity`].
+    /// fitted ([`scaling`](Self::scaling) then says why). See [`Complexity`].
     ///
     /// ```
     /// #[profkit::profile(size = n)]
@@ -483,12 +556,89 @@ impl FunctionStats {
     /// assert_eq!(growth.class(), profkit::ComplexityClass::Quadratic);
     /// ```
     pub fn complexity(&self) -> Option<&Complexity> {
-        self.growth.as_ref().and_then(|g| g.fit().ok())
+        self.scaling.as_ref().and_then(|g| g.fit().ok())
     }
 
-    /// This function's sized calls and the fit or the reason there is none; `None` for a
-    /// function without `#[profile(size = ..)]` (or read from a file that has no sizes).
-    pub fn growth(&self) -> Option<&Growth> {
-        self.growth.as_ref()
+    /// This function's sized calls and the fit or the reason there is none (what the tables'
+    /// `growth` column shows); `None` for a function without `#[profile(size = ..)]` (or read
+    /// from a file that has no sizes). How the live heap grew is another matter:
+    /// [`Report::growth`](crate::Report::growth).
+    pub fn scaling(&self) -> Option<&Scaling> {
+        self.scaling.as_ref()
+    }
+
+    /// CPU time of the thread while this function was its innermost profiled call, summed
+    /// over all calls (the CPU counterpart of [`tottime`](FunctionStats::tottime)). `None`
+    /// when CPU time was not recorded (`PROFKIT_CPU=1` or [`set_cpu`](crate::set_cpu); a
+    /// platform without a per-thread CPU clock never records it). It is sampled (about every
+    /// millisecond), so it is accurate for functions that run for milliseconds in all.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// // Not recorded unless asked for.
+    /// assert_eq!(report.function("a").unwrap().cpu_time(), None);
+    /// ```
+    pub fn cpu_time(&self) -> Option<Duration> {
+        self.cpu.map(|c| Duration::from_nanos(c.own))
+    }
+
+    /// CPU time during this function's primitive calls, callees included (the CPU
+    /// counterpart of [`cumtime`](FunctionStats::cumtime)); `None` when not recorded.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.function("a").unwrap().cum_cpu_time(), None);
+    /// ```
+    pub fn cum_cpu_time(&self) -> Option<Duration> {
+        self.cpu.map(|c| Duration::from_nanos(c.cum))
+    }
+
+    /// Time spent waiting (blocked, sleeping, or runnable but not running) during this
+    /// function's primitive calls: cumtime minus cum CPU time, at least zero; `None` when CPU
+    /// time was not recorded.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.function("a").unwrap().wait_time(), None);
+    /// ```
+    pub fn wait_time(&self) -> Option<Duration> {
+        self.cpu
+            .map(|c| Duration::from_nanos(self.cumtime_ns.saturating_sub(c.cum)))
+    }
+
+    /// The share of this function's cumulative time that ran on a CPU (cum CPU time over
+    /// cumtime, 0 to 1); `None` when CPU time was not recorded or the function took no time.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.function("a").unwrap().cpu_share(), None);
+    /// ```
+    pub fn cpu_share(&self) -> Option<f64> {
+        let c = self.cpu?;
+        (self.cumtime_ns > 0).then(|| (c.cum as f64 / self.cumtime_ns as f64).min(1.0))
+    }
+
+    /// One word for [`cpu_share`](FunctionStats::cpu_share): `"cpu"` at 80% or more (CPU-bound),
+    /// `"waits"` at 20% or less (it mostly waited: I/O, a lock, a sleep, or a busy machine),
+    /// `"mixed"` between; `None` when CPU time was not recorded.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.function("a").unwrap().verdict(), None);
+    /// ```
+    pub fn verdict(&self) -> Option<&'static str> {
+        let share = self.cpu_share()?;
+        Some(if share >= CPU_BOUND {
+            "cpu"
+        } else if share <= WAITS {
+            "waits"
+        } else {
+            "mixed"
+        })
     }
 }

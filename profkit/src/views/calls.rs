@@ -44,8 +44,9 @@ impl fmt::Display for CallsTable<'_> {
         }
         writeln!(f, "{msg}")?;
         // pstats: the longest label of all functions, or of the selection when it is reduced.
+        let full = self.table.shows_full_names();
         let labels = |fs: &mut dyn Iterator<Item = &FunctionStats>| {
-            fs.map(|s| s.std_name().chars().count()).max().unwrap_or(0)
+            fs.map(|s| s.label(full).chars().count()).max().unwrap_or(0)
         };
         let width = 2 + if rows.len() < report.functions.len() {
             labels(&mut rows.iter().copied())
@@ -65,7 +66,7 @@ impl fmt::Display for CallsTable<'_> {
                 Direction::Callers => &s.callers,
                 Direction::Callees => &s.callees,
             };
-            write!(f, "{:<width$}{arrow} ", s.std_name())?;
+            write!(f, "{:<width$}{arrow} ", s.label(full))?;
             if edges.is_empty() {
                 writeln!(f)?;
                 continue;
@@ -84,7 +85,7 @@ impl fmt::Display for CallsTable<'_> {
                     "",
                     F8(seconds(e.tottime_ns)),
                     F8(seconds(e.cumtime_ns)),
-                    e.std_name()
+                    e.label(full)
                 )?;
             }
         }

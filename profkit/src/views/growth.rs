@@ -1,169 +1,120 @@
-//! How each sized function's cost grows: the `growth` column's text, the fit in one line, and
-//! the complexity view (`profkit view --complexity`) with a small log-log plot per function.
+//! The growth table: the functions whose live bytes rose through the run's snapshots, with
+//! the rate and how steadily.
 
 use std::fmt;
-use std::time::Duration;
 
-use crate::model::{Complexity, FunctionStats, Report};
+use crate::model::{Growth, MIN_SNAPSHOTS, Report, snapshot_span};
 
-use super::latency::human;
+use super::memory::human_bytes;
 
-/// The `growth` column: the class's notation, `?` for sized calls that could not be fitted,
-/// `-` for a function without sized calls.
-pub(crate) fn growth_text(f: &FunctionStats) -> &'static str {
-    match f.growth() {
-        Some(g) => g.fit().map_or("?", |c| c.class().notation()),
-        None => "-",
-    }
-}
-
-/// The fit in words: `O(n^2) (exponent 1.97, 12 sizes from 100 to 100000)`.
-pub(crate) fn fit_summary(c: &Complexity) -> String {
-    let (lo, hi) = c.size_range();
-    format!(
-        "{} (exponent {:.2}, {} sizes from {lo} to {hi})",
-        c.class(),
-        c.exponent(),
-        c.sizes()
-    )
-}
-
-/// The fitted points as lines `  size 1000: 12.4 µs`, indented by two spaces.
-pub(crate) fn points_text(c: &Complexity) -> String {
-    let width = c.size_range().1.to_string().len();
-    c.points()
-        .map(|(n, t)| format!("  size {n:>width$}: {:>9}\n", human(t)))
-        .collect()
-}
-
-/// Rows and columns of a plot.
-const PLOT_ROWS: usize = 8;
-const PLOT_COLS: usize = 48;
-
-/// The median time of each size group against its size, both on log scales, as text.
-fn plot(c: &Complexity) -> String {
-    let pts: Vec<(f64, f64)> = c
-        .points()
-        .map(|(n, t)| ((n.max(1) as f64).ln(), (t.as_nanos().max(1) as f64).ln()))
-        .collect();
-    let (x0, x1) = bounds(pts.iter().map(|p| p.0));
-    let (y0, y1) = bounds(pts.iter().map(|p| p.1));
-    let mut grid = vec![vec![' '; PLOT_COLS]; PLOT_ROWS];
-    for &(x, y) in &pts {
-        let col = scale(x, x0, x1, PLOT_COLS);
-        let row = PLOT_ROWS - 1 - scale(y, y0, y1, PLOT_ROWS);
-        if let Some(cell) = grid.get_mut(row).and_then(|r| r.get_mut(col)) {
-            *cell = '*';
-        }
-    }
-    let top = human(Duration::from_nanos(y1.exp().round() as u64));
-    let bottom = human(Duration::from_nanos(y0.exp().round() as u64));
-    let label = top.chars().count().max(bottom.chars().count());
-    let mut out = String::new();
-    for (i, row) in grid.iter().enumerate() {
-        let tag = match i {
-            0 => top.as_str(),
-            _ if i == PLOT_ROWS - 1 => bottom.as_str(),
-            _ => "",
-        };
-        let line: String = row.iter().collect();
-        out.push_str(&format!("  {tag:>label$} |{}\n", line.trim_end()));
-    }
-    let (lo, hi) = c.size_range();
-    let lo = lo.to_string();
-    let hi = hi.to_string();
-    out.push_str(&format!("  {:>label$} +{}\n", "", "-".repeat(PLOT_COLS)));
-    let gap = (PLOT_COLS + 1).saturating_sub(lo.len() + hi.len());
-    out.push_str(&format!(
-        "  {:>label$}  {lo}{}{hi}  size (log scales)\n",
-        "",
-        " ".repeat(gap)
-    ));
-    out
-}
-
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    })
-}
-
-/// `v` in `[lo, hi]` as a cell in `0..cells`.
-fn scale(v: f64, lo: f64, hi: f64, cells: usize) -> usize {
-    if hi <= lo {
-        return 0;
-    }
-    let at = ((v - lo) / (hi - lo) * (cells - 1) as f64).round();
-    (at.max(0.0) as usize).min(cells - 1)
-}
-
-/// Every function with sized calls: its fit, points and plot, or why it has no fit.
+/// The functions whose live heap rose through a run (a leak seen as a trend), from the
+/// snapshots taken by [`snapshot`](crate::snapshot) or `PROFKIT_SNAPSHOT_EVERY=10s`: per
+/// function its rate (`+1.20 MiB/min`, the least-squares slope), the share of intervals in
+/// which it rose, and its live bytes at the first and last snapshot. A function that allocates
+/// and frees at a steady level is not listed.
 ///
-/// ```
-/// #[profkit::profile(size = n)]
-/// fn work(n: u64) {
-///     profkit::testing::advance(std::time::Duration::from_nanos(10 * n));
+/// ```rust,standalone_crate
+/// #[global_allocator]
+/// static ALLOC: profkit::Alloc = profkit::Alloc::system();
+///
+/// #[profkit::profile]
+/// fn remember(cache: &mut Vec<Vec<u8>>) { cache.push(vec![0; 1024]); }
+///
+/// let mut cache = Vec::with_capacity(8);
+/// for second in 0..5 {
+///     remember(&mut cache);
+///     profkit::snapshot_at(std::time::Duration::from_secs(10 * second));
 /// }
-///
-/// let _clock = profkit::testing::TestClock::install().unwrap();
-/// let (_, report) = profkit::record(|| {
-///     for n in [100, 300, 1_000, 3_000, 10_000] { work(n); work(n); }
-/// });
-/// let text = report.complexity_view().to_string();
-/// assert!(text.contains("work grows as O(n) (exponent 1.00, 5 sizes from 100 to 10000)"));
+/// let text = profkit::report().growth().to_string();
+/// assert!(text.contains("+6.00 KiB/min"), "{text}");
+/// assert!(text.contains("4/4"), "{text}");
 /// ```
 #[derive(Clone, Debug)]
-pub struct ComplexityView<'a> {
+pub struct GrowthTable<'a> {
     report: &'a Report,
+    paths: Vec<Growth>,
 }
 
-impl Report {
-    /// The complexity view: per function with sized calls (`#[profile(size = ..)]`), the
-    /// growth fitted to them with the points and a log-log plot, or the reason there is none.
-    pub fn complexity_view(&self) -> ComplexityView<'_> {
-        ComplexityView { report: self }
+impl GrowthTable<'_> {
+    /// The growing functions, fastest first.
+    ///
+    /// ```
+    /// assert!(profkit::Report::default().growth().paths().is_empty());
+    /// ```
+    pub fn paths(&self) -> &[Growth] {
+        &self.paths
     }
 }
 
-impl fmt::Display for ComplexityView<'_> {
+/// `+1.20 MiB/min`.
+fn rate(per_minute: f64) -> String {
+    let sign = if per_minute < 0.0 { "-" } else { "+" };
+    format!("{sign}{}/min", human_bytes(per_minute.abs().round() as u64))
+}
+
+fn signed(bytes: i64) -> String {
+    let text = human_bytes(bytes.unsigned_abs());
+    if bytes < 0 { format!("-{text}") } else { text }
+}
+
+impl fmt::Display for GrowthTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut any = false;
-        for func in self.report.functions() {
-            let Some(growth) = func.growth() else {
-                continue;
-            };
-            if any {
-                writeln!(f)?;
-            }
-            any = true;
-            match growth.fit() {
-                Ok(c) => {
-                    writeln!(
-                        f,
-                        "{} grows as {}, {} calls; error {:.1}%, r^2 {:.3}",
-                        func.name(),
-                        fit_summary(c),
-                        c.calls(),
-                        c.error() * 100.0,
-                        c.r_squared()
-                    )?;
-                    f.write_str(&plot(c))?;
-                    f.write_str(&points_text(c))?;
-                }
-                Err(why) => writeln!(
-                    f,
-                    "{}: no growth fitted ({why}; {} sized calls)",
-                    func.name(),
-                    growth.calls()
-                )?,
-            }
+        let snapshots = self.report.snapshots();
+        if snapshots.len() < MIN_SNAPSHOTS {
+            return writeln!(
+                f,
+                "Live heap growth: {} snapshots, at least {MIN_SNAPSHOTS} needed \
+                 (PROFKIT_SNAPSHOT_EVERY=10s, or profkit::snapshot())",
+                snapshots.len()
+            );
         }
-        if !any {
+        let span = snapshot_span(snapshots).as_secs_f64();
+        if self.paths.is_empty() {
+            return writeln!(
+                f,
+                "Live heap growth over {} snapshots in {span:.1} s: no function's live bytes \
+                 rose through the run",
+                snapshots.len()
+            );
+        }
+        writeln!(
+            f,
+            "Live heap growth over {} snapshots in {span:.1} s: functions whose live bytes rose \
+             through the run",
+            snapshots.len()
+        )?;
+        writeln!(
+            f,
+            "{:>16} {:>7} {:>10} {:>10}  function",
+            "rate", "rose", "first", "last"
+        )?;
+        for g in &self.paths {
+            let (first, last) = g.first_and_last();
             writeln!(
                 f,
-                "no function has sized calls: give one #[profile(size = <expr>)]"
+                "{:>16} {:>7} {:>10} {:>10}  {}",
+                rate(g.bytes_per_minute()),
+                format!("{}/{}", g.rose(), g.intervals()),
+                signed(first),
+                signed(last),
+                g.name()
             )?;
         }
         Ok(())
+    }
+}
+
+impl Report {
+    /// The growth table of the run's live-heap snapshots (see [`GrowthTable`]).
+    ///
+    /// ```
+    /// let report = profkit::Report::default();
+    /// assert!(report.growth().to_string().contains("0 snapshots"));
+    /// ```
+    pub fn growth(&self) -> GrowthTable<'_> {
+        GrowthTable {
+            report: self,
+            paths: self.growing(),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::model::{Latency, Report};
 
-use super::growth::growth_text;
+use super::complexity::growth_text;
 use super::text::SortKey;
 
 /// p50, p99 and max, 9 columns each, or a dash when there is no distribution.
@@ -58,6 +58,7 @@ pub struct LatencyTable<'a> {
     report: &'a Report,
     sort: SortKey,
     limit: Option<usize>,
+    full_names: bool,
 }
 
 impl<'a> LatencyTable<'a> {
@@ -66,7 +67,23 @@ impl<'a> LatencyTable<'a> {
             report,
             sort: SortKey::P99,
             limit: None,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().latency().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
     }
 
     /// Orders the rows by `key` (default: p99).
@@ -111,14 +128,21 @@ impl fmt::Display for LatencyTable<'_> {
              completion), ordered by {}",
             self.sort.description()
         )?;
+        let name = |s: &crate::model::FunctionStats| -> String {
+            if self.full_names {
+                s.name().to_owned()
+            } else {
+                s.short_name().into_owned()
+            }
+        };
         let width = rows
             .iter()
-            .map(|(s, _)| s.name().chars().count())
+            .map(|(s, _)| name(s).chars().count())
             .max()
             .unwrap_or(8)
             .max(8);
         // A growth column only when some row has sized calls (`#[profile(size = ..)]`).
-        let growth = rows.iter().any(|(s, _)| s.growth().is_some());
+        let growth = rows.iter().any(|(s, _)| s.scaling().is_some());
         let growth_head = if growth { "      growth" } else { "" };
         writeln!(
             f,
@@ -134,7 +158,7 @@ impl fmt::Display for LatencyTable<'_> {
             writeln!(
                 f,
                 "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}{growth}",
-                s.name(),
+                name(s),
                 l.count(),
                 human(l.min()),
                 human(l.p50()),

@@ -1,5 +1,5 @@
-//! The memory table: per function its allocations and bytes (own and cumulative), frees,
-//! what it retained and the peak one call needed, with the rows outside profiled calls and of
+//! The memory table: per function its allocations and bytes (own and cumulative), the blocks
+//! it allocated that are still live, frees, what it retained and the peak one call needed, with the rows outside profiled calls and of
 //! profkit's own bookkeeping, and the process figures in its header.
 
 use std::fmt;
@@ -8,8 +8,9 @@ use crate::model::{FunctionStats, MemoryStats, Report};
 
 use super::text::SortKey;
 
-/// The memory table of a report (tracemalloc's statistics, on the call tree): sorted by own
-/// bytes unless told otherwise. Empty, with a line that says why, when the report has no memory.
+/// The memory table of a report (tracemalloc's statistics, on the call tree): sorted by live
+/// bytes (what each function's allocations still hold) when the report has live figures, else
+/// by own bytes, unless told otherwise. Empty, with a line that says why, when the report has no memory.
 ///
 /// ```rust,standalone_crate
 /// #[global_allocator]
@@ -29,20 +30,39 @@ pub struct MemoryTable<'a> {
     sort: SortKey,
     filter: Option<String>,
     limit: Option<usize>,
+    full_names: bool,
 }
 
 impl<'a> MemoryTable<'a> {
     fn new(report: &'a Report) -> Self {
         MemoryTable {
             report,
-            sort: SortKey::Bytes,
+            sort: default_sort(report),
             filter: None,
             limit: None,
+            full_names: false,
         }
     }
 
-    /// Orders the rows by `key`: [`SortKey::Bytes`] (the default), [`SortKey::Allocs`],
-    /// [`SortKey::CumBytes`], [`SortKey::Peak`], or any other key of the pstats table.
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().memory().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
+    }
+
+    /// Orders the rows by `key`: [`SortKey::LiveBytes`] (the default when the report has live
+    /// figures), [`SortKey::Bytes`] (the default otherwise), [`SortKey::Allocs`],
+    /// [`SortKey::CumBytes`], [`SortKey::CumLiveBytes`], [`SortKey::Peak`], or any other key of
+    /// the pstats table.
     ///
     /// ```
     /// let _ = profkit::Report::default().memory().sort(profkit::SortKey::Peak);
@@ -51,6 +71,15 @@ impl<'a> MemoryTable<'a> {
     pub fn sort(mut self, key: SortKey) -> Self {
         self.sort = key;
         self
+    }
+
+    /// The order of the rows: the key given to [`sort`](MemoryTable::sort), or the default.
+    ///
+    /// ```
+    /// assert_eq!(profkit::Report::default().memory().sort_key(), profkit::SortKey::Bytes);
+    /// ```
+    pub fn sort_key(&self) -> SortKey {
+        self.sort
     }
 
     /// Keeps the functions whose `file:line(name)` matches the regular expression `pattern`,
@@ -91,12 +120,25 @@ impl<'a> MemoryTable<'a> {
             .collect();
         rows.sort_by(|a, b| self.sort.compare(a, b));
         if let Some(Ok(re)) = self.filter.as_deref().map(regex_lite::Regex::new) {
-            rows.retain(|f| re.is_match(&f.std_name()));
+            rows.retain(|f| re.is_match(&f.std_name()) || re.is_match(&f.label(false)));
         }
         if let Some(n) = self.limit {
             rows.truncate(n);
         }
         rows
+    }
+}
+
+/// The memory table's order when none is asked for: by live bytes when any row has live
+/// figures (the allocator wrapper tracked them), by bytes allocated otherwise.
+pub(crate) fn default_sort(report: &Report) -> SortKey {
+    let live = |m: &MemoryStats| m.live_allocs() != 0 || m.cum_live_allocs() != 0;
+    let any = report.functions().filter_map(|f| f.memory()).any(live)
+        || report.memory_outside().is_some_and(|m| live(&m));
+    if any {
+        SortKey::LiveBytes
+    } else {
+        SortKey::Bytes
     }
 }
 
@@ -131,11 +173,14 @@ fn human_signed(bytes: i64) -> String {
 fn row(f: &mut fmt::Formatter<'_>, m: &MemoryStats, name: &str) -> fmt::Result {
     writeln!(
         f,
-        "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  {name}",
+        "{:>9} {:>10} {:>7} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10}  {name}",
         m.allocs(),
         human_bytes(m.bytes()),
+        m.live_allocs(),
+        human_signed(m.live_bytes()),
         m.cum_allocs(),
         human_bytes(m.cum_bytes()),
+        human_signed(m.cum_live_bytes()),
         m.frees(),
         human_bytes(m.freed_bytes()),
         human_signed(m.retained_bytes()),
@@ -170,12 +215,26 @@ impl fmt::Display for MemoryTable<'_> {
         let rows = self.rows();
         writeln!(
             f,
-            "{:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
-            "allocs", "bytes", "cumallocs", "cumbytes", "frees", "freed", "retained", "peak/call"
+            "{:>9} {:>10} {:>7} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10}  function",
+            "allocs",
+            "bytes",
+            "live",
+            "livebytes",
+            "cumallocs",
+            "cumbytes",
+            "cumlive",
+            "frees",
+            "freed",
+            "retained",
+            "peak/call"
         )?;
         for s in rows {
             if let Some(m) = s.memory() {
-                row(f, m, s.name())?;
+                if self.full_names {
+                    row(f, m, s.name())?;
+                } else {
+                    row(f, m, &s.short_name())?;
+                }
             }
         }
         if let Some(m) = report.memory_outside() {

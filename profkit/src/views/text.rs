@@ -5,9 +5,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model::{FunctionStats, Latency, MemoryStats, Report, amdahl, seconds};
+use crate::model::{
+    CPU_BOUND, FunctionStats, Latency, MemoryStats, Report, WAITS, amdahl, seconds,
+};
 
-use super::growth::growth_text;
+use super::complexity::growth_text;
 
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
@@ -53,6 +55,13 @@ pub enum SortKey {
     CumBytes,
     /// The highest heap one call needed, descending (`peak`).
     Peak,
+    /// Bytes allocated while the function was the innermost call and not freed yet,
+    /// descending (`live_bytes`, `live`): what holds the heap now. The memory table's order
+    /// when the report has live figures.
+    LiveBytes,
+    /// Live bytes allocated during the function's calls, callees included, descending
+    /// (`cum_live_bytes`).
+    CumLiveBytes,
 }
 
 /// A sort key name that pstats does not know.
@@ -71,7 +80,7 @@ impl fmt::Display for ParseSortKeyError {
             f,
             "unknown sort key {:?}: expected one of cumulative, cumtime, tottime, time, \
              calls, ncalls, pcalls, name, filename, file, module, line, stdname, p99, max, \
-             bytes, allocs, cum_bytes, peak",
+             bytes, allocs, cum_bytes, peak, live_bytes, cum_live_bytes",
             self.given
         )
     }
@@ -98,6 +107,8 @@ impl FromStr for SortKey {
             "allocs" => SortKey::Allocs,
             "cum_bytes" | "cumbytes" => SortKey::CumBytes,
             "peak" => SortKey::Peak,
+            "live_bytes" | "live" => SortKey::LiveBytes,
+            "cum_live_bytes" => SortKey::CumLiveBytes,
             _ => {
                 return Err(ParseSortKeyError {
                     given: s.to_owned(),
@@ -129,6 +140,8 @@ impl SortKey {
             SortKey::Allocs => "allocations",
             SortKey::CumBytes => "cumulative bytes allocated",
             SortKey::Peak => "peak heap per call",
+            SortKey::LiveBytes => "live bytes",
+            SortKey::CumLiveBytes => "cumulative live bytes",
         }
     }
 
@@ -141,7 +154,12 @@ impl SortKey {
     pub fn is_memory(self) -> bool {
         matches!(
             self,
-            SortKey::Bytes | SortKey::Allocs | SortKey::CumBytes | SortKey::Peak
+            SortKey::Bytes
+                | SortKey::Allocs
+                | SortKey::CumBytes
+                | SortKey::Peak
+                | SortKey::LiveBytes
+                | SortKey::CumLiveBytes
         )
     }
 
@@ -166,8 +184,19 @@ impl SortKey {
             SortKey::Peak => {
                 memory_of(b, |m| m.peak_bytes()).cmp(&memory_of(a, |m| m.peak_bytes()))
             }
+            SortKey::LiveBytes => {
+                live_of(b, |m| m.live_bytes()).cmp(&live_of(a, |m| m.live_bytes()))
+            }
+            SortKey::CumLiveBytes => {
+                live_of(b, |m| m.cum_live_bytes()).cmp(&live_of(a, |m| m.cum_live_bytes()))
+            }
         }
     }
+}
+
+/// A signed memory figure; functions without memory sort after all others.
+fn live_of(f: &FunctionStats, stat: impl Fn(&MemoryStats) -> i64) -> Option<i64> {
+    f.memory().map(stat)
 }
 
 /// A memory figure; functions without memory sort after all others.
@@ -199,6 +228,8 @@ pub struct StatsTable<'a> {
     restrictions: Vec<Restriction>,
     /// Add the column "if free": the overall speedup if the row's function took no time.
     what_if: bool,
+    /// Print full names rather than short ones.
+    full_names: bool,
 }
 
 /// One argument of pstats' `print_stats(*amount)`.
@@ -219,7 +250,27 @@ impl<'a> StatsTable<'a> {
             sort: SortKey::Cumulative,
             restrictions: Vec::new(),
             what_if: false,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().stats().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
+    }
+
+    pub(super) fn shows_full_names(&self) -> bool {
+        self.full_names
     }
 
     /// Adds the column `if free` before the function: the overall speedup if that function
@@ -346,7 +397,10 @@ impl<'a> StatsTable<'a> {
                 }
                 Restriction::Pattern(p) => {
                     match regex_lite::Regex::new(p) {
-                        Ok(re) => rows.retain(|f| re.is_match(&f.std_name())),
+                        // The full label or the one printed (short names by default).
+                        Ok(re) => rows.retain(|f| {
+                            re.is_match(&f.std_name()) || re.is_match(&f.label(self.full_names))
+                        }),
                         Err(_) => {
                             msg.push_str(&format!(
                                 "   <Invalid regular expression {}>\n",
@@ -461,6 +515,27 @@ impl fmt::Display for StatsTable<'_> {
             write!(f, "({prim} primitive calls) ")?;
         }
         writeln!(f, "in {total_tt:.3} seconds")?;
+        if let Some(c) = self.report.compensation()
+            && (c.own_ns() > 0.0 || c.caller_ns() > 0.0)
+        {
+            writeln!(
+                f,
+                "   profkit's own cost taken out: {:.1} ns per call from the call, {:.1} ns \
+                 from its caller",
+                c.own_ns(),
+                c.caller_ns()
+            )?;
+        }
+        let cpu = self.report.has_cpu();
+        if cpu {
+            writeln!(
+                f,
+                "   cpu% = cumulative CPU time / cumtime; the rest waited: cpu over {:.0}%, \
+                 waits under {:.0}%, else mixed",
+                CPU_BOUND * 100.0,
+                WAITS * 100.0
+            )?;
+        }
         writeln!(f)?;
 
         let (rows, msg) = self.selection();
@@ -469,7 +544,7 @@ impl fmt::Display for StatsTable<'_> {
         }
         // The growth column appears only when some function has sized calls, so the plain
         // table stays pstats' own, character for character.
-        let growth = functions.iter().any(|s| s.growth().is_some());
+        let growth = functions.iter().any(|s| s.scaling().is_some());
         let growth_head = if growth { "     growth" } else { "" };
         if self.what_if {
             write!(f, "{msg}")?;
@@ -485,9 +560,11 @@ impl fmt::Display for StatsTable<'_> {
             )?;
         } else {
             writeln!(f, "{msg}")?;
+            let cpu_columns = if cpu { "    cpu% verdict " } else { "" };
+            let growth_column = if growth { "    growth " } else { "" };
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall{growth_head} \
+                "   ncalls  tottime  percall  cumtime  percall {cpu_columns}{growth_column}\
                  filename:lineno(function)"
             )?;
         }
@@ -513,11 +590,18 @@ impl fmt::Display for StatsTable<'_> {
             if self.what_if {
                 let ceiling = amdahl(self.report.share_of(s), f64::INFINITY);
                 write!(f, "{} ", Speedup(ceiling))?;
+            } else if cpu {
+                match (s.cpu_share(), s.verdict()) {
+                    (Some(share), Some(word)) => {
+                        write!(f, "{:>7.1}% {word:<7} ", share * 100.0)?;
+                    }
+                    _ => write!(f, "{:8} {:7} ", "", "")?,
+                }
             }
             if growth {
                 write!(f, "{:>10} ", growth_text(s))?;
             }
-            writeln!(f, "{}", s.std_name())?;
+            writeln!(f, "{}", s.label(self.full_names))?;
         }
         writeln!(f)?;
         writeln!(f)

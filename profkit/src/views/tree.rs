@@ -28,6 +28,7 @@ pub struct TreeView<'a> {
     report: &'a Report,
     max_depth: Option<usize>,
     min_share: f64,
+    full_names: bool,
 }
 
 impl<'a> TreeView<'a> {
@@ -36,7 +37,23 @@ impl<'a> TreeView<'a> {
             report,
             max_depth: None,
             min_share: 0.0,
+            full_names: false,
         }
+    }
+
+    /// Shows each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form tables show by
+    /// default (`<Value as Deserialize>::deserialize`; see
+    /// [`FunctionStats::short_name`](crate::FunctionStats::short_name)). Files keep the full
+    /// name either way.
+    ///
+    /// ```
+    /// let _ = profkit::Report::default().tree().full_names(true);
+    /// ```
+    #[must_use]
+    pub fn full_names(mut self, full: bool) -> Self {
+        self.full_names = full;
+        self
     }
 
     /// Shows paths down to this depth only (1: the roots).
@@ -102,7 +119,23 @@ impl fmt::Display for TreeView<'_> {
         let total: u64 = roots
             .iter()
             .fold(0u64, |t, &i| t.saturating_add(nodes[i].incl_ns));
-        writeln!(f, "   cumtime  % parent  % total     ncalls  call path")?;
+        // With CPU figures: each path's CPU time with its callees' (recursion being folded,
+        // a path's subtree counts each nanosecond once), as a share of its cumtime.
+        let cpu = self.report.has_cpu().then(|| {
+            let mut sums: Vec<u64> = nodes.iter().map(|n| n.cpu_ns).collect();
+            for i in (1..nodes.len()).rev() {
+                let parent = nodes[i].parent as usize;
+                if parent < i {
+                    sums[parent] = sums[parent].saturating_add(sums[i]);
+                }
+            }
+            sums
+        });
+        let cpu_header = if cpu.is_some() { "    cpu%" } else { "" };
+        writeln!(
+            f,
+            "   cumtime  % parent  % total     ncalls{cpu_header}  call path"
+        )?;
         // Depth-first, iteratively: deep trees must not overflow the stack here.
         let mut stack: Vec<(usize, u64)> = roots.iter().rev().map(|&i| (i, total)).collect();
         let mut indent = String::new();
@@ -129,16 +162,29 @@ impl fmt::Display for TreeView<'_> {
             indent.extend(std::iter::repeat_n(' ', 2 * depth.min(MAX_INDENT)));
             write!(
                 f,
-                "{:>10.3} {:>8.1}% {:>7.1}% {:>10}  {indent}",
+                "{:>10.3} {:>8.1}% {:>7.1}% {:>10}",
                 seconds(n.incl_ns),
                 share(n.incl_ns, parent_incl),
                 share(n.incl_ns, total),
                 ncalls,
             )?;
+            if let Some(sums) = &cpu {
+                if n.incl_ns == 0 {
+                    write!(f, "{:>8}", "")?;
+                } else {
+                    let s = (share(sums[i], n.incl_ns)).min(100.0);
+                    write!(f, " {s:>6.1}%")?;
+                }
+            }
+            write!(f, "  {indent}")?;
             if depth > MAX_INDENT {
                 write!(f, "(depth {}) ", depth + 1)?;
             }
-            f.write_str(name(i))?;
+            if self.full_names {
+                f.write_str(name(i))?;
+            } else {
+                f.write_str(&crate::data::names::short(name(i)))?;
+            }
             if n.levels > 0 {
                 write!(f, "  [recursion {} levels deep, folded]", n.levels)?;
             }

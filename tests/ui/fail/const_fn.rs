@@ -1,3 +1,4 @@
+/// The answer.
 #[profkit::profile]
 const fn answer() -> u32 {
     42

@@ -1,3 +1,4 @@
+/// What the program was started with.
 #[profkit::profile]
 struct Config {
     verbose: bool,

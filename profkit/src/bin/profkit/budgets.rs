@@ -18,6 +18,7 @@
 //! max_bytes_per_call = "64KiB"     # sizes: B, KB, MB, GB (10^3) or KiB, MiB, GiB (2^10)
 //! max_allocs_per_call = 10         # both per outermost call, callees included
 //! max_peak_mb = "1MiB"             # the most heap one call needed
+//! max_wait_share = 0.5             # at most half of cumtime waiting (needs PROFKIT_CPU=1)
 //!
 //! [[process]]
 //! max_memory_mb = "512MB"          # the OS's peak RSS of the run
@@ -94,6 +95,8 @@ pub(crate) enum Limit {
     AllocsPerCall(f64),
     /// No call needed more heap than this (its peak above its level at entry).
     PeakPerCall(Size),
+    /// At most this share (0 to 1) of the cumulative time spent waiting (not on a CPU).
+    WaitShare(f64),
     /// The process's peak resident memory, as the OS counts it (`getrusage`'s `ru_maxrss`).
     MaxRss(Size),
     /// The process heap's peak, as the allocator wrapper counted it.
@@ -144,6 +147,7 @@ struct BudgetToml {
     max_bytes_per_call: Option<Spanned<toml::Value>>,
     max_allocs_per_call: Option<Spanned<toml::Value>>,
     max_peak_mb: Option<Spanned<toml::Value>>,
+    max_wait_share: Option<Spanned<f64>>,
     // Process limits, refused here with a pointer to [[process]].
     max_memory_mb: Option<Spanned<toml::Value>>,
     max_heap_mb: Option<Spanned<toml::Value>>,
@@ -270,13 +274,24 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Budget>, (usize, String)> {
             if let Some(v) = &b.max_peak_mb {
                 limits.push(Limit::PeakPerCall(size("max_peak_mb", v, at)?));
             }
+            if let Some(v) = &b.max_wait_share {
+                let share = *v.get_ref();
+                if !(0.0..=1.0).contains(&share) {
+                    return Err((
+                        at(v.span()),
+                        format!("max_wait_share {share}: expected a share from 0 to 1"),
+                    ));
+                }
+                limits.push(Limit::WaitShare(share));
+            }
             if limits.is_empty() {
                 return Err((
                     line,
                     format!(
                         "the budget of {function:?} sets no limit: give p50, p90, p99, max, \
                          cumtime, tottime, ncalls, per_call_of + max_per_call, \
-                         max_bytes_per_call, max_allocs_per_call or max_peak_mb"
+                         max_bytes_per_call, max_allocs_per_call, max_peak_mb or \
+                         max_wait_share"
                     ),
                 ));
             }
@@ -470,6 +485,20 @@ severity = \"warning\"
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_wait_share_is_a_number_from_0_to_1() {
+        let b = parse("[[budget]]\nfunction = \"h\"\nmax_wait_share = 0.25\n").unwrap();
+        assert_eq!(b[0].limits, vec![Limit::WaitShare(0.25)]);
+        for bad in ["1.5", "-0.1"] {
+            let err = parse(&format!(
+                "[[budget]]\nfunction = \"h\"\nmax_wait_share = {bad}\n"
+            ))
+            .unwrap_err();
+            assert_eq!(err.0, 3);
+            assert!(err.1.contains("expected a share from 0 to 1"), "{}", err.1);
+        }
     }
 
     #[test]

@@ -75,6 +75,8 @@ enum Amount {
     /// Bytes per call, likewise.
     BytesPerCall(f64, SizeUnit),
     AllocsPerCall(f64),
+    /// A share of the cumulative time (0 to 1), printed as a percentage.
+    Share(f64),
 }
 
 impl Amount {
@@ -86,6 +88,7 @@ impl Amount {
             Amount::Bytes(b, unit) => unit.show(b),
             Amount::BytesPerCall(b, unit) => format!("{} per call", unit.show(b)),
             Amount::AllocsPerCall(x) => format!("{} allocs per call", trim_float(x)),
+            Amount::Share(x) => format!("{}% of cumtime", trim_float(x * 100.0)),
         }
     }
 
@@ -93,7 +96,10 @@ impl Amount {
         match self {
             Amount::Time(d) => json!(secs(d)),
             Amount::Calls(n) => json!(n),
-            Amount::PerCall(x) | Amount::BytesPerCall(x, _) | Amount::AllocsPerCall(x) => json!(x),
+            Amount::PerCall(x)
+            | Amount::BytesPerCall(x, _)
+            | Amount::AllocsPerCall(x)
+            | Amount::Share(x) => json!(x),
             Amount::Bytes(b, _) => json!(b as u64),
         }
     }
@@ -106,6 +112,7 @@ impl Amount {
             Amount::Bytes(..) => "bytes",
             Amount::BytesPerCall(..) => "bytes per call",
             Amount::AllocsPerCall(_) => "allocs per call",
+            Amount::Share(_) => "share of cumtime",
         }
     }
 }
@@ -361,6 +368,23 @@ fn evaluate<'b>(report: &Report, budget: &'b Budget, out: &mut Vec<Violation<'b>
             Limit::BytesPerCall(_) | Limit::AllocsPerCall(_) | Limit::PeakPerCall(_) => {
                 out.extend(memory_violation(f, budget, limit));
             }
+            Limit::WaitShare(max) => {
+                let metric = "wait share".to_owned();
+                match (f.wait_time(), f.cumtime()) {
+                    (None, _) => out.push(unmeasurable(
+                        metric,
+                        Some(Amount::Share(*max)),
+                        "no CPU figures in the profile (record with PROFKIT_CPU=1)".into(),
+                    )),
+                    (Some(wait), cum) if !cum.is_zero() => {
+                        let share = wait.as_secs_f64() / cum.as_secs_f64();
+                        if share > *max {
+                            out.push(broken(metric, Amount::Share(share), Amount::Share(*max)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
             // Only in [[process]] tables (the parser sees to it).
             Limit::MaxRss(_) | Limit::HeapPeak(_) => {}
         }
@@ -466,4 +490,55 @@ fn text(
     out.push_str(&summary);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `handle` (100 ns, 10 of them on a CPU) calls `query` (90 ns, none on a CPU).
+    fn report(with_cpu: bool) -> Report {
+        let cpu = if with_cpu {
+            r#","tree_cpu_ns":[10,0]"#
+        } else {
+            ""
+        };
+        let json = format!(
+            r#"{{"format":"profkit","version":3,"program":null,"started_unix_ns":null,
+            "duration_ns":null,"sites":[{{"name":"app::handle","file":"a.rs","line":1}},
+            {{"name":"app::query","file":"a.rs","line":5}}],"clocks":["wall"],"functions":[],
+            "tree":[[0,0,3,1,10,100],[1,1,3,1,90,90]]{cpu},"threads":[]}}"#
+        );
+        Report::from_json_bytes(json.as_bytes()).unwrap()
+    }
+
+    fn wait_budget(max: f64) -> Budget {
+        budgets::parse(&format!(
+            "[[budget]]\nfunction = \"handle\"\nmax_wait_share = {max}\n"
+        ))
+        .unwrap()
+        .remove(0)
+    }
+
+    #[test]
+    fn a_wait_share_over_its_limit_is_broken_and_without_cpu_figures_unmeasurable() {
+        let with_cpu = report(true);
+        let budget = wait_budget(0.5);
+        let mut out = Vec::new();
+        evaluate(&with_cpu, &budget, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].metric, "wait share");
+        assert!(matches!(out[0].actual, Some(Amount::Share(s)) if (s - 0.9).abs() < 1e-9));
+        // 90% waiting is within a limit of 95%.
+        let loose = wait_budget(0.95);
+        let mut out = Vec::new();
+        evaluate(&with_cpu, &loose, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // No CPU figures: the limit cannot be checked, which is an error.
+        let mut out = Vec::new();
+        evaluate(&report(false), &budget, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].why.as_deref().unwrap().contains("no CPU figures"));
+        assert_eq!(out[0].severity, Severity::Error);
+    }
 }

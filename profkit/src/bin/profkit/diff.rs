@@ -26,7 +26,7 @@ Examples:
 A function regressed when its metric grew by more than --threshold (relative to BASE) AND by
 at least --min-delta (absolute): a change below the floor is noise, never a regression.
 --min-delta is a duration for time metrics (ns, us, ms, s: 250us, 1ms, 2s), a size for
-bytes, cum_bytes and peak (B, KB, MB, GB = powers of 1000; KiB, MiB, GiB = powers of 1024:
+bytes, cum_bytes, peak, live_bytes and cum_live_bytes (B, KB, MB, GB = powers of 1000; KiB, MiB, GiB = powers of 1024:
 64KiB, 1MB) and a count for ncalls and allocs. The memory metrics (tracemalloc's compare_to,
 per function) need profiles recorded with profkit::Alloc.
 Functions are matched by (file, line, name); those left over by (file, name) and then
@@ -50,6 +50,10 @@ pub(crate) struct DiffArgs {
     /// for sizes, `5` for ncalls and allocs [default: 0].
     #[arg(long, value_name = "DELTA")]
     min_delta: Option<String>,
+    /// Print each function's full name rather than the short form tables show
+    /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
+    #[arg(long)]
+    full_names: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -79,6 +83,14 @@ pub(crate) enum Metric {
     CumBytes,
     /// The most heap one call needed (needs memory figures).
     Peak,
+    /// Bytes the function allocated that were still live when the profile was made
+    /// (tracemalloc's compare_to on two snapshots; needs live figures: profkit::Alloc,
+    /// JSON schema 3).
+    #[value(name = "live_bytes", alias = "live-bytes")]
+    LiveBytes,
+    /// Live bytes allocated under the function's calls, callees included.
+    #[value(name = "cum_live_bytes", alias = "cum-live-bytes")]
+    CumLiveBytes,
 }
 
 /// What a metric counts, which says how its values and --min-delta read and print.
@@ -103,6 +115,8 @@ impl Metric {
             Metric::Allocs => "allocs",
             Metric::CumBytes => "cum_bytes",
             Metric::Peak => "peak",
+            Metric::LiveBytes => "live_bytes",
+            Metric::CumLiveBytes => "cum_live_bytes",
         }
     }
 
@@ -110,7 +124,11 @@ impl Metric {
         match self {
             Metric::Ncalls => Unit::Calls,
             Metric::Allocs => Unit::Allocs,
-            Metric::Bytes | Metric::CumBytes | Metric::Peak => Unit::Bytes,
+            Metric::Bytes
+            | Metric::CumBytes
+            | Metric::Peak
+            | Metric::LiveBytes
+            | Metric::CumLiveBytes => Unit::Bytes,
             Metric::Cumtime | Metric::Tottime | Metric::P50 | Metric::P99 | Metric::Max => {
                 Unit::Time
             }
@@ -136,6 +154,8 @@ impl Metric {
             Metric::Allocs => f.memory().map(|m| m.allocs() as f64),
             Metric::CumBytes => f.memory().map(|m| m.cum_bytes() as f64),
             Metric::Peak => f.memory().map(|m| m.peak_bytes() as f64),
+            Metric::LiveBytes => f.memory().map(|m| m.live_bytes() as f64),
+            Metric::CumLiveBytes => f.memory().map(|m| m.cum_live_bytes() as f64),
         }
     }
 
@@ -165,6 +185,9 @@ impl Metric {
     fn json(self, v: f64) -> Value {
         if self.unit() == Unit::Time {
             json!(v / 1e9)
+        } else if v < 0.0 {
+            // Live bytes in a window can go down.
+            json!(v as i64)
         } else {
             json!(v as u64)
         }
@@ -421,6 +444,13 @@ fn text(
 ) -> String {
     let style = Style::detect();
     let m = args.metric;
+    let name = |f: &FunctionStats| -> String {
+        if args.full_names {
+            f.name().to_owned()
+        } else {
+            f.short_name().into_owned()
+        }
+    };
     let mut out = format!(
         "{}: {} -> {} (regression: more than {}% and at least {})\n\n",
         m.name(),
@@ -450,7 +480,7 @@ fn text(
             m.show(c.new),
             m.show_delta(c.delta),
             percent(c.relative),
-            c.f.name(),
+            name(c.f),
         ));
     }
     if unchanged > 0 {
@@ -465,7 +495,7 @@ fn text(
         }
         out.push_str(&format!("\n{title}:\n"));
         for (f, v) in list {
-            out.push_str(&format!("{:>10}  {}\n", m.show(*v), f.name()));
+            out.push_str(&format!("{:>10}  {}\n", m.show(*v), name(f)));
         }
     }
     out.push('\n');

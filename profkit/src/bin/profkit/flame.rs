@@ -18,6 +18,7 @@ Examples:
   profkit flame profile.json --folded -o profile.folded
   profkit flame - -o - < profile.json > flame.svg    - is standard input or output
   profkit flame profile.json --metric bytes -o heap.svg   where the memory went
+  profkit flame profile.json --metric wait -o wait.svg    where it waits (PROFKIT_CPU=1)
 
 Needs a call tree, which profkit's .json files have; a .prof file (pstats) keeps only
 functions and their callers, so it cannot be drawn.")]
@@ -32,8 +33,9 @@ pub(crate) struct FlameArgs {
     /// Folded stacks (`a;b;c <own ns>`, for inferno, flamegraph.pl, speedscope) instead of SVG.
     #[arg(long)]
     folded: bool,
-    /// What a box's width (a stack's value) measures: own time, or the bytes or allocations
-    /// made on each path (needs memory figures: profkit::Alloc).
+    /// What a box's width (a stack's value) measures: own time, the bytes or allocations
+    /// made on each path (needs memory figures: profkit::Alloc), or own CPU or waiting time
+    /// (needs CPU figures: PROFKIT_CPU=1).
     #[arg(long, value_enum, default_value_t)]
     metric: Metric,
 }
@@ -45,6 +47,10 @@ enum Metric {
     Time,
     Bytes,
     Allocs,
+    /// Own CPU time (needs CPU figures: PROFKIT_CPU=1).
+    Cpu,
+    /// Own time spent waiting: own time minus own CPU time (needs CPU figures).
+    Wait,
 }
 
 impl Metric {
@@ -53,6 +59,8 @@ impl Metric {
             Metric::Time => StackMetric::OwnTime,
             Metric::Bytes => StackMetric::Bytes,
             Metric::Allocs => StackMetric::Allocs,
+            Metric::Cpu => StackMetric::Cpu,
+            Metric::Wait => StackMetric::Wait,
         }
     }
 }
@@ -66,7 +74,17 @@ pub(crate) fn folded(report: &Report, label: &str) -> Result<String, Failure> {
 }
 
 fn folded_by(report: &Report, label: &str, metric: StackMetric) -> Result<String, Failure> {
-    if metric != StackMetric::OwnTime && !report.has_memory() {
+    if matches!(metric, StackMetric::Cpu | StackMetric::Wait) && !report.has_cpu() {
+        return Err(Failure::input(format!(
+            "{label}: has no CPU figures, which --metric {} needs (record with PROFKIT_CPU=1)",
+            if metric == StackMetric::Cpu {
+                "cpu"
+            } else {
+                "wait"
+            }
+        )));
+    }
+    if matches!(metric, StackMetric::Bytes | StackMetric::Allocs) && !report.has_memory() {
         let option = if metric == StackMetric::Bytes {
             "--metric bytes"
         } else {
@@ -79,9 +97,12 @@ fn folded_by(report: &Report, label: &str, metric: StackMetric) -> Result<String
         .map_err(|e| Failure::input(format!("{label}: {e}")))?;
     if folded.is_empty() {
         if metric != StackMetric::OwnTime && report.has_call_tree() {
-            return Err(Failure::input(format!(
-                "{label}: no call path allocated anything"
-            )));
+            let what = match metric {
+                StackMetric::Cpu => "used CPU time",
+                StackMetric::Wait => "waited",
+                _ => "allocated anything",
+            };
+            return Err(Failure::input(format!("{label}: no call path {what}")));
         }
         return Err(Failure::input(format!("{label}: {NO_TREE}")));
     }

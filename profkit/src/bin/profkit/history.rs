@@ -171,8 +171,9 @@ struct CheckArgs {
     #[command(flatten)]
     rules: RulesArgs,
     /// The metrics to judge, comma-separated: ncalls, tottime, cumtime, p50, p90, p99, max,
-    /// bytes, allocs, cum_bytes, peak (memory: profkit::Alloc), exponent (growth with the
-    /// input size: #[profile(size = ..)]), wall, peak_heap, max_rss
+    /// bytes, allocs, cum_bytes, peak, live_bytes (memory: profkit::Alloc), cpu, wait
+    /// (PROFKIT_CPU=1), exponent (growth with the input size: #[profile(size = ..)]), wall,
+    /// peak_heap, max_rss
     /// [default: cumtime,p50,p99, those the profile has].
     #[arg(long, value_name = "METRICS")]
     metric: Option<String>,
@@ -566,8 +567,8 @@ mod tests {
         let names: Vec<&str> = Metric::all().iter().map(|m| m.name()).collect();
         assert_eq!(
             names.join(", "),
-            "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, \
-             exponent, wall, peak_heap, max_rss"
+            "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, cpu, \
+             wait, live_bytes, exponent, wall, peak_heap, max_rss"
         );
     }
 }

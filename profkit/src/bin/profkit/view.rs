@@ -23,12 +23,13 @@ Examples:
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
   profkit view profile.json --complexity         how each #[profile(size = ..)] function grows
+  profkit view profile.json --full-names        full paths, not `<Value as Deserialize>::..`
   profkit view profile.json --format json | jq '.functions[0]'
   curl -s http://host/profile.json | profkit view -    - is standard input
 
 Sort keys (pstats' names): cumulative (cumtime), tottime (time), calls (ncalls), pcalls,
-name, filename (file, module), line, stdname, p99, max; memory: bytes, allocs, cum_bytes,
-peak (a memory key alone shows the memory table; on a profile without memory figures it is
+name, filename (file, module), line, stdname, p99, max; memory: live_bytes (live),
+cum_live_bytes, bytes, allocs, cum_bytes, peak (a memory key alone shows the memory table; on a profile without memory figures it is
 an error, exit 2).
 --filter and --limit apply in that order: the first N rows that match.")]
 pub(crate) struct ViewArgs {
@@ -43,7 +44,8 @@ pub(crate) struct ViewArgs {
     /// Show only the first N rows.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Show only rows whose `file:line(function)` matches this regular expression.
+    /// Show only rows whose `file:line(function)` matches this regular expression (with the
+    /// function's full name or the short one shown).
     #[arg(long, value_name = "PATTERN", conflicts_with = "percentiles")]
     filter: Option<String>,
     /// Each function with the functions that called it (pstats' print_callers).
@@ -72,14 +74,25 @@ pub(crate) struct ViewArgs {
         conflicts_with_all = ["callers", "callees", "tree", "percentiles"]
     )]
     what_if: Option<String>,
-    /// The memory table: allocations, bytes, frees, retained bytes and peak per call of each
-    /// function, own and cumulative [default sort: bytes].
+    /// The memory table: allocations, bytes, live blocks and bytes, frees, retained bytes and
+    /// peak per call of each function, own and cumulative [default sort: live_bytes when the
+    /// profile has live figures, else bytes].
     #[arg(long, group = "mode")]
     memory: bool,
     /// How the time of each function with sized calls (`#[profile(size = ..)]`) grows with
     /// the size: the fitted class (O(n), O(n^2), ...), its points and a log-log plot.
-    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit"])]
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
     complexity: bool,
+    /// Print each function's full name (`<serde_json::value::Value as
+    /// serde_core::de::Deserialize>::deserialize`) rather than the short form
+    /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
+    #[arg(long)]
+    full_names: bool,
+    /// The functions whose live bytes rose through the run, from the snapshots a run took
+    /// with PROFKIT_SNAPSHOT_EVERY=10s (or profkit::snapshot): rate per minute, intervals in
+    /// which they rose, first and last live bytes.
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
+    growth: bool,
     /// Output format; json gives one row per function with its numbers.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -124,13 +137,40 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         }
         return Ok(EXIT_OK);
     }
+    if args.growth {
+        let table = report.growth();
+        if args.format == OutputFormat::Json {
+            let rows: Vec<Value> = table
+                .paths()
+                .iter()
+                .map(|g| {
+                    let (first, last) = g.first_and_last();
+                    json!({
+                        "name": g.name(),
+                        "bytes_per_minute": g.bytes_per_minute(),
+                        "rose": g.rose(),
+                        "intervals": g.intervals(),
+                        "first_bytes": first,
+                        "last_bytes": last,
+                    })
+                })
+                .collect();
+            let mut doc =
+                serde_json::to_string_pretty(&json!({ "growth": rows })).unwrap_or_default();
+            doc.push('\n');
+            emit(&doc)?;
+        } else {
+            emit(&table.to_string())?;
+        }
+        return Ok(EXIT_OK);
+    }
     if args.percentiles && report.functions().all(|f| f.latency().is_none()) {
         return Err(Failure::input(format!(
             "{label}: has no latency distributions (a .prof file keeps none); use the \
              .json profkit wrote"
         )));
     }
-    if args.complexity && report.functions().all(|f| f.growth().is_none()) {
+    if args.complexity && report.functions().all(|f| f.scaling().is_none()) {
         return Err(Failure::input(format!(
             "{label}: has no sized calls (a function records them with \
              #[profile(size = <expr>)]; a .prof file keeps none)"
@@ -154,18 +194,22 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
                  callers); use the .json profkit wrote"
             )));
         }
-        let mut tree = report.tree();
+        let mut tree = report.tree().full_names(args.full_names);
         if let Some(d) = args.depth {
             tree = tree.max_depth(d);
         }
         tree.to_string()
     } else if args.complexity {
-        report.complexity_view().to_string()
+        report
+            .complexity_view()
+            .full_names(args.full_names)
+            .to_string()
     } else if memory_mode(args) {
         memory_table(&report, args).to_string()
     } else if args.percentiles {
         report
             .latency()
+            .full_names(args.full_names)
             .sort(args.sort.unwrap_or(SortKey::P99))
             .limit(args.limit)
             .to_string()
@@ -208,12 +252,17 @@ fn sort_name(key: SortKey) -> &'static str {
         SortKey::Allocs => "allocs",
         SortKey::CumBytes => "cum_bytes",
         SortKey::Peak => "peak",
+        SortKey::LiveBytes => "live_bytes",
+        SortKey::CumLiveBytes => "cum_live_bytes",
         _ => "bytes",
     }
 }
 
 fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable<'a> {
-    let mut table = report.memory().sort(args.sort.unwrap_or(SortKey::Bytes));
+    let mut table = report.memory().full_names(args.full_names);
+    if let Some(key) = args.sort {
+        table = table.sort(key);
+    }
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
@@ -221,7 +270,10 @@ fn memory_table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::MemoryTable
 }
 
 fn table<'a>(report: &'a Report, args: &ViewArgs) -> profkit::StatsTable<'a> {
-    let mut table = report.stats().sort(args.sort.unwrap_or_default());
+    let mut table = report
+        .stats()
+        .full_names(args.full_names)
+        .sort(args.sort.unwrap_or_default());
     if let Some(p) = &args.filter {
         table = table.filter(p);
     }
@@ -258,6 +310,10 @@ fn memory_json(m: &MemoryStats) -> Value {
         "retained_bytes": m.retained_bytes(),
         "cum_allocs": m.cum_allocs(),
         "cum_bytes": m.cum_bytes(),
+        "live_allocs": m.live_allocs(),
+        "live_bytes": m.live_bytes(),
+        "cum_live_allocs": m.cum_live_allocs(),
+        "cum_live_bytes": m.cum_live_bytes(),
         "cum_frees": m.cum_frees(),
         "cum_freed_bytes": m.cum_freed_bytes(),
         "cum_retained_bytes": m.cum_retained_bytes(),
@@ -266,7 +322,7 @@ fn memory_json(m: &MemoryStats) -> Value {
 }
 
 /// A function's sized calls: the fit and its points (sizes and seconds), or why there is none.
-fn growth_json(g: &profkit::Growth) -> Value {
+fn growth_json(g: &profkit::Scaling) -> Value {
     match g.fit() {
         Ok(c) => json!({
             "calls": g.calls(),
@@ -309,7 +365,7 @@ pub(crate) fn function_json(f: &FunctionStats) -> Value {
         "callees": f.callees().iter().map(edge_json).collect::<Vec<_>>(),
     });
     // Only for functions with sized calls, so other rows read as before.
-    if let (Some(g), Value::Object(fields)) = (f.growth(), &mut row) {
+    if let (Some(g), Value::Object(fields)) = (f.scaling(), &mut row) {
         fields.insert("growth".into(), growth_json(g));
     }
     row
@@ -319,7 +375,7 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
     let rows: Vec<Value> = if args.complexity {
         report
             .functions()
-            .filter(|f| f.growth().is_some())
+            .filter(|f| f.scaling().is_some())
             .map(function_json)
             .collect()
     } else if memory_mode(args) {
@@ -368,7 +424,7 @@ fn to_json(report: &Report, args: &ViewArgs) -> String {
         "total_calls": report.total_calls(),
         "primitive_calls": report.primitive_calls(),
         "total_time_s": secs(report.total_time()),
-        "sort": args.sort.unwrap_or(if memory_mode(args) { SortKey::Bytes } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
+        "sort": args.sort.unwrap_or(if memory_mode(args) { report.memory().sort_key() } else if args.percentiles { SortKey::P99 } else { SortKey::Cumulative }).description(),
         "max_rss_bytes": report.max_rss_bytes(),
         "heap": report.heap().map_or(Value::Null, |h| json!({
             "total_allocs": h.total_allocs(),

@@ -27,6 +27,7 @@ use super::buckets::{Buckets, ThreadHist};
 use super::clock::{self, Clock, ClockKind};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
+use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
 use super::sizes::ThreadSizes;
@@ -106,6 +107,8 @@ pub(crate) struct Local {
     mem: Option<LocalMem>,
     /// `mem.is_some()`, where the hot path reads it cheaply.
     mem_on: bool,
+    /// In the registry (reports read it); a private recording (calibration's) is not.
+    registered: bool,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -119,22 +122,43 @@ fn edge_bit(caller: u32, callee: u32) -> u64 {
 
 impl Local {
     fn new(clock: Clock) -> Local {
+        Local::start(clock, true)
+    }
+
+    /// A recording no report sees and that accounts no memory (calibration's).
+    fn private(clock: Clock) -> Local {
+        Local::start(clock, false)
+    }
+
+    fn start(clock: Clock, registered: bool) -> Local {
+        if registered {
+            // Reads `PROFKIT_CPU` (and starts the sampler) with the first recording.
+            let _ = super::cpu::is_on();
+        }
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
         // First: from here on the allocations of this (busy) code go to profkit's own row.
-        let mem = memory::start_thread().map(|thread| LocalMem {
-            thread,
-            chunks: vec![arena::alloc_mem_chunk()],
-            window: 1,
-        });
+        let mem = if registered {
+            memory::start_thread().map(|thread| LocalMem {
+                thread,
+                chunks: vec![arena::alloc_mem_chunk()],
+                window: 1,
+            })
+        } else {
+            None
+        };
         let root_mem = mem
             .as_ref()
             .and_then(|m| registry::mem_node_in(&m.chunks, 0));
         let first = arena::alloc_chunk();
-        let shared = registry::register(
-            clock.clone(),
-            first,
-            mem.as_ref().map(|m| (m.thread, m.chunks[0])),
-        );
+        let shared = if registered {
+            registry::register(
+                clock.clone(),
+                first,
+                mem.as_ref().map(|m| (m.thread, m.chunks[0])),
+            )
+        } else {
+            registry::unregistered(clock.clone(), first)
+        };
         first[0].init(ROOT_SITE, 0, 0);
         shared.publish(1);
         let local = Local {
@@ -169,9 +193,12 @@ impl Local {
             epoch,
             mem_on: mem.is_some(),
             mem,
+            registered,
         };
-        // From here on the thread's allocations are charged to its root.
-        memory::set_current(root_mem);
+        if registered {
+            // From here on the thread's allocations are charged to its root.
+            memory::set_current(root_mem);
+        }
         local
     }
 
@@ -190,9 +217,10 @@ impl Local {
         if child != NONE
             && let Some(node) = self.nodes.get_mut(child as usize)
         {
+            self.current = child;
+            self.shared.publish_current(child);
             // The clock is read last, so the lookup above is not charged to the callee.
             node.start = self.clock.ticks();
-            self.current = child;
         }
         child
     }
@@ -234,6 +262,7 @@ impl Local {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
         }
         self.current = parent;
+        self.shared.publish_current(parent);
     }
 
     /// The heap side of opening `node` under the current activation: allocations are charged
@@ -474,6 +503,10 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        if !self.registered {
+            // A private recording: its memory returns to the pools with its last reader.
+            return;
+        }
         // The thread's later allocations (its teardown, this retirement) are unrecorded.
         memory::stop_thread();
         registry::retire(&self.shared);
@@ -559,6 +592,21 @@ fn exit(node: u32, calls: u64, latency: bool) {
             local.exit(node, calls, latency);
         }
     });
+}
+
+/// Runs `f` with a private recording on this thread in place of the thread's own one (which
+/// is set aside meanwhile, open calls and all, and then put back), and returns `f`'s value with
+/// the private recording's raw reading. `None` when the thread's state is unavailable (thread
+/// teardown, or profkit running on it), in which case `f` did not run.
+pub(crate) fn with_private_recording<R>(
+    clock: Clock,
+    f: impl FnOnce() -> R,
+) -> Option<(R, RawThread)> {
+    let saved = with_slot(|slot| slot.replace(Local::private(clock)))?;
+    let value = f();
+    let private = with_slot(|slot| std::mem::replace(slot, saved)).flatten();
+    let raw = private?.shared.read_raw(Peaks::SinceReset);
+    Some((value, raw))
 }
 
 /// Runs `f` on this thread's slot unless the thread is being torn down or the slot is in use.

@@ -16,8 +16,9 @@ impl Report {
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
     /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 2 is the same without `sizes`, version 1 also without the memory
-    /// fields, and both still read):
+    /// integer; version 2 is the same without the compensation, CPU and live figures, the
+    /// origin and the sized calls (`sizes`), version 1 also without the memory fields; both
+    /// still read, their live figures 0):
     ///
     /// ```text
     /// {
@@ -27,6 +28,10 @@ impl Report {
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
     ///   "heap": {"current_bytes": 1048576, "peak_bytes": 4194304},   // with memory only
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
+    ///   "compensation": {"own_ps": 8125, "caller_ps": 12000},  // profkit's cost per call,
+    ///                                       // taken out of the times (absent: nothing was)
+    ///   "process": 9313225746154785, "sequence": 4, "resets": 0,  // which process, its n-th
+    ///                                       // report, after how many resets
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],
     ///   "clocks": ["wall"],                 // "wall", "cpu" or "manual"; two: mixed
     ///   "functions": [{                     // one per pstats row
@@ -37,15 +42,19 @@ impl Report {
     ///     "latency": [[value_ns, count], ...] | null,   // every recorded duration bucket
     ///     "futures": {"completed": 1, "cancelled": 0, "polls": 3, "wall_ns": 900} | null,
     ///     "memory": {"own": COUNTS, "cum": COUNTS},    // with memory only
+    ///     "cpu_ns": 4100, "cum_cpu_ns": 8000,          // with CPU time only
     ///     "sizes": [{"count": 40, "points": [[size, ns], ...]}, ...]   // sized functions only
     ///   }, ...],
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
     ///   "memory": {"outside": COUNTS, "overhead": COUNTS, "totals": COUNTS},  // with memory
+    ///   "tree_cpu_ns": [own_cpu_ns, ...],   // with CPU time: one per "tree" entry, same order
+    ///   "live": [[live_allocs, live_bytes], ...],   // with memory: per entry of "tree"
     ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...],
     ///                "memory": {...}}]
     /// }
-    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000}
+    /// COUNTS: {"allocs": 3, "bytes": 8000, "frees": 1, "freed_bytes": 64, "peak_bytes": 8000,
+    ///          "live_allocs": 2, "live_bytes": 7936}
     /// ```
     ///
     /// Memory (present when the report has it, see [`Report::has_memory`]): per function its
@@ -75,6 +84,7 @@ impl Report {
     /// assert!(json.starts_with(r#"{"format":"profkit","version":3,"#));
     /// assert_eq!(profkit::Report::from_json_bytes(json.as_bytes()).unwrap(), report);
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn to_json(&self) -> String {
         write::to_json(self)
     }
@@ -92,6 +102,7 @@ impl Report {
     /// assert_eq!(profkit::Report::read(&path).unwrap(), report);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn write_json(&self, path: impl AsRef<std::path::Path>) -> Result<(), WriteError> {
         write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
@@ -106,6 +117,7 @@ impl Report {
     /// let err = profkit::Report::from_json_bytes(br#"{"format": "profkit", "version": 99}"#).unwrap_err();
     /// assert!(err.to_string().contains("version 99"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
         read::from_json(bytes)
     }

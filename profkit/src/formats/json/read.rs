@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use crate::collect::{ClockKind, SiteInfo};
 use crate::data::{
-    Dist, FutureCounts, MemCounts, Profile, ROOT_SITE, SizeBucket, SizeSamples, Tree, TreeNode,
-    bucket_of,
+    Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, SizeBucket, SizeSamples, Tree,
+    TreeNode, bucket_of,
 };
 use crate::error::ReadError;
 use crate::model::{
-    EdgeStats, FunctionStats, FutureStats, Growth, Latency, MemoryStats, Meta, Report,
-    ThreadReport, link_callees,
+    CpuNs, EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Origin, Report,
+    Scaling, Snapshot, ThreadReport, link_callees,
 };
 
 use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, READS, VERSION};
@@ -109,7 +109,29 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         started_unix_ns: file.started_unix_ns,
         duration_ns: file.duration_ns,
         heap_now: file.heap.map(|h| (h.current_bytes, h.peak_bytes)),
+        untracked_live: None,
         max_rss_bytes: file.max_rss_bytes,
+        compensation: file.compensation.map(|c| PerCall {
+            own_ps: c.own_ps,
+            caller_ps: c.caller_ps,
+        }),
+        origin: match (file.process, file.sequence) {
+            (Some(process), Some(sequence)) => Some(Origin {
+                process,
+                sequence,
+                resets: file.resets.unwrap_or(0),
+            }),
+            _ => None,
+        },
+        snapshots: file
+            .snapshots
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| Snapshot {
+                at_ns: s.at_ns,
+                live: s.live.into_iter().map(|(n, b)| (Arc::from(n), b)).collect(),
+            })
+            .collect(),
     };
     Ok(report)
 }
@@ -214,7 +236,11 @@ fn rebuild(
                     .as_ref()
                     .map(|x| FutureStats { totals: counts(x) }),
                 latency: latency_of(f).filter(|d| !d.is_empty()).map(Latency::new),
-                growth: sizes_of(f).map(Growth::new),
+                cpu: f
+                    .cpu_ns
+                    .zip(f.cum_cpu_ns)
+                    .map(|(own, cum)| CpuNs { own, cum }),
+                scaling: sizes_of(f).map(Scaling::new),
             });
         }
         link_callees(&mut functions);
@@ -231,6 +257,22 @@ fn rebuild(
         ..TreeNode::default()
     });
     let width = if body.memory.is_some() { 11 } else { 6 };
+    if let Some(live) = &body.live
+        && live.len() != tree.len()
+    {
+        return Err(ReadError::new(format!(
+            "{within}: \"live\" has {} rows, but the call tree {}",
+            live.len(),
+            tree.len()
+        )));
+    }
+    // A file before version 3 has no live figures: none recorded.
+    let live_of = |i: usize| -> [i64; 2] {
+        body.live
+            .as_ref()
+            .and_then(|l| l.get(i).copied())
+            .unwrap_or_default()
+    };
     for (i, row) in tree.iter().enumerate() {
         let what = format!("tree[{i}]");
         if row.len() != width {
@@ -247,13 +289,18 @@ fn rebuild(
         }
         let [s, parent, flags, calls, own_ns, incl_ns] = [0, 1, 2, 3, 4, 5].map(|k| row[k]);
         let mem = match row.get(6..11) {
-            Some(&[allocs, bytes, frees, freed_bytes, peak_bytes]) => MemCounts {
-                allocs,
-                bytes,
-                frees,
-                freed_bytes,
-                peak_bytes,
-            },
+            Some(&[allocs, bytes, frees, freed_bytes, peak_bytes]) => {
+                let [live_allocs, live_bytes] = live_of(i);
+                MemCounts {
+                    allocs,
+                    bytes,
+                    frees,
+                    freed_bytes,
+                    peak_bytes,
+                    live_allocs,
+                    live_bytes,
+                }
+            }
             _ => MemCounts::default(),
         };
         let s = u32::try_from(s).unwrap_or(u32::MAX);
@@ -272,12 +319,26 @@ fn rebuild(
             own_ns,
             incl_ns,
             mem,
+            cpu_ns: 0,
         });
+    }
+    if let Some(cpu) = &body.tree_cpu_ns {
+        if cpu.len() != tree.len() {
+            return Err(ReadError::new(format!(
+                "{within}: tree_cpu_ns has {} numbers; the tree has {} rows",
+                cpu.len(),
+                tree.len()
+            )));
+        }
+        for (node, &ns) in nodes.iter_mut().skip(1).zip(cpu) {
+            node.cpu_ns = ns;
+        }
     }
     let mut t = Tree::default();
     t.add(&nodes);
     let mut profile = Profile {
         tree: t,
+        cpu: body.tree_cpu_ns.is_some(),
         ..Profile::default()
     };
     set_memory(&mut profile, body);

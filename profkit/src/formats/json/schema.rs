@@ -1,7 +1,9 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
-//! that an older reader would misread is a new `version`). Version 2 adds memory figures,
-//! version 3 the sized calls of `#[profile(size = ..)]` functions, as fields older files do
-//! not have; one set of structs reads all three.
+//! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
+//! fields a version-1 file does not have; version 3 the compensation taken out, CPU time, the
+//! live figures (blocks not freed yet, per path), the report's origin (which process, which
+//! report of it) and the sized calls of `#[profile(size = ..)]` functions; one set of structs
+//! reads all three, the newer fields optional.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,10 +35,37 @@ pub(super) struct File {
     /// Version 2: the process's peak resident memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) max_rss_bytes: Option<u64>,
+    /// Version 3: profkit's own cost per call, taken out of the times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) compensation: Option<CompensationJson>,
+    /// Version 3: the process that made the report (a token of its id and start) and the
+    /// report's number in it, which `Report::since` checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) process: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) resets: Option<u64>,
+    /// Version 3: the run's live-heap snapshots (`profkit::snapshot`), when it took any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) snapshots: Option<Vec<SnapshotJson>>,
     pub(super) sites: Vec<SiteJson>,
     #[serde(flatten)]
     pub(super) body: BodyJson,
     pub(super) threads: Vec<ThreadJson>,
+}
+
+/// One snapshot: nanoseconds from the first, and `[function name, live bytes]` pairs.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SnapshotJson {
+    pub(super) at_ns: u64,
+    pub(super) live: Vec<(String, i64)>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct CompensationJson {
+    pub(super) own_ps: u64,
+    pub(super) caller_ps: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,6 +92,14 @@ pub(super) struct BodyJson {
     /// Version 2: present when memory was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<BodyMemoryJson>,
+    /// Version 3, present when CPU time was recorded: each tree row's own CPU time (ns), in
+    /// the order of `tree`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tree_cpu_ns: Option<Vec<u64>>,
+    /// Version 3, with memory: `[live_allocs, live_bytes]` of each node of `tree`, in its
+    /// order (signed: in a window they are changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live: Option<Vec<[i64; 2]>>,
 }
 
 /// The rows of heap activity that are not functions, and the allocator's own total.
@@ -81,6 +118,11 @@ pub(super) struct CountsJson {
     pub(super) freed_bytes: u64,
     #[serde(default)]
     pub(super) peak_bytes: u64,
+    /// Version 3: blocks not freed yet and their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_allocs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) live_bytes: Option<i64>,
 }
 
 impl From<MemCounts> for CountsJson {
@@ -91,6 +133,8 @@ impl From<MemCounts> for CountsJson {
             frees: m.frees,
             freed_bytes: m.freed_bytes,
             peak_bytes: m.peak_bytes,
+            live_allocs: Some(m.live_allocs),
+            live_bytes: Some(m.live_bytes),
         }
     }
 }
@@ -103,6 +147,8 @@ impl From<CountsJson> for MemCounts {
             frees: c.frees,
             freed_bytes: c.freed_bytes,
             peak_bytes: c.peak_bytes,
+            live_allocs: c.live_allocs.unwrap_or(0),
+            live_bytes: c.live_bytes.unwrap_or(0),
         }
     }
 }
@@ -127,6 +173,12 @@ pub(super) struct FunctionJson {
     /// Version 2: own figures (with the peak per call) and cumulative ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) memory: Option<FunctionMemoryJson>,
+    /// Version 3: own and cumulative CPU time, when recorded (derived from `tree_cpu_ns` on
+    /// reading; written for readers of the rows alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cpu_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cum_cpu_ns: Option<u64>,
     /// Version 3: the sized calls (`#[profile(size = ..)]`), per size bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) sizes: Option<Vec<SizeBucketJson>>,

@@ -8,8 +8,9 @@ use crate::data::ROOT_SITE;
 use crate::model::Report;
 
 use super::schema::{
-    BodyJson, BodyMemoryJson, EdgeJson, FORMAT, File, FunctionJson, FunctionMemoryJson,
-    FuturesJson, HeapJson, SiteJson, SizeBucketJson, ThreadJson, VERSION,
+    BodyJson, BodyMemoryJson, CompensationJson, EdgeJson, FORMAT, File, FunctionJson,
+    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, SizeBucketJson, SnapshotJson, ThreadJson,
+    VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -80,7 +81,9 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
                 own: m.own.into(),
                 cum: m.cum.into(),
             }),
-            sizes: f.growth.as_ref().map(|g| {
+            cpu_ns: f.cpu.map(|c| c.own),
+            cum_cpu_ns: f.cpu.map(|c| c.cum),
+            sizes: f.scaling.as_ref().map(|g| {
                 g.samples
                     .buckets
                     .values()
@@ -93,12 +96,15 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
         })
         .collect();
     let memory = report.has_memory();
+    let cpu = report.profile.cpu;
+    let mut tree_cpu = Vec::new();
     let tree = report.has_tree().then(|| {
         let nodes = report.profile.tree.nodes();
         let shown = report.profile.tree.shown();
         // Index of each kept node in the file (0 = the root).
         let mut at: Vec<u64> = vec![0; nodes.len()];
         let mut out = Vec::new();
+        let mut live = Vec::new();
         for (i, n) in nodes.iter().enumerate().skip(1) {
             if !shown[i] {
                 continue;
@@ -119,12 +125,20 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             if memory {
                 let m = &n.mem;
                 row.extend([m.allocs, m.bytes, m.frees, m.freed_bytes, m.peak_bytes]);
+                live.push([m.live_allocs, m.live_bytes]);
             }
             out.push(row);
+            if cpu {
+                tree_cpu.push(n.cpu_ns);
+            }
             at[i] = out.len() as u64;
         }
-        out
+        (out, live)
     });
+    let (tree, live) = match tree {
+        Some((tree, live)) => (Some(tree), memory.then_some(live)),
+        None => (None, None),
+    };
     BodyJson {
         clocks: report.clocks.iter().map(|&c| clock_name(c)).collect(),
         functions,
@@ -134,6 +148,8 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             overhead: report.profile.overhead.into(),
             totals: report.profile.totals.into(),
         }),
+        tree_cpu_ns: (cpu && report.has_tree()).then_some(tree_cpu),
+        live,
     }
 }
 
@@ -163,6 +179,24 @@ pub(super) fn to_json(report: &Report) -> String {
                 peak_bytes,
             }),
         max_rss_bytes: report.meta.max_rss_bytes,
+        compensation: report.meta.compensation.map(|c| CompensationJson {
+            own_ps: c.own_ps,
+            caller_ps: c.caller_ps,
+        }),
+        process: report.meta.origin.map(|o| o.process),
+        sequence: report.meta.origin.map(|o| o.sequence),
+        resets: report.meta.origin.map(|o| o.resets),
+        snapshots: (!report.meta.snapshots.is_empty()).then(|| {
+            report
+                .meta
+                .snapshots
+                .iter()
+                .map(|s| SnapshotJson {
+                    at_ns: s.at_ns,
+                    live: s.live.iter().map(|(n, b)| (n.to_string(), *b)).collect(),
+                })
+                .collect()
+        }),
         sites: sites.list,
         body: main,
         threads,

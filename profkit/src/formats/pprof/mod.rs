@@ -41,7 +41,9 @@ const MAX_STACK_ENTRIES: u64 = 1 << 26;
 ///
 /// The first is the count of events, as `profile.proto` asks; with memory figures come
 /// `alloc_objects`/`count` and `alloc_space`/`bytes` (each path's own allocations, the names
-/// Go's heap profiles use). Readers pick one with `-sample_index`.
+/// Go's heap profiles use) and `inuse_objects`/`inuse_space` (the path's blocks not freed
+/// yet); with CPU figures, last, `cpu`/`nanoseconds` (each path's own CPU time). Readers pick
+/// one with `-sample_index`.
 struct Column {
     kind: &'static str,
     unit: &'static str,
@@ -84,7 +86,26 @@ fn columns(report: &Report) -> Vec<Column> {
                 unit: "bytes",
                 value: |n| to_i64(n.mem.bytes),
             },
+            // Go's heap profile's names: blocks allocated on the path not freed yet.
+            Column {
+                kind: "inuse_objects",
+                unit: "count",
+                value: |n| n.mem.live_allocs,
+            },
+            Column {
+                kind: "inuse_space",
+                unit: "bytes",
+                value: |n| n.mem.live_bytes,
+            },
         ]);
+    }
+    if report.has_cpu() {
+        // Sampled CPU time beside the time column (last, so the time stays the default).
+        columns.push(Column {
+            kind: if time == "cpu" { "sampled_cpu" } else { "cpu" },
+            unit: "nanoseconds",
+            value: |n| to_i64(n.cpu_ns),
+        });
     }
     columns
 }
@@ -200,9 +221,12 @@ impl Report {
     /// `calls` (`count`), the calls that ended on the path, and the time the functions spent
     /// there themselves in nanoseconds, named after the clock (`wall`, `cpu`, or `time` for a
     /// test clock), the default; when the report has memory figures, also `alloc_objects` and
-    /// `alloc_space` (the path's own allocations and bytes), with two more samples for the
+    /// `alloc_space` (the path's own allocations and bytes) and `inuse_objects` and
+    /// `inuse_space` (its blocks not freed yet: `go tool pprof -sample_index=inuse_space -base
+    /// old.pb.gz new.pb.gz` shows what grew between two reports), with two more samples for the
     /// heap activity outside profiled calls and of profkit's bookkeeping, so that
-    /// `-sample_index=alloc_space` adds up to the allocator's total.
+    /// `-sample_index=alloc_space` adds up to the allocator's total; when it has CPU figures,
+    /// also `cpu` (the path's own CPU time; `-sample_index=cpu`).
     /// `go tool pprof -top` shows profkit's tottime as `flat`
     /// and its cumtime as `cum`; `-sample_index=calls` shows the call counts. When the report
     /// has per-thread reports that add up to it, each thread name's paths are separate
@@ -221,6 +245,7 @@ impl Report {
     /// let pprof = report.to_pprof().unwrap();
     /// assert_eq!(&pprof[..2], b"\x1f\x8b"); // gzip
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "pprof")))]
     pub fn to_pprof(&self) -> io::Result<Vec<u8>> {
         let message = self.pprof_message()?;
         // Go's own profiles are written at gzip's best speed too: most of the time is in
@@ -245,6 +270,7 @@ impl Report {
     /// assert!(std::fs::metadata(&path).unwrap().len() > 0);
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "pprof")))]
     pub fn write_pprof(&self, path: impl AsRef<Path>) -> Result<(), WriteError> {
         let path = path.as_ref();
         let bytes = self.to_pprof().map_err(|e| WriteError::new(path, e))?;

@@ -1,0 +1,298 @@
+//! What one profiled call costs the times measured around it, measured once per clock kind
+//! (as Python's `profile.Profile.calibrate` and piano do), so reports can take it out.
+//!
+//! A call's instrumentation runs partly inside its own measured interval (after the clock read
+//! on entry, before the one on exit) and partly outside it, in its caller's. Calibration times
+//! loops of plain empty calls and of profiled empty calls in a private recording that no
+//! report sees: the empty function's measured time per call is what a call adds to its own
+//! time, and what its caller's own time exceeds the plain loop by, per call, is what it adds to
+//! its caller's. Each figure is the smallest of a few repetitions, so a preempted repetition
+//! does not count.
+//!
+//! `PROFKIT_CALIBRATE=0` turns it off; the test clock is never compensated (its times are what
+//! the test said), except with figures a test injects on its thread
+//! ([`inject`], `profkit::testing::inject_calibration`).
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::OnceLock;
+
+use crate::data::{PerCall, TreeNode};
+
+use super::clock::{Clock, ClockKind};
+use super::guard;
+use super::local;
+use super::registry::NamedProfile;
+use super::site::CallSite;
+
+fn no_hook() {}
+
+static LOOP: CallSite = CallSite::from_name("<profkit calibration loop>", "~", 0, no_hook);
+static EMPTY: CallSite = CallSite::from_name("<profkit calibration call>", "~", 0, no_hook);
+
+/// Whether compensation is on: `PROFKIT_CALIBRATE` `1` (the default) or `0`; any other value
+/// is one line on stderr and the default.
+pub(crate) fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        parse_switch(
+            "PROFKIT_CALIBRATE",
+            std::env::var("PROFKIT_CALIBRATE").ok(),
+            true,
+        )
+    })
+}
+
+/// A 0/1 switch read from the environment: `None` (unset) and anything but `0` or `1` give
+/// `default`, the latter with one line on stderr.
+pub(crate) fn parse_switch(name: &str, value: Option<String>, default: bool) -> bool {
+    match value.as_deref().map(str::trim) {
+        None => default,
+        Some("1") => true,
+        Some("0") => false,
+        Some(other) => {
+            eprintln!(
+                "profkit: {name}={other:?} is not 0 or 1; using the default ({})",
+                u8::from(default)
+            );
+            default
+        }
+    }
+}
+
+thread_local! {
+    /// Figures a test injected for reports built on this thread.
+    static INJECTED: Cell<Option<PerCall>> = const { Cell::new(None) };
+}
+
+/// Makes reports built on this thread take `cost` out of every recording, whatever its clock
+/// (the test clock included); `None` goes back to measured figures. Returns the previous one.
+pub(crate) fn inject(cost: Option<PerCall>) -> Option<PerCall> {
+    INJECTED.with(|c| c.replace(cost))
+}
+
+static WALL: OnceLock<Option<PerCall>> = OnceLock::new();
+static CPU: OnceLock<Option<PerCall>> = OnceLock::new();
+
+fn cell(kind: ClockKind) -> Option<&'static OnceLock<Option<PerCall>>> {
+    match kind {
+        ClockKind::Wall => Some(&WALL),
+        ClockKind::ThreadCpu => Some(&CPU),
+        _ => None,
+    }
+}
+
+/// Measures the figures of `kind` unless they are known (the first report does it: about a
+/// millisecond for the wall clock, ten for the CPU clock). Must run outside `local::busy`.
+pub(crate) fn prepare(kind: ClockKind) {
+    if !enabled() || INJECTED.with(Cell::get).is_some() {
+        return;
+    }
+    if let Some(cell) = cell(kind) {
+        cell.get_or_init(|| {
+            // What calibration allocates (its private recording) is profkit's overhead.
+            let _bookkeeping = super::memory::bookkeeping();
+            measure(kind)
+        });
+    }
+}
+
+/// The figures to take out of a recording made with `kind`: injected ones, or those measured
+/// by [`prepare`]; `None` for the test clock, with compensation off, or before `prepare`.
+pub(crate) fn figures(kind: ClockKind) -> Option<PerCall> {
+    if let Some(injected) = INJECTED.with(Cell::get) {
+        return Some(injected);
+    }
+    if !enabled() {
+        return None;
+    }
+    cell(kind).and_then(|c| c.get().copied().flatten())
+}
+
+/// Takes the measured (or injected) cost of each call out of every profile recorded with one
+/// clock that has figures; returns the figures taken out (the first, if clocks differ).
+pub(crate) fn compensate(named: &mut [NamedProfile]) -> Option<PerCall> {
+    let mut applied = None;
+    for np in named {
+        let [kind] = np.clocks.as_slice() else {
+            // Several clocks in one profile: no single figure fits it.
+            continue;
+        };
+        if let Some(cost) = figures(*kind) {
+            np.profile.tree.compensate(cost);
+            applied.get_or_insert(cost);
+        }
+    }
+    applied
+}
+
+/// Dependent multiply-adds in the calibrated function's body: a few ns of work whose latency
+/// the out-of-order core overlaps with the instrumentation around it, as it does in real
+/// functions. An empty body overlaps nothing, and its figures overstate what a call costs a
+/// function that does anything (measured: 8 ns instead of 2 for the call's own time).
+const BODY_ROUNDS: u32 = 20;
+
+#[inline(always)]
+fn body(i: u64) -> u64 {
+    let mut v = i;
+    for _ in 0..BODY_ROUNDS {
+        v = black_box(v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+    }
+    v
+}
+
+#[inline(never)]
+fn empty(i: u64) -> u64 {
+    body(i)
+}
+
+#[inline(never)]
+fn profiled_empty(i: u64) -> u64 {
+    let _guard = guard::enter(&EMPTY);
+    body(i)
+}
+
+/// Calls per repetition, and repetitions; the CPU clock's reads cost a system call each.
+fn sizes(kind: ClockKind) -> (u64, usize) {
+    match kind {
+        ClockKind::ThreadCpu => (500, 7),
+        _ => (2_000, 9),
+    }
+}
+
+/// Smallest per-call times (ns) over the repetitions of: a bare loop, a loop of plain empty
+/// calls, the empty profiled function's inclusive time, the profiled loop's own time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Timings {
+    pub(crate) bare: f64,
+    pub(crate) plain: f64,
+    pub(crate) callee: f64,
+    pub(crate) caller: f64,
+}
+
+impl Timings {
+    /// The cost of one call: to its own time, what the empty function measured beyond its
+    /// body (a plain call's cost over a bare loop's); to its caller's, what the profiled loop's
+    /// own time exceeds a bare loop by. The two add up to what a profiled call costs beyond a
+    /// plain one. Negative figures (noise) are zero.
+    pub(crate) fn per_call(&self) -> PerCall {
+        let body = (self.plain - self.bare).max(0.0);
+        let ps = |ns: f64| (ns.max(0.0) * 1000.0).round() as u64;
+        PerCall {
+            own_ps: ps(self.callee - body),
+            caller_ps: ps(self.caller - self.bare),
+        }
+    }
+}
+
+fn measure(kind: ClockKind) -> Option<PerCall> {
+    let clock = Clock::of_kind(kind);
+    let (n, reps) = sizes(kind);
+    let ns_per_call = |ticks: u64| clock.ticks_to_ns(ticks) as f64 / n as f64;
+    let mut best: Option<Timings> = None;
+    // One more repetition than counted: the first warms caches and branch predictors.
+    for rep in 0..=reps {
+        let t0 = clock.ticks();
+        for i in 0..n {
+            black_box(i);
+        }
+        let t1 = clock.ticks();
+        for i in 0..n {
+            empty(i);
+        }
+        let t2 = clock.ticks();
+        let (bare, plain) = (ns_per_call(t1 - t0), ns_per_call(t2 - t1));
+        let (_, raw) = local::with_private_recording(clock.clone(), || {
+            let _outer = guard::enter(&LOOP);
+            for i in 0..n {
+                profiled_empty(i);
+            }
+        })?;
+        let node = |site: &'static CallSite| -> Option<TreeNode> {
+            let id = site.id();
+            raw.nodes
+                .iter()
+                .find(|x| x.site == id && x.calls > 0)
+                .copied()
+        };
+        // Recording is off (`profkit::disable`): nothing to measure.
+        let (outer, inner) = (node(&LOOP)?, node(&EMPTY)?);
+        if inner.calls != n {
+            return None;
+        }
+        let t = Timings {
+            bare,
+            plain,
+            callee: ns_per_call(inner.incl_ns),
+            caller: ns_per_call(outer.own_ns),
+        };
+        if rep == 0 {
+            continue;
+        }
+        best = Some(match best {
+            None => t,
+            Some(b) => Timings {
+                bare: b.bare.min(t.bare),
+                plain: b.plain.min(t.plain),
+                callee: b.callee.min(t.callee),
+                caller: b.caller.min(t.caller),
+            },
+        });
+    }
+    best.map(|t| t.per_call())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figures_split_a_calls_cost_between_itself_and_its_caller() {
+        let t = Timings {
+            bare: 0.5,
+            plain: 1.75,
+            callee: 9.25,
+            caller: 12.5,
+        };
+        // Own: 9.25 measured minus a 1.25 ns body; caller: 12.5 minus the bare loop's 0.5.
+        assert_eq!(
+            t.per_call(),
+            PerCall {
+                own_ps: 8_000,
+                caller_ps: 12_000
+            }
+        );
+        let noisy = Timings {
+            callee: 0.1,
+            caller: 0.2,
+            ..t
+        };
+        assert_eq!(noisy.per_call(), PerCall::default());
+    }
+
+    #[test]
+    fn the_switch_reads_0_and_1_and_falls_back_on_anything_else() {
+        assert!(parse_switch("X", None, true));
+        assert!(!parse_switch("X", Some("0".into()), true));
+        assert!(parse_switch("X", Some(" 1 ".into()), false));
+        assert!(parse_switch("X", Some("yes".into()), true));
+        assert!(!parse_switch("X", Some("yes".into()), false));
+    }
+
+    #[test]
+    fn measuring_the_wall_clock_gives_figures_and_records_nothing_visible() {
+        let before = super::super::registry::profiles_by_thread();
+        let cost = measure(ClockKind::Wall).expect("recording is on");
+        // An instrumented call costs something, and not a microsecond on any machine.
+        let total = cost.own_ps + cost.caller_ps;
+        assert!((1..1_000_000).contains(&total), "{cost:?}");
+        let after = super::super::registry::profiles_by_thread();
+        let sites = |p: &[super::super::registry::NamedProfile]| {
+            p.iter()
+                .flat_map(|np| np.profile.tree.nodes().iter().map(|n| n.site))
+                .filter(|&s| s == LOOP.id() || s == EMPTY.id())
+                .count()
+        };
+        assert_eq!((sites(&before), sites(&after)), (0, 0));
+    }
+}
