@@ -48,12 +48,21 @@ fn view_complexity_prints_each_fit_with_its_plot() {
         "{out}"
     );
     assert!(out.contains("  size 10000:    400 µs\n"), "{out}");
-    // The table shows the class in its growth column.
+    // Short names by default, as every table; --full-names gives the full path.
+    assert!(!out.contains("cli::complexity::pairs"), "{out}");
+    let full = profkit(["view", &file, "--complexity", "--full-names"])
+        .ok()
+        .to_owned();
+    assert!(
+        full.contains("cli::complexity::pairs grows as O(n^2)"),
+        "{full}"
+    );
+    // The table shows the class in its growth column (and the short name, issue 22's default).
     let table = profkit(["view", &file]).ok().to_owned();
     let pairs = table
         .lines()
-        .find(|l| l.ends_with("::complexity::pairs)"))
-        .unwrap();
+        .find(|l| l.ends_with("(complexity::pairs)"))
+        .unwrap_or_else(|| panic!("{table}"));
     assert!(pairs.contains(" O(n^2) "), "{table}");
 
     let json = profkit(["view", &file, "--complexity", "--format", "json"]).json();
