@@ -27,6 +27,13 @@ fn profiled_leaf(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// A leaf with `size = ..`: the sized entry point, and a size bucket written per call.
+#[profkit::profile(size = x)]
+#[inline(never)]
+fn sized_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
 #[inline(never)]
 fn plain_a(x: u64) -> u64 {
     black_box(x) + 1
@@ -204,6 +211,11 @@ mod leaf {
     fn profile_scope(b: divan::Bencher) {
         b.bench(|| scoped_leaf(black_box(7)));
     }
+
+    #[divan::bench(sample_size = 10_000)]
+    fn sized(b: divan::Bencher) {
+        b.bench(|| sized_leaf(black_box(7)));
+    }
 }
 
 mod nested_3_calls {
@@ -333,6 +345,8 @@ fn summary() {
     row("leaf, recording disabled", 1.0, plain, disabled);
     let scoped = per_iter_threads(1, scoped_leaf);
     row("profile_scope! leaf", 1.0, plain, scoped);
+    let sized = per_iter_threads(1, sized_leaf);
+    row("#[profile(size = ..)] leaf", 1.0, plain, sized);
     let plain = per_iter_threads(1, plain_parent);
     let profiled = per_iter_threads(1, profiled_parent);
     row("nested (3 calls, cache miss)", 3.0, plain, profiled);

@@ -364,7 +364,8 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
     // Take the file back to version 1: drop what versions 2 to 4 added.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
-        "ALTER TABLE runs DROP COLUMN peak_heap_bytes;
+        "ALTER TABLE samples DROP COLUMN exponent_milli;
+         ALTER TABLE runs DROP COLUMN peak_heap_bytes;
          ALTER TABLE runs DROP COLUMN max_rss_bytes;
          ALTER TABLE samples DROP COLUMN bytes;
          ALTER TABLE samples DROP COLUMN allocs;
@@ -538,7 +539,7 @@ fn postgres_an_older_schema_is_migrated_and_keeps_its_runs() {
              ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes;
              ALTER TABLE samples DROP COLUMN bytes, DROP COLUMN allocs, DROP COLUMN cum_bytes,
                  DROP COLUMN peak_bytes, DROP COLUMN cum_cpu_ns, DROP COLUMN wait_ns,
-                 DROP COLUMN live_bytes;
+                 DROP COLUMN live_bytes, DROP COLUMN exponent_milli;
              UPDATE history_version SET version = 1;",
             schema.name
         ))

@@ -341,11 +341,14 @@ fn bad_json_says_where_and_what() {
         error(b"{\"format\": \"profkit\", \"version\": 4}"),
         "schema version 4 is not one this profkit reads (it reads versions 1 to 3)"
     );
-    // Version 1 (no memory fields) still reads.
-    let v1 = json.replacen("\"version\":3", "\"version\":1", 1);
-    assert!(
-        Report::from_bytes(v1.as_bytes()).unwrap() == Report::from_bytes(json.as_bytes()).unwrap()
-    );
+    // Versions 1 (no memory fields) and 2 (no sizes) still read.
+    for old in ["\"version\":1", "\"version\":2"] {
+        let v = json.replacen("\"version\":3", old, 1);
+        assert!(
+            Report::from_bytes(v.as_bytes()).unwrap()
+                == Report::from_bytes(json.as_bytes()).unwrap()
+        );
+    }
     assert_eq!(
         error(br#"{"traceEvents": []}"#),
         "no \"format\": \"profkit\" field: not a profkit profile"

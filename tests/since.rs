@@ -192,3 +192,54 @@ fn a_window_of_compensated_reports_whose_times_went_down_keeps_exact_calls() {
     assert_eq!(q.tottime(), Duration::ZERO);
     assert_eq!(window.compensation(), later.compensation());
 }
+
+#[profkit::profile(size = n)]
+fn sized_in_window(n: u64) {
+    advance(Duration::from_nanos(n * 10));
+}
+
+/// Sized calls (`#[profile(size = ..)]`): the window counts exactly those in between; their
+/// points, which a report keeps only a sample of, are the later report's.
+#[test]
+fn a_window_counts_the_sized_calls_in_between() {
+    let _clock = TestClock::install().unwrap();
+    for n in [100, 1_000] {
+        sized_in_window(n);
+    }
+    let earlier = profkit::report();
+    for n in [100, 1_000, 10_000, 100_000, 1_000_000] {
+        sized_in_window(n);
+        sized_in_window(n);
+    }
+    let later = profkit::report();
+    let window = later.since(&earlier).unwrap();
+    let scaling = window
+        .function("sized_in_window")
+        .unwrap()
+        .scaling()
+        .unwrap();
+    assert_eq!(scaling.calls(), 10);
+    assert_eq!(
+        later
+            .function("sized_in_window")
+            .unwrap()
+            .scaling()
+            .unwrap()
+            .calls(),
+        12
+    );
+    let fit = window
+        .function("sized_in_window")
+        .unwrap()
+        .complexity()
+        .unwrap();
+    assert_eq!(fit.class(), profkit::ComplexityClass::Linear);
+    // No sized calls in between: none in the window.
+    let again = profkit::report();
+    let empty = again.since(&later).unwrap();
+    assert!(
+        empty
+            .function("sized_in_window")
+            .map_or(true, |f| f.scaling().is_none())
+    );
+}

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod check;
+mod complexity;
 // The generator the other tests' mutation loops use.
 #[path = "../common/mod.rs"]
 mod common;

@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Expr, ReturnType, Stmt, Type};
 
 use crate::parse::{Args, MaybeItemFn, is_instrumented};
@@ -67,16 +68,17 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
     } = func;
     let site = site(args, &sig.ident);
     let krate = args.krate();
+    let size = args.size.as_ref().map(|e| size_expr(&krate, e));
     let body = if is_instrumented(&body) {
         // An enclosing `#[profile]` did it already: it could not tell that this function's
         // attribute was this one under another name (`use profkit::profile as timed`).
         body
     } else if sig.asyncness.is_some() {
-        async_fn_body(&krate, &sig.output, &site, body)
-    } else if let Some(boxed) = boxed_async_body(&krate, &site, &body) {
+        async_fn_body(&krate, &sig.output, &site, size.as_ref(), body)
+    } else if let Some(boxed) = boxed_async_body(&krate, &site, size.as_ref(), &body) {
         boxed
     } else {
-        sync_body(&krate, &site, body)
+        sync_body(&krate, &site, size.as_ref(), body)
     };
     let mut out = TokenStream::new();
     for attr in &outer_attrs {
@@ -108,11 +110,47 @@ pub(crate) fn function(args: &Args, func: MaybeItemFn) -> TokenStream {
 /// ```
 /// The guard's binding is `mixed_site`, invisible to the body; dropping it at the end of the
 /// function, on return or during unwinding, ends the call.
-fn sync_body(krate: &TokenStream, site: &TokenStream, body: TokenStream) -> TokenStream {
+///
+/// With `size = items.len()` the guard is
+/// `::profkit::__private::enter_sized(<site>, ::profkit::__private::size(items.len()))`: the
+/// expression runs once, before the call starts and before the body can move an argument
+/// (its time is not the call's), and its drop also records the size with the call's time.
+fn sync_body(
+    krate: &TokenStream,
+    site: &TokenStream,
+    size: Option<&TokenStream>,
+    body: TokenStream,
+) -> TokenStream {
     let guard = syn::Ident::new("__profkit_guard", Span::mixed_site());
+    let enter = match size {
+        None => quote!(#krate::__private::enter(#site)),
+        Some(size) => quote!(#krate::__private::enter_sized(#site, #size)),
+    };
     quote! {
-        let #guard = #krate::__private::enter(#site);
+        let #guard = #enter;
         #body
+    }
+}
+
+/// `::profkit::__private::size(<expr>)`, spanned at the expression so that one of another type
+/// than an integer is an error there (`Size` is implemented for the integer types).
+fn size_expr(krate: &TokenStream, expr: &Expr) -> TokenStream {
+    let span = expr.span();
+    quote_spanned!(span=> #krate::__private::size(#expr))
+}
+
+/// `instrument(<site>, <future>)`, or with a size `instrument_sized(<site>, <size>, <future>)`:
+/// call operands run left to right, so the size expression runs before the future (an
+/// `async move` block) takes the arguments.
+fn instrument_call(
+    krate: &TokenStream,
+    site: &TokenStream,
+    size: Option<&TokenStream>,
+    future: TokenStream,
+) -> TokenStream {
+    match size {
+        None => quote!(#krate::__private::instrument(#site, #future)),
+        Some(size) => quote!(#krate::__private::instrument_sized(#site, #size, #future)),
     }
 }
 
@@ -137,6 +175,7 @@ fn async_fn_body(
     krate: &TokenStream,
     output: &ReturnType,
     site: &TokenStream,
+    size: Option<&TokenStream>,
     body: TokenStream,
 ) -> TokenStream {
     let ret = syn::Ident::new("__profkit_ret", Span::mixed_site());
@@ -147,9 +186,8 @@ fn async_fn_body(
         }
         ReturnType::Type(..) => body,
     };
-    quote! {
-        #krate::__private::instrument(#site, async move { #inner }).await
-    }
+    let call = instrument_call(krate, site, size, quote!(async move { #inner }));
+    quote! { #call.await }
 }
 
 /// The shape `#[async_trait]` gives an `async fn`: a plain fn whose body is
@@ -160,6 +198,7 @@ fn async_fn_body(
 fn boxed_async_body(
     krate: &TokenStream,
     site: &TokenStream,
+    size: Option<&TokenStream>,
     body: &TokenStream,
 ) -> Option<TokenStream> {
     let stmts = syn::parse::Parser::parse2(syn::Block::parse_within, body.clone()).ok()?;
@@ -183,9 +222,8 @@ fn boxed_async_body(
         return None;
     }
     let func = &call.func;
-    Some(quote! {
-        #func(#krate::__private::instrument(#site, #block))
-    })
+    let call = instrument_call(krate, site, size, block.to_token_stream());
+    Some(quote! { #func(#call) })
 }
 
 fn contains_impl_trait(ty: &Type) -> bool {

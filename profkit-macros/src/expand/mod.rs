@@ -38,6 +38,13 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         top_level_function(&args, func)
     } else if let Some(name) = bodiless_fn_name(&item) {
         Err(refuse::bodiless_fn(&name))
+    } else if let Some(size) = &args.size {
+        // What an input size is depends on one function's arguments.
+        Err(syn::Error::new(
+            size.span(),
+            "`size = ..` applies to a function: put `#[profile(size = ..)]` on each function \
+             inside whose calls have a size",
+        ))
     } else {
         match syn::parse2::<syn::Item>(item.clone()) {
             Ok(syn::Item::Impl(block)) => blocks::impl_block(&args, block),
@@ -62,9 +69,13 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// Where `name` or `skip` was given, if one was.
+/// Where `name`, `skip` or `size` was given, if one was.
 fn options_given(args: &Args) -> Option<Span> {
-    args.name.as_ref().map(|n| n.span()).or(args.skip)
+    args.name
+        .as_ref()
+        .map(|n| n.span())
+        .or(args.skip)
+        .or_else(|| args.size.as_ref().map(|s| s.span()))
 }
 
 fn already_instrumented(span: Span) -> syn::Error {

@@ -16,9 +16,13 @@ pub(crate) struct Args {
     pub(crate) skip: Option<Span>,
     /// `crate = "path"`: the path generated code names profkit by (a renamed dependency).
     pub(crate) krate: Option<syn::Path>,
+    /// `size = <expr>`: the size of each call's input, an integer expression over the
+    /// arguments, recorded with the call's time (its complexity is fitted from them).
+    pub(crate) size: Option<Expr>,
 }
 
-const OPTIONS: &str = "the options are `name = \"...\"`, `skip` and `crate = \"path\"`";
+const OPTIONS: &str =
+    "the options are `name = \"...\"`, `size = <expr>`, `skip` and `crate = \"path\"`";
 
 /// The string of an `option = "..."`; `form` is how it is written (`name = "..."`), and
 /// `given` whether the option came before.
@@ -43,6 +47,21 @@ fn string_value<'a>(meta: &'a Meta, given: bool, form: &str) -> syn::Result<&'a 
         ));
     }
     Ok(lit)
+}
+
+/// The expression of `size = <expr>`; `given`: the option came before.
+fn size_value(meta: &Meta, given: bool) -> syn::Result<Expr> {
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new_spanned(
+            meta,
+            "expected `size = <expr>`, an integer expression over the arguments such as \
+             `size = items.len()`",
+        ));
+    };
+    if given {
+        return Err(syn::Error::new_spanned(meta, "duplicate `size` option"));
+    }
+    Ok(nv.value.clone())
 }
 
 impl Args {
@@ -102,6 +121,8 @@ impl Args {
                     )
                 })?;
                 args.krate = Some(krate);
+            } else if path.is_ident("size") {
+                args.size = Some(size_value(&meta, args.size.is_some())?);
             } else if path.is_ident("skip") {
                 if !matches!(meta, Meta::Path(_)) {
                     return Err(syn::Error::new_spanned(&meta, "`skip` takes no value"));
@@ -122,6 +143,12 @@ impl Args {
                     format!("unknown `#[profile]` option `{shown}`; {OPTIONS}"),
                 ));
             }
+        }
+        if let (Some(skip), Some(_)) = (args.skip, &args.size) {
+            return Err(syn::Error::new(
+                skip,
+                "`skip` and `size` contradict each other",
+            ));
         }
         if let (Some(skip), Some(_)) = (args.skip, &args.name) {
             return Err(syn::Error::new(

@@ -30,6 +30,21 @@ pub async fn instrument<F: Future>(site: &'static CallSite, future: F) -> F::Out
     std::future::poll_fn(|cx| call.poll(future.as_mut(), cx)).await
 }
 
+/// Runs `future` as one call of `site` of input size `size` (`#[profile(size = ..)]` on an
+/// `async fn`): as [`instrument`], and when it completes its size is recorded with the busy
+/// time of its polls.
+#[doc(hidden)]
+pub async fn instrument_sized<F: Future>(
+    site: &'static CallSite,
+    size: u64,
+    future: F,
+) -> F::Output {
+    let mut future = pin!(future);
+    let mut call = AsyncCall::new(site);
+    call.size = Some(size);
+    std::future::poll_fn(|cx| call.poll(future.as_mut(), cx)).await
+}
+
 /// The state of one future's call between polls. `Send`: it holds no thread-local state.
 ///
 /// Other ways of recording that enter a call many times and end it once (tracing spans,
@@ -41,6 +56,9 @@ pub(crate) struct AsyncCall {
     /// `clock::wall_ticks()` at the first poll; `None` when recording was off then.
     first_poll: Option<u64>,
     ended: bool,
+    /// The input size of a sized call (`instrument_sized`), and its polls' busy time so far.
+    size: Option<u64>,
+    busy_ns: u64,
 }
 
 /// Ends a poll's activation, also during unwinding, and ends the call when the future ended.
@@ -62,7 +80,12 @@ impl Drop for PollGuard<'_> {
         }
         if self.node != 0 {
             let end = ended.then(|| self.call.end(true)).flatten();
-            local::exit_poll(self.node, end);
+            match self.call.size {
+                None => local::exit_poll(self.node, end),
+                Some(size) => {
+                    local::exit_poll_sized(self.node, end, size, &mut self.call.busy_ns);
+                }
+            }
         }
     }
 }
@@ -74,6 +97,8 @@ impl AsyncCall {
             polls: 0,
             first_poll: None,
             ended: false,
+            size: None,
+            busy_ns: 0,
         }
     }
 

@@ -21,6 +21,8 @@ pub(crate) mod memory;
 mod reading;
 pub(crate) mod registry;
 pub(crate) mod site;
+pub(crate) mod sized_call;
+mod sizes;
 
 #[cfg(feature = "memory")]
 pub use alloc::Alloc;

@@ -1,7 +1,7 @@
 //! A raw reading of one thread's recording (times in its clock's ticks), and its conversion
 //! into a nanosecond [`Profile`] with that thread's clock.
 
-use crate::data::{Dist, FutureCounts, MemCounts, Profile, TreeNode};
+use crate::data::{Dist, FutureCounts, MemCounts, Profile, SizeSamples, TreeNode};
 
 use super::buckets::{self, HistReading};
 use super::clock;
@@ -14,6 +14,8 @@ pub(crate) struct RawThread {
     /// Per `async fn`: its futures that ended on the thread, and the wall times (ns) of those
     /// that completed.
     pub(crate) futures: Vec<(u32, FutureCounts, HistReading)>,
+    /// Per sized function: its calls' (size, inclusive ns), already in nanoseconds.
+    pub(crate) sizes: Vec<(u32, SizeSamples)>,
     /// CPU time was sampled (the nodes' `cpu_ns` mean something; already in ns).
     pub(crate) cpu: bool,
     /// The thread accounts its heap activity (the nodes' `mem` counts mean something).
@@ -40,6 +42,11 @@ impl RawThread {
             if let Some((_, c, l)) = earlier.futures.iter().find(|(s, ..)| s == site) {
                 *counts = counts.since(c);
                 *latency = latency.since(l);
+            }
+        }
+        for (site, sizes) in &mut self.sizes {
+            if let Some((_, base)) = earlier.sizes.iter().find(|(s, _)| s == site) {
+                *sizes = sizes.since(base);
             }
         }
         self.overhead = self.overhead.since(&earlier.overhead);
@@ -97,6 +104,11 @@ impl RawThread {
                     .entry(*site)
                     .or_default()
                     .merge(&Dist::from_points(points(latency, wall_ns)));
+            }
+        }
+        for (site, sizes) in &self.sizes {
+            if !sizes.is_empty() {
+                profile.sizes.entry(*site).or_default().merge(sizes);
             }
         }
         profile.memory |= self.memory;

@@ -25,6 +25,7 @@ use super::cpu::{self, CpuState};
 use super::future_counts::ThreadFutures;
 use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
+use super::sizes::ThreadSizes;
 
 /// What other threads may read of one recording thread.
 pub(crate) struct ThreadShared {
@@ -36,6 +37,8 @@ pub(crate) struct ThreadShared {
     hists: Mutex<Vec<(u32, Arc<ThreadHist>)>>,
     /// Counters of the futures that ended on the thread, per `async fn`.
     futures: Mutex<Vec<(u32, Arc<ThreadFutures>)>>,
+    /// The sized calls of each `#[profile(size = ..)]` function that ran on the thread.
+    sizes: Mutex<Vec<(u32, Arc<ThreadSizes>)>>,
     /// The thread's heap accounting, when the allocator wrapper is in use.
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
@@ -69,6 +72,11 @@ impl ThreadShared {
     /// Owner only: makes an `async fn`'s future counters readable.
     pub(crate) fn add_futures(&self, site: u32, futures: Arc<ThreadFutures>) {
         self.futures.lock().push((site, futures));
+    }
+
+    /// Owner only: makes a sized function's calls readable.
+    pub(crate) fn add_sizes(&self, site: u32, sizes: Arc<ThreadSizes>) {
+        self.sizes.lock().push((site, sizes));
     }
 
     /// Owner only: `node` is now the innermost open call (one relaxed store: a plain `mov`).
@@ -129,6 +137,12 @@ impl ThreadShared {
                 (*site, counts, latency)
             })
             .collect();
+        let sizes = self
+            .sizes
+            .lock()
+            .iter()
+            .map(|(site, z)| (*site, z.read()))
+            .collect();
         let cpu = cpu::is_on() && {
             let state = self.cpu.lock();
             for (node, &ns) in nodes.iter_mut().zip(&state.nodes) {
@@ -147,6 +161,7 @@ impl ThreadShared {
             nodes,
             hists,
             futures,
+            sizes,
             cpu,
             memory: self.mem.is_some(),
             overhead,
@@ -256,6 +271,7 @@ pub(crate) fn register(
         chunks: Mutex::new(vec![first]),
         len: AtomicUsize::new(0),
         hists: Mutex::new(Vec::new()),
+        sizes: Mutex::new(Vec::new()),
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
@@ -276,6 +292,7 @@ pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
         len: AtomicUsize::new(0),
         hists: Mutex::new(Vec::new()),
         futures: Mutex::new(Vec::new()),
+        sizes: Mutex::new(Vec::new()),
         mem: None,
         mem_chunks: Mutex::new(Vec::new()),
         current: AtomicU32::new(0),

@@ -8,10 +8,12 @@ mod dist;
 mod hash;
 pub(crate) mod names;
 mod profile;
+mod sizes;
 mod tree;
 
 pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
+pub(crate) use sizes::{SizeBucket, SizeSamples, bucket_of};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode};

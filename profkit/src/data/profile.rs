@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::dist::Dist;
+use super::sizes::SizeSamples;
 use super::tree::{MemCounts, Tree};
 
 /// What the futures of one `async fn` did: those that ended (completed, or dropped after their
@@ -50,6 +51,8 @@ pub(crate) struct Profile {
     pub(crate) hists: BTreeMap<u32, Dist>,
     /// The futures of each `async fn`, per site.
     pub(crate) futures: BTreeMap<u32, FutureCounts>,
+    /// The sized calls of each function recorded with `#[profile(size = ..)]`, per site.
+    pub(crate) sizes: BTreeMap<u32, SizeSamples>,
     /// Heap activity was recorded (profkit's allocator wrapper was installed): the tree's
     /// memory counts mean something, even where they are zero.
     pub(crate) memory: bool,
@@ -81,6 +84,9 @@ impl Profile {
         }
         for (site, f) in &other.futures {
             self.futures.entry(*site).or_default().add(f);
+        }
+        for (site, s) in &other.sizes {
+            self.sizes.entry(*site).or_default().merge(s);
         }
         self.memory |= other.memory;
         self.cpu |= other.cpu;

@@ -2,6 +2,7 @@
 //! memory budgets in `memory`. A failed assertion panics, as `assert!` does, with the rows
 //! that explain it; it never touches the recording.
 
+mod growth;
 mod memory;
 
 use std::fmt::Write as _;

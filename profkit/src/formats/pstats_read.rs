@@ -225,6 +225,7 @@ impl Report {
                 latency: None,
                 memory: None,
                 cpu: None,
+                scaling: None,
             };
             // A key that appears twice: pstats keeps the last one, and so does this.
             functions.insert(key, f);

@@ -27,6 +27,9 @@ pub enum Unit {
     Bytes,
     /// A number of events (allocations).
     Count,
+    /// A growth exponent (the log-log slope of time against input size), in thousandths:
+    /// 1000 is linear growth, 2000 quadratic.
+    Exponent,
 }
 
 impl Unit {
@@ -41,22 +44,26 @@ impl Unit {
             Unit::Calls => "calls",
             Unit::Bytes => "bytes",
             Unit::Count => "count",
+            Unit::Exponent => "exponent",
         }
     }
 
-    /// `value` for people: `812 ns`, `12.4 us`, `1.50 s`; `1234 calls`; `1.5 MiB`.
+    /// `value` for people: `812 ns`, `12.4 us`, `1.50 s`; `1234 calls`; `1.5 MiB`; an
+    /// exponent as `1.97`.
     ///
     /// ```
     /// use profkit::history::Unit;
     /// assert_eq!(Unit::Nanoseconds.show(12_400.0), "12.4 us");
     /// assert_eq!(Unit::Calls.show(7.0), "7");
     /// assert_eq!(Unit::Bytes.show(1536.0), "1.50 KiB");
+    /// assert_eq!(Unit::Exponent.show(1970.0), "1.97");
     /// ```
     pub fn show(self, value: f64) -> String {
         let sign = if value < 0.0 { "-" } else { "" };
         let v = value.abs();
         let steps: &[(f64, &str)] = match self {
             Unit::Calls | Unit::Count => return format!("{value:.0}"),
+            Unit::Exponent => return format!("{:.2}", value / 1000.0),
             Unit::Nanoseconds => &[(1.0, "ns"), (1e3, "us"), (1e6, "ms"), (1e9, "s")],
             // The memory table's own format, so a history and a table show the same figure.
             Unit::Bytes => return format!("{sign}{}", human_bytes(v.round() as u64)),
@@ -109,7 +116,8 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "wall", "peak_heap", "max_rss",
+///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "wall", "peak_heap",
+///         "max_rss",
 ///     ]
 /// );
 /// ```
@@ -128,8 +136,17 @@ pub(crate) fn ns(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// An exponent in whole thousandths, 0 for a shrinking time (a history keeps integers).
+pub(crate) fn milli(exponent: f64) -> u64 {
+    if exponent.is_finite() && exponent > 0.0 {
+        (exponent * 1000.0).round() as u64
+    } else {
+        0
+    }
+}
+
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 17] = [
+static METRICS: [Metric; 18] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -233,6 +250,14 @@ static METRICS: [Metric; 17] = [
             f.memory()
                 .map(|m| u64::try_from(m.live_bytes()).unwrap_or(0))
         }),
+    },
+    // Growth: NULL for a function without a fit (no `#[profile(size = ..)]`, too few sizes).
+    Metric {
+        name: "exponent",
+        unit: Unit::Exponent,
+        about: "how the time grows with the input size: the log-log slope (1 linear, 2 quadratic)",
+        column: "exponent_milli",
+        source: Source::Function(|f| f.complexity().map(|c| milli(c.exponent()))),
     },
     Metric {
         name: "wall",

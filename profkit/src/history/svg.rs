@@ -27,6 +27,7 @@ fn scale(unit: Unit, max: f64) -> (f64, &'static str) {
         Unit::Bytes if max >= 1024.0 => (1024.0, "KiB"),
         Unit::Bytes => (1.0, "bytes"),
         Unit::Count => (1.0, "allocations"),
+        Unit::Exponent => (1000.0, "exponent"),
         _ => (1.0, "calls"),
     }
 }

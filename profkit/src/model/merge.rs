@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::collect::SiteInfo;
 use crate::data::{Profile, ROOT_SITE, TreeNode};
 
+use super::complexity::Scaling;
 use super::report::Report;
 use super::stats::{EdgeStats, FunctionStats};
 
@@ -115,6 +116,11 @@ fn renumbered(profile: &Profile, remap: &[u32]) -> Profile {
             .map(|(s, d)| (to(*s), d.clone()))
             .collect(),
         futures: profile.futures.iter().map(|(s, f)| (to(*s), *f)).collect(),
+        sizes: profile
+            .sizes
+            .iter()
+            .map(|(s, z)| (to(*s), z.clone()))
+            .collect(),
         ..profile.clone()
     }
 }
@@ -175,6 +181,14 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                         Some(x)
                     }
                     (x, y) => x.or(*y),
+                };
+                m.scaling = match (m.scaling.take(), &f.scaling) {
+                    (Some(x), Some(y)) => {
+                        let mut samples = x.samples;
+                        samples.merge(&y.samples);
+                        Some(Scaling::new(samples))
+                    }
+                    (x, y) => x.or_else(|| y.clone()),
                 };
                 // CPU time is recorded in both or it is not known for the sum.
                 m.cpu = match (m.cpu, f.cpu) {

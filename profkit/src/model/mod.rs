@@ -4,6 +4,7 @@
 //! reports; it answers queries by name and merges with other reports. It imports only `collect`
 //! and `data`; the views and file formats above read it and add their methods to [`Report`].
 
+mod complexity;
 mod growth;
 mod latency;
 mod lookup;
@@ -16,6 +17,7 @@ mod since;
 mod stats;
 mod what_if;
 
+pub use complexity::{Complexity, ComplexityClass, NoFit, Scaling};
 pub use growth::Growth;
 pub(crate) use growth::{MIN_SNAPSHOTS, Snapshot, span as snapshot_span};
 pub use latency::Latency;

@@ -18,7 +18,13 @@ impl Report {
     /// `profkit::report().since(&a_minute_ago)`.
     ///
     /// Peaks (`peak_bytes`, the heap's peak) are this report's, not the window's: a peak
-    /// cannot be subtracted. A call that was running when `earlier` was made counts in the
+    /// cannot be subtracted. Nor can the points a function's sized calls are fitted to
+    /// (`#[profile(size = ..)]`, [`FunctionStats::scaling`](crate::FunctionStats::scaling)): a
+    /// report keeps a bounded sample of them per size bucket, so the window counts exactly the
+    /// sized calls made in between, per bucket, but carries this report's points for the
+    /// buckets that had new calls, and its fit
+    /// ([`FunctionStats::complexity`](crate::FunctionStats::complexity)) describes the calls
+    /// up to this report. A call that was running when `earlier` was made counts in the
     /// window when it ends, as every call counts when it ends.
     ///
     /// # Errors
@@ -218,5 +224,27 @@ fn subtract(
         }
     }
     out.futures.retain(|_, f| !f.is_empty());
+    // Sized calls (`#[profile(size = ..)]`): the calls in between by size bucket, with the
+    // later report's kept points (see `SizeSamples::window`).
+    let mut early_sizes = HashMap::new();
+    for (site, z) in &earlier.sizes {
+        early_sizes.insert(map_site(*site)?, z);
+    }
+    for (site, z) in &later.sizes {
+        let window = match early_sizes.remove(site) {
+            Some(e) => z
+                .window(e)
+                .ok_or_else(|| missing("a function has fewer sized calls than before"))?,
+            None => z.clone(),
+        };
+        if !window.is_empty() {
+            out.sizes.insert(*site, window);
+        }
+    }
+    if early_sizes.values().any(|z| !z.is_empty()) {
+        return Err(missing(
+            "sized calls of the earlier report are not in the later one",
+        ));
+    }
     Ok(out)
 }

@@ -10,6 +10,7 @@ use crate::collect::SiteInfo;
 use crate::data::{EDGE_PRIMITIVE, FutureCounts, IdMap, PRIMITIVE, Profile, ROOT_SITE};
 use crate::error::LookupError;
 
+use super::complexity::{Complexity, Scaling};
 use super::latency::Latency;
 use super::lookup::find;
 use super::memory::{self, MemoryStats};
@@ -40,6 +41,8 @@ pub struct FunctionStats {
     pub(crate) futures: Option<FutureStats>,
     pub(crate) latency: Option<Latency>,
     pub(crate) memory: Option<MemoryStats>,
+    /// The sized calls (`#[profile(size = ..)]`) and the growth fitted to them.
+    pub(crate) scaling: Option<Scaling>,
     /// Own and cumulative CPU time (ns), when CPU time was recorded beside wall time.
     pub(crate) cpu: Option<CpuNs>,
 }
@@ -185,6 +188,7 @@ impl PartialEq for FunctionStats {
             && self.latency == other.latency
             && self.futures == other.futures
             && self.memory == other.memory
+            && self.scaling == other.scaling
             && self.cpu == other.cpu
     }
 }
@@ -321,6 +325,11 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
                 memory: profile
                     .memory
                     .then(|| mem.remove(&site).unwrap_or_default()),
+                scaling: profile
+                    .sizes
+                    .get(&site)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Scaling::new(s.clone())),
                 cpu: profile.cpu.then(|| cpu.remove(&site).unwrap_or_default()),
             }
         })
@@ -527,6 +536,35 @@ impl FunctionStats {
     )]
     pub fn memory(&self) -> Option<&MemoryStats> {
         self.memory.as_ref()
+    }
+
+    /// How this function's time grows with the size of its input, fitted to its sized calls
+    /// (`#[profile(size = ..)]`); `None` without sized calls, or when they could not be
+    /// fitted ([`scaling`](Self::scaling) then says why). See [`Complexity`].
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(n * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [10, 30, 100, 300, 1000] { work(n); work(n); }
+    /// });
+    /// let growth = report.function("work").unwrap().complexity().unwrap();
+    /// assert_eq!(growth.class(), profkit::ComplexityClass::Quadratic);
+    /// ```
+    pub fn complexity(&self) -> Option<&Complexity> {
+        self.scaling.as_ref().and_then(|g| g.fit().ok())
+    }
+
+    /// This function's sized calls and the fit or the reason there is none (what the tables'
+    /// `growth` column shows); `None` for a function without `#[profile(size = ..)]` (or read
+    /// from a file that has no sizes). How the live heap grew is another matter:
+    /// [`Report::growth`](crate::Report::growth).
+    pub fn scaling(&self) -> Option<&Scaling> {
+        self.scaling.as_ref()
     }
 
     /// CPU time of the thread while this function was its innermost profiled call, summed

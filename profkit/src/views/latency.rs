@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::model::{Latency, Report};
 
+use super::complexity::growth_text;
 use super::text::SortKey;
 
 /// p50, p99 and max, 9 columns each, or a dash when there is no distribution.
@@ -140,15 +141,23 @@ impl fmt::Display for LatencyTable<'_> {
             .max()
             .unwrap_or(8)
             .max(8);
+        // A growth column only when some row has sized calls (`#[profile(size = ..)]`).
+        let growth = rows.iter().any(|(s, _)| s.scaling().is_some());
+        let growth_head = if growth { "      growth" } else { "" };
         writeln!(
             f,
-            "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}{growth_head}",
             "function", "calls", "min", "p50", "p90", "p99", "p99.9", "max", "mean", "std dev"
         )?;
         for (s, l) in rows {
+            let growth = if growth {
+                format!(" {:>11}", growth_text(s))
+            } else {
+                String::new()
+            };
             writeln!(
                 f,
-                "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "{:<width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}{growth}",
                 name(s),
                 l.count(),
                 human(l.min()),

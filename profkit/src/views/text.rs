@@ -10,6 +10,8 @@ use crate::model::{
     seconds,
 };
 
+use super::complexity::growth_text;
+
 /// An order for the pstats table, named as in `pstats.Stats.sort_stats`.
 ///
 /// Descending for counts and times, ascending for names; ties keep the report's
@@ -541,6 +543,10 @@ impl fmt::Display for StatsTable<'_> {
         if rows.is_empty() {
             return Ok(());
         }
+        // The growth column appears only when some function has sized calls, so the plain
+        // table stays pstats' own, character for character.
+        let growth = functions.iter().any(|s| s.scaling().is_some());
+        let growth_head = if growth { "     growth" } else { "" };
         if self.what_if {
             write!(f, "{msg}")?;
             writeln!(
@@ -550,14 +556,17 @@ impl fmt::Display for StatsTable<'_> {
             )?;
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall  if free filename:lineno(function)"
+                "   ncalls  tottime  percall  cumtime  percall  if free{growth_head} \
+                 filename:lineno(function)"
             )?;
         } else {
             writeln!(f, "{msg}")?;
             let cpu_columns = if cpu { "    cpu% verdict " } else { "" };
+            let growth_column = if growth { "    growth " } else { "" };
             writeln!(
                 f,
-                "   ncalls  tottime  percall  cumtime  percall {cpu_columns}filename:lineno(function)"
+                "   ncalls  tottime  percall  cumtime  percall {cpu_columns}{growth_column}\
+                 filename:lineno(function)"
             )?;
         }
         for s in rows {
@@ -589,6 +598,9 @@ impl fmt::Display for StatsTable<'_> {
                     }
                     _ => write!(f, "{:8} {:7} ", "", "")?,
                 }
+            }
+            if growth {
+                write!(f, "{:>10} ", growth_text(s))?;
             }
             let small = if self.report.is_too_small_to_time(s) {
                 " ~"

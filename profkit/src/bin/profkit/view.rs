@@ -22,6 +22,7 @@ Examples:
   profkit view profile.json --what-if                the column 'if free' (Amdahl's ceiling)
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
+  profkit view profile.json --complexity         how each #[profile(size = ..)] function grows
   profkit view profile.json --full-names        full paths, not `<Value as Deserialize>::..`
   profkit view profile.json --format json | jq '.functions[0]'
   curl -s http://host/profile.json | profkit view -    - is standard input
@@ -78,6 +79,10 @@ pub(crate) struct ViewArgs {
     /// profile has live figures, else bytes].
     #[arg(long, group = "mode")]
     memory: bool,
+    /// How the time of each function with sized calls (`#[profile(size = ..)]`) grows with
+    /// the size: the fitted class (O(n), O(n^2), ...), its points and a log-log plot.
+    #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
+    complexity: bool,
     /// Print each function's full name (`<serde_json::value::Value as
     /// serde_core::de::Deserialize>::deserialize`) rather than the short form
     /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
@@ -165,6 +170,12 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
              .json profkit wrote"
         )));
     }
+    if args.complexity && report.functions().all(|f| f.scaling().is_none()) {
+        return Err(Failure::input(format!(
+            "{label}: has no sized calls (a function records them with \
+             #[profile(size = <expr>)]; a .prof file keeps none)"
+        )));
+    }
     if (args.memory || args.sort.is_some_and(SortKey::is_memory)) && !report.has_memory() {
         let option = match args.sort {
             Some(key) if key.is_memory() => format!("--sort {}", sort_name(key)),
@@ -188,6 +199,11 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
             tree = tree.max_depth(d);
         }
         tree.to_string()
+    } else if args.complexity {
+        report
+            .complexity_view()
+            .full_names(args.full_names)
+            .to_string()
     } else if memory_mode(args) {
         memory_table(&report, args).to_string()
     } else if args.percentiles {
@@ -305,6 +321,22 @@ fn memory_json(m: &MemoryStats) -> Value {
     })
 }
 
+/// A function's sized calls: the fit and its points (sizes and seconds), or why there is none.
+fn growth_json(g: &profkit::Scaling) -> Value {
+    match g.fit() {
+        Ok(c) => json!({
+            "calls": g.calls(),
+            "class": c.class().notation(),
+            "exponent": c.exponent(),
+            "error": c.error(),
+            "r_squared": c.r_squared(),
+            "sizes": c.sizes(),
+            "points": c.points().map(|(n, t)| json!([n, secs(t)])).collect::<Vec<_>>(),
+        }),
+        Err(why) => json!({ "calls": g.calls(), "class": Value::Null, "why_not": why.to_string() }),
+    }
+}
+
 pub(crate) fn function_json(f: &FunctionStats) -> Value {
     let latency = f.latency().map_or(Value::Null, |l| {
         json!({
@@ -317,7 +349,7 @@ pub(crate) fn function_json(f: &FunctionStats) -> Value {
             "mean_s": secs(l.mean()),
         })
     });
-    json!({
+    let mut row = json!({
         "name": f.name(),
         "file": f.file(),
         "line": f.line(),
@@ -331,11 +363,22 @@ pub(crate) fn function_json(f: &FunctionStats) -> Value {
         "memory": f.memory().map_or(Value::Null, memory_json),
         "callers": f.callers().iter().map(edge_json).collect::<Vec<_>>(),
         "callees": f.callees().iter().map(edge_json).collect::<Vec<_>>(),
-    })
+    });
+    // Only for functions with sized calls, so other rows read as before.
+    if let (Some(g), Value::Object(fields)) = (f.scaling(), &mut row) {
+        fields.insert("growth".into(), growth_json(g));
+    }
+    row
 }
 
 fn to_json(report: &Report, args: &ViewArgs) -> String {
-    let rows: Vec<Value> = if memory_mode(args) {
+    let rows: Vec<Value> = if args.complexity {
+        report
+            .functions()
+            .filter(|f| f.scaling().is_some())
+            .map(function_json)
+            .collect()
+    } else if memory_mode(args) {
         memory_table(report, args)
             .rows()
             .into_iter()

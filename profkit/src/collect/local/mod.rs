@@ -7,9 +7,11 @@
 //! is first seen, and stored in its node: recursion costs nothing per call.
 
 mod poll;
+mod sized;
 mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
+pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{SwitchError, ThreadReading, read_current, switch_clock, with_clock};
 
 use std::cell::RefCell;
@@ -28,6 +30,7 @@ use super::memory::{self, MemNode, Peaks, ThreadMem};
 use super::reading::RawThread;
 use super::registry::{self, ThreadShared};
 use super::site::CallSite;
+use super::sizes::ThreadSizes;
 
 /// Children scanned in a list before a node's children are looked up in a hash map.
 const SCAN_LIMIT: u32 = 8;
@@ -96,6 +99,8 @@ pub(crate) struct Local {
     hists: HashMap<u32, Arc<ThreadHist>>,
     /// Counters of the futures that ended on this thread, by site (`async fn`s only).
     futures: HashMap<u32, Arc<ThreadFutures>>,
+    /// Sized calls (`#[profile(size = ..)]`) by site, created with the site's first sized call.
+    sizes: HashMap<u32, Arc<ThreadSizes>>,
     /// `clock::EPOCH` when this recording started.
     epoch: u64,
     /// Heap accounting; `None` when the allocator wrapper is not in use.
@@ -184,6 +189,7 @@ impl Local {
             wide: HashMap::new(),
             hists: HashMap::new(),
             futures: HashMap::new(),
+            sizes: HashMap::new(),
             epoch,
             mem_on: mem.is_some(),
             mem,

@@ -16,8 +16,9 @@ impl Report {
     /// [`Report::from_json_bytes`] (or [`Report::read`]) gives back an equal report.
     ///
     /// Schema version 3 (every time in nanoseconds, every size in bytes, every count an
-    /// integer; version 2 is the same without the compensation, CPU and live figures and the
-    /// origin, version 1 also without the memory fields; both still read, their live figures 0):
+    /// integer; version 2 is the same without the compensation, CPU and live figures, the
+    /// origin and the sized calls (`sizes`), version 1 also without the memory fields; both
+    /// still read, their live figures 0):
     ///
     /// ```text
     /// {
@@ -41,7 +42,8 @@ impl Report {
     ///     "latency": [[value_ns, count], ...] | null,   // every recorded duration bucket
     ///     "futures": {"completed": 1, "cancelled": 0, "polls": 3, "wall_ns": 900} | null,
     ///     "memory": {"own": COUNTS, "cum": COUNTS},    // with memory only
-    ///     "cpu_ns": 4100, "cum_cpu_ns": 8000           // with CPU time only
+    ///     "cpu_ns": 4100, "cum_cpu_ns": 8000,          // with CPU time only
+    ///     "sizes": [{"count": 40, "points": [[size, ns], ...]}, ...]   // sized functions only
     ///   }, ...],
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
@@ -70,7 +72,10 @@ impl Report {
     /// are the callers seen from the other end. `latency` holds, for each bucket of the
     /// recording threads (1/64 of the value wide), its value and count: the exact distribution
     /// profkit has. JSON numbers here are 64-bit integers; readers limited to doubles (JavaScript)
-    /// lose precision above 2^53 ns (104 days).
+    /// lose precision above 2^53 ns (104 days). `sizes` holds the calls of a function recorded
+    /// with `#[profile(size = ..)]`, per size bucket (two per power of two): the calls
+    /// counted and at most 32 of them as `[size, inclusive ns]`, what
+    /// [`FunctionStats::complexity`](crate::FunctionStats::complexity) is fitted to.
     ///
     /// ```
     /// # #[profkit::profile] fn step() {}

@@ -4,14 +4,40 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::collect::{ClockKind, SiteInfo};
-use crate::data::{Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, Tree, TreeNode};
+use crate::data::{
+    Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, SizeBucket, SizeSamples, Tree,
+    TreeNode, bucket_of,
+};
 use crate::error::ReadError;
 use crate::model::{
     CpuNs, EdgeStats, FunctionStats, FutureStats, Latency, MemoryStats, Meta, Origin, Report,
-    Snapshot, ThreadReport, link_callees,
+    Scaling, Snapshot, ThreadReport, link_callees,
 };
 
 use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, READS, VERSION};
+
+/// A function's sized calls (version 3), `None` when it has none. Each point goes to the
+/// bucket of its size (a hand-made file may put it in another) and counts one call; the
+/// bucket's other calls count with its first point. A bucket without points has nothing to
+/// place and is left out; one with more points than a report keeps is thinned.
+fn sizes_of(f: &FunctionJson) -> Option<SizeSamples> {
+    let mut samples = SizeSamples::default();
+    for b in f.sizes.as_deref()? {
+        let extra = b.count.saturating_sub(b.points.len() as u64);
+        for (i, &[n, ns]) in b.points.iter().enumerate() {
+            let mut one = SizeSamples::default();
+            one.buckets.insert(
+                bucket_of(n) as u8,
+                SizeBucket {
+                    count: if i == 0 { extra.saturating_add(1) } else { 1 },
+                    points: vec![(n, ns)],
+                },
+            );
+            samples.merge(&one);
+        }
+    }
+    (!samples.is_empty()).then_some(samples)
+}
 
 fn counts(x: &FuturesJson) -> FutureCounts {
     FutureCounts {
@@ -214,6 +240,7 @@ fn rebuild(
                     .cpu_ns
                     .zip(f.cum_cpu_ns)
                     .map(|(own, cum)| CpuNs { own, cum }),
+                scaling: sizes_of(f).map(Scaling::new),
             });
         }
         link_callees(&mut functions);
@@ -323,6 +350,9 @@ fn rebuild(
         // Sync calls' durations, or an async fn's futures' wall times.
         if let Some(dist) = latency_of(f).filter(|d| !d.is_empty()) {
             profile.hists.insert(s, dist);
+        }
+        if let Some(sizes) = sizes_of(f) {
+            profile.sizes.insert(s, sizes);
         }
     }
     let report = Report::build(profile, sites.clone(), threads, clocks);

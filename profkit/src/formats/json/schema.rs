@@ -1,8 +1,9 @@
 //! The JSON schema, as plain structs: these and nothing else are what a file holds (a change
 //! that an older reader would misread is a new `version`). Version 2 adds memory figures, as
 //! fields a version-1 file does not have; version 3 the compensation taken out, CPU time, the
-//! live figures (blocks not freed yet, per path) and the report's origin (which process, which
-//! report of it); one set of structs reads all three, the newer fields optional.
+//! live figures (blocks not freed yet, per path), the report's origin (which process, which
+//! report of it) and the sized calls of `#[profile(size = ..)]` functions; one set of structs
+//! reads all three, the newer fields optional.
 
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +179,16 @@ pub(super) struct FunctionJson {
     pub(super) cpu_ns: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) cum_cpu_ns: Option<u64>,
+    /// Version 3: the sized calls (`#[profile(size = ..)]`), per size bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sizes: Option<Vec<SizeBucketJson>>,
+}
+
+/// One size bucket of a function's sized calls: how many, and some as `[size, ns]`.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SizeBucketJson {
+    pub(super) count: u64,
+    pub(super) points: Vec<[u64; 2]>,
 }
 
 #[derive(Serialize, Deserialize)]

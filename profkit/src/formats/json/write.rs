@@ -9,7 +9,8 @@ use crate::model::Report;
 
 use super::schema::{
     BodyJson, BodyMemoryJson, CompensationJson, EdgeJson, FORMAT, File, FunctionJson,
-    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, SnapshotJson, ThreadJson, VERSION,
+    FunctionMemoryJson, FuturesJson, HeapJson, SiteJson, SizeBucketJson, SnapshotJson, ThreadJson,
+    VERSION,
 };
 
 type Key = (Arc<str>, u32, Arc<str>);
@@ -82,6 +83,16 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
             }),
             cpu_ns: f.cpu.map(|c| c.own),
             cum_cpu_ns: f.cpu.map(|c| c.cum),
+            sizes: f.scaling.as_ref().map(|g| {
+                g.samples
+                    .buckets
+                    .values()
+                    .map(|b| SizeBucketJson {
+                        count: b.count,
+                        points: b.points.iter().map(|&(n, ns)| [n, ns]).collect(),
+                    })
+                    .collect()
+            }),
         })
         .collect();
     let memory = report.has_memory();

@@ -105,8 +105,8 @@ pub(super) fn breakdown(
             .map(|(f, _)| f.clone())
     };
     // The parts are times (or, for ncalls, calls by caller); a memory regression has none:
-    // callers and callees carry no memory figures of their own.
-    if matches!(metric.unit(), Unit::Bytes | Unit::Count) {
+    // callers and callees carry no memory figures of their own; nor a growth exponent.
+    if matches!(metric.unit(), Unit::Bytes | Unit::Count | Unit::Exponent) {
         return None;
     }
     let (b, n) = (find(base)?, find(new)?);

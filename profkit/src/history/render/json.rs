@@ -5,10 +5,11 @@ use serde_json::{Value, json};
 use super::{Change, Metric, Trend, Unit, Verdict};
 use crate::history::store::{FunctionKey, RunInfo};
 
-/// A metric's value in JSON: seconds for times, the count otherwise.
+/// A metric's value in JSON: seconds for times, an exponent as such, the count otherwise.
 fn json_value(unit: Unit, v: f64) -> Value {
     match unit {
         Unit::Nanoseconds => json!(v / 1e9),
+        Unit::Exponent => json!(v / 1e3),
         _ => json!(v),
     }
 }

@@ -1,0 +1,89 @@
+//! Calls of `#[profile(size = ..)]` functions: the same activation as any call, and then its
+//! size with its inclusive time, in nanoseconds, in the thread's table for the function. The
+//! unsized paths never come here.
+
+use std::sync::Arc;
+
+use super::{FutureEnd, LOCAL, Local};
+use crate::collect::clock::{self, ClockKind};
+use crate::collect::sizes::ThreadSizes;
+
+impl Local {
+    /// Adds one sized call of `node`'s function that took `ns` nanoseconds.
+    fn record_size(&mut self, node: u32, size: u64, ns: u64) {
+        let Some(site) = self.nodes.get(node as usize).map(|n| n.site) else {
+            return;
+        };
+        match self.sizes.get(&site) {
+            Some(table) => table.record(size, ns),
+            None => self.first_sized_call(site).record(size, ns),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn first_sized_call(&mut self, site: u32) -> Arc<ThreadSizes> {
+        let _bookkeeping = crate::collect::memory::bookkeeping();
+        let table = Arc::new(ThreadSizes::new());
+        self.shared.add_sizes(site, table.clone());
+        self.sizes.insert(site, table.clone());
+        table
+    }
+
+    /// The inclusive ticks of `node`'s open activation at `now`.
+    fn open_ticks(&self, node: u32, now: u64) -> u64 {
+        self.nodes
+            .get(node as usize)
+            .map_or(0, |n| now.saturating_sub(n.start))
+    }
+}
+
+/// Ends the call `node` returned by [`enter`](super::enter), as
+/// [`exit_call`](super::exit_call) does, and records `size` with the call's inclusive time.
+pub(crate) fn exit_call_sized(node: u32, size: u64) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+        {
+            let now = local.clock.ticks();
+            let ticks = local.open_ticks(node, now);
+            if node == local.current {
+                local.close(node, now, 1, true);
+            } else {
+                local.close_unwound(node, now, 1, true);
+            }
+            let ns = local.clock.ticks_to_ns(ticks);
+            local.record_size(node, size, ns);
+        }
+    });
+}
+
+/// Ends a poll of a sized future as [`exit_poll`](super::exit_poll) does, adding the poll's
+/// busy time in nanoseconds to `busy_ns`; when the future ends in it (`end`), records `size`
+/// with the busy time of all its polls (its cumtime: time waiting between polls is not the
+/// function's cost).
+pub(crate) fn exit_poll_sized(node: u32, end: Option<FutureEnd>, size: u64, busy_ns: &mut u64) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(local) = slot.as_mut()
+        {
+            let now = local.clock.ticks();
+            let ticks = local.open_ticks(node, now);
+            *busy_ns = busy_ns.saturating_add(local.clock.ticks_to_ns(ticks));
+            if node == local.current {
+                local.close(node, now, u64::from(end.is_some()), false);
+            } else {
+                local.close_unwound(node, now, u64::from(end.is_some()), false);
+            }
+            if let Some(end) = end {
+                let wall_end = if local.clock.kind() == ClockKind::Wall {
+                    now
+                } else {
+                    clock::wall_ticks()
+                };
+                local.future_ended(node, end, wall_end);
+                local.record_size(node, size, *busy_ns);
+            }
+        }
+    });
+}
