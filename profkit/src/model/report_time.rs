@@ -55,14 +55,15 @@ impl Compensation {
     }
 }
 
-/// A function whose own time per call is below this many times profkit's own cost per call
+/// A function whose calls take (inclusive time per call) less than this many times profkit's own cost per call
 /// (what [`Report::compensation`] took out, from the call and from its caller) is mostly
 /// measuring profkit: see [`Report::is_too_small_to_time`].
 pub const SMALL_CALL_FACTOR: f64 = 3.0;
 
 impl Report {
-    /// Whether `function`'s own time per call is below [`SMALL_CALL_FACTOR`] times profkit's
-    /// own cost per call: its times (and any what-if estimate over them) are then mostly
+    /// Whether `function`'s calls take less than [`SMALL_CALL_FACTOR`] times profkit's own cost
+    /// per call (its cumtime over its calls, so a function that only hands its work to many
+    /// callees is not one): its times (and any what-if estimate over them) are then mostly
     /// profkit's measurement error, not the function's. The pstats table marks such a row with
     /// a trailing `~` and ends with a line counting them; `#[profile(skip)]` leaves them out.
     /// Always `false` when no cost was taken out (the test clock, `PROFKIT_CALIBRATE=0`, a
@@ -76,12 +77,16 @@ impl Report {
     /// fn index() { advance(Duration::from_nanos(40)); }
     /// #[profkit::profile]
     /// fn parse() { advance(Duration::from_micros(5)); for _ in 0..10 { index() } }
+    /// #[profkit::profile]
+    /// fn dispatch() { for _ in 0..10 { index() } } // no time of its own
     ///
     /// let _clock = TestClock::install().unwrap();
     /// let _figures = inject_calibration(8.0, 12.0); // 20 ns per call in all
-    /// let (_, report) = profkit::record(parse);
+    /// let (_, report) = profkit::record(|| { parse(); dispatch() });
     /// assert!(report.is_too_small_to_time(report.function("index").unwrap())); // 32 < 60 ns
     /// assert!(!report.is_too_small_to_time(report.function("parse").unwrap()));
+    /// // Its calls take 10 x 32 ns: long enough, though its own time is none.
+    /// assert!(!report.is_too_small_to_time(report.function("dispatch").unwrap()));
     /// assert!(report.to_string().contains("index) ~\n"));
     /// ```
     pub fn is_too_small_to_time(&self, function: &FunctionStats) -> bool {
@@ -89,9 +94,13 @@ impl Report {
             return false;
         };
         let cost = c.own_ns() + c.caller_ns();
+        // Inclusive time per call: a function whose own time is small only because it hands
+        // its work to callees (a loop calling 100,000 small ones) takes long calls, which are
+        // timed well; one whose whole calls are about profkit's cost is not. Under recursion,
+        // cumtime counts the outermost calls, so this is the mean time a call adds.
         function.ncalls > 0
             && cost > 0.0
-            && (function.tottime_ns as f64 / function.ncalls as f64) < SMALL_CALL_FACTOR * cost
+            && (function.cumtime_ns as f64 / function.ncalls as f64) < SMALL_CALL_FACTOR * cost
     }
 
     /// The profiler's own cost per call that was taken out of this report's times; `None`

@@ -620,9 +620,9 @@ impl fmt::Display for StatsTable<'_> {
                 let (plural, verb) = if small == 1 { ("", "s") } else { ("s", "") };
                 writeln!(
                     f,
-                    "   ~ {small} function{plural} spend{verb} under {SMALL_CALL_FACTOR}x profkit's own \
-                     cost per call ({cost:.1} ns) in their own time: their times are mostly \
-                     profkit's; #[profile(skip)] leaves them out"
+                    "   ~ {small} function{plural} take{verb} under {SMALL_CALL_FACTOR}x profkit's own \
+                     cost per call ({cost:.1} ns) a call: their times are mostly profkit's; \
+                     #[profile(skip)] leaves them out"
                 )?;
             }
         }

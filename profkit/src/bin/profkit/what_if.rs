@@ -80,9 +80,9 @@ pub(crate) fn estimate(
     let unreliable = report.is_too_small_to_time(f);
     if let (true, Some(c)) = (unreliable, report.compensation()) {
         text.push_str(&format!(
-            "unreliable: its own time per call ({own:.1} ns) is under {factor}x profkit's own \
+            "unreliable: its calls take {per_call:.1} ns each, under {factor}x profkit's own \
              cost per call ({cost:.1} ns), so its share is mostly profkit's measurement\n",
-            own = f.tottime().as_nanos() as f64 / f.ncalls().max(1) as f64,
+            per_call = f.cumtime().as_nanos() as f64 / f.ncalls().max(1) as f64,
             factor = profkit::SMALL_CALL_FACTOR,
             cost = c.own_ns() + c.caller_ns(),
         ));
