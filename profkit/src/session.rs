@@ -11,7 +11,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::collect::{
-    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, site,
+    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, sampler, site,
 };
 use crate::data::{PerCall, Profile};
 use crate::error::WriteError;
@@ -46,7 +46,7 @@ fn process_report() -> Report {
     local::busy(|| {
         if cpu::is_on() {
             // Up to date: the CPU time since the sampler's last look is charged now.
-            cpu::sample_all();
+            sampler::sample_all();
         }
         let mut named = registry::profiles_by_thread();
         let compensation = calibrate::compensate(&mut named);
@@ -99,7 +99,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Report) {
     let outer = SESSION.with(|s| s.replace(Some(session.clone())));
     let sample = || {
         if cpu::is_on() {
-            local::busy(cpu::sample_all);
+            local::busy(sampler::sample_all);
         }
     };
     // CPU time before `f` is charged to what was open before it.
@@ -473,6 +473,6 @@ pub fn heap() -> HeapStats {
 /// ```
 pub fn set_cpu(on: bool) {
     if ENABLED_AT_COMPILE_TIME {
-        cpu::set_on(on);
+        sampler::set_on(on);
     }
 }

@@ -20,9 +20,11 @@ pub(crate) mod local;
 pub(crate) mod memory;
 mod reading;
 pub(crate) mod registry;
+pub(crate) mod sampler;
 pub(crate) mod site;
 pub(crate) mod sized_call;
 mod sizes;
+mod switch;
 
 #[cfg(feature = "memory")]
 pub use alloc::Alloc;

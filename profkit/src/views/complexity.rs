@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::model::{Complexity, FunctionStats, Report};
 
-use super::latency::human;
+use super::units::human;
 
 /// The `growth` column: the class's notation, `?` for sized calls that could not be fitted,
 /// `-` for a function without sized calls.

@@ -2,12 +2,12 @@
 //! short latency text the assertions print.
 
 use std::fmt;
-use std::time::Duration;
 
 use crate::model::{Latency, Report};
 
 use super::complexity::growth_text;
 use super::text::SortKey;
+use super::units::human;
 
 /// p50, p99 and max, 9 columns each, or a dash when there is no distribution.
 pub(crate) fn latency_text(latency: Option<&Latency>) -> String {
@@ -20,28 +20,6 @@ pub(crate) fn latency_text(latency: Option<&Latency>) -> String {
         ),
         None => format!("{:>9}", "-"),
     }
-}
-
-/// A duration with 3 significant digits and a unit: `812 ns`, `12.4 µs`, `1.50 s`.
-pub(crate) fn human(d: Duration) -> String {
-    let ns = d.as_nanos() as f64;
-    let (value, unit) = if ns < 1e3 {
-        return format!("{ns:.0} ns");
-    } else if ns < 1e6 {
-        (ns / 1e3, "µs")
-    } else if ns < 1e9 {
-        (ns / 1e6, "ms")
-    } else {
-        (ns / 1e9, "s")
-    };
-    let decimals = if value < 10.0 {
-        2
-    } else if value < 100.0 {
-        1
-    } else {
-        0
-    };
-    format!("{value:.decimals$} {unit}")
 }
 
 /// The latency distribution of every function that has one, like hotpath's table: calls, min,
@@ -185,18 +163,5 @@ impl Report {
     /// ```
     pub fn latency(&self) -> LatencyTable<'_> {
         LatencyTable::new(self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_with_three_digits() {
-        assert_eq!(human(Duration::from_nanos(812)), "812 ns");
-        assert_eq!(human(Duration::from_nanos(12_400)), "12.4 µs");
-        assert_eq!(human(Duration::from_nanos(1_500_000_000)), "1.50 s");
-        assert_eq!(human(Duration::from_micros(250)), "250 µs");
     }
 }

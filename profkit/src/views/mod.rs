@@ -10,6 +10,7 @@ mod latency;
 mod memory;
 mod text;
 mod tree;
+mod units;
 
 pub use calls::CallsTable;
 pub use complexity::ComplexityView;

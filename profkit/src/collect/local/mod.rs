@@ -133,7 +133,7 @@ impl Local {
     fn start(clock: Clock, registered: bool) -> Local {
         if registered {
             // Reads `PROFKIT_CPU` (and starts the sampler) with the first recording.
-            let _ = super::cpu::is_on();
+            super::sampler::start_if_on();
         }
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
         // First: from here on the allocations of this (busy) code go to profkit's own row.
