@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+#[cfg(feature = "http")]
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
@@ -39,6 +41,14 @@ pub(crate) struct ThreadShared {
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
     mem_chunks: Mutex<Vec<MemChunk>>,
+    /// The innermost open call (its node; 0: none) and the tick it started at, for a look at
+    /// where a running thread is (`open_calls`). Owner-written with plain stores; a reader
+    /// may pair a node with the tick of the call before it, a moment's difference. Only
+    /// with the feature `http`, whose `/debug/profkit/threads` reads them.
+    #[cfg(feature = "http")]
+    at: AtomicU32,
+    #[cfg(feature = "http")]
+    since: AtomicU64,
 }
 
 impl ThreadShared {
@@ -64,6 +74,18 @@ impl ThreadShared {
     /// Owner only: makes an `async fn`'s future counters readable.
     pub(crate) fn add_futures(&self, site: u32, futures: Arc<ThreadFutures>) {
         self.futures.lock().push((site, futures));
+    }
+
+    /// Owner only: `node` is now the innermost open call, started at tick `start`.
+    #[inline(always)]
+    pub(crate) fn publish_current(&self, node: u32, start: u64) {
+        #[cfg(feature = "http")]
+        {
+            self.since.store(start, Ordering::Relaxed);
+            self.at.store(node, Ordering::Relaxed);
+        }
+        #[cfg(not(feature = "http"))]
+        let _ = (node, start);
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -226,6 +248,10 @@ pub(crate) fn register(
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
+        #[cfg(feature = "http")]
+        at: AtomicU32::new(0),
+        #[cfg(feature = "http")]
+        since: AtomicU64::new(0),
     });
     reg.threads.push(shared.clone());
     shared
@@ -316,6 +342,53 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
             name,
             profile,
             clocks,
+        })
+        .collect()
+}
+
+/// Where one live recording thread is: its open profiled calls.
+#[cfg(feature = "http")]
+pub(crate) struct OpenCalls {
+    pub(crate) name: Arc<str>,
+    pub(crate) id: u64,
+    /// The sites of its open calls, the outermost first.
+    pub(crate) sites: Vec<u32>,
+    /// How long the innermost has been running; `None` with no call open, or on a thread-CPU
+    /// clock (another thread cannot read it).
+    pub(crate) running_ns: Option<u64>,
+}
+
+/// Every live recording thread's open calls, read without stopping it.
+#[cfg(feature = "http")]
+pub(crate) fn open_calls() -> Vec<OpenCalls> {
+    let threads: Vec<Arc<ThreadShared>> = REGISTRY.lock().threads.clone();
+    threads
+        .iter()
+        .map(|t| {
+            let at = t.at.load(Ordering::Relaxed);
+            let since = t.since.load(Ordering::Relaxed);
+            let chunks = t.chunks.lock();
+            let len = t.len.load(Ordering::Acquire);
+            let mut sites = Vec::new();
+            let mut index = at as usize;
+            // Parents come before children: at most `len` steps, even from a stale node.
+            while index != 0 && index < len && sites.len() < len {
+                let Some(node) = node_in(&chunks, index) else {
+                    break;
+                };
+                let node = node.read();
+                sites.push(node.site);
+                index = node.parent as usize;
+            }
+            sites.reverse();
+            let running_ns = (at != 0 && t.clock.kind() != ClockKind::ThreadCpu)
+                .then(|| t.clock.ticks_to_ns(t.clock.ticks().saturating_sub(since)));
+            OpenCalls {
+                name: t.name.clone(),
+                id: t.id,
+                sites,
+                running_ns,
+            }
         })
         .collect()
 }

@@ -187,6 +187,7 @@ impl Local {
             // The clock is read last, so the lookup above is not charged to the callee.
             node.start = self.clock.ticks();
             self.current = child;
+            self.shared.publish_current(child, node.start);
         }
         child
     }
@@ -226,6 +227,7 @@ impl Local {
         }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
+            self.shared.publish_current(parent, p.start);
         }
         self.current = parent;
     }
