@@ -69,9 +69,9 @@ mod session;
 
 mod exit;
 mod expect;
-mod http;
 #[cfg(feature = "history")]
 pub mod history;
+mod http;
 pub mod testing;
 
 #[cfg(feature = "memory")]

@@ -14,12 +14,18 @@ const QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 pub(crate) fn render(report: &Report) -> String {
     let mut out = String::with_capacity(256 + report.len() * 600);
     let functions: Vec<&FunctionStats> = report.functions().collect();
-    let counter = |out: &mut String, name: &str, help: &str, value: &dyn Fn(&FunctionStats) -> String| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        for f in &functions {
-            let _ = writeln!(out, "{name}{{function=\"{}\"}} {}", escape(f.name()), value(f));
-        }
-    };
+    let counter =
+        |out: &mut String, name: &str, help: &str, value: &dyn Fn(&FunctionStats) -> String| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for f in &functions {
+                let _ = writeln!(
+                    out,
+                    "{name}{{function=\"{}\"}} {}",
+                    escape(f.name()),
+                    value(f)
+                );
+            }
+        };
     counter(
         &mut out,
         "profkit_function_calls_total",
@@ -60,8 +66,16 @@ pub(crate) fn render(report: &Report) -> String {
                 seconds(latency.percentile(q * 100.0))
             );
         }
-        let _ = writeln!(out, "{name}_sum{{function=\"{label}\"}} {}", seconds(f.cumtime()));
-        let _ = writeln!(out, "{name}_count{{function=\"{label}\"}} {}", latency.count());
+        let _ = writeln!(
+            out,
+            "{name}_sum{{function=\"{label}\"}} {}",
+            seconds(f.cumtime())
+        );
+        let _ = writeln!(
+            out,
+            "{name}_count{{function=\"{label}\"}} {}",
+            latency.count()
+        );
     }
 
     if report.has_memory() {
@@ -92,15 +106,41 @@ pub(crate) fn render(report: &Report) -> String {
     }
     if let Some(heap) = report.heap() {
         let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
         };
-        gauge(&mut out, "profkit_heap_live_bytes", "Bytes allocated and not freed, the whole process.", heap.current());
-        gauge(&mut out, "profkit_heap_peak_bytes", "The most bytes live at once, the whole process.", heap.peak());
+        gauge(
+            &mut out,
+            "profkit_heap_live_bytes",
+            "Bytes allocated and not freed, the whole process.",
+            heap.current(),
+        );
+        gauge(
+            &mut out,
+            "profkit_heap_peak_bytes",
+            "The most bytes live at once, the whole process.",
+            heap.peak(),
+        );
         let total = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
-        total(&mut out, "profkit_heap_allocations_total", "Allocations, the whole process.", heap.total_allocs());
-        total(&mut out, "profkit_heap_allocated_bytes_total", "Bytes allocated, the whole process.", heap.total_bytes());
+        total(
+            &mut out,
+            "profkit_heap_allocations_total",
+            "Allocations, the whole process.",
+            heap.total_allocs(),
+        );
+        total(
+            &mut out,
+            "profkit_heap_allocated_bytes_total",
+            "Bytes allocated, the whole process.",
+            heap.total_bytes(),
+        );
     }
     let name = "profkit_functions";
     let _ = writeln!(
@@ -135,6 +175,9 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape("a\\b\"c\nd <T as U>::f"), "a\\\\b\\\"c\\nd <T as U>::f");
+        assert_eq!(
+            escape("a\\b\"c\nd <T as U>::f"),
+            "a\\\\b\\\"c\\nd <T as U>::f"
+        );
     }
 }

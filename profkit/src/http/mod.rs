@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn a_bad_address_is_one_line() {
         let line = start_from_env(Some("not an address".into())).unwrap();
-        assert!(line.starts_with("profkit: PROFKIT_HTTP=not an address: "), "{line}");
+        assert!(
+            line.starts_with("profkit: PROFKIT_HTTP=not an address: "),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 }

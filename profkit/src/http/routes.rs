@@ -96,14 +96,18 @@ pub(crate) fn parse(
     if let Some(token) = token
         && !bearer_matches(authorization, token)
     {
-        return Err(Reply::error(401, "profkit: this server needs `Authorization: Bearer <PROFKIT_HTTP_TOKEN>`")
-            .with_header("www-authenticate", "Bearer realm=\"profkit\""));
+        return Err(Reply::error(
+            401,
+            "profkit: this server needs `Authorization: Bearer <PROFKIT_HTTP_TOKEN>`",
+        )
+        .with_header("www-authenticate", "Bearer realm=\"profkit\""));
     }
     if method != "GET" && method != "HEAD" {
-        return Err(
-            Reply::error(405, format!("profkit: {method} is not served: GET or HEAD only"))
-                .with_header("allow", "GET, HEAD"),
-        );
+        return Err(Reply::error(
+            405,
+            format!("profkit: {method} is not served: GET or HEAD only"),
+        )
+        .with_header("allow", "GET, HEAD"));
     }
     let params = Params::parse(query.unwrap_or(""));
     let path = path.strip_suffix('/').unwrap_or(path);
@@ -257,7 +261,9 @@ fn decode(s: &str) -> String {
 }
 
 fn hex(digit: Option<&u8>) -> Option<u8> {
-    char::from(*digit?).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(*digit?)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// The answer to `ask`, from the process's report now, less `earlier` for a window.
@@ -286,8 +292,10 @@ pub(crate) fn render(endpoint: &Endpoint, report: &Report, seconds: Option<u64>)
     let failed = |e: std::io::Error| Reply::error(500, format!("profkit: {e}"));
     match endpoint {
         Endpoint::Profile | Endpoint::Heap => match report.to_pprof() {
-            Ok(bytes) => Reply::ok(BINARY, bytes)
-                .with_header("content-disposition", "attachment; filename=\"profile.pb.gz\""),
+            Ok(bytes) => Reply::ok(BINARY, bytes).with_header(
+                "content-disposition",
+                "attachment; filename=\"profile.pb.gz\"",
+            ),
             Err(e) => failed(e),
         },
         Endpoint::Report {
@@ -350,16 +358,35 @@ mod tests {
         assert_eq!(status(ask("GET", "/metrics", None)), 200);
         assert_eq!(status(ask("HEAD", "/debug/pprof/", None)), 200);
         assert_eq!(status(ask("GET", "/", None)), 200);
-        for bad in ["seconds=0", "seconds=3601", "seconds=-1", "seconds=x", "seconds="] {
-            assert_eq!(status(ask("GET", "/debug/pprof/profile", Some(bad))), 400, "{bad}");
+        for bad in [
+            "seconds=0",
+            "seconds=3601",
+            "seconds=-1",
+            "seconds=x",
+            "seconds=",
+        ] {
+            assert_eq!(
+                status(ask("GET", "/debug/pprof/profile", Some(bad))),
+                400,
+                "{bad}"
+            );
         }
         let ok = ask("GET", "/debug/pprof/profile", Some("seconds=3600")).unwrap();
         assert_eq!(ok.seconds, Some(3600));
         let default = ask("GET", "/debug/pprof/profile", None).unwrap();
         assert_eq!(default.seconds, Some(30));
-        assert_eq!(status(ask("GET", "/debug/profkit/report", Some("format=png"))), 400);
-        assert_eq!(status(ask("GET", "/debug/profkit/report", Some("sort=nope"))), 400);
-        assert_eq!(status(ask("GET", "/debug/profkit/report", Some("limit=x"))), 400);
+        assert_eq!(
+            status(ask("GET", "/debug/profkit/report", Some("format=png"))),
+            400
+        );
+        assert_eq!(
+            status(ask("GET", "/debug/profkit/report", Some("sort=nope"))),
+            400
+        );
+        assert_eq!(
+            status(ask("GET", "/debug/profkit/report", Some("limit=x"))),
+            400
+        );
         let report = ask(
             "GET",
             "/debug/profkit/report",
@@ -384,10 +411,22 @@ mod tests {
         let t = Some("s3cret");
         assert_eq!(status(parse("GET", "/metrics", None, None, t)), 401);
         assert_eq!(status(parse("POST", "/x", None, None, t)), 401);
-        assert_eq!(status(parse("GET", "/metrics", None, Some(b"Bearer s3cre"), t)), 401);
-        assert_eq!(status(parse("GET", "/metrics", None, Some(b"Bearer s3cret!"), t)), 401);
-        assert_eq!(status(parse("GET", "/metrics", None, Some(b"Basic s3cret"), t)), 401);
-        assert_eq!(status(parse("GET", "/metrics", None, Some(b"Bearer s3cret"), t)), 200);
+        assert_eq!(
+            status(parse("GET", "/metrics", None, Some(b"Bearer s3cre"), t)),
+            401
+        );
+        assert_eq!(
+            status(parse("GET", "/metrics", None, Some(b"Bearer s3cret!"), t)),
+            401
+        );
+        assert_eq!(
+            status(parse("GET", "/metrics", None, Some(b"Basic s3cret"), t)),
+            401
+        );
+        assert_eq!(
+            status(parse("GET", "/metrics", None, Some(b"Bearer s3cret"), t)),
+            200
+        );
     }
 
     #[test]
@@ -395,6 +434,9 @@ mod tests {
         assert_eq!(decode("a%20b+c%zz%4"), "a b c%zz%4");
         assert_eq!(decode("%é%"), "%é%");
         let p = Params::parse("format=json&&seconds=%35");
-        assert_eq!((p.get("format"), p.get("seconds")), (Some("json"), Some("5")));
+        assert_eq!(
+            (p.get("format"), p.get("seconds")),
+            (Some("json"), Some("5"))
+        );
     }
 }

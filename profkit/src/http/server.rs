@@ -291,7 +291,8 @@ fn into_response(reply: Reply) -> Response<Full<Bytes>> {
     builder
         .body(Full::new(Bytes::from(reply.body)))
         .unwrap_or_else(|_| {
-            let mut fallback = Response::new(Full::new(Bytes::from_static(b"profkit: bad reply\n")));
+            let mut fallback =
+                Response::new(Full::new(Bytes::from_static(b"profkit: bad reply\n")));
             *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
             fallback
         })

@@ -26,7 +26,10 @@ pub(crate) fn render() -> String {
                 );
             }
             (n, None) => {
-                let _ = writeln!(out, "{n} profiled calls open (thread-CPU clock: no duration)");
+                let _ = writeln!(
+                    out,
+                    "{n} profiled calls open (thread-CPU clock: no duration)"
+                );
             }
         }
         for s in &t.sites {
