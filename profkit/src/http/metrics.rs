@@ -79,7 +79,7 @@ pub(crate) fn render(report: &Report) -> String {
     }
 
     if report.has_memory() {
-        let with_memory = |value: fn(&crate::MemoryStats) -> i128| {
+        let with_memory = |value: fn(&crate::model::MemoryStats) -> i128| {
             move |f: &FunctionStats| f.memory().map_or(0, value).to_string()
         };
         counter(
