@@ -96,7 +96,7 @@ object{width:100%;min-height:300px;border:1px solid #ddd}
 <h2>Top functions <span id="status">(the whole run)</span></h2>
 <table id="top"><thead><tr>
 <th data-key="name" class="name">function</th><th data-key="ncalls">ncalls</th><th data-key="pcalls">primitive</th>
-<th data-key="tottime_ns">tottime (ms)</th><th data-key="cumtime_ns">cumtime (ms)</th><th data-key="p99_ns">p99 (ms)</th>
+<th data-key="tottime_ns">tottime (ms)</th><th data-key="cumtime_ns">cumtime (ms)</th><th data-key="p99_ns">p99 (µs)</th>
 <th data-key="bytes">bytes</th><th data-key="live_bytes">live bytes</th></tr></thead><tbody></tbody></table>
 <h2>Flame graph</h2>
 <object type="image/svg+xml" data="/debug/profkit/report?format=svg">flame graph</object>
@@ -110,7 +110,8 @@ object{width:100%;min-height:300px;border:1px solid #ddd}
 let rows = JSON.parse(document.getElementById("data").textContent).rows;
 let key = "cumtime_ns", down = true;
 const ms = v => v == null ? "" : (v / 1e6).toFixed(3);
-const cells = {tottime_ns: ms, cumtime_ns: ms, p99_ns: ms};
+const us = v => v == null ? "" : (v / 1e3).toFixed(3);
+const cells = {tottime_ns: ms, cumtime_ns: ms, p99_ns: us};
 function draw() {
   const sorted = rows.slice().sort((a, b) => {
     const x = a[key], y = b[key];
