@@ -449,3 +449,49 @@ fn unsafe_or_taken_addresses_are_refused_with_an_error() {
     let again = profkit::serve(addr).unwrap();
     assert_eq!(again.addr(), addr);
 }
+
+/// `exit-probe` (tests/support) with `PROFKIT_HTTP` set to `addr`: its stdout, stderr and
+/// whether it succeeded.
+fn probe_with_http(addr: &str) -> (String, String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_exit-probe"))
+        .arg("return")
+        .env_remove("PROFKIT")
+        .env_remove("PROFKIT_OUT")
+        .env_remove("PROFKIT_HTTP_TOKEN")
+        .env("PROFKIT_HTTP", addr)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+#[test]
+fn profkit_http_starts_the_server_or_says_why_in_one_line() {
+    let (plain, _, ok) = probe_with_http("");
+    assert!(ok && plain.starts_with("result "), "{plain}");
+    // Started at the first profiled call: one line with the address.
+    let (out, err, ok) = probe_with_http("127.0.0.1:0");
+    assert!(ok && out == plain, "{out}");
+    assert!(
+        err.starts_with("profkit: serving profiles on http://127.0.0.1:")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    // Refused, or a port in use: one line, and the program's result is the same.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    for (addr, says) in [
+        ("0.0.0.0:0", "not a loopback address"),
+        (taken.as_str(), "cannot listen on"),
+    ] {
+        let (out, err, ok) = probe_with_http(addr);
+        assert!(ok && out == plain, "{addr}: {out}");
+        assert!(
+            err.contains(says) && err.lines().count() == 1,
+            "{addr}: {err}"
+        );
+    }
+}
