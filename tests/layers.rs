@@ -20,10 +20,13 @@ const RUNTIME: &[(&str, u32)] = &[
     ("expect", 5),
     ("history", 5),
     ("testing", 5),
-    // A way of recording over collect, with the exit report's hook from exit.
-    ("tracing", 6),
+    // The profile server for a running service (`http`, feature `http`) and the hook a call
+    // site runs when it registers (the exit report, then `PROFKIT_HTTP`).
+    ("http", 6),
+    // A way of recording over collect, with the call sites' hook from http.
+    ("tracing", 7),
 ];
-const ROOT: u32 = 7;
+const ROOT: u32 = 8;
 
 const MACROS: &[(&str, u32)] = &[("parse", 0), ("expand", 1)];
 

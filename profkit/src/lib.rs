@@ -205,10 +205,13 @@ mod expect;
 #[cfg(feature = "history")]
 #[cfg_attr(docsrs, doc(cfg(feature = "history")))]
 pub mod history;
+mod http;
 pub mod testing;
 
 #[cfg(feature = "memory")]
 pub use collect::Alloc;
+#[cfg(feature = "http")]
+pub use http::{ServeError, Server, serve, serve_with_token};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
@@ -503,12 +506,12 @@ pub mod __private {
             file: &'static str,
             line: u32,
         ) -> Self {
-            CallSite::from_nested_item(nested_item, file, line, crate::exit::install_once)
+            CallSite::from_nested_item(nested_item, file, line, crate::http::install_once)
         }
 
         /// A site with a fixed row name (`#[profile(name = ..)]`, `profile_scope!`).
         pub const fn named(name: &'static str, file: &'static str, line: u32) -> Self {
-            CallSite::from_name(name, file, line, crate::exit::install_once)
+            CallSite::from_name(name, file, line, crate::http::install_once)
         }
     }
 }

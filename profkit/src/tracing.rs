@@ -150,7 +150,7 @@ fn shared_site_for(meta: &'static Metadata<'static>) -> &'static CallSite {
             Box::leak(name.into_boxed_str()),
             meta.file().unwrap_or("~"),
             meta.line().unwrap_or(0),
-            crate::exit::install_once,
+            crate::http::install_once,
         );
         Box::leak(Box::new(site))
     })

@@ -47,6 +47,11 @@ pub(crate) struct ThreadShared {
     current: AtomicU32,
     /// The CPU time the sampler charged to each node.
     pub(crate) cpu: Mutex<CpuState>,
+    /// With `http`: the tick the innermost open call (`current`) started at, for a look at
+    /// where a running thread is (`open_calls`). Owner-written with plain stores; a reader may
+    /// pair a node with the tick of the call before it, a moment's difference.
+    #[cfg(feature = "http")]
+    since: AtomicU64,
 }
 
 impl ThreadShared {
@@ -97,6 +102,16 @@ impl ThreadShared {
     /// The thread's CPU clock now (ns), read from any thread; `None` without one.
     pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
         self.cpu.lock().read_clock()
+    }
+
+    /// Owner only, with `http`: the innermost open call started at tick `start` (one relaxed
+    /// store; nothing without the feature).
+    #[inline(always)]
+    pub(crate) fn publish_start(&self, start: u64) {
+        #[cfg(feature = "http")]
+        self.since.store(start, Ordering::Relaxed);
+        #[cfg(not(feature = "http"))]
+        let _ = start;
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -277,6 +292,8 @@ pub(crate) fn register(
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
         current: AtomicU32::new(0),
         cpu: Mutex::new(CpuState::for_current_thread()),
+        #[cfg(feature = "http")]
+        since: AtomicU64::new(0),
     });
     reg.threads.push(shared.clone());
     shared
@@ -297,6 +314,8 @@ pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
         mem_chunks: Mutex::new(Vec::new()),
         current: AtomicU32::new(0),
         cpu: Mutex::new(CpuState::default()),
+        #[cfg(feature = "http")]
+        since: AtomicU64::new(0),
     })
 }
 
@@ -396,6 +415,53 @@ pub(crate) fn profiles_by_thread() -> Vec<NamedProfile> {
 /// Every thread recording now (for the CPU sampler).
 pub(crate) fn live_threads() -> Vec<Arc<ThreadShared>> {
     REGISTRY.lock().threads.clone()
+}
+
+/// Where one live recording thread is: its open profiled calls.
+#[cfg(feature = "http")]
+pub(crate) struct OpenCalls {
+    pub(crate) name: Arc<str>,
+    pub(crate) id: u64,
+    /// The sites of its open calls, the outermost first.
+    pub(crate) sites: Vec<u32>,
+    /// How long the innermost has been running; `None` with no call open, or on a thread-CPU
+    /// clock (another thread cannot read it).
+    pub(crate) running_ns: Option<u64>,
+}
+
+/// Every live recording thread's open calls, read without stopping it.
+#[cfg(feature = "http")]
+pub(crate) fn open_calls() -> Vec<OpenCalls> {
+    let threads: Vec<Arc<ThreadShared>> = REGISTRY.lock().threads.clone();
+    threads
+        .iter()
+        .map(|t| {
+            let at = t.current.load(Ordering::Relaxed);
+            let since = t.since.load(Ordering::Relaxed);
+            let chunks = t.chunks.lock();
+            let len = t.len.load(Ordering::Acquire);
+            let mut sites = Vec::new();
+            let mut index = at as usize;
+            // Parents come before children: at most `len` steps, even from a stale node.
+            while index != 0 && index < len && sites.len() < len {
+                let Some(node) = node_in(&chunks, index) else {
+                    break;
+                };
+                let node = node.read();
+                sites.push(node.site);
+                index = node.parent as usize;
+            }
+            sites.reverse();
+            let running_ns = (at != 0 && t.clock.kind() != ClockKind::ThreadCpu)
+                .then(|| t.clock.ticks_to_ns(t.clock.ticks().saturating_sub(since)));
+            OpenCalls {
+                name: t.name.clone(),
+                id: t.id,
+                sites,
+                running_ns,
+            }
+        })
+        .collect()
 }
 
 /// When recording started: the first recording thread, or the last reset.

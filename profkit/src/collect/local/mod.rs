@@ -221,6 +221,7 @@ impl Local {
             self.shared.publish_current(child);
             // The clock is read last, so the lookup above is not charged to the callee.
             node.start = self.clock.ticks();
+            self.shared.publish_start(node.start);
         }
         child
     }
@@ -260,6 +261,7 @@ impl Local {
         }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
+            self.shared.publish_start(p.start);
         }
         self.current = parent;
         self.shared.publish_current(parent);
