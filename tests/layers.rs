@@ -197,3 +197,22 @@ fn the_check_sees_an_upward_import() {
         BTreeSet::from(["data".to_owned()])
     );
 }
+
+/// The command line is a shell over the library's public API: nothing of `__private` (what
+/// generated code calls, free to change) in `profkit/src/bin`.
+#[test]
+fn the_command_line_uses_the_public_api_only() {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("profkit/src/bin");
+    let mut files = Vec::new();
+    rust_files(&bin, &mut files);
+    assert!(!files.is_empty(), "no CLI sources under {}", bin.display());
+    let private: Vec<String> = files
+        .iter()
+        .filter(|f| fs::read_to_string(f).unwrap().contains("__private"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        private.is_empty(),
+        "the CLI reaches __private in {private:?}"
+    );
+}

@@ -224,7 +224,7 @@ pub use error::{
 pub use exit::report_on_signals;
 pub use expect::Expect;
 pub use files::Format;
-pub use formats::StackMetric;
+pub use formats::{StackMetric, write_atomic};
 pub use model::{
     Compensation, Complexity, ComplexityClass, EdgeStats, FunctionStats, FutureStats, Growth,
     HeapStats, Latency, MemoryStats, NoFit, Report, SMALL_CALL_FACTOR, Scaling, ThreadReport,
@@ -487,8 +487,6 @@ pub mod __private {
     pub use crate::collect::future::{instrument, instrument_sized};
     pub use crate::collect::guard::{Guard, enter};
     pub use crate::collect::sized_call::{Size, SizedGuard, enter_sized, size};
-    // The atomic write every profkit file goes through, for the binary's `--folded -o`.
-    pub use crate::formats::write_atomic;
 
     /// `core::any::type_name` of what `value` points to: generated code calls this rather
     /// than `core::any::type_name_of_val` (Rust 1.76), so that it names nothing newer than its

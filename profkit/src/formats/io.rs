@@ -46,7 +46,19 @@ pub(crate) fn read_bounded_from(reader: impl io::Read) -> Result<Vec<u8>, ReadEr
 /// the path holds either its old content or the whole new one.
 ///
 /// A path that exists and is not a regular file (a device such as `/dev/stdout`, a named
-/// pipe) is written in place: renaming over it would replace the device with a file.
+/// pipe) is written in place: renaming over it would replace the device with a file. Every
+/// profile file profkit writes goes through it; it is public for what a program or the `profkit`
+/// command line writes beside them (a folded stack, a chart).
+///
+/// # Errors
+/// A [`WriteError`](crate::WriteError) that names the path and says why.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("profkit-doc-{}.txt", std::process::id()));
+/// profkit::write_atomic(&path, b"a;b 1\n").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"a;b 1\n");
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |e| WriteError::new(path, e);
     if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {

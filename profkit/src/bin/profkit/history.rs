@@ -521,7 +521,7 @@ fn show(args: &ShowArgs) -> Outcome {
     let t = trend(db.store(), &options).map_err(|e| in_db(e, &db))?;
     if let Some(path) = &args.svg {
         let svg = t.to_svg()?;
-        profkit::__private::write_atomic(path, svg.as_bytes())?;
+        profkit::write_atomic(path, svg.as_bytes())?;
     }
     emit(&match args.format {
         Format::Text => t.to_text(),

@@ -80,5 +80,5 @@ pub(crate) fn write(out: &Path, bytes: &[u8]) -> Result<(), Failure> {
     if is_std(out) {
         return emit_bytes(bytes);
     }
-    Ok(profkit::__private::write_atomic(out, bytes)?)
+    Ok(profkit::write_atomic(out, bytes)?)
 }
