@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{LOCAL, NONE, enter, start_thread};
+use super::{LOCAL, Local, NONE, enter, start_thread};
 use crate::collect::clock::{self, ClockKind};
 use crate::collect::site::CallSite;
 
@@ -59,21 +59,31 @@ pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
             && let Some(local) = slot.as_mut()
         {
             let now = local.clock.ticks();
-            if node == local.current {
-                local.close(node, now, u64::from(end.is_some()), false);
-            } else {
-                local.close_unwound(node, now, u64::from(end.is_some()), false);
-            }
-            if let Some(end) = end {
-                let wall_end = if local.clock.kind() == ClockKind::Wall {
-                    now
-                } else {
-                    clock::wall_ticks()
-                };
-                local.future_ended(node, end, wall_end);
-            }
+            local.finish_poll(node, now, end);
         }
     });
+}
+
+impl Local {
+    /// A poll of `node` ends at `now`: closes it (the call ends with the poll when `end` says
+    /// the future finished) and records how the future ended. Shared by the plain and the
+    /// sized poll.
+    #[inline(always)]
+    pub(super) fn finish_poll(&mut self, node: u32, now: u64, end: Option<FutureEnd>) {
+        if node == self.current {
+            self.close(node, now, u64::from(end.is_some()), false);
+        } else {
+            self.close_unwound(node, now, u64::from(end.is_some()), false);
+        }
+        if let Some(end) = end {
+            let wall_end = if self.clock.kind() == ClockKind::Wall {
+                now
+            } else {
+                clock::wall_ticks()
+            };
+            self.future_ended(node, end, wall_end);
+        }
+    }
 }
 
 /// Ends the call of a future of `site` outside a poll (dropped after its first poll:

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use super::{FutureEnd, LOCAL, Local};
-use crate::collect::clock::{self, ClockKind};
 use crate::collect::sizes::ThreadSizes;
 
 impl Local {
@@ -70,18 +69,8 @@ pub(crate) fn exit_poll_sized(node: u32, end: Option<FutureEnd>, size: u64, busy
             let now = local.clock.ticks();
             let ticks = local.open_ticks(node, now);
             *busy_ns = busy_ns.saturating_add(local.clock.ticks_to_ns(ticks));
-            if node == local.current {
-                local.close(node, now, u64::from(end.is_some()), false);
-            } else {
-                local.close_unwound(node, now, u64::from(end.is_some()), false);
-            }
-            if let Some(end) = end {
-                let wall_end = if local.clock.kind() == ClockKind::Wall {
-                    now
-                } else {
-                    clock::wall_ticks()
-                };
-                local.future_ended(node, end, wall_end);
+            local.finish_poll(node, now, end);
+            if end.is_some() {
                 local.record_size(node, size, *busy_ns);
             }
         }
