@@ -135,8 +135,16 @@ fn go_tool_pprof_reads_a_window_over_http() {
     assert!(!top.contains("before_window"), "{top}");
 }
 
+/// Long enough (a few microseconds) that its own time outlives profkit's cost taken out of it:
+/// folded stacks and flame graphs weigh frames by own time and leave out those at zero.
 #[profile]
 fn reported(n: u64) -> u64 {
+    let started = std::time::Instant::now();
+    let mut x = n;
+    while started.elapsed() < Duration::from_micros(5) {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+    }
+    std::hint::black_box(x);
     n + 1
 }
 
