@@ -58,47 +58,108 @@ fn recorded_call(n: u64) -> u64 {
     n.wrapping_mul(0x9e37_79b9)
 }
 
-/// The longest gap between two consecutive calls of a recording thread over `run`, with or
-/// without a scrape of `/metrics` every 100 ms meanwhile.
-fn worst_gap(run: Duration, scraping: bool) -> (Duration, usize) {
+/// What one round of the stall measurement saw.
+struct Round {
+    /// The longest gap between two consecutive calls of the recording thread.
+    worst: Duration,
+    /// Gaps of 1 ms or more (the scheduler's, or a wait on the server).
+    over_1ms: u64,
+    /// How long each scrape took, from connecting to the last byte.
+    scrapes: Vec<Duration>,
+}
+
+/// One round: the recording thread (this one, whose 10,000 paths every scrape reads) calls a
+/// profiled function in a loop for `run`, timing the gap between consecutive calls, while
+/// another thread scrapes `/metrics` every 100 ms, or does nothing.
+fn round(run: Duration, scraping: bool) -> Round {
     let addr = SERVER.addr();
     let done = Arc::new(AtomicBool::new(false));
     let scraper = {
         let done = Arc::clone(&done);
         std::thread::spawn(move || {
-            let mut scrapes = 0;
+            let mut took = Vec::new();
             while scraping && !done.load(Ordering::Relaxed) {
+                let start = Instant::now();
                 scrape(addr, "/metrics");
-                scrapes += 1;
+                took.push(start.elapsed());
                 std::thread::sleep(Duration::from_millis(100));
             }
-            scrapes
+            took
         })
     };
     let start = Instant::now();
     let mut last = start;
     let mut worst = Duration::ZERO;
+    let mut over_1ms = 0;
     let mut n = 0u64;
     while last - start < run {
         n = n.wrapping_add(recorded_call(n));
         let now = Instant::now();
-        worst = worst.max(now - last);
+        let gap = now - last;
+        worst = worst.max(gap);
+        over_1ms += u64::from(gap >= Duration::from_millis(1));
         last = now;
     }
     done.store(true, Ordering::Relaxed);
     std::hint::black_box(n);
-    (worst, scraper.join().unwrap())
+    Round {
+        worst,
+        over_1ms,
+        scrapes: scraper.join().unwrap(),
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// `ROUNDS` rounds of each kind, interleaved (quiet, scraping, quiet, ...), so that the
+/// machine's own noise (other processes, the scheduler) falls on both alike; the server's
+/// share is what the scraping rounds have that the quiet ones have not. The best (lowest)
+/// round of each kind is the figure least touched by that noise.
+fn stall_figures() {
+    const ROUNDS: usize = 5;
+    const RUN: Duration = Duration::from_secs(1);
+    let mut quiet = Vec::new();
+    let mut busy = Vec::new();
+    for _ in 0..ROUNDS {
+        quiet.push(round(RUN, false));
+        busy.push(round(RUN, true));
+    }
+    let show = |name: &str, rounds: &[Round]| {
+        let mut worst: Vec<Duration> = rounds.iter().map(|r| r.worst).collect();
+        worst.sort();
+        let over: Vec<u64> = rounds.iter().map(|r| r.over_1ms).collect();
+        println!(
+            "  {name}: worst gap per round {}; best round {}, median {}; gaps >= 1 ms per round {over:?}",
+            worst.iter().map(|d| millis(*d)).collect::<Vec<_>>().join(", "),
+            millis(worst[0]),
+            millis(worst[worst.len() / 2]),
+        );
+    };
+    println!(
+        "{FUNCTIONS} functions, one recording thread calling a profiled function in a loop, \
+         {ROUNDS} interleaved rounds of {RUN:?} each:"
+    );
+    show("without scrapes ", &quiet);
+    show("scraping /metrics every 100 ms", &busy);
+    let mut took: Vec<Duration> = busy.iter().flat_map(|r| r.scrapes.clone()).collect();
+    took.sort();
+    if let (Some(first), Some(last)) = (took.first(), took.last()) {
+        println!(
+            "  {} scrapes of /metrics took {} (fastest), {} (median), {} (slowest)",
+            took.len(),
+            millis(*first),
+            millis(took[took.len() / 2]),
+            millis(*last)
+        );
+    }
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--bench") {
         let _ = &*SERVER;
-        let (quiet, _) = worst_gap(Duration::from_secs(3), false);
-        let (busy, scrapes) = worst_gap(Duration::from_secs(3), true);
-        println!(
-            "{FUNCTIONS} functions: worst gap between two calls of a recording thread over 3 s: \
-             {quiet:?} without scrapes, {busy:?} with {scrapes} scrapes of /metrics (every 100 ms)"
-        );
+        stall_figures();
     }
     divan::main();
 }

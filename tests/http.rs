@@ -319,13 +319,17 @@ fn the_page_renders_the_top_table_in_chromium() {
 }
 
 #[profile]
-fn stuck(release: &mpsc::Receiver<()>) {
+fn stuck(entered: &mpsc::Sender<()>, release: &mpsc::Receiver<()>) {
+    // 2.5 s of the test clock pass inside the innermost call before the look.
+    profkit::testing::advance(Duration::from_millis(2_500));
+    let _ = entered.send(());
     let _ = release.recv();
 }
 
 #[profile]
-fn outer_of_stuck(release: &mpsc::Receiver<()>) {
-    stuck(release);
+fn outer_of_stuck(entered: &mpsc::Sender<()>, release: &mpsc::Receiver<()>) {
+    profkit::testing::advance(Duration::from_millis(700));
+    stuck(entered, release);
 }
 
 #[test]
@@ -335,26 +339,14 @@ fn threads_show_where_each_thread_is() {
     let worker = std::thread::Builder::new()
         .name("stuck-worker".into())
         .spawn(move || {
-            #[profile]
-            fn started(entered: &mpsc::Sender<()>) {
-                let _ = entered.send(());
-            }
-            // Recording starts on this thread before `stuck` opens.
-            started(&entered);
-            outer_of_stuck(&wait);
+            // The server reads this thread's test clock: the running time is exact.
+            let _clock = profkit::testing::TestClock::install().unwrap();
+            outer_of_stuck(&entered, &wait);
         })
         .unwrap();
     is_in.recv().unwrap();
     let server = profkit::serve("127.0.0.1:0").unwrap();
-    // `stuck` opens right after `started` returns: look until it shows.
-    let mut text = String::new();
-    for _ in 0..1000 {
-        text = get_text(server.addr(), "/debug/profkit/threads");
-        if text.contains("http::stuck (") {
-            break;
-        }
-        std::thread::yield_now();
-    }
+    let text = get_text(server.addr(), "/debug/profkit/threads");
     release.send(()).unwrap();
     worker.join().unwrap();
     let block = text
@@ -363,7 +355,7 @@ fn threads_show_where_each_thread_is() {
         .unwrap_or_else(|| panic!("{text}"));
     let lines: Vec<&str> = block.lines().collect();
     assert!(
-        lines[0].contains("2 profiled calls open, the innermost running for"),
+        lines[0].ends_with("2 profiled calls open, the innermost running for 2.500 s"),
         "{block}"
     );
     assert!(
@@ -373,6 +365,13 @@ fn threads_show_where_each_thread_is() {
     assert!(
         lines[2].trim_start().starts_with("http::stuck ("),
         "{block}"
+    );
+    assert_eq!(lines.len(), 3, "{block}");
+    // Once the thread is back out of both calls, nothing is open.
+    let after = get_text(server.addr(), "/debug/profkit/threads");
+    assert!(
+        !after.contains("\"stuck-worker\": 2 profiled"),
+        "{after}"
     );
 }
 

@@ -19,7 +19,7 @@ use crate::data::TreeNode;
 
 use super::memory::MemNode;
 
-/// Nodes per chunk: 256 nodes of 40 bytes, 10 KiB.
+/// Nodes per chunk: 256 nodes of 48 bytes, 12 KiB.
 pub(crate) const CHUNK: usize = 256;
 
 /// The shared half of one call-path node.
@@ -31,6 +31,11 @@ pub(crate) struct SharedNode {
     calls: AtomicU64,
     own: AtomicU64,
     incl: AtomicU64,
+    /// The clock reading when the open activation of this path started (owner-written: a
+    /// plain `mov`, as a field of the owner's own node would be). Here rather than in the
+    /// owner's half so that `/debug/profkit/threads` can read how long a thread's innermost
+    /// call has been running without the owner publishing anything more per call.
+    start: AtomicU64,
 }
 
 pub(crate) type Chunk = &'static [SharedNode];
@@ -42,7 +47,7 @@ pub(crate) fn alloc_chunk() -> Chunk {
     if let Some(chunk) = POOL.lock().pop() {
         return chunk;
     }
-    // Cache-line aligned and a whole number of lines long (256 x 40 bytes = 160 lines), so a
+    // Cache-line aligned and a whole number of lines long (256 x 48 bytes = 192 lines), so a
     // chunk shares no line with another thread's data.
     let chunk: &'static AlignedChunk =
         Box::leak(Box::new(AlignedChunk(std::array::from_fn(|_| {
@@ -124,6 +129,18 @@ impl SharedNode {
         bump(&self.calls, calls);
     }
 
+    /// Owner only: the path's activation starts at tick `ticks` (one relaxed store).
+    #[inline(always)]
+    pub(crate) fn set_start(&self, ticks: u64) {
+        self.start.store(ticks, Ordering::Relaxed);
+    }
+
+    /// The tick the path's open (or last) activation started at; any thread may read it.
+    #[inline(always)]
+    pub(crate) fn start(&self) -> u64 {
+        self.start.load(Ordering::Relaxed)
+    }
+
     /// Reads the node; times stay in the owner's clock ticks.
     pub(crate) fn read(&self) -> TreeNode {
         TreeNode {
@@ -142,7 +159,7 @@ impl SharedNode {
         for c in [&self.site, &self.parent, &self.flags] {
             c.store(0, Ordering::Relaxed);
         }
-        for c in [&self.calls, &self.own, &self.incl] {
+        for c in [&self.calls, &self.own, &self.incl, &self.start] {
             c.store(0, Ordering::Relaxed);
         }
     }

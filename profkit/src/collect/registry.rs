@@ -47,11 +47,6 @@ pub(crate) struct ThreadShared {
     current: AtomicU32,
     /// The CPU time the sampler charged to each node.
     pub(crate) cpu: Mutex<CpuState>,
-    /// With `http`: the tick the innermost open call (`current`) started at, for a look at
-    /// where a running thread is (`open_calls`). Owner-written with plain stores; a reader may
-    /// pair a node with the tick of the call before it, a moment's difference.
-    #[cfg(feature = "http")]
-    since: AtomicU64,
 }
 
 impl ThreadShared {
@@ -102,16 +97,6 @@ impl ThreadShared {
     /// The thread's CPU clock now (ns), read from any thread; `None` without one.
     pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
         self.cpu.lock().read_clock()
-    }
-
-    /// Owner only, with `http`: the innermost open call started at tick `start` (one relaxed
-    /// store; nothing without the feature).
-    #[inline(always)]
-    pub(crate) fn publish_start(&self, start: u64) {
-        #[cfg(feature = "http")]
-        self.since.store(start, Ordering::Relaxed);
-        #[cfg(not(feature = "http"))]
-        let _ = start;
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -292,8 +277,6 @@ pub(crate) fn register(
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
         current: AtomicU32::new(0),
         cpu: Mutex::new(CpuState::for_current_thread()),
-        #[cfg(feature = "http")]
-        since: AtomicU64::new(0),
     });
     reg.threads.push(shared.clone());
     shared
@@ -314,8 +297,6 @@ pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
         mem_chunks: Mutex::new(Vec::new()),
         current: AtomicU32::new(0),
         cpu: Mutex::new(CpuState::default()),
-        #[cfg(feature = "http")]
-        since: AtomicU64::new(0),
     })
 }
 
@@ -437,10 +418,14 @@ pub(crate) fn open_calls() -> Vec<OpenCalls> {
         .iter()
         .map(|t| {
             let at = t.current.load(Ordering::Relaxed);
-            let since = t.since.load(Ordering::Relaxed);
             let chunks = t.chunks.lock();
             let len = t.len.load(Ordering::Acquire);
             let mut sites = Vec::new();
+            // The innermost call's start, kept in its node by the owner as every call's is:
+            // reading it costs the recording thread nothing. (Should the thread have moved
+            // on since `at` was read, this is that node's latest start: a moment's
+            // difference, never another node's.)
+            let since = node_in(&chunks, at as usize).map_or(0, SharedNode::start);
             let mut index = at as usize;
             // Parents come before children: at most `len` steps, even from a stale node.
             while index != 0 && index < len && sites.len() < len {

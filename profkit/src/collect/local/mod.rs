@@ -49,8 +49,8 @@ struct LocalNode {
     stats: &'static SharedNode,
     site: u32,
     parent: u32,
-    /// Clock reading when the open activation of this path started.
-    start: u64,
+    // The clock reading when the open activation started is `stats.start()` (in the shared
+    // half, where `/debug/profkit/threads` reads it: issue 24).
     /// Inclusive ticks of direct children of the open activation so far.
     child_ticks: u64,
     /// The last child entered from here, the common case in loops.
@@ -166,7 +166,6 @@ impl Local {
                 stats: &first[0],
                 site: ROOT_SITE,
                 parent: 0,
-                start: 0,
                 child_ticks: 0,
                 cache_site: NO_SITE,
                 cache_child: NONE,
@@ -220,8 +219,7 @@ impl Local {
             self.current = child;
             self.shared.publish_current(child);
             // The clock is read last, so the lookup above is not charged to the callee.
-            node.start = self.clock.ticks();
-            self.shared.publish_start(node.start);
+            node.stats.set_start(self.clock.ticks());
         }
         child
     }
@@ -244,7 +242,7 @@ impl Local {
         let Some(n) = self.nodes.get_mut(node as usize) else {
             return;
         };
-        let incl = now.saturating_sub(n.start);
+        let incl = now.saturating_sub(n.stats.start());
         let own = incl.saturating_sub(n.child_ticks);
         n.child_ticks = 0;
         n.stats.record(own, incl, calls);
@@ -261,7 +259,6 @@ impl Local {
         }
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
-            self.shared.publish_start(p.start);
         }
         self.current = parent;
         self.shared.publish_current(parent);
@@ -457,7 +454,6 @@ impl Local {
             stats,
             site,
             parent,
-            start: 0,
             child_ticks: 0,
             cache_site: NO_SITE,
             cache_child: NONE,

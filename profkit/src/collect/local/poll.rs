@@ -41,7 +41,7 @@ pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
                     }
                 };
                 let start = (node != NONE && local.clock.kind() == ClockKind::Wall)
-                    .then(|| local.nodes.get(node as usize).map(|n| n.start))
+                    .then(|| local.nodes.get(node as usize).map(|n| n.stats.start()))
                     .flatten();
                 (node, start)
             }
@@ -99,7 +99,7 @@ pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
             && let Some(local) = slot.as_mut()
             && let Some(n) = local.nodes.get(node as usize)
         {
-            let start = n.start;
+            let start = n.stats.start();
             local.close(node, start, 1, false);
             local.future_ended(node, end, clock::wall_ticks());
         }

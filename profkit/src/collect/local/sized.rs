@@ -33,7 +33,7 @@ impl Local {
     fn open_ticks(&self, node: u32, now: u64) -> u64 {
         self.nodes
             .get(node as usize)
-            .map_or(0, |n| now.saturating_sub(n.start))
+            .map_or(0, |n| now.saturating_sub(n.stats.start()))
     }
 }
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Instructions per profiled call, counted by callgrind, with profkit's `http` feature off and
+# on (issue 24: the feature costs nothing per call until a request runs).
+#
+#   sh benches/callgrind.sh            # from the workspace root; needs valgrind
+#
+# Builds profkit's example `hot_path_calls` twice (release), runs it under callgrind with
+# collection on only inside its loop, for N1 and N2 calls, and prints the instructions of each
+# run and (I(N2) - I(N1)) / (N2 - N1): the cost of one call, the loop's setup cancelled out.
+set -eu
+N1=${N1:-1000}
+N2=${N2:-11000}
+OUT=${OUT:-target/callgrind}
+mkdir -p "$OUT"
+for features in none http; do
+    if [ "$features" = none ]; then
+        cargo build -q --release -p profkit --example hot_path_calls
+    else
+        cargo build -q --release -p profkit --example hot_path_calls --features "$features"
+    fi
+    cp target/release/examples/hot_path_calls "$OUT/hot_path_calls-$features"
+done
+for features in none http; do
+    counts=""
+    for n in "$N1" "$N2"; do
+        valgrind --tool=callgrind --callgrind-out-file="$OUT/out-$features-$n" \
+            --toggle-collect='hot_path_calls::calls' \
+            "$OUT/hot_path_calls-$features" "$n" >/dev/null 2>"$OUT/log-$features-$n"
+        ir=$(callgrind_annotate "$OUT/out-$features-$n" 2>/dev/null \
+            | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+        counts="$counts $ir"
+    done
+    set -- $counts
+    echo "features=$features: $N1 calls: $1 Ir, $N2 calls: $2 Ir, per call: $(( ($2 - $1) / (N2 - N1) )).$(( ( ($2 - $1) % (N2 - N1) ) * 100 / (N2 - N1) )) Ir"
+done

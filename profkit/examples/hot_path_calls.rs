@@ -1,0 +1,34 @@
+//! `N` calls of one profiled leaf function, for counting the hot path's instructions under
+//! callgrind: `benches/callgrind.sh` builds this with and without the `http` feature and
+//! compares the instructions of `calls` (`--toggle-collect`), so that a feature that adds work
+//! to every call shows up as a difference per call.
+//!
+//! `cargo run --release -p profkit --example hot_path_calls -- 1000`
+
+use std::hint::black_box;
+
+#[profkit::profile]
+fn leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// The measured loop (callgrind counts from its entry to its return).
+#[inline(never)]
+fn calls(n: u64) -> u64 {
+    let mut acc = 0u64;
+    for i in 0..n {
+        acc = acc.wrapping_add(leaf(i));
+    }
+    acc
+}
+
+fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
+    // The call path exists before the measured loop: registration and the node's creation
+    // are not per-call costs.
+    black_box(leaf(0));
+    println!("{}", calls(black_box(n)));
+}
