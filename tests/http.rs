@@ -424,6 +424,76 @@ fn bad_requests_are_answered_and_the_server_goes_on() {
     assert_eq!(ask("GET", "/metrics"), 200);
 }
 
+/// Whether the server closed `stream` (end of file or a reset) before `limit`; what it sent
+/// before closing is ignored.
+fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut sink = Vec::new();
+    match stream.read_to_end(&mut sink) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+#[test]
+fn silent_and_slow_clients_are_dropped_at_the_header_timeout() {
+    let server = profkit::ServeOptions::new()
+        .header_timeout(Duration::from_secs(1))
+        .serve("127.0.0.1:0")
+        .unwrap();
+    let addr = server.addr();
+    // One client connects and says nothing.
+    let mut silent = TcpStream::connect(addr).unwrap();
+    // Another starts a request and sends a header every 100 ms, never the blank line that
+    // would end them: each byte is in time, the whole never is.
+    let slow = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        // 80 headers over 8 s at least: far past the 1 s timeout, short of the default 10 s.
+        for i in 0..80 {
+            if stream
+                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                .is_err()
+            {
+                return true;
+            }
+            let mut byte = [0u8; 1];
+            match stream.read(&mut byte) {
+                // A 408 or the end of the connection: dropped either way.
+                Ok(_) => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => {} // still waiting for more headers
+            }
+        }
+        false
+    });
+    // Meanwhile the server answers others.
+    for _ in 0..3 {
+        assert_eq!(get(addr, "/metrics").0, 200);
+    }
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(8)),
+        "the silent client was not dropped within 8 s"
+    );
+    assert!(
+        slow.join().unwrap(),
+        "the slow client was still connected after 80 headers"
+    );
+    assert_eq!(get(addr, "/metrics").0, 200);
+    // A timeout of zero would drop everyone: refused, with a typed error.
+    assert!(matches!(
+        profkit::ServeOptions::new()
+            .header_timeout(Duration::ZERO)
+            .serve("127.0.0.1:0"),
+        Err(ServeError::ZeroTimeout)
+    ));
+}
+
 #[test]
 fn a_token_guards_every_request() {
     let server = profkit::serve_with_token("127.0.0.1:0", Some("s3cret")).unwrap();

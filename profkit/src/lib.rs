@@ -211,7 +211,7 @@ pub mod testing;
 #[cfg(feature = "memory")]
 pub use collect::Alloc;
 #[cfg(feature = "http")]
-pub use http::{ServeError, Server, serve, serve_with_token};
+pub use http::{ServeError, ServeOptions, Server, serve, serve_with_token};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;

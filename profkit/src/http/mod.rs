@@ -21,7 +21,7 @@ mod server;
 mod threads;
 
 #[cfg(feature = "http")]
-pub use server::{ServeError, Server, serve, serve_with_token};
+pub use server::{ServeError, ServeOptions, Server, serve, serve_with_token};
 
 /// What a call site runs when it registers (its first call): the exit report's set-up, then
 /// the server `PROFKIT_HTTP` asks for, once per process.

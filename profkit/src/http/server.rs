@@ -21,8 +21,9 @@ use super::routes::{self, Reply};
 
 /// Connections served at once; more are answered `503` and closed.
 pub(crate) const MAX_CONNECTIONS: usize = 64;
-/// A client has this long to send a request's headers (on a new or a kept-alive connection).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client has this long to send a request's headers (on a new or a kept-alive connection),
+/// unless [`ServeOptions::header_timeout`] says otherwise.
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The request line and headers must fit in this many bytes (hyper answers `431` beyond).
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// No connection lives longer than the longest window and a margin to send it.
@@ -89,6 +90,8 @@ pub enum ServeError {
     NotLoopback(SocketAddr),
     /// Binding the address failed (a port in use, say).
     Bind(SocketAddr, io::Error),
+    /// [`ServeOptions::header_timeout`] was zero: no client could send a request in time.
+    ZeroTimeout,
     /// The server's thread or runtime could not start.
     Start(io::Error),
 }
@@ -103,6 +106,10 @@ impl fmt::Display for ServeError {
             ),
             ServeError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             ServeError::Start(e) => write!(f, "cannot start the server: {e}"),
+            ServeError::ZeroTimeout => write!(
+                f,
+                "a header timeout of zero would drop every client: give one of a second or more"
+            ),
         }
     }
 }
@@ -111,7 +118,7 @@ impl std::error::Error for ServeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ServeError::Address(e) | ServeError::Bind(_, e) | ServeError::Start(e) => Some(e),
-            ServeError::NotLoopback(_) => None,
+            ServeError::NotLoopback(_) | ServeError::ZeroTimeout => None,
         }
     }
 }
@@ -160,6 +167,117 @@ pub fn serve_with_token(
     addr: impl ToSocketAddrs,
     token: Option<&str>,
 ) -> Result<Server, ServeError> {
+    ServeOptions {
+        token: token.map(str::to_owned),
+        ..ServeOptions::new()
+    }
+    .serve(addr)
+}
+
+/// The server's settings beyond its address, for when [`serve`]'s defaults do not fit: the
+/// token, and how long a client may take to send a request's headers.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let server = profkit::ServeOptions::new()
+///     .token("s3cret")
+///     .header_timeout(Duration::from_secs(2))
+///     .serve("127.0.0.1:0")
+///     .unwrap();
+/// assert!(server.addr().ip().is_loopback());
+/// ```
+#[derive(Clone)]
+pub struct ServeOptions {
+    token: Option<String>,
+    header_timeout: Duration,
+}
+
+impl fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token is a secret: only whether there is one.
+        f.debug_struct("ServeOptions")
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("header_timeout", &self.header_timeout)
+            .finish()
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions::new()
+    }
+}
+
+impl ServeOptions {
+    /// No token (loopback addresses only, whatever `PROFKIT_HTTP_TOKEN` says) and a header
+    /// timeout of 10 seconds.
+    ///
+    /// ```
+    /// let options = profkit::ServeOptions::new();
+    /// assert!(format!("{options:?}").contains("header_timeout: 10s"));
+    /// ```
+    pub fn new() -> Self {
+        ServeOptions {
+            token: None,
+            header_timeout: HEADER_TIMEOUT,
+        }
+    }
+
+    /// Every request must carry `Authorization: Bearer <token>` (`401` otherwise), and a
+    /// non-loopback address is allowed.
+    ///
+    /// ```
+    /// let server = profkit::ServeOptions::new().token("s3cret").serve("127.0.0.1:0").unwrap();
+    /// # drop(server);
+    /// ```
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// How long a client has to send a request's line and headers, on a new connection or
+    /// between requests on a kept-alive one (10 seconds unless set): a client that says
+    /// nothing, or sends its headers too slowly, is disconnected when it runs out, and holds
+    /// none of the server's connections after that. A `seconds=N` window is not affected:
+    /// the timeout ends when the headers are in.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = profkit::ServeOptions::new()
+    ///     .header_timeout(Duration::from_secs(1))
+    ///     .serve("127.0.0.1:0")
+    ///     .unwrap();
+    /// # drop(server);
+    /// ```
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// Starts the server on `addr` with these settings; see [`serve`] for what it serves.
+    ///
+    /// # Errors
+    /// As [`serve`], and [`ServeError::ZeroTimeout`] for a header timeout of zero.
+    ///
+    /// ```
+    /// let refused = profkit::ServeOptions::new()
+    ///     .header_timeout(std::time::Duration::ZERO)
+    ///     .serve("127.0.0.1:0")
+    ///     .unwrap_err();
+    /// assert!(matches!(refused, profkit::ServeError::ZeroTimeout));
+    /// ```
+    pub fn serve(&self, addr: impl ToSocketAddrs) -> Result<Server, ServeError> {
+        start(addr, self)
+    }
+}
+
+fn start(addr: impl ToSocketAddrs, options: &ServeOptions) -> Result<Server, ServeError> {
+    let token = options.token.as_deref();
+    if options.header_timeout.is_zero() {
+        return Err(ServeError::ZeroTimeout);
+    }
     let addr = addr
         .to_socket_addrs()
         .map_err(ServeError::Address)?
@@ -181,6 +299,7 @@ pub fn serve_with_token(
     let stop = Arc::new(Notify::new());
     let state = Arc::new(State {
         token: token.map(str::to_owned),
+        header_timeout: options.header_timeout,
     });
     let stopped = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
@@ -199,6 +318,7 @@ pub fn serve_with_token(
 
 struct State {
     token: Option<String>,
+    header_timeout: Duration,
 }
 
 /// What a client past the connection limit reads before its connection closes.
@@ -225,6 +345,7 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: Arc<Notify>) {
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
+        let header_timeout = state.header_timeout;
         tokio::spawn(async move {
             let _slot = slot;
             let service = service_fn(move |request| {
@@ -234,7 +355,7 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: Arc<Notify>) {
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(header_timeout)
                 .max_buf_size(MAX_HEADER_BYTES);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             let _ = tokio::time::timeout(CONNECTION_LIFETIME, connection).await;
