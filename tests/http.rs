@@ -257,6 +257,57 @@ fn metrics_are_one_series_per_function_and_lint_clean() {
     );
 }
 
+/// The first ```yaml block after `heading` in the README.
+fn readme_yaml_after(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap();
+    let after = &readme[readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("README.md has no {heading:?}"))..];
+    let start = after.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let len = after[start..].find("```").expect("the block's end");
+    after[start..start + len].to_owned()
+}
+
+#[test]
+fn the_readme_prometheus_scrape_config_passes_promtool_check_config() {
+    let config = readme_yaml_after("Prometheus (`prometheus.yml`):");
+    assert!(config.contains("127.0.0.1:6060"), "{config}");
+    // As printed, and with the token line the README comments out put in.
+    let dir = std::env::temp_dir().join(format!("profkit-promtool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("profkit-token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let with_token = config
+        .replace("# authorization:", "authorization:")
+        .replace("/etc/profkit-token", &token_file.display().to_string());
+    assert_ne!(with_token, config, "the README shows the token line: {config}");
+    let Some(promtool) = tool(
+        "promtool",
+        "--version",
+        "PROFKIT_REQUIRE_PROMTOOL",
+        "prometheus",
+    ) else {
+        return;
+    };
+    for (name, text) in [("plain.yml", &config), ("token.yml", &with_token)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(&promtool)
+            .args(["check", "config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check config {name}:\n{text}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[profile]
 fn shown_on_the_page(n: u64) -> u64 {
     n * 2
