@@ -1,8 +1,8 @@
 //! The profile server's costs (`profkit::serve`, feature `http`): the time of a scrape of a
 //! process with 10,000 profiled functions (`/metrics`, the pprof of the run, the page), and,
-//! printed under `cargo bench --bench http`, the worst pause a recording thread sees between
-//! two of its calls while `/metrics` is scraped every 100 ms, beside the worst pause without
-//! scrapes.
+//! printed first under `cargo bench --bench http`, the worst pause a recording thread sees
+//! between two of its calls while `/metrics` is scraped every 100 ms, beside the same without
+//! scrapes and with a plain thread as busy as a scrape (interleaved rounds).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -68,19 +68,40 @@ struct Round {
     scrapes: Vec<Duration>,
 }
 
+/// What happens beside the recording thread during a round.
+#[derive(Clone, Copy)]
+enum Beside {
+    Nothing,
+    /// A scrape of `/metrics` every 100 ms.
+    Scrapes,
+    /// A plain thread that spins this long every 100 ms, as a scrape keeps a core busy, with
+    /// no profkit in it: the control that tells a wait on the server from a lost core.
+    Spins(Duration),
+}
+
 /// One round: the recording thread (this one, whose 10,000 paths every scrape reads) calls a
 /// profiled function in a loop for `run`, timing the gap between consecutive calls, while
-/// another thread scrapes `/metrics` every 100 ms, or does nothing.
-fn round(run: Duration, scraping: bool) -> Round {
+/// another thread does `beside`.
+fn round(run: Duration, beside: Beside) -> Round {
     let addr = SERVER.addr();
     let done = Arc::new(AtomicBool::new(false));
     let scraper = {
         let done = Arc::clone(&done);
         std::thread::spawn(move || {
             let mut took = Vec::new();
-            while scraping && !done.load(Ordering::Relaxed) {
+            while !done.load(Ordering::Relaxed) {
                 let start = Instant::now();
-                scrape(addr, "/metrics");
+                match beside {
+                    Beside::Nothing => return took,
+                    Beside::Scrapes => {
+                        scrape(addr, "/metrics");
+                    }
+                    Beside::Spins(busy) => {
+                        while start.elapsed() < busy {
+                            std::hint::spin_loop();
+                        }
+                    }
+                }
                 took.push(start.elapsed());
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -113,18 +134,31 @@ fn millis(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
-/// `ROUNDS` rounds of each kind, interleaved (quiet, scraping, quiet, ...), so that the
-/// machine's own noise (other processes, the scheduler) falls on both alike; the server's
-/// share is what the scraping rounds have that the quiet ones have not. The best (lowest)
+/// `ROUNDS` rounds of each kind, interleaved (quiet, scraping, spinning, quiet, ...), so that
+/// the machine's own noise (other processes, the scheduler) falls on all alike; the server's
+/// share is what the scraping rounds have that the quiet ones have not, and the spinning
+/// rounds show how much of that any thread as busy as a scrape would cost. The best (lowest)
 /// round of each kind is the figure least touched by that noise.
 fn stall_figures() {
     const ROUNDS: usize = 5;
     const RUN: Duration = Duration::from_secs(1);
+    // How long a scrape keeps a thread busy here, for the spinning control.
+    let mut warm: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            scrape(SERVER.addr(), "/metrics");
+            start.elapsed()
+        })
+        .collect();
+    warm.sort();
+    let spin = warm[warm.len() / 2];
     let mut quiet = Vec::new();
     let mut busy = Vec::new();
+    let mut spinning = Vec::new();
     for _ in 0..ROUNDS {
-        quiet.push(round(RUN, false));
-        busy.push(round(RUN, true));
+        quiet.push(round(RUN, Beside::Nothing));
+        busy.push(round(RUN, Beside::Scrapes));
+        spinning.push(round(RUN, Beside::Spins(spin)));
     }
     let show = |name: &str, rounds: &[Round]| {
         let mut worst: Vec<Duration> = rounds.iter().map(|r| r.worst).collect();
@@ -132,17 +166,26 @@ fn stall_figures() {
         let over: Vec<u64> = rounds.iter().map(|r| r.over_1ms).collect();
         println!(
             "  {name}: worst gap per round {}; best round {}, median {}; gaps >= 1 ms per round {over:?}",
-            worst.iter().map(|d| millis(*d)).collect::<Vec<_>>().join(", "),
+            worst
+                .iter()
+                .map(|d| millis(*d))
+                .collect::<Vec<_>>()
+                .join(", "),
             millis(worst[0]),
             millis(worst[worst.len() / 2]),
         );
     };
     println!(
         "{FUNCTIONS} functions, one recording thread calling a profiled function in a loop, \
-         {ROUNDS} interleaved rounds of {RUN:?} each:"
+         {ROUNDS} interleaved rounds of {RUN:?} each, {} cores:",
+        std::thread::available_parallelism().map_or(0, usize::from)
     );
-    show("without scrapes ", &quiet);
+    show("without scrapes", &quiet);
     show("scraping /metrics every 100 ms", &busy);
+    show(
+        &format!("a plain thread spinning {} every 100 ms", millis(spin)),
+        &spinning,
+    );
     let mut took: Vec<Duration> = busy.iter().flat_map(|r| r.scrapes.clone()).collect();
     took.sort();
     if let (Some(first), Some(last)) = (took.first(), took.last()) {

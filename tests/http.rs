@@ -259,8 +259,8 @@ fn metrics_are_one_series_per_function_and_lint_clean() {
 
 /// The first ```yaml block after `heading` in the README.
 fn readme_yaml_after(heading: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let after = &readme[readme
         .find(heading)
         .unwrap_or_else(|| panic!("README.md has no {heading:?}"))..];
@@ -281,7 +281,10 @@ fn the_readme_prometheus_scrape_config_passes_promtool_check_config() {
     let with_token = config
         .replace("# authorization:", "authorization:")
         .replace("/etc/profkit-token", &token_file.display().to_string());
-    assert_ne!(with_token, config, "the README shows the token line: {config}");
+    assert_ne!(
+        with_token, config,
+        "the README shows the token line: {config}"
+    );
     let Some(promtool) = tool(
         "promtool",
         "--version",
@@ -420,10 +423,7 @@ fn threads_show_where_each_thread_is() {
     assert_eq!(lines.len(), 3, "{block}");
     // Once the thread is back out of both calls, nothing is open.
     let after = get_text(server.addr(), "/debug/profkit/threads");
-    assert!(
-        !after.contains("\"stuck-worker\": 2 profiled"),
-        "{after}"
-    );
+    assert!(!after.contains("\"stuck-worker\": 2 profiled"), "{after}");
 }
 
 #[test]
