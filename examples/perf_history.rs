@@ -6,8 +6,8 @@
 //! checked against the history: the first is flagged, the second blocks, and the breakdown
 //! says the time went into `count_batch`.
 //!
-//! Run: `cargo run --release --example perf_history` (the whole story in a temporary
-//! database, with the library). With `--once [--slow]` it runs the summariser once, for
+//! Run: `cargo run --release --example perf_history --features history` (the whole story in a
+//! temporary database, with the library). With `--once [--slow]` it runs the summariser once, for
 //! `PROFKIT_OUT=run.json` to write its profile and `profkit history record/check` to use it
 //! (CI does that: see `.ci/run`).
 

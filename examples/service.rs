@@ -2,8 +2,8 @@
 //! `go tool pprof http://ADDR/debug/pprof/profile?seconds=5`, Prometheus' scrapes of
 //! `/metrics` and a browser at `/`, while worker threads handle requests.
 //!
-//! `cargo run --release --example service` handles a few thousand requests, prints the head of
-//! its own `/metrics` and exits; with `SERVE_FOR=60` it keeps serving (on
+//! `cargo run --release --example service --features http` handles a few thousand requests,
+//! prints the head of its own `/metrics` and exits; with `SERVE_FOR=60` it keeps serving (on
 //! `PROFKIT_HTTP_ADDR`, default `127.0.0.1:6060`) for 60 seconds, for `go tool pprof` and a
 //! browser.
 

@@ -6,7 +6,7 @@
 //! an avatar fetch. The table says where the time goes; Amdahl's ceiling says which function is
 //! worth the work.
 //!
-//! Run: `cargo run --release --example tracing_service`
+//! Run: `cargo run --release --example tracing_service --features tracing`
 //! (`PROFKIT_OUT=profile.pb.gz` also writes a pprof file for `go tool pprof`.)
 
 use std::time::{Duration, Instant};

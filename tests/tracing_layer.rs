@@ -239,3 +239,61 @@ fn the_exit_report_and_files_work_on_spans() {
     assert_eq!(pstats.function("fib").unwrap().ncalls(), 15);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_span_is_a_call_from_its_first_entry_to_its_close() {
+    subscribe();
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = profkit::record(|| {
+        // Never entered: it ran nothing, and is no call.
+        drop(tracing::info_span!("unentered"));
+        // Entered twice, then closed: one call, two entries, its busy time both.
+        let twice = tracing::info_span!("twice");
+        twice.in_scope(|| advance(Duration::from_micros(3)));
+        advance(Duration::from_micros(50));
+        twice.in_scope(|| advance(Duration::from_micros(4)));
+        drop(twice);
+        // A parent whose handle goes first: it closes with its last child, and both count.
+        let parent = tracing::info_span!("outlived");
+        let child = parent.in_scope(|| {
+            advance(Duration::from_micros(1));
+            tracing::info_span!("outliving")
+        });
+        drop(parent);
+        child.in_scope(|| advance(Duration::from_micros(2)));
+        drop(child);
+    });
+    assert!(report.function("unentered").is_err(), "{report}");
+    let twice = report.function("twice").unwrap();
+    assert_eq!(twice.ncalls(), 1);
+    assert_eq!(twice.tottime(), Duration::from_micros(7));
+    let futures = twice.futures().unwrap();
+    assert_eq!((futures.completed(), futures.polls()), (1, 2));
+    for name in ["outlived", "outliving"] {
+        assert_eq!(
+            report.function(name).unwrap().ncalls(),
+            1,
+            "{name}: {report}"
+        );
+    }
+    assert_eq!(
+        report.function("outliving").unwrap().tottime(),
+        Duration::from_micros(2)
+    );
+}
+
+#[test]
+fn a_span_closed_on_another_thread_is_counted_once_there() {
+    subscribe();
+    let span = tracing::info_span!("moved_span");
+    std::thread::scope(|s| {
+        s.spawn(|| span.in_scope(|| std::hint::black_box(1) + 1));
+    });
+    // Entered on the scoped thread, closed on this one when its handle drops.
+    let closer = std::thread::spawn(move || drop(span));
+    closer.join().unwrap();
+    let report = profkit::report();
+    let moved = report.function("tracing_layer::moved_span").unwrap();
+    assert_eq!(moved.ncalls(), 1, "{report}");
+    assert_eq!(moved.futures().unwrap().polls(), 1);
+}

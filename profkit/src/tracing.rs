@@ -47,7 +47,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use once_cell::sync::Lazy;
 use parking_lot::RwLock;
 use tracing_core::callsite::Identifier;
-use tracing_core::span::{Attributes, Id};
+use tracing_core::span::Id;
 use tracing_core::{Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
@@ -83,8 +83,19 @@ impl ProfkitLayer {
     }
 }
 
-/// A span's call, in its extensions.
+/// A span's call, in its extensions: made at the span's first entry (a span never entered
+/// ran nothing and is no call), and ended when the registry drops it.
 struct SpanCall(AsyncCall);
+
+impl Drop for SpanCall {
+    /// The registry drops a span's extensions when it removes the closed span (its last
+    /// handle and its last child gone), right after the layers' `on_close`, on the closing
+    /// thread: the call is counted there, completed. Ending it here rather than in `on_close`
+    /// saves a look-up of the span and a lock of its extensions per span.
+    fn drop(&mut self) {
+        self.0.end_here(true);
+    }
+}
 
 /// One profkit call site per tracing callsite, created with its first span and kept for the
 /// life of the process (as a `static` of `#[profile]` is): as many as the program has
@@ -165,23 +176,24 @@ impl<S> Layer<S> for ProfkitLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+    // No `on_new_span`: the call is made at the first entry, so a span costs one look-up of
+    // its extensions (here) rather than three (creation, entry, close).
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if !cfg!(feature = "enable") {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if extensions.get_mut::<SpanCall>().is_none() {
-            extensions.insert(SpanCall(AsyncCall::new(site_for(attrs.metadata()))));
+            // Made before the entry's clock reading, so that its allocation is not charged
+            // to the span.
+            extensions.insert(SpanCall(AsyncCall::new(site_for(span.metadata()))));
         }
-    }
-
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let node = match span.extensions_mut().get_mut::<SpanCall>() {
+        let node = match extensions.get_mut::<SpanCall>() {
             Some(call) => call.0.enter_poll(),
             None => return,
         };
+        drop(extensions);
         if node != 0 {
             let _ = ENTERED.try_with(|entered| {
                 if let Ok(mut entered) = entered.try_borrow_mut() {
@@ -204,13 +216,6 @@ where
             .flatten();
         if let Some(node) = node {
             local::exit_poll(node, None);
-        }
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        if let Some(call) = span.extensions_mut().get_mut::<SpanCall>() {
-            call.0.end_here(true);
         }
     }
 }
