@@ -96,3 +96,31 @@ fn a_spinning_function_is_cpu_and_a_sleeping_one_waits() {
         spin.cum_cpu_time()
     );
 }
+
+#[profkit::profile]
+fn busy_for_a_while() -> u64 {
+    (0..2_000_000u64).map(std::hint::black_box).sum()
+}
+
+/// CPU recording switched on for the process, and a thread whose CPU clock cannot be read (as
+/// on a platform without per-thread CPU clocks): its figures are `None`, never zeros, while
+/// another thread's are recorded.
+#[test]
+fn with_cpu_on_a_thread_without_a_cpu_clock_reports_none() {
+    profkit::set_cpu(true);
+    let (_, report) = {
+        let _missing = profkit::testing::TestCpuClock::missing();
+        profkit::record(busy_for_a_while)
+    };
+    assert!(!report.has_cpu());
+    let f = report.function("busy_for_a_while").unwrap();
+    assert_eq!(
+        (f.cpu_time(), f.cum_cpu_time(), f.wait_time()),
+        (None, None, None)
+    );
+    assert!(!report.to_string().contains("cpu%"));
+    // The same thread with its clock back, where the platform has one.
+    let (_, report) = profkit::record(busy_for_a_while);
+    let f = report.function("busy_for_a_while").unwrap();
+    assert_eq!(f.cpu_time().is_some(), cfg!(target_os = "linux"));
+}

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use crate::collect::calibrate;
 use crate::collect::clock::Clock;
+use crate::collect::cpu::{self, TestCpu};
 use crate::collect::local::{self, SwitchError};
 use crate::data::PerCall;
 use crate::error::TestClockError;
@@ -176,4 +177,89 @@ impl Drop for InjectedCalibration {
     fn drop(&mut self) {
         calibrate::inject(self.previous);
     }
+}
+
+/// A CPU clock for the calling thread that moves only when the test says so
+/// ([`advance_cpu`]), or none at all ([`TestCpuClock::missing`]); the thread's real CPU clock
+/// comes back when it is dropped.
+///
+/// While it is installed the thread's CPU time is recorded whatever
+/// [`set_cpu`](crate::set_cpu) says (for this thread only), so CPU figures and waiting time
+/// become exact numbers a test can assert. The CPU sampler's looks at the thread charge
+/// nothing: [`advance_cpu`] charges the time to the call open at that moment.
+///
+/// ```
+/// use std::time::Duration;
+/// use profkit::testing::{TestClock, TestCpuClock, advance, advance_cpu};
+///
+/// #[profkit::profile]
+/// fn query() { advance(Duration::from_millis(40)); advance_cpu(Duration::from_millis(1)); }
+///
+/// let _clock = TestClock::install().unwrap();
+/// let _cpu = TestCpuClock::install();
+/// let (_, report) = profkit::record(query);
+/// let f = report.function("query").unwrap();
+/// assert_eq!(f.cpu_time(), Some(Duration::from_millis(1)));
+/// assert_eq!(f.wait_time(), Some(Duration::from_millis(39)));
+/// assert_eq!(f.verdict(), Some("waits"));
+/// ```
+#[must_use = "the thread goes back to its real CPU clock when this is dropped"]
+#[derive(Debug)]
+pub struct TestCpuClock {
+    previous: Option<TestCpu>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl TestCpuClock {
+    /// A manual CPU clock for the calling thread, at zero: CPU time is what [`advance_cpu`]
+    /// says.
+    ///
+    /// ```
+    /// let _cpu = profkit::testing::TestCpuClock::install();
+    /// profkit::testing::advance_cpu(std::time::Duration::from_micros(3));
+    /// ```
+    pub fn install() -> TestCpuClock {
+        Self::set(TestCpu::Manual)
+    }
+
+    /// No CPU clock for the calling thread, as on a platform without a per-thread CPU clock:
+    /// its CPU time is asked for but cannot be read, so reports say `None`, never zero.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let _cpu = profkit::testing::TestCpuClock::missing();
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.function("a").unwrap().cpu_time(), None);
+    /// assert!(!report.has_cpu());
+    /// ```
+    pub fn missing() -> TestCpuClock {
+        Self::set(TestCpu::Missing)
+    }
+
+    fn set(test: TestCpu) -> TestCpuClock {
+        let previous = cpu::set_test_for_thread(Some(test));
+        local::with_shared(|t| t.set_test_cpu(Some(test)));
+        TestCpuClock {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for TestCpuClock {
+    fn drop(&mut self) {
+        cpu::set_test_for_thread(self.previous);
+        local::with_shared(|t| t.set_test_cpu(self.previous));
+    }
+}
+
+/// Charges `by` of CPU time to the calling thread's innermost open profiled call (or to no
+/// call, outside them), on its [`TestCpuClock`]; does nothing on a thread without one.
+///
+/// ```
+/// profkit::testing::advance_cpu(std::time::Duration::from_millis(1)); // no TestCpuClock: no effect
+/// ```
+pub fn advance_cpu(by: Duration) {
+    let ns = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+    local::with_shared(|t| t.advance_test_cpu(ns));
 }

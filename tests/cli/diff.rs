@@ -236,3 +236,100 @@ fn new_and_vanished_functions_are_listed_and_json_parses() {
     );
     assert_eq!(doc["min_delta"].as_f64(), Some(0.001));
 }
+
+#[test]
+fn with_cpu_time_in_both_a_change_says_how_much_was_cpu_and_how_much_waiting() {
+    let dir = scratch("diff-cpu");
+    let with_cpu = |fetch_micros, cpu| Shape {
+        fetch_micros,
+        fetch_cpu_micros: Some(cpu),
+        ..Shape::default()
+    };
+    // 12 fetches of 1 ms, 0.9 ms of it CPU; then of 3 ms: the 24 ms more are all waiting
+    // (a slower database), or all CPU (a slower parser).
+    let base = write(&dir, "base.json", with_cpu(1000, 900));
+    let waits = write(&dir, "waits.json", with_cpu(3000, 900));
+    let computes = write(&dir, "computes.json", with_cpu(3000, 2900));
+    let out = profkit(["diff", &base, &waits, "--min-delta", "1ms"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let header = out.stdout.lines().nth(2).unwrap_or("");
+    assert!(
+        header.contains("cpu") && header.contains("wait"),
+        "{}",
+        out.stdout
+    );
+    let row = |text: &str, name: &str| {
+        text.lines()
+            .find(|l| l.ends_with(&format!("  support::{name}")))
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // status, base, new, delta, change, cpu delta, wait delta, function.
+    assert_eq!(
+        row(&out.stdout, "fetch_row"),
+        "REGRESSED 12.0 ms 36.0 ms +24.0 ms +200.0% 0 ns +24.0 ms support::fetch_row"
+    );
+    let out = profkit(["diff", &base, &computes, "--min-delta", "1ms"]);
+    assert_eq!(
+        row(&out.stdout, "fetch_row"),
+        "REGRESSED 12.0 ms 36.0 ms +24.0 ms +200.0% +24.0 ms 0 ns support::fetch_row"
+    );
+    // Own time: get_users' 5 us per call did not change, nor its CPU (none).
+    let json = profkit([
+        "diff", &base, &waits, "--metric", "tottime", "--format", "json",
+    ])
+    .json();
+    let fetch = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().ends_with("fetch_row"))
+        .unwrap();
+    assert_eq!(fetch["delta"].as_f64(), Some(0.024));
+    assert_eq!(fetch["cpu_delta"].as_f64(), Some(0.0));
+    assert_eq!(fetch["wait_delta"].as_f64(), Some(0.024));
+
+    // The metrics themselves: cumulative CPU time and waiting time.
+    let out = profkit([
+        "diff", &base, &computes, "--metric", "cpu", "--format", "json",
+    ]);
+    assert_eq!(out.code, 1);
+    let doc = out.json();
+    let first = &doc["changes"][0];
+    // get_users and fetch_row both: 12 x 0.9 ms of CPU, then 12 x 2.9 ms.
+    assert_eq!(
+        (first["base"].as_f64(), first["new"].as_f64()),
+        (Some(0.0108), Some(0.0348))
+    );
+    let out = profkit(["diff", &base, &computes, "--metric", "wait"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("(3 unchanged not shown)"),
+        "{}",
+        out.stdout
+    );
+    let out = profkit(["diff", &base, &waits, "--metric", "wait"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(
+        row(&out.stdout, "fetch_row"),
+        "REGRESSED 1.20 ms 25.2 ms +24.0 ms +2000.0% support::fetch_row"
+    );
+
+    // Without CPU time on one side: no columns, and the CPU metrics are refused.
+    let plain = write(&dir, "plain.json", Shape::default());
+    let out = profkit(["diff", &plain, &waits]);
+    assert!(
+        !out.stdout.lines().nth(2).unwrap_or("").contains("wait"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        row(&out.stdout, "fetch_row").ends_with("+200.0% support::fetch_row"),
+        "{}",
+        out.stdout
+    );
+    profkit(["diff", &plain, &waits, "--metric", "cpu"]).bad_input("has no CPU figures");
+    profkit(["diff", &waits, &plain, "--metric", "wait"]).bad_input("PROFKIT_CPU=1");
+}

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use profkit::Report;
-use profkit::testing::{TestClock, advance};
+use profkit::testing::{TestClock, TestCpuClock, advance, advance_cpu};
 
 /// What one run of `profkit` did.
 pub(crate) struct Run {
@@ -129,17 +129,19 @@ fn fib(n: u32) -> u32 {
     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
 }
 
-/// A leaf call that takes `micros` microseconds of the test clock.
+/// A leaf call that takes `micros` microseconds of the test clock, `cpu_micros` of them on
+/// the test CPU clock (when the thread has one).
 #[profkit::profile]
-fn fetch_row(micros: u64) {
+fn fetch_row(micros: u64, cpu_micros: u64) {
     advance(Duration::from_micros(micros));
+    advance_cpu(Duration::from_micros(cpu_micros));
 }
 
 #[profkit::profile]
-fn get_users(rows: u32, micros: u64) {
+fn get_users(rows: u32, micros: u64, cpu_micros: u64) {
     advance(Duration::from_micros(5));
     for _ in 0..rows {
-        fetch_row(micros);
+        fetch_row(micros, cpu_micros);
     }
 }
 
@@ -162,6 +164,9 @@ pub(crate) struct Shape {
     pub(crate) fetch_micros: u64,
     pub(crate) old_function: bool,
     pub(crate) new_function: bool,
+    /// CPU time recorded (a test CPU clock), with this many microseconds of each fetch on
+    /// the CPU; `None`: not recorded.
+    pub(crate) fetch_cpu_micros: Option<u64>,
 }
 
 impl Default for Shape {
@@ -172,6 +177,7 @@ impl Default for Shape {
             fetch_micros: 1000,
             old_function: false,
             new_function: false,
+            fetch_cpu_micros: None,
         }
     }
 }
@@ -180,10 +186,15 @@ impl Default for Shape {
 /// `get_users` calling `fetch_row` as `shape` says.
 pub(crate) fn record(shape: Shape) -> Report {
     let _clock = TestClock::install().expect("no profiled call is open");
+    let _cpu = shape.fetch_cpu_micros.map(|_| TestCpuClock::install());
     let (_, report) = profkit::record(|| {
         fib(15);
         for _ in 0..shape.requests {
-            get_users(shape.rows, shape.fetch_micros);
+            get_users(
+                shape.rows,
+                shape.fetch_micros,
+                shape.fetch_cpu_micros.unwrap_or(0),
+            );
         }
         if shape.old_function {
             removed_later();

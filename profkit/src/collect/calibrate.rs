@@ -73,12 +73,28 @@ pub(crate) fn prepare(kind: ClockKind) {
         return;
     }
     if let Some(cell) = cell(kind) {
-        cell.get_or_init(|| {
-            // What calibration allocates (its private recording) is profkit's overhead.
-            let _bookkeeping = super::memory::bookkeeping();
-            measure(kind)
-        });
+        cell.get_or_init(|| measured(kind).or_else(|| measured_on_a_thread(kind)));
     }
+}
+
+fn measured(kind: ClockKind) -> Option<PerCall> {
+    // What calibration allocates (its private recording) is profkit's overhead.
+    let _bookkeeping = super::memory::bookkeeping();
+    measure(kind)
+}
+
+/// Measures on a thread of its own: the calling thread cannot record when its thread-locals
+/// are gone, as the main thread's are when the at-exit report is made (glibc runs thread-local
+/// destructors before `atexit` handlers), and without this that report, the one `PROFKIT=1`
+/// prints, would never be compensated.
+fn measured_on_a_thread(kind: ClockKind) -> Option<PerCall> {
+    std::thread::Builder::new()
+        .name("profkit-calibration".into())
+        .spawn(move || measured(kind))
+        .ok()?
+        .join()
+        .ok()
+        .flatten()
 }
 
 /// The figures to take out of a recording made with `kind`: injected ones, or those measured

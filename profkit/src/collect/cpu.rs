@@ -14,6 +14,7 @@
 //! with made-up readings; a platform without a per-thread CPU clock records none (reports say
 //! `None`, never zero).
 
+use std::cell::Cell;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,22 +29,83 @@ static FROM_ENV: Once = Once::new();
 #[derive(Debug, Default)]
 pub(crate) struct CpuState {
     clock: Option<ThreadClock>,
+    /// Set by `profkit::testing`: this thread's CPU time is recorded whatever the switch, and
+    /// its clock is `test` instead of the platform's.
+    test: Option<TestCpu>,
     last: Option<u64>,
     pub(crate) nodes: Vec<u64>,
 }
 
+thread_local! {
+    /// The test clock `profkit::testing` gave this thread: recordings it starts later (a test
+    /// clock of wall time switches to a new one) get it too.
+    static TEST: Cell<Option<TestCpu>> = const { Cell::new(None) };
+}
+
+/// Gives the calling thread's recordings, present and future, a test CPU clock (`None`: the
+/// platform's); returns the previous one.
+pub(crate) fn set_test_for_thread(test: Option<TestCpu>) -> Option<TestCpu> {
+    TEST.with(|t| t.replace(test))
+}
+
+/// A thread's CPU clock as a test makes it (`profkit::testing::TestCpuClock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TestCpu {
+    /// Moves only by [`CpuState::advance`]: samples taken meanwhile charge nothing.
+    Manual,
+    /// No per-thread CPU clock, as on a platform without one.
+    Missing,
+}
+
 impl CpuState {
-    /// The state of the calling thread (it runs on the thread that starts recording).
+    /// The state of the calling thread (it runs on the thread that starts recording), with
+    /// the test clock the thread was given, if any.
     pub(crate) fn for_current_thread() -> CpuState {
-        CpuState {
+        let mut state = CpuState {
             clock: ThreadClock::current(),
             ..CpuState::default()
+        };
+        if let Some(test) = TEST.with(Cell::get) {
+            state.set_test(Some(test));
         }
+        state
     }
 
     /// Whether the thread has a CPU clock another thread can read.
     pub(crate) fn has_clock(&self) -> bool {
-        self.clock.is_some()
+        match self.test {
+            Some(TestCpu::Manual) => true,
+            Some(TestCpu::Missing) => false,
+            None => self.clock.is_some(),
+        }
+    }
+
+    /// Whether this thread's CPU time is recorded: switched on (or a test clock) and a clock to
+    /// read. Without one, reports say `None`, never zero.
+    pub(crate) fn recorded(&self) -> bool {
+        (self.test.is_some() || is_on()) && self.has_clock()
+    }
+
+    /// Gives the thread a test clock (`None`: the platform's again), starting afresh: nothing
+    /// charged so far is lost, and the next reading starts the next interval.
+    pub(crate) fn set_test(&mut self, test: Option<TestCpu>) {
+        self.test = test;
+        self.last = match test {
+            Some(TestCpu::Manual) => Some(0),
+            Some(TestCpu::Missing) => None,
+            None => self.clock.as_ref().and_then(ThreadClock::read),
+        };
+    }
+
+    /// With the manual test clock: `ns` more of CPU time, charged to `node` now. Returns
+    /// whether there was a manual clock to move.
+    pub(crate) fn advance(&mut self, node: u32, ns: u64) -> bool {
+        if self.test != Some(TestCpu::Manual) {
+            return false;
+        }
+        let now = self.last.unwrap_or(0).saturating_add(ns);
+        self.charge(node, Some(now));
+        true
     }
 
     /// Charges the CPU time since the last reading to `node`; `now` is the thread's CPU clock
@@ -60,9 +122,14 @@ impl CpuState {
         self.last = now;
     }
 
-    /// The thread's CPU clock now, read from any thread.
+    /// The thread's CPU clock now, read from any thread (a manual test clock stands still
+    /// between its advances).
     pub(crate) fn read_clock(&self) -> Option<u64> {
-        self.clock.as_ref().and_then(ThreadClock::read)
+        match self.test {
+            Some(TestCpu::Manual) => self.last,
+            Some(TestCpu::Missing) => None,
+            None => self.clock.as_ref().and_then(ThreadClock::read),
+        }
     }
 }
 

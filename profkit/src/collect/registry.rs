@@ -94,6 +94,19 @@ impl ThreadShared {
         state.charge(node, now);
     }
 
+    /// Owner only, for `profkit::testing`: gives the thread a test CPU clock or its own again.
+    pub(crate) fn set_test_cpu(&self, test: Option<cpu::TestCpu>) {
+        self.cpu.lock().set_test(test);
+    }
+
+    /// Owner only, for `profkit::testing`: `ns` of CPU time on the manual test clock, charged
+    /// to the innermost open call; `false` without a manual clock.
+    pub(crate) fn advance_test_cpu(&self, ns: u64) -> bool {
+        let mut state = self.cpu.lock();
+        let node = self.current.load(Ordering::Relaxed);
+        state.advance(node, ns)
+    }
+
     /// The thread's CPU clock now (ns), read from any thread; `None` without one.
     pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
         self.cpu.lock().read_clock()
@@ -143,12 +156,15 @@ impl ThreadShared {
             .iter()
             .map(|(site, z)| (*site, z.read()))
             .collect();
-        let cpu = cpu::is_on() && {
+        let cpu = {
             let state = self.cpu.lock();
-            for (node, &ns) in nodes.iter_mut().zip(&state.nodes) {
-                node.cpu_ns = ns;
+            let recorded = state.recorded();
+            if recorded {
+                for (node, &ns) in nodes.iter_mut().zip(&state.nodes) {
+                    node.cpu_ns = ns;
+                }
             }
-            state.has_clock()
+            recorded
         };
         // Last, after this reading's own allocations (charged to the overhead and the totals
         // alike, while profkit holds the owner's state or on another thread), so that the

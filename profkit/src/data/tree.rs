@@ -160,6 +160,24 @@ impl Tree {
         }
     }
 
+    /// Each node's `value` together with all its descendants' (`add` folds a child's sum into
+    /// its parent's): one backward pass, since parents come before their children.
+    pub(crate) fn subtree_sums<T: Copy>(
+        &self,
+        value: impl Fn(&TreeNode) -> T,
+        add: impl Fn(&mut T, &T),
+    ) -> Vec<T> {
+        let mut sums: Vec<T> = self.nodes.iter().map(value).collect();
+        for i in (1..self.nodes.len()).rev() {
+            let parent = self.nodes[i].parent as usize;
+            if parent < i {
+                let child = sums[i];
+                add(&mut sums[parent], &child);
+            }
+        }
+        sums
+    }
+
     /// Which nodes a report shows: those that recorded calls or time, and every node above
     /// one (a caller still running has recorded nothing yet, but its callees name it).
     pub(crate) fn shown(&self) -> Vec<bool> {

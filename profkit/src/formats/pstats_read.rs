@@ -206,6 +206,7 @@ impl Report {
                         primitive_calls: ecc,
                         tottime_ns: ett,
                         cumtime_ns: ect,
+                        cpu: None,
                     },
                 );
             }

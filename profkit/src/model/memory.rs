@@ -226,18 +226,7 @@ impl HeapStats {
 /// call below it), for cumulative figures. Parents come before children, so one backward pass
 /// sums bottom up.
 pub(crate) fn subtree_sums(tree: &Tree) -> Vec<MemCounts> {
-    let nodes = tree.nodes();
-    let mut sums: Vec<MemCounts> = nodes.iter().map(|n| n.mem).collect();
-    for i in (1..nodes.len()).rev() {
-        let parent = nodes[i].parent as usize;
-        if parent < i {
-            let child = sums[i];
-            if let Some(p) = sums.get_mut(parent) {
-                p.add(&child);
-            }
-        }
-    }
-    sums
+    tree.subtree_sums(|n| n.mem, MemCounts::add)
 }
 
 /// Adds node `i`'s figures to a function's: own from the node, cumulative from its subtree on

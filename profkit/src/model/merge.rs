@@ -10,7 +10,7 @@ use crate::data::{Profile, ROOT_SITE, TreeNode};
 
 use super::complexity::Scaling;
 use super::report::Report;
-use super::stats::{EdgeStats, FunctionStats};
+use super::stats::{CpuNs, EdgeStats, FunctionStats};
 
 impl Report {
     /// Adds `other` to this report, as pstats' `Stats.add` does: functions with the same file,
@@ -125,6 +125,15 @@ fn renumbered(profile: &Profile, remap: &[u32]) -> Profile {
     }
 }
 
+/// CPU time is recorded in both or it is not known for the sum.
+fn add_cpu(a: Option<CpuNs>, b: Option<CpuNs>) -> Option<CpuNs> {
+    let (x, y) = a.zip(b)?;
+    Some(CpuNs {
+        own: x.own.saturating_add(y.own),
+        cum: x.cum.saturating_add(y.cum),
+    })
+}
+
 /// pstats' `Stats.add` on function rows: rows and edges with equal (file, line, name) keys
 /// are summed.
 fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStats> {
@@ -143,6 +152,7 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                     x.primitive_calls = x.primitive_calls.saturating_add(e.primitive_calls);
                     x.tottime_ns = x.tottime_ns.saturating_add(e.tottime_ns);
                     x.cumtime_ns = x.cumtime_ns.saturating_add(e.cumtime_ns);
+                    x.cpu = add_cpu(x.cpu, e.cpu);
                 }
                 None => {
                     index.insert(key, into.len());
@@ -190,14 +200,7 @@ fn merge_functions(a: &[FunctionStats], b: &[FunctionStats]) -> Vec<FunctionStat
                     }
                     (x, y) => x.or_else(|| y.clone()),
                 };
-                // CPU time is recorded in both or it is not known for the sum.
-                m.cpu = match (m.cpu, f.cpu) {
-                    (Some(x), Some(y)) => Some(super::stats::CpuNs {
-                        own: x.own.saturating_add(y.own),
-                        cum: x.cum.saturating_add(y.cum),
-                    }),
-                    _ => None,
-                };
+                m.cpu = add_cpu(m.cpu, f.cpu);
                 m.futures = match (m.futures.take(), &f.futures) {
                     (Some(mut x), Some(y)) => {
                         x.totals.add(&y.totals);

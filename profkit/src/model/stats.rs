@@ -62,15 +62,7 @@ pub(crate) struct CpuNs {
 
 /// Each node's CPU time with its descendants'.
 pub(crate) fn cpu_subtree_sums(tree: &crate::data::Tree) -> Vec<u64> {
-    let nodes = tree.nodes();
-    let mut sums: Vec<u64> = nodes.iter().map(|n| n.cpu_ns).collect();
-    for i in (1..nodes.len()).rev() {
-        let parent = nodes[i].parent as usize;
-        if parent < i {
-            sums[parent] = sums[parent].saturating_add(sums[i]);
-        }
-    }
-    sums
+    tree.subtree_sums(|n| n.cpu_ns, |sum, child| *sum = sum.saturating_add(*child))
 }
 
 /// What the futures of an `async fn` did, beyond the busy time that
@@ -146,24 +138,40 @@ pub struct EdgeStats {
     pub(crate) primitive_calls: u64,
     pub(crate) tottime_ns: u64,
     pub(crate) cumtime_ns: u64,
+    /// The callee's CPU time in these calls: own, and cumulative over the edge's primitive
+    /// calls (as `cumtime`); `None` when CPU time was not recorded.
+    pub(crate) cpu: Option<CpuNs>,
 }
 
 #[derive(Default, Clone, Copy)]
 struct Acc {
-    pub(crate) ncalls: u64,
-    pub(crate) primitive_calls: u64,
-    pub(crate) tottime_ns: u64,
-    pub(crate) cumtime_ns: u64,
+    ncalls: u64,
+    primitive_calls: u64,
+    tottime_ns: u64,
+    cumtime_ns: u64,
+    cpu: CpuNs,
+}
+
+/// One node's figures as a row or an edge sums them: calls, own and inclusive time, own CPU
+/// time and the CPU time of its subtree (zero when not recorded).
+struct NodeFigures {
+    calls: u64,
+    own: u64,
+    incl: u64,
+    cpu_own: u64,
+    cpu_incl: u64,
 }
 
 impl Acc {
-    fn add(&mut self, calls: u64, own: u64, incl: u64, primitive: bool) {
+    fn add(&mut self, n: &NodeFigures, primitive: bool) {
         // Saturating: a profile read from a file may hold any numbers.
-        self.ncalls = self.ncalls.saturating_add(calls);
-        self.tottime_ns = self.tottime_ns.saturating_add(own);
+        self.ncalls = self.ncalls.saturating_add(n.calls);
+        self.tottime_ns = self.tottime_ns.saturating_add(n.own);
+        self.cpu.own = self.cpu.own.saturating_add(n.cpu_own);
         if primitive {
-            self.primitive_calls = self.primitive_calls.saturating_add(calls);
-            self.cumtime_ns = self.cumtime_ns.saturating_add(incl);
+            self.primitive_calls = self.primitive_calls.saturating_add(n.calls);
+            self.cumtime_ns = self.cumtime_ns.saturating_add(n.incl);
+            self.cpu.cum = self.cpu.cum.saturating_add(n.cpu_incl);
         }
     }
 }
@@ -239,34 +247,29 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
     } else {
         Vec::new()
     };
-    let mut cpu: IdMap<u32, CpuNs> = IdMap::default();
     for (i, node) in nodes.iter().enumerate().skip(1).filter(|(i, _)| shown[*i]) {
-        if profile.cpu {
-            let c = cpu.entry(node.site).or_default();
-            c.own = c.own.saturating_add(node.cpu_ns);
-            if node.flags & PRIMITIVE != 0 {
-                c.cum = c.cum.saturating_add(cpu_sums[i]);
-            }
-        }
         if profile.memory {
             memory::add_node(mem.entry(node.site).or_default(), &profile.tree, &sums, i);
         }
-        functions.entry(node.site).or_default().add(
-            node.calls,
-            node.own_ns,
-            node.incl_ns,
-            node.flags & PRIMITIVE != 0,
-        );
+        let figures = NodeFigures {
+            calls: node.calls,
+            own: node.own_ns,
+            incl: node.incl_ns,
+            cpu_own: node.cpu_ns,
+            cpu_incl: cpu_sums.get(i).copied().unwrap_or(0),
+        };
+        functions
+            .entry(node.site)
+            .or_default()
+            .add(&figures, node.flags & PRIMITIVE != 0);
         let caller = nodes
             .get(node.parent as usize)
             .map_or(ROOT_SITE, |p| p.site);
         if caller != ROOT_SITE {
-            edges.entry((caller, node.site)).or_default().add(
-                node.calls,
-                node.own_ns,
-                node.incl_ns,
-                node.flags & EDGE_PRIMITIVE != 0,
-            );
+            edges
+                .entry((caller, node.site))
+                .or_default()
+                .add(&figures, node.flags & EDGE_PRIMITIVE != 0);
         }
     }
     let info = |site: u32| {
@@ -285,6 +288,7 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
             primitive_calls: acc.primitive_calls,
             tottime_ns: acc.tottime_ns,
             cumtime_ns: acc.cumtime_ns,
+            cpu: profile.cpu.then_some(acc.cpu),
         }
     };
     let mut callers: IdMap<u32, Vec<EdgeStats>> = IdMap::default();
@@ -330,7 +334,7 @@ pub(crate) fn derive_functions(profile: &Profile, sites: &[SiteInfo]) -> Vec<Fun
                     .get(&site)
                     .filter(|s| !s.is_empty())
                     .map(|s| Scaling::new(s.clone())),
-                cpu: profile.cpu.then(|| cpu.remove(&site).unwrap_or_default()),
+                cpu: profile.cpu.then_some(acc.cpu),
             }
         })
         .collect();
@@ -640,5 +644,76 @@ impl FunctionStats {
         } else {
             "mixed"
         })
+    }
+}
+
+impl EdgeStats {
+    /// The callee's own CPU time in the calls of this edge (the CPU counterpart of the edge's
+    /// [`tottime`](EdgeStats::tottime)); `None` when CPU time was not recorded.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use profkit::testing::{TestClock, TestCpuClock, advance, advance_cpu};
+    ///
+    /// #[profkit::profile]
+    /// fn fetch(cpu_us: u64) {
+    ///     advance(Duration::from_micros(100));
+    ///     advance_cpu(Duration::from_micros(cpu_us));
+    /// }
+    /// #[profkit::profile]
+    /// fn cached() { fetch(90) }
+    /// #[profkit::profile]
+    /// fn remote() { fetch(10) }
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let _cpu = TestCpuClock::install();
+    /// let (_, report) = profkit::record(|| { cached(); remote() });
+    /// let fetch = report.function("fetch").unwrap();
+    /// assert_eq!(fetch.caller("cached").unwrap().cpu_time(), Some(Duration::from_micros(90)));
+    /// assert_eq!(fetch.caller("remote").unwrap().wait_time(), Some(Duration::from_micros(90)));
+    /// ```
+    pub fn cpu_time(&self) -> Option<Duration> {
+        self.cpu.map(|c| Duration::from_nanos(c.own))
+    }
+
+    /// CPU time during the edge's primitive calls, the callee's callees included (the CPU
+    /// counterpart of the edge's [`cumtime`](EdgeStats::cumtime)); `None` when not recorded.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("child").unwrap().caller("parent").unwrap().cum_cpu_time(), None);
+    /// ```
+    pub fn cum_cpu_time(&self) -> Option<Duration> {
+        self.cpu.map(|c| Duration::from_nanos(c.cum))
+    }
+
+    /// Time the edge's calls spent waiting: its cumtime minus its cum CPU time, at least zero;
+    /// `None` when CPU time was not recorded.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callee("child").unwrap().wait_time(), None);
+    /// ```
+    pub fn wait_time(&self) -> Option<Duration> {
+        self.cpu
+            .map(|c| Duration::from_nanos(self.cumtime_ns.saturating_sub(c.cum)))
+    }
+
+    /// The share of the edge's cumulative time that ran on a CPU (0 to 1); `None` when CPU time
+    /// was not recorded or the calls took no time.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn child() {}
+    /// # #[profkit::profile] fn parent() { child() }
+    /// let (_, report) = profkit::record(parent);
+    /// assert_eq!(report.function("parent").unwrap().callee("child").unwrap().cpu_share(), None);
+    /// ```
+    pub fn cpu_share(&self) -> Option<f64> {
+        let c = self.cpu?;
+        (self.cumtime_ns > 0).then(|| (c.cum as f64 / self.cumtime_ns as f64).min(1.0))
     }
 }

@@ -14,7 +14,8 @@ enum Direction {
 
 /// Each selected function with its callers (`<-`) or callees (`->`) and the statistics of
 /// every edge: `ncalls` (`nc/cc` when they differ), the callee's own time in those calls and
-/// their cumulative time. Made by [`StatsTable::callers`] and [`StatsTable::callees`].
+/// their cumulative time; with [CPU time](crate::set_cpu), a last column `cpu%`: the edge's
+/// cumulative CPU time over its cumtime (the rest waited). Made by [`StatsTable::callers`] and [`StatsTable::callees`].
 ///
 /// ```
 /// # #[profkit::profile] fn child() {}
@@ -58,8 +59,11 @@ impl fmt::Display for CallsTable<'_> {
             Direction::Callees => ("called...", "->"),
         };
         writeln!(f, "{:<width$}{title}", "Function ")?;
+        // Only with CPU figures: without them the table is pstats' to the character.
+        let cpu = report.has_cpu();
         if report.functions.iter().any(|s| !s.callers.is_empty()) {
-            writeln!(f, "{:width$}    ncalls  tottime  cumtime", "")?;
+            let cpu_header = if cpu { "     cpu%" } else { "" };
+            writeln!(f, "{:width$}    ncalls  tottime  cumtime{cpu_header}", "")?;
         }
         for s in rows {
             let edges: &[EdgeStats] = match self.direction {
@@ -79,9 +83,14 @@ impl fmt::Display for CallsTable<'_> {
                     format!("{}/{}", e.ncalls, e.primitive_calls)
                 };
                 let (indent, right) = if i == 0 { (0, 7) } else { (width + 1, 9) };
+                let cpu_share = match (cpu, e.cpu_share()) {
+                    (false, _) => String::new(),
+                    (true, Some(share)) => format!(" {:>7.1}%", share * 100.0),
+                    (true, None) => format!(" {:8}", ""),
+                };
                 writeln!(
                     f,
-                    "{:indent$}{ncalls:>right$} {} {}  {}",
+                    "{:indent$}{ncalls:>right$} {} {}{cpu_share}  {}",
                     "",
                     F8(seconds(e.tottime_ns)),
                     F8(seconds(e.cumtime_ns)),

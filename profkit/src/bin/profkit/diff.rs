@@ -28,7 +28,9 @@ at least --min-delta (absolute): a change below the floor is noise, never a regr
 --min-delta is a duration for time metrics (ns, us, ms, s: 250us, 1ms, 2s), a size for
 bytes, cum_bytes, peak, live_bytes and cum_live_bytes (B, KB, MB, GB = powers of 1000; KiB, MiB, GiB = powers of 1024:
 64KiB, 1MB) and a count for ncalls and allocs. The memory metrics (tracemalloc's compare_to,
-per function) need profiles recorded with profkit::Alloc.
+per function) need profiles recorded with profkit::Alloc; cpu and wait need both profiles
+recorded with PROFKIT_CPU=1. When both have CPU time, --metric cumtime and tottime add two
+columns: how much of each change was CPU time and how much waiting.
 Functions are matched by (file, line, name); those left over by (file, name) and then
 by name when that is unique on both sides, so a function that moved keeps its history.
 Functions only in NEW or only in BASE are listed as new and vanished; they are not
@@ -91,6 +93,11 @@ pub(crate) enum Metric {
     /// Live bytes allocated under the function's calls, callees included.
     #[value(name = "cum_live_bytes", alias = "cum-live-bytes")]
     CumLiveBytes,
+    /// CPU time of the function's calls, callees included (needs PROFKIT_CPU=1 in both).
+    Cpu,
+    /// Time the function's calls waited: cumtime minus their CPU time (needs PROFKIT_CPU=1
+    /// in both).
+    Wait,
 }
 
 /// What a metric counts, which says how its values and --min-delta read and print.
@@ -117,6 +124,8 @@ impl Metric {
             Metric::Peak => "peak",
             Metric::LiveBytes => "live_bytes",
             Metric::CumLiveBytes => "cum_live_bytes",
+            Metric::Cpu => "cpu",
+            Metric::Wait => "wait",
         }
     }
 
@@ -129,9 +138,13 @@ impl Metric {
             | Metric::Peak
             | Metric::LiveBytes
             | Metric::CumLiveBytes => Unit::Bytes,
-            Metric::Cumtime | Metric::Tottime | Metric::P50 | Metric::P99 | Metric::Max => {
-                Unit::Time
-            }
+            Metric::Cumtime
+            | Metric::Tottime
+            | Metric::P50
+            | Metric::P99
+            | Metric::Max
+            | Metric::Cpu
+            | Metric::Wait => Unit::Time,
         }
     }
 
@@ -156,6 +169,23 @@ impl Metric {
             Metric::Peak => f.memory().map(|m| m.peak_bytes() as f64),
             Metric::LiveBytes => f.memory().map(|m| m.live_bytes() as f64),
             Metric::CumLiveBytes => f.memory().map(|m| m.cum_live_bytes() as f64),
+            Metric::Cpu => f.cum_cpu_time().map(ns),
+            Metric::Wait => f.wait_time().map(ns),
+        }
+    }
+
+    /// The CPU and waiting parts of this metric's time of `f` (ns), for the two columns that
+    /// say what a change was made of: cumulative for cumtime, own for tottime; `None` for other
+    /// metrics or without CPU figures.
+    fn cpu_and_wait(self, f: &FunctionStats) -> Option<(f64, f64)> {
+        let ns = |d: std::time::Duration| d.as_nanos() as f64;
+        match self {
+            Metric::Cumtime => Some((ns(f.cum_cpu_time()?), ns(f.wait_time()?))),
+            Metric::Tottime => {
+                let cpu = f.cpu_time()?;
+                Some((ns(cpu), ns(f.tottime().saturating_sub(cpu))))
+            }
+            _ => None,
         }
     }
 
@@ -329,11 +359,17 @@ struct Change<'a> {
     /// `None` when the base is 0 (an increase from nothing).
     relative: Option<f64>,
     regression: bool,
+    /// How much of `delta` was CPU time and how much waiting (ns), when both profiles
+    /// recorded CPU time and the metric is cumtime or tottime.
+    cpu_wait: Option<(f64, f64)>,
 }
 
 fn has_metric(report: &Report, metric: Metric) -> bool {
     if metric.is_memory() {
         return report.has_memory();
+    }
+    if matches!(metric, Metric::Cpu | Metric::Wait) {
+        return report.is_empty() || report.has_cpu();
     }
     report.is_empty() || report.functions().any(|f| metric.of(f).is_some())
 }
@@ -362,6 +398,15 @@ pub(crate) fn run(args: &DiffArgs) -> Outcome {
                     &path.display().to_string(),
                     &format!("--metric {}", metric.name()),
                 )
+            } else if matches!(metric, Metric::Cpu | Metric::Wait) {
+                Failure::file(
+                    path,
+                    format_args!(
+                        "has no CPU figures, which --metric {} needs (record with \
+                         PROFKIT_CPU=1)",
+                        metric.name()
+                    ),
+                )
             } else {
                 no_latency(path, metric)
             });
@@ -376,6 +421,10 @@ pub(crate) fn run(args: &DiffArgs) -> Outcome {
             let relative = (bv > 0.0).then(|| delta / bv);
             let regression =
                 delta > 0.0 && delta >= min_delta && relative.is_none_or(|r| r > args.threshold);
+            let cpu_wait = metric
+                .cpu_and_wait(b)
+                .zip(metric.cpu_and_wait(n))
+                .map(|((bc, bw), (nc, nw))| (nc - bc, nw - bw));
             Some(Change {
                 f: n,
                 base: bv,
@@ -383,6 +432,7 @@ pub(crate) fn run(args: &DiffArgs) -> Outcome {
                 delta,
                 relative,
                 regression,
+                cpu_wait,
             })
         })
         .collect();
@@ -459,9 +509,16 @@ fn text(
         trim(args.threshold * 100.0),
         m.show(min_delta),
     );
+    // The CPU and waiting columns, when both profiles recorded CPU time.
+    let cpu_wait = changes.iter().any(|c| c.cpu_wait.is_some());
     if !changes.is_empty() {
+        let extra = if cpu_wait {
+            format!(" {:>11} {:>11}", "cpu", "wait")
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "{:<10} {:>10} {:>10} {:>11} {:>9}  function\n",
+            "{:<10} {:>10} {:>10} {:>11} {:>9}{extra}  function\n",
             "", "base", "new", "delta", "change"
         ));
     }
@@ -474,8 +531,15 @@ fn text(
         } else {
             style.green(&format!("{down:<10}"))
         };
+        let extra = match (cpu_wait, c.cpu_wait) {
+            (false, _) => String::new(),
+            (true, Some((cpu, wait))) => {
+                format!(" {:>11} {:>11}", m.show_delta(cpu), m.show_delta(wait))
+            }
+            (true, None) => format!(" {:>11} {:>11}", "", ""),
+        };
         out.push_str(&format!(
-            "{status} {:>10} {:>10} {:>11} {:>9}  {}\n",
+            "{status} {:>10} {:>10} {:>11} {:>9}{extra}  {}\n",
             m.show(c.base),
             m.show(c.new),
             m.show_delta(c.delta),
@@ -551,6 +615,10 @@ fn json_text(
             o["delta"] = m.json_delta(c.delta);
             o["relative"] = c.relative.map_or(Value::Null, |r| json!(r));
             o["regression"] = json!(c.regression);
+            if let Some((cpu, wait)) = c.cpu_wait {
+                o["cpu_delta"] = m.json_delta(cpu);
+                o["wait_delta"] = m.json_delta(wait);
+            }
             o
         }).collect::<Vec<_>>(),
         "new_functions": listed(added),

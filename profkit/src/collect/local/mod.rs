@@ -12,7 +12,9 @@ mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
-pub(crate) use thread::{SwitchError, ThreadReading, read_current, switch_clock, with_clock};
+pub(crate) use thread::{
+    SwitchError, ThreadReading, read_current, switch_clock, with_clock, with_shared,
+};
 
 use std::cell::RefCell;
 use std::collections::HashMap;

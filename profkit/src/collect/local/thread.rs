@@ -50,3 +50,8 @@ pub(crate) fn switch_clock(clock: Clock) -> Result<(), SwitchError> {
 pub(crate) fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
     with_slot(|slot| slot.as_ref().map(|l| f(&l.clock))).flatten()
 }
+
+/// Calls `f` with the calling thread's shared recording state, if the thread records.
+pub(crate) fn with_shared<R>(f: impl FnOnce(&ThreadShared) -> R) -> Option<R> {
+    with_slot(|slot| slot.as_ref().map(|l| f(&l.shared))).flatten()
+}

@@ -214,6 +214,10 @@ fn rebuild(
                     primitive_calls: e.primitive_calls,
                     tottime_ns: e.tottime_ns,
                     cumtime_ns: e.cumtime_ns,
+                    cpu: e
+                        .cpu_ns
+                        .zip(e.cum_cpu_ns)
+                        .map(|(own, cum)| CpuNs { own, cum }),
                 });
             }
             functions.push(FunctionStats {

@@ -204,6 +204,12 @@ pub(super) struct EdgeJson {
     pub(super) primitive_calls: u64,
     pub(super) tottime_ns: u64,
     pub(super) cumtime_ns: u64,
+    /// Version 3: the callee's own and cumulative CPU time in these calls, when recorded
+    /// (derived from `tree_cpu_ns` on reading; written for readers of the rows alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cpu_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cum_cpu_ns: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -65,6 +65,8 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
                     primitive_calls: e.primitive_calls,
                     tottime_ns: e.tottime_ns,
                     cumtime_ns: e.cumtime_ns,
+                    cpu_ns: e.cpu.map(|c| c.own),
+                    cum_cpu_ns: e.cpu.map(|c| c.cum),
                 })
                 .collect(),
             latency: f
