@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::model::{Complexity, FunctionStats, Report};
+use crate::model::{Complexity, FunctionStats, NoFit, Report, Scaling};
 
 use super::units::human;
 
@@ -34,6 +34,17 @@ pub(crate) fn points_text(c: &Complexity) -> String {
     c.points()
         .map(|(n, t)| format!("  size {n:>width$}: {:>9}\n", human(t)))
         .collect()
+}
+
+/// What the calls allocated, when recorded: two lines `  allocations grow as O(1) (...)` and
+/// `  bytes allocated grow as O(n) (...)`, or why one was not fitted; nothing without memory.
+pub(crate) fn memory_text(g: &Scaling) -> String {
+    let line = |what: &str, fit: Option<Result<&Complexity, &NoFit>>| match fit {
+        None => String::new(),
+        Some(Ok(c)) => format!("  {what} grow as {}\n", fit_summary(c)),
+        Some(Err(why)) => format!("  {what}: no growth fitted ({why})\n"),
+    };
+    line("allocations", g.allocations()) + &line("bytes allocated", g.bytes())
 }
 
 /// Rows and columns of a plot.
@@ -180,6 +191,7 @@ impl fmt::Display for ComplexityView<'_> {
                     growth.calls()
                 )?,
             }
+            f.write_str(&memory_text(growth))?;
         }
         if !any {
             writeln!(

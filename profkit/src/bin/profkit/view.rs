@@ -321,9 +321,11 @@ fn memory_json(m: &MemoryStats) -> Value {
     })
 }
 
-/// A function's sized calls: the fit and its points (sizes and seconds), or why there is none.
+/// A function's sized calls: the fit and its points (sizes and seconds), or why there is none;
+/// when their allocations were recorded, `allocations` and `bytes`: the same for what they
+/// allocated (points as sizes and counts or bytes).
 fn growth_json(g: &profkit::Scaling) -> Value {
-    match g.fit() {
+    let mut out = match g.fit() {
         Ok(c) => json!({
             "calls": g.calls(),
             "class": c.class().notation(),
@@ -334,7 +336,24 @@ fn growth_json(g: &profkit::Scaling) -> Value {
             "points": c.points().map(|(n, t)| json!([n, secs(t)])).collect::<Vec<_>>(),
         }),
         Err(why) => json!({ "calls": g.calls(), "class": Value::Null, "why_not": why.to_string() }),
+    };
+    let memory_fit = |fit: Result<&profkit::Complexity, &profkit::NoFit>| match fit {
+        Ok(c) => json!({
+            "calls": c.calls(),
+            "class": c.class().notation(),
+            "exponent": c.exponent(),
+            "error": c.error(),
+            "r_squared": c.r_squared(),
+            "sizes": c.sizes(),
+            "points": c.values().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        }),
+        Err(why) => json!({ "class": Value::Null, "why_not": why.to_string() }),
+    };
+    if let (Some(allocs), Some(bytes)) = (g.allocations(), g.bytes()) {
+        out["allocations"] = memory_fit(allocs);
+        out["bytes"] = memory_fit(bytes);
     }
+    out
 }
 
 pub(crate) fn function_json(f: &FunctionStats) -> Value {
