@@ -261,6 +261,9 @@ pub struct Complexity {
     calls: u64,
     /// (median size, median value) per size group, by size; the value in ns for a fit of time.
     points: Vec<(u64, u64)>,
+    /// The chosen class's `(a, b)`: the value at size `n` is `a + b * f(n)`, or for
+    /// `Exponential` `exp(a + b * n)`.
+    coefficients: (f64, f64),
 }
 
 impl Complexity {
@@ -320,6 +323,26 @@ impl Complexity {
             self.points.first().map_or(0, |p| p.0),
             self.points.last().map_or(0, |p| p.0),
         )
+    }
+
+    /// The value the fitted curve gives at `size`, in the measure's unit (nanoseconds for
+    /// time): what the chosen class predicts, for plotting the fit beside its points.
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(10 * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [100, 300, 1_000, 3_000, 10_000] { work(n); work(n); }
+    /// });
+    /// let fit = report.function("work").unwrap().complexity().unwrap();
+    /// assert!((fit.predict(50_000) - 500_000.0).abs() < 1.0);
+    /// ```
+    pub fn predict(&self, size: u64) -> f64 {
+        evaluate(self.class, self.coefficients, size as f64)
     }
 
     /// The points fitted: per size group, the median size and the median time, by size. (For
@@ -520,21 +543,28 @@ pub(crate) fn fit_points(
     let log_x: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
     let (_, exponent) = line(&log_x, &log_t);
 
-    let errors: Vec<(ComplexityClass, f64, Vec<f64>)> = ComplexityClass::ALL
+    #[allow(clippy::type_complexity)]
+    let errors: Vec<(ComplexityClass, f64, Vec<f64>, (f64, f64))> = ComplexityClass::ALL
         .into_iter()
         .map(|class| {
-            let predicted = predict(class, &xs, &ts);
+            let coefficients = coefficients(class, &xs, &ts);
+            let predicted: Vec<f64> = xs
+                .iter()
+                .map(|&x| evaluate(class, coefficients, x))
+                .collect();
             let error = rms_log_error(&predicted, &ts);
-            (class, error, predicted)
+            (class, error, predicted, coefficients)
         })
         .collect();
     let best = errors.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
     let tolerance = best * 1.25 + 0.03;
-    let (class, error, predicted) = errors.into_iter().find(|e| e.1 <= tolerance).unwrap_or((
-        ComplexityClass::Constant,
-        f64::INFINITY,
-        Vec::new(),
-    ));
+    let (class, error, predicted, coefficients) =
+        errors.into_iter().find(|e| e.1 <= tolerance).unwrap_or((
+            ComplexityClass::Constant,
+            f64::INFINITY,
+            Vec::new(),
+            (0.0, 0.0),
+        ));
     let mean = log_t.iter().sum::<f64>() / log_t.len() as f64;
     let total: f64 = log_t.iter().map(|l| (l - mean).powi(2)).sum();
     let residual: f64 = predicted
@@ -555,6 +585,7 @@ pub(crate) fn fit_points(
         r_squared,
         calls,
         points,
+        coefficients,
     })
 }
 
@@ -568,16 +599,24 @@ fn line(x: &[f64], y: &[f64]) -> (f64, f64) {
     (my - b * mx, b)
 }
 
-/// The times `class` predicts at sizes `xs`, fitted to `ts`.
-fn predict(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> Vec<f64> {
+/// The value of `class` with `coefficients` at size `x`.
+fn evaluate(class: ComplexityClass, (a, b): (f64, f64), x: f64) -> f64 {
+    match class {
+        ComplexityClass::Exponential => (a + b * x).exp(),
+        _ => a + b * class.basis(x),
+    }
+}
+
+/// `class`'s coefficients fitted to the times `ts` at sizes `xs` (see [`evaluate`]).
+fn coefficients(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> (f64, f64) {
     if class == ComplexityClass::Exponential {
         let log_t: Vec<f64> = ts.iter().map(|t| t.ln()).collect();
         let (a, b) = line(xs, &log_t);
         if b <= 0.0 {
             // Not growing: no better than a constant.
-            return vec![geometric_mean(ts); ts.len()];
+            return (geometric_mean(ts).ln(), 0.0);
         }
-        return xs.iter().map(|x| (a + b * x).exp()).collect();
+        return (a, b);
     }
     // Weighted least squares of t = a + b f, weights 1/t^2, with a, b >= 0. The basis is
     // scaled to its largest value first, so n^3 at n = 10^6 stays well within f64.
@@ -606,7 +645,8 @@ fn predict(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> Vec<f64> {
     } else if a < 0.0 {
         (a, b) = (0.0, if sff > 0.0 { sft / sff } else { 0.0 });
     }
-    fs.iter().map(|f| a + b * f).collect()
+    // Back from the scaled basis.
+    (a, if scale > 0.0 { b / scale } else { 0.0 })
 }
 
 fn geometric_mean(ts: &[f64]) -> f64 {

@@ -129,7 +129,23 @@ pub struct ComplexityView<'a> {
     full_names: bool,
 }
 
-impl ComplexityView<'_> {
+impl<'a> ComplexityView<'a> {
+    /// Each function with sized calls: its name as shown, and its fit of time or why none.
+    pub(super) fn rows(&self) -> Vec<(String, Result<&'a Complexity, &'a NoFit>)> {
+        let report: &'a Report = self.report;
+        report
+            .functions()
+            .filter_map(|func| {
+                let name = if self.full_names {
+                    func.name().to_owned()
+                } else {
+                    func.short_name().into_owned()
+                };
+                Some((name, func.scaling()?.fit()))
+            })
+            .collect()
+    }
+
     /// Shows each function's full name rather than the short form tables show by default
     /// (see [`FunctionStats::short_name`](crate::FunctionStats::short_name)), as the CLI's
     /// `--full-names`.
