@@ -10,7 +10,7 @@
 //! `profkit::Complexity` for the method and its limits).
 //!
 //! Run: `cargo run --release --example complexity` (`PROFKIT_FIT_ROUNDS=10` for more rounds;
-//! 3 by default).
+//! 5 by default).
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
@@ -141,7 +141,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .filter(|&r| r > 0)
-        .unwrap_or(3);
+        .unwrap_or(5);
     // Per function: the rounds it came out right, and what it was fitted as when it did not.
     let mut right = [0usize; EXPECTED.len()];
     let mut wrong: Vec<Vec<String>> = vec![Vec::new(); EXPECTED.len()];
