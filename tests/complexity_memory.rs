@@ -57,8 +57,9 @@ fn each_sized_call_keeps_its_exact_allocations_callees_included() {
         }
         black_box(one_buffer(0));
     });
-    // (function, allocations for size n, bytes for size n)
-    let expected: [(&str, fn(u64) -> (u64, u64)); 3] = [
+    // (function, (allocations, bytes) for size n)
+    type Want = fn(u64) -> (u64, u64);
+    let expected: [(&str, Want); 3] = [
         ("boxes", |n| (n, 8 * n)),
         ("one_buffer", |n| (u64::from(n > 0), 8 * n)),
         ("both", |n| (n + 1, 16 * n)),

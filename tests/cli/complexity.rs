@@ -119,9 +119,11 @@ fn view_complexity_svg_draws_each_fit_as_well_formed_svg_with_one_point_per_size
             )
         });
         let attr = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> Option<String> {
-            e.try_get_attribute(name)
-                .unwrap()
-                .map(|a| a.unescape_value().unwrap().into_owned())
+            e.try_get_attribute(name).unwrap().map(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .unwrap()
+                    .into_owned()
+            })
         };
         let opens = matches!(event, Event::Start(_));
         match event {
