@@ -277,8 +277,18 @@ impl Complexity {
     /// median value (nanoseconds, allocations or bytes), by size.
     ///
     /// ```
-    /// let growth = profkit::Report::default();
-    /// assert!(growth.functions().iter().all(|f| f.complexity().is_none()));
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(10 * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [100, 300, 1_000, 3_000, 10_000] { work(n); work(n); }
+    /// });
+    /// let fit = report.function("work").unwrap().complexity().unwrap();
+    /// assert_eq!(fit.measure(), profkit::Measure::Time);
+    /// assert_eq!(fit.values().last(), Some((10_000, 100_000))); // 100 µs in ns
     /// ```
     pub fn values(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.points.iter().copied()
