@@ -8,7 +8,10 @@
 //! call. divan's table gives each case; the summary printed after it (with `--bench`) gives
 //! the extra nanoseconds per pair, best of several runs, and the same on a thread that never
 //! recorded (shared counters, locked adds), and the cost of a free on another thread than the
-//! one that allocated the block (credited back to its path with a locked add).
+//! one that allocated the block (credited back to its path with a locked add). The module
+//! `sized_call` is the cost of a `#[profile(size = ..)]` leaf where the wrapper is installed
+//! (each sized call also reads the thread's allocations at both ends) beside an unsized one;
+//! `cargo bench --bench overhead -- leaf` has the same two without the wrapper.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -84,6 +87,33 @@ mod inside_a_profiled_call {
         // Every pair is charged to this open call.
         profkit::profile_scope!("bench::inside");
         b.bench_local(profkit_pair);
+    }
+}
+
+#[profkit::profile]
+#[inline(never)]
+fn profiled_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[profkit::profile(size = x)]
+#[inline(never)]
+fn sized_leaf(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+mod sized_call {
+    use super::*;
+
+    #[divan::bench(sample_size = 10_000)]
+    fn profiled(b: divan::Bencher) {
+        b.bench_local(|| profiled_leaf(black_box(7)));
+    }
+
+    /// Its size and time, and the allocations it made (none) read at both ends.
+    #[divan::bench(sample_size = 10_000)]
+    fn sized(b: divan::Bencher) {
+        b.bench_local(|| sized_leaf(black_box(7)));
     }
 }
 

@@ -4,11 +4,13 @@
 //! The quickstart's dedupe, two ways, over inputs of 1,000 to 100,000 keys (one distinct key
 //! in 50): with a `Vec::contains` scan the time grows with the square of the input, with a
 //! `HashSet` linearly. Then four functions whose growth is known: a linear scan, a sort, a
-//! nested loop and a hash lookup. The last lines say, per function, whether the fitted class
-//! is the expected one; real timings on a shared machine can blur neighbouring classes (see
+//! nested loop and a hash lookup. The whole experiment runs several times (rounds, each its
+//! own recording); the last lines say, per function, in how many rounds the fitted class was
+//! the expected one: real timings on a shared machine can blur neighbouring classes (see
 //! `profkit::Complexity` for the method and its limits).
 //!
-//! Run: `cargo run --release --example complexity`
+//! Run: `cargo run --release --example complexity` (`PROFKIT_FIT_ROUNDS=10` for more rounds;
+//! 5 by default).
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
@@ -88,12 +90,8 @@ fn shuffled(n: usize, seed: u64) -> Vec<u64> {
         .collect()
 }
 
-fn main() {
-    // The thread's CPU time, not the wall clock: on a busy machine a long call is preempted,
-    // and the time it waits would read as growth. (`PROFKIT_CLOCK=wall` to compare.)
-    if std::env::var_os("PROFKIT_CLOCK").is_none() {
-        profkit::set_clock(profkit::ClockKind::ThreadCpu);
-    }
+/// One round of the experiment: every function over its sizes.
+fn workload() {
     for n in sizes(1_000.0, 100_000.0, 12) {
         // One distinct key in 50, as cleaned records would give.
         let keys: Vec<String> = (0..n).map(|i| format!("record_{}", i % (n / 50))).collect();
@@ -122,44 +120,81 @@ fn main() {
             black_box(nested_loop(n as u64));
         }
     }
+}
 
-    let report = profkit::report();
-    for name in ["dedupe_linear", "dedupe_hashed"] {
-        let f = report.function(name).expect("profiled above");
-        if let Some(c) = f.complexity() {
-            println!(
-                "{name}: {} (exponent {:.2}, {} calls, {} sizes)",
-                c.class(),
-                c.exponent(),
-                c.calls(),
-                c.sizes()
-            );
+const EXPECTED: [(&str, ComplexityClass); 6] = [
+    ("dedupe_linear", ComplexityClass::Quadratic),
+    ("dedupe_hashed", ComplexityClass::Linear),
+    ("linear_scan", ComplexityClass::Linear),
+    ("sort", ComplexityClass::Linearithmic),
+    ("nested_loop", ComplexityClass::Quadratic),
+    ("hash_lookup", ComplexityClass::Constant),
+];
+
+fn main() {
+    // The thread's CPU time, not the wall clock: on a busy machine a long call is preempted,
+    // and the time it waits would read as growth. (`PROFKIT_CLOCK=wall` to compare.)
+    if std::env::var_os("PROFKIT_CLOCK").is_none() {
+        profkit::set_clock(profkit::ClockKind::ThreadCpu);
+    }
+    let rounds: usize = std::env::var("PROFKIT_FIT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(5);
+    // Per function: the rounds it came out right, and what it was fitted as when it did not.
+    let mut right = [0usize; EXPECTED.len()];
+    let mut wrong: Vec<Vec<String>> = vec![Vec::new(); EXPECTED.len()];
+    for round in 0..rounds {
+        let ((), report) = profkit::record(workload);
+        if round == 0 {
+            for name in ["dedupe_linear", "dedupe_hashed"] {
+                let f = report.function(name).expect("profiled above");
+                if let Some(c) = f.complexity() {
+                    println!(
+                        "{name}: {} (exponent {:.2}, {} calls, {} sizes)",
+                        c.class(),
+                        c.exponent(),
+                        c.calls(),
+                        c.sizes()
+                    );
+                }
+            }
+            println!();
+            print!("{}", report.complexity_view());
+            println!();
+        }
+        for (i, (name, want)) in EXPECTED.into_iter().enumerate() {
+            let f = report.function(name).expect("profiled above");
+            match f.complexity() {
+                Some(c) if c.class() == want => right[i] += 1,
+                Some(c) => wrong[i].push(format!("{} ({:.2})", c.class(), c.exponent())),
+                None => wrong[i].push(format!(
+                    "no fit: {}",
+                    f.scaling()
+                        .and_then(|g| g.why_not())
+                        .map_or_else(|| "no sized calls".to_owned(), ToString::to_string)
+                )),
+            }
         }
     }
-    println!();
-    print!("{}", report.complexity_view());
-    println!();
-    let expected = [
-        ("dedupe_linear", ComplexityClass::Quadratic),
-        ("dedupe_hashed", ComplexityClass::Linear),
-        ("linear_scan", ComplexityClass::Linear),
-        ("sort", ComplexityClass::Linearithmic),
-        ("nested_loop", ComplexityClass::Quadratic),
-        ("hash_lookup", ComplexityClass::Constant),
-    ];
-    for (name, want) in expected {
-        let f = report.function(name).expect("profiled above");
-        match f.complexity() {
-            Some(c) => println!(
-                "{name:<14} fitted {:<10} expected {:<10} {}",
-                c.class().notation(),
-                want.notation(),
-                if c.class() == want { "right" } else { "WRONG" }
-            ),
-            None => println!(
-                "{name:<14} no fit: {:?}",
-                f.scaling().and_then(|g| g.why_not())
-            ),
-        }
+    println!("fits over {rounds} rounds:");
+    for (i, (name, want)) in EXPECTED.into_iter().enumerate() {
+        println!(
+            "{name:<14} expected {:<10} right {}/{rounds}{}",
+            want.notation(),
+            right[i],
+            if wrong[i].is_empty() {
+                String::new()
+            } else {
+                format!("; fitted {}", wrong[i].join(", "))
+            }
+        );
     }
+    let total: usize = right.iter().sum();
+    println!(
+        "all: {total}/{} fits right ({:.0}%)",
+        rounds * EXPECTED.len(),
+        100.0 * total as f64 / (rounds * EXPECTED.len()) as f64
+    );
 }

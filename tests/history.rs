@@ -365,6 +365,7 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
         "ALTER TABLE samples DROP COLUMN exponent_milli;
+         ALTER TABLE samples DROP COLUMN growth_class;
          ALTER TABLE runs DROP COLUMN peak_heap_bytes;
          ALTER TABLE runs DROP COLUMN max_rss_bytes;
          ALTER TABLE samples DROP COLUMN bytes;
@@ -539,7 +540,7 @@ fn postgres_an_older_schema_is_migrated_and_keeps_its_runs() {
              ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes;
              ALTER TABLE samples DROP COLUMN bytes, DROP COLUMN allocs, DROP COLUMN cum_bytes,
                  DROP COLUMN peak_bytes, DROP COLUMN cum_cpu_ns, DROP COLUMN wait_ns,
-                 DROP COLUMN live_bytes, DROP COLUMN exponent_milli;
+                 DROP COLUMN live_bytes, DROP COLUMN exponent_milli, DROP COLUMN growth_class;
              UPDATE history_version SET version = 1;",
             schema.name
         ))
@@ -850,4 +851,94 @@ fn postgres_connections_that_fail_say_why_in_one_line() {
     assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     drop(silent);
+}
+
+#[profkit::profile(size = n)]
+fn scales(n: u64, power: f64, scale: f64) {
+    advance(Duration::from_nanos(
+        (scale * (n as f64).powf(power)).round() as u64,
+    ));
+}
+
+/// One run of `scales` over sizes 100 to 100,000, its time `scale * n^power`, on the test clock.
+fn scaling_run(power: f64, scale: f64) -> Report {
+    let _clock = TestClock::install().unwrap();
+    profkit::record(|| {
+        for i in 0..12 {
+            let n = (100.0 * 10f64.powf(3.0 * f64::from(i) / 11.0)).round() as u64;
+            scales(n, power, scale);
+            scales(n, power, scale);
+        }
+    })
+    .1
+}
+
+crate::on_both_backends! {
+/// `--metric exponent` (and `growth`) flag a worse growth class, not a moved exponent: a
+/// near-constant function whose exponent goes from 0.02 to 0.05 keeps its class.
+fn the_growth_class_is_judged_not_the_exponent(backend: &Backend) {
+    let mut store = backend.fresh_reopenable("growth");
+    for i in 0..6 {
+        store
+            .record(&scaling_run(0.02, 5_000.0), &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    let mut store = store.reopen();
+    let exponent = Metric::named("exponent").unwrap();
+    let growth = Metric::named("growth").unwrap();
+    let judged = |store: &dyn RunStore, report: &Report, metric: &'static Metric| {
+        let verdict =
+            profkit::history::check(store, report, &CheckOptions::new().metrics([metric]))
+                .unwrap();
+        let f = verdict
+            .findings()
+            .iter()
+            .find(|f| f.subject().ends_with("::scales"))
+            .unwrap_or_else(|| panic!("not judged:\n{verdict}"))
+            .clone();
+        (f, verdict.to_text())
+    };
+    let base = scaling_run(0.02, 5_000.0);
+    let class = base.function("scales").unwrap().complexity().unwrap().class();
+    assert!(class <= profkit::ComplexityClass::Logarithmic, "{class:?}");
+
+    // 0.02 -> 0.05: two and a half times the exponent, the same class.
+    let near = scaling_run(0.05, 5_000.0);
+    let (f, text) = judged(&*store, &near, exponent);
+    assert_eq!(f.value(), 50, "{text}");
+    assert_eq!(f.baseline().unwrap().median, 20.0, "{text}");
+    assert_eq!((f.change(), f.classes()), (Change::Unchanged, Some((class, class))), "{text}");
+    // The relative rule alone would have flagged it.
+    assert_eq!(
+        profkit::history::judge(&[Some(20.0); 6], 50.0, &Rules::default()).assessment.change,
+        Change::Regression
+    );
+
+    // Linear now: a worse class, shown as such; the growth metric says the same.
+    let linear = scaling_run(1.0, 50.0);
+    for metric in [exponent, growth] {
+        let (f, text) = judged(&*store, &linear, metric);
+        assert_eq!(f.change(), Change::Regression, "{text}");
+        assert_eq!(f.classes(), Some((class, profkit::ComplexityClass::Linear)));
+        assert!(!f.blocked(), "one run: not yet blocking\n{text}");
+        assert!(text.contains(&format!("{}->O(n)", class.notation())), "{text}");
+    }
+    // Recorded, and again: two in a row block.
+    store.record(&linear, &RunMeta::new("linear")).unwrap();
+    let (f, text) = judged(&*store, &linear, exponent);
+    assert!(f.blocked() && f.streak() == 2, "{text}");
+    // A class below the baseline's is an improvement; the same class is unchanged.
+    let (f, text) = judged(&*store, &scaling_run(0.0, 5_000.0), growth);
+    let want = if class == profkit::ComplexityClass::Constant {
+        Change::Unchanged
+    } else {
+        Change::Improvement
+    };
+    assert_eq!(f.change(), want, "{text}");
+    // The stored class reads back as the rank of the class.
+    let runs = store.runs(&RunFilter::new()).unwrap();
+    let samples = RunStore::samples(&*store, &[runs[0].id()], None).unwrap();
+    let key = samples[0].functions().find(|k| k.name().ends_with("::scales")).unwrap().clone();
+    assert_eq!(samples[0].value(&key, growth), Some(2), "the newest run is O(n)");
+}
 }

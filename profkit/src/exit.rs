@@ -20,7 +20,7 @@ use once_cell::sync::OnceCell;
 
 use parking_lot::Mutex;
 
-use crate::collect::local;
+use crate::collect::{local, parse_switch};
 use crate::files::{text_report, write_by_extension};
 use crate::session;
 use crate::views::SortKey;
@@ -83,16 +83,21 @@ pub(crate) fn install_once() {
     });
 }
 
-fn truthy(value: &OsString) -> bool {
-    let v = value.to_string_lossy().to_ascii_lowercase();
-    !matches!(v.trim(), "" | "0" | "false" | "no" | "off")
+/// An on/off variable, by collect's one rule for them ([`parse_switch`]): `1` on, `0` off,
+/// unset off, anything else off with a line on stderr.
+fn switch(var: &impl Fn(&str) -> Option<OsString>, name: &str) -> bool {
+    parse_switch(
+        name,
+        var(name).map(|v| v.to_string_lossy().into_owned()),
+        false,
+    )
 }
 
 impl ExitConfig {
-    /// `None` when neither `PROFKIT` (truthy) nor `PROFKIT_OUT` (non-empty) is set.
+    /// `None` when neither `PROFKIT` (`1`) nor `PROFKIT_OUT` (non-empty) is set.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<ExitConfig> {
         let config = ExitConfig::read(&var);
-        let wanted = !config.out.is_empty() || var("PROFKIT").is_some_and(|v| truthy(&v));
+        let wanted = !config.out.is_empty() || switch(&var, "PROFKIT");
         wanted.then_some(config)
     }
 
@@ -143,7 +148,7 @@ impl ExitConfig {
                     }
                 },
             };
-        let signals = var("PROFKIT_SIGNALS").is_some_and(|v| truthy(&v));
+        let signals = switch(var, "PROFKIT_SIGNALS");
         if signals && !cfg!(all(unix, feature = "signals")) {
             warnings.push(
                 "ignoring PROFKIT_SIGNALS: this build of profkit has no `signals` feature"
@@ -274,6 +279,11 @@ mod tests {
         assert_eq!(config(&[]), None);
         assert_eq!(config(&[("PROFKIT", "0")]), None);
         assert_eq!(config(&[("PROFKIT", "false")]), None);
+        // One rule for every on/off variable (collect's `parse_switch`): only `1` is on; any
+        // other value is off, with a line on stderr.
+        assert_eq!(config(&[("PROFKIT", "yes")]), None);
+        assert_eq!(config(&[("PROFKIT", "")]), None);
+        assert!(config(&[("PROFKIT", " 1 ")]).is_some());
         assert_eq!(config(&[("PROFKIT_OUT", "")]), None);
         assert_eq!(config(&[("PROFKIT_SIGNALS", "1")]), None);
     }
@@ -291,6 +301,11 @@ mod tests {
         );
         assert!(
             !config(&[("PROFKIT", "1"), ("PROFKIT_SIGNALS", "no")])
+                .unwrap()
+                .signals
+        );
+        assert!(
+            !config(&[("PROFKIT", "1"), ("PROFKIT_SIGNALS", "true")])
                 .unwrap()
                 .signals
         );

@@ -227,7 +227,8 @@ pub use files::Format;
 pub use formats::{StackMetric, write_atomic};
 pub use model::{
     Compensation, Complexity, ComplexityClass, EdgeStats, FunctionStats, FutureStats, Growth,
-    HeapStats, Latency, MemoryStats, NoFit, Report, SMALL_CALL_FACTOR, Scaling, ThreadReport,
+    HeapStats, Latency, Measure, MemoryStats, NoFit, Report, SMALL_CALL_FACTOR, Scaling,
+    ThreadReport,
 };
 /// Records every call of a function, or of every function in an `impl` block, a `trait` or an
 /// inline `mod`.

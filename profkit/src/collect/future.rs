@@ -20,7 +20,9 @@ use std::task::{Context, Poll};
 use super::clock;
 use super::guard::ENABLED;
 use super::local::{self, FutureEnd};
+use super::memory;
 use super::site::CallSite;
+use crate::data::CallMem;
 
 /// Runs `future` as one call of `site`. Generated code wraps the body of an `async fn` in it.
 #[doc(hidden)]
@@ -56,14 +58,18 @@ pub(crate) struct AsyncCall {
     /// `clock::wall_ticks()` at the first poll; `None` when recording was off then.
     first_poll: Option<u64>,
     ended: bool,
-    /// The input size of a sized call (`instrument_sized`), and its polls' busy time so far.
+    /// The input size of a sized call (`instrument_sized`), and its polls' busy time so far
+    /// and what they allocated (`None` once a poll's allocations were not recorded).
     size: Option<u64>,
     busy_ns: u64,
+    mem: Option<CallMem>,
 }
 
 /// Ends a poll's activation, also during unwinding, and ends the call when the future ended.
 struct PollGuard<'a> {
     node: u32,
+    /// A sized call's allocations on call paths as the poll started.
+    mem_start: Option<(u64, u64)>,
     /// `poll` returned (rather than unwound), with this readiness.
     returned: Option<bool>,
     call: &'a mut AsyncCall,
@@ -83,7 +89,9 @@ impl Drop for PollGuard<'_> {
             match self.call.size {
                 None => local::exit_poll(self.node, end),
                 Some(size) => {
-                    local::exit_poll_sized(self.node, end, size, &mut self.call.busy_ns);
+                    let call = &mut *self.call;
+                    let mem = (self.mem_start, &mut call.mem);
+                    local::exit_poll_sized(self.node, end, size, &mut call.busy_ns, mem);
                 }
             }
         }
@@ -99,6 +107,7 @@ impl AsyncCall {
             ended: false,
             size: None,
             busy_ns: 0,
+            mem: Some(CallMem::default()),
         }
     }
 
@@ -135,8 +144,14 @@ impl AsyncCall {
 
     fn poll<F: Future>(&mut self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let node = self.enter_poll();
+        let mem_start = if node != 0 && self.size.is_some() {
+            memory::allocated_on_paths()
+        } else {
+            None
+        };
         let mut guard = PollGuard {
             node,
+            mem_start,
             returned: None,
             call: self,
         };

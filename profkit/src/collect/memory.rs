@@ -368,6 +368,29 @@ pub(crate) fn exit_frame(outer: Option<&'static MemNode>, outer_peak: i64) -> i6
         .unwrap_or_default()
 }
 
+/// What the calling thread has allocated on call paths while it recorded (its totals less
+/// profkit's own), as (allocations, bytes); `None` when it does not record memory. The
+/// difference of two readings around a call is what the call allocated, callees included.
+/// Read by sized calls (`#[profile(size = ..)]`) only; without the feature `memory` it is
+/// always `None` and costs nothing.
+#[inline]
+pub(crate) fn allocated_on_paths() -> Option<(u64, u64)> {
+    if !cfg!(feature = "memory") || !installed() {
+        return None;
+    }
+    THREAD
+        .try_with(|t| {
+            let mem = t.mem.get()?;
+            let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            Some((
+                load(&mem.totals.allocs).wrapping_sub(load(&mem.overhead.allocs)),
+                load(&mem.totals.bytes).wrapping_sub(load(&mem.overhead.bytes)),
+            ))
+        })
+        .ok()
+        .flatten()
+}
+
 /// While it lives, what the thread allocates is profkit's overhead, never a user's path.
 pub(crate) struct Bookkeeping(());
 

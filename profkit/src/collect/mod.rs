@@ -31,3 +31,4 @@ pub use alloc::Alloc;
 pub use clock::ClockKind;
 pub use site::CallSite;
 pub(crate) use site::SiteInfo;
+pub(crate) use switch::parse_switch;

@@ -1,12 +1,14 @@
 //! The entry points of `#[profile(size = ..)]`: a sized call is an ordinary call whose end
-//! also records its input size with its inclusive time. Separate from [`guard`](super::guard)
-//! so that functions without `size` run exactly the code they ran before.
+//! also records its input size with its inclusive time (and, when the allocator wrapper is
+//! installed, what it allocated). Separate from [`guard`](super::guard) so that functions
+//! without `size` run exactly the code they ran before.
 
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 
 use super::guard::ENABLED;
 use super::local;
+use super::memory;
 use super::site::CallSite;
 
 /// The input size of a call: implemented for the integer types. `#[profile(size = expr)]`
@@ -68,6 +70,8 @@ pub fn size<S: Size>(size: S) -> u64 {
 pub struct SizedGuard {
     node: u32,
     size: u64,
+    /// The thread's allocations on call paths as the call started, when memory is recorded.
+    mem_start: Option<(u64, u64)>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -80,9 +84,16 @@ pub fn enter_sized(site: &'static CallSite, size: u64) -> SizedGuard {
     } else {
         0
     };
+    // After `enter`: what registering the site or a new path allocates is not the call's.
+    let mem_start = if node != 0 {
+        memory::allocated_on_paths()
+    } else {
+        None
+    };
     SizedGuard {
         node,
         size,
+        mem_start,
         _not_send: PhantomData,
     }
 }
@@ -91,7 +102,7 @@ impl Drop for SizedGuard {
     #[inline]
     fn drop(&mut self) {
         if self.node != 0 {
-            local::exit_call_sized(self.node, self.size);
+            local::exit_call_sized(self.node, self.size, self.mem_start);
         }
     }
 }

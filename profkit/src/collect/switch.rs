@@ -1,4 +1,6 @@
-//! profkit's on/off environment variables (`PROFKIT_CALIBRATE`, `PROFKIT_CPU`), read one way.
+//! profkit's on/off environment variables (`PROFKIT`, `PROFKIT_SIGNALS`, `PROFKIT_CALIBRATE`,
+//! `PROFKIT_CPU`), read one way: `1` is on, `0` off, anything else the default with a line on
+//! stderr saying so (the README documents `=1` and `=0` only).
 
 /// A 0/1 switch read from the environment: `None` (unset) and anything but `0` or `1` give
 /// `default`, the latter with one line on stderr.

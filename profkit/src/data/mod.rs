@@ -15,5 +15,5 @@ pub(crate) use collapse::{Children, FoldedNode};
 pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
-pub(crate) use sizes::{SizeBucket, SizeSamples, bucket_of};
+pub(crate) use sizes::{CallMem, SizeBucket, SizePoint, SizeSamples, bucket_of};
 pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode};

@@ -1,6 +1,7 @@
 //! The sized calls of one function (`#[profile(size = ..)]`): per log-spaced size bucket, how
-//! many calls there were and a bounded sample of them as (size, nanoseconds). Threads, readings
-//! and files add up by bucket; the complexity fit reads it.
+//! many calls there were and a bounded sample of them as (size, nanoseconds, and the call's
+//! allocations when memory was recorded). Threads, readings and files add up by bucket; the
+//! complexity fit reads it.
 
 use std::collections::BTreeMap;
 
@@ -23,12 +24,41 @@ pub(crate) fn bucket_of(size: u64) -> usize {
 /// Calls kept per bucket once samples of several threads or reports are merged.
 pub(crate) const MAX_POINTS: usize = 32;
 
+/// What one sized call allocated, inclusive of its callees (the allocator wrapper of feature
+/// `memory` was installed and the thread recorded it): allocations (a `realloc` counts one)
+/// and the bytes they asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct CallMem {
+    pub(crate) allocs: u64,
+    pub(crate) bytes: u64,
+}
+
+/// One sized call kept exactly: its size, inclusive nanoseconds, and allocations when
+/// recorded. Ordered by size, then time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SizePoint {
+    pub(crate) size: u64,
+    pub(crate) ns: u64,
+    pub(crate) mem: Option<CallMem>,
+}
+
+impl From<(u64, u64)> for SizePoint {
+    /// A call whose allocations were not recorded.
+    fn from((size, ns): (u64, u64)) -> SizePoint {
+        SizePoint {
+            size,
+            ns,
+            mem: None,
+        }
+    }
+}
+
 /// One size bucket: its calls, and some of them exactly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SizeBucket {
     pub(crate) count: u64,
-    /// (size, inclusive ns), at most [`MAX_POINTS`].
-    pub(crate) points: Vec<(u64, u64)>,
+    /// Calls kept, at most [`MAX_POINTS`].
+    pub(crate) points: Vec<SizePoint>,
 }
 
 /// A function's sized calls, by bucket (see `collect::sizes::bucket_of`).
@@ -50,7 +80,7 @@ impl SizeSamples {
     }
 
     /// Every kept point, in bucket order.
-    pub(crate) fn points(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+    pub(crate) fn points(&self) -> impl Iterator<Item = SizePoint> + '_ {
         self.buckets.values().flat_map(|b| b.points.iter().copied())
     }
 
@@ -118,13 +148,13 @@ impl SizeSamples {
 }
 
 /// Keeps at most [`MAX_POINTS`] of `points`, evenly spaced in (size, time) order.
-fn thin(points: &mut Vec<(u64, u64)>) {
+fn thin(points: &mut Vec<SizePoint>) {
     if points.len() <= MAX_POINTS {
         return;
     }
     points.sort_unstable();
     let n = points.len();
-    let kept: Vec<(u64, u64)> = (0..MAX_POINTS)
+    let kept: Vec<SizePoint> = (0..MAX_POINTS)
         .map(|k| points[k * (n - 1) / (MAX_POINTS - 1)])
         .collect();
     *points = kept;
@@ -140,10 +170,14 @@ mod tests {
             bucket,
             SizeBucket {
                 count,
-                points: points.to_vec(),
+                points: points.iter().map(|&p| p.into()).collect(),
             },
         );
         s
+    }
+
+    fn pts(points: &[(u64, u64)]) -> Vec<SizePoint> {
+        points.iter().map(|&p| p.into()).collect()
     }
 
     #[test]
@@ -176,8 +210,11 @@ mod tests {
         assert_eq!(s.calls(), 151);
         let kept = &s.buckets[&7].points;
         assert_eq!(kept.len(), MAX_POINTS);
-        assert_eq!((kept[0], kept[MAX_POINTS - 1]), ((10, 0), (10, 59)));
-        assert_eq!(s.buckets[&9].points, vec![(20, 5)]);
+        assert_eq!(
+            (kept[0], kept[MAX_POINTS - 1]),
+            ((10, 0).into(), (10, 59).into())
+        );
+        assert_eq!(s.buckets[&9].points, pts(&[(20, 5)]));
     }
 
     #[test]
@@ -191,7 +228,7 @@ mod tests {
             w.buckets[&3],
             SizeBucket {
                 count: 3,
-                points: vec![(4, 10), (5, 11)]
+                points: pts(&[(4, 10), (5, 11)])
             }
         );
         assert_eq!(w.buckets[&7].count, 2);
@@ -209,7 +246,7 @@ mod tests {
         let now = one(3, 5, &[(4, 1), (4, 2), (4, 3), (4, 4), (4, 5)]);
         let d = now.since(&earlier);
         assert_eq!(d.buckets[&3].count, 3);
-        assert_eq!(d.buckets[&3].points, vec![(4, 3), (4, 4), (4, 5)]);
+        assert_eq!(d.buckets[&3].points, pts(&[(4, 3), (4, 4), (4, 5)]));
         assert!(now.since(&now).is_empty());
     }
 }

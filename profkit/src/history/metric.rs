@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::model::{FunctionStats, Report};
+use crate::model::{ComplexityClass, FunctionStats, Report};
 use crate::views::human_bytes;
 
 /// What a metric's values count.
@@ -30,6 +30,9 @@ pub enum Unit {
     /// A growth exponent (the log-log slope of time against input size), in thousandths:
     /// 1000 is linear growth, 2000 quadratic.
     Exponent,
+    /// A growth class, by its rank in [`ComplexityClass::ALL`]: 0 is `O(1)`, 2 `O(n)`, 4
+    /// `O(n^2)`.
+    Class,
 }
 
 impl Unit {
@@ -45,11 +48,12 @@ impl Unit {
             Unit::Bytes => "bytes",
             Unit::Count => "count",
             Unit::Exponent => "exponent",
+            Unit::Class => "class",
         }
     }
 
     /// `value` for people: `812 ns`, `12.4 us`, `1.50 s`; `1234 calls`; `1.5 MiB`; an
-    /// exponent as `1.97`.
+    /// exponent as `1.97`; a class as `O(n^2)` (a median between two classes as `O(n)..O(n^2)`).
     ///
     /// ```
     /// use profkit::history::Unit;
@@ -57,6 +61,7 @@ impl Unit {
     /// assert_eq!(Unit::Calls.show(7.0), "7");
     /// assert_eq!(Unit::Bytes.show(1536.0), "1.50 KiB");
     /// assert_eq!(Unit::Exponent.show(1970.0), "1.97");
+    /// assert_eq!(Unit::Class.show(4.0), "O(n^2)");
     /// ```
     pub fn show(self, value: f64) -> String {
         let sign = if value < 0.0 { "-" } else { "" };
@@ -64,6 +69,7 @@ impl Unit {
         let steps: &[(f64, &str)] = match self {
             Unit::Calls | Unit::Count => return format!("{value:.0}"),
             Unit::Exponent => return format!("{:.2}", value / 1000.0),
+            Unit::Class => return class_text(value),
             Unit::Nanoseconds => &[(1.0, "ns"), (1e3, "us"), (1e6, "ms"), (1e9, "s")],
             // The memory table's own format, so a history and a table show the same figure.
             Unit::Bytes => return format!("{sign}{}", human_bytes(v.round() as u64)),
@@ -87,6 +93,35 @@ impl Unit {
         };
         format!("{sign}{x:.decimals$} {unit}")
     }
+}
+
+/// The class of rank `rank` (see [`Unit::Class`]); between two ranks, both.
+fn class_text(rank: f64) -> String {
+    let at = |r: f64| {
+        ComplexityClass::ALL
+            .get(r.clamp(0.0, 6.0) as usize)
+            .map_or("?", |c| c.notation())
+    };
+    if rank.fract() == 0.0 {
+        at(rank).to_owned()
+    } else {
+        format!("{}..{}", at(rank.floor()), at(rank.ceil()))
+    }
+}
+
+/// The rank of `class` in [`ComplexityClass::ALL`], as the history stores it.
+pub(crate) fn class_rank(class: ComplexityClass) -> u64 {
+    ComplexityClass::ALL
+        .iter()
+        .position(|c| *c == class)
+        .unwrap_or(0) as u64
+}
+
+/// The class of a stored rank.
+pub(crate) fn class_of_rank(rank: u64) -> Option<ComplexityClass> {
+    ComplexityClass::ALL
+        .get(usize::try_from(rank).ok()?)
+        .copied()
 }
 
 /// Where a metric's value comes from.
@@ -116,8 +151,8 @@ pub(crate) enum Source {
 ///     names,
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
-///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "wall", "peak_heap",
-///         "max_rss",
+///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "growth", "wall",
+///         "peak_heap", "max_rss",
 ///     ]
 /// );
 /// ```
@@ -146,7 +181,7 @@ pub(crate) fn milli(exponent: f64) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 18] = [
+static METRICS: [Metric; 19] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -258,6 +293,13 @@ static METRICS: [Metric; 18] = [
         about: "how the time grows with the input size: the log-log slope (1 linear, 2 quadratic)",
         column: "exponent_milli",
         source: Source::Function(|f| f.complexity().map(|c| milli(c.exponent()))),
+    },
+    Metric {
+        name: "growth",
+        unit: Unit::Class,
+        about: "how the time grows with the input size: the fitted class (O(1) .. O(2^n))",
+        column: "growth_class",
+        source: Source::Function(|f| f.complexity().map(|c| class_rank(c.class()))),
     },
     Metric {
         name: "wall",

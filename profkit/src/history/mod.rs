@@ -59,7 +59,8 @@ pub use metric::{Metric, Unit};
 pub use postgres::{DEFAULT_SCHEMA, PgStore};
 pub use render::{runs_json, runs_markdown, runs_text};
 pub use rules::{
-    Assessment, Baseline, Change, Rules, SeriesVerdict, assess, assess_each, judge, step_starts,
+    Assessment, Baseline, Change, Rules, SeriesVerdict, assess, assess_class, assess_each, judge,
+    judge_class, step_starts,
 };
 pub use sqlite::{SCHEMA_VERSION, Store};
 pub use store::{

@@ -286,6 +286,75 @@ fn window_before(series: &[Option<f64>], at: usize, window: usize) -> Vec<f64> {
 /// assert_eq!(second.streak, 2);
 /// ```
 pub fn judge(history: &[Option<f64>], value: f64, rules: &Rules) -> SeriesVerdict {
+    judge_with(history, value, rules, assess)
+}
+
+/// Judges a growth class against a window of classes (their ranks in
+/// [`ComplexityClass::ALL`](crate::ComplexityClass::ALL), any order): a regression when it is
+/// a worse class than the window's median (the upper one of an even window, so a window split
+/// between two classes flags neither), an improvement when a better one, insufficient data
+/// with fewer than `rules.min_samples` values. Classes are steps, not measurements: the
+/// threshold and the fences do not apply, and an exponent that moves within its class (0.02 to
+/// 0.05, say) is no change.
+///
+/// ```
+/// use profkit::history::{Change, Rules, assess_class};
+///
+/// let linear = [2.0; 6]; // O(n) in every run
+/// assert_eq!(assess_class(&linear, 4.0, &Rules::default()).change, Change::Regression);
+/// assert_eq!(assess_class(&linear, 2.0, &Rules::default()).change, Change::Unchanged);
+/// assert_eq!(assess_class(&linear, 0.0, &Rules::default()).change, Change::Improvement);
+/// let split = [2.0, 2.0, 2.0, 4.0, 4.0, 4.0];
+/// assert_eq!(assess_class(&split, 4.0, &Rules::default()).change, Change::Unchanged);
+/// ```
+pub fn assess_class(window: &[f64], class: f64, rules: &Rules) -> Assessment {
+    let baseline = Baseline::of(window).map(|mut b| {
+        let mut sorted = window.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        b.median = sorted[sorted.len() / 2];
+        b
+    });
+    let change = match baseline {
+        Some(b) if b.samples >= rules.min_samples.max(1) && class.is_finite() => {
+            if class > b.median {
+                Change::Regression
+            } else if class < b.median {
+                Change::Improvement
+            } else {
+                Change::Unchanged
+            }
+        }
+        _ => Change::InsufficientData,
+    };
+    Assessment {
+        change,
+        baseline,
+        relative: None,
+    }
+}
+
+/// [`judge`] for a growth class: [`assess_class`] against the window, and the streak of runs
+/// whose class was worse than their own window's.
+///
+/// ```
+/// use profkit::history::{Rules, judge_class};
+///
+/// let mut history: Vec<Option<f64>> = vec![Some(2.0); 10];
+/// assert!(!judge_class(&history, 4.0, &Rules::default()).blocked);
+/// history.push(Some(4.0));
+/// assert!(judge_class(&history, 4.0, &Rules::default()).blocked);
+/// ```
+pub fn judge_class(history: &[Option<f64>], class: f64, rules: &Rules) -> SeriesVerdict {
+    judge_with(history, class, rules, assess_class)
+}
+
+/// [`judge`] with another way to assess a value against a window.
+fn judge_with(
+    history: &[Option<f64>],
+    value: f64,
+    rules: &Rules,
+    assess: fn(&[f64], f64, &Rules) -> Assessment,
+) -> SeriesVerdict {
     let assessment = assess(
         &window_before(history, history.len(), rules.window),
         value,

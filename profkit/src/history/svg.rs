@@ -28,6 +28,7 @@ fn scale(unit: Unit, max: f64) -> (f64, &'static str) {
         Unit::Bytes => (1.0, "bytes"),
         Unit::Count => (1.0, "allocations"),
         Unit::Exponent => (1000.0, "exponent"),
+        Unit::Class => (1.0, "class (2: O(n), 4: O(n^2))"),
         _ => (1.0, "calls"),
     }
 }

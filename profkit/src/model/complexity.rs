@@ -1,11 +1,12 @@
 //! How a function's cost grows with the size of its input: a complexity class fitted to the
-//! (size, time) of its sized calls (`#[profile(size = ..)]`). Plain numbers only; the method and
-//! its limits are documented on [`Complexity`].
+//! (size, time) of its sized calls (`#[profile(size = ..)]`), and to what they allocated when
+//! memory was recorded. Plain numbers only; the method and its limits are documented on
+//! [`Complexity`].
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::data::{SizeSamples, bucket_of};
+use crate::data::{SizePoint, SizeSamples, bucket_of};
 
 /// Calls a fit needs (of non-zero size).
 pub(crate) const MIN_CALLS: u64 = 10;
@@ -99,6 +100,44 @@ impl ComplexityClass {
 impl fmt::Display for ComplexityClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.notation())
+    }
+}
+
+/// What a fit describes the growth of: the calls' inclusive time, or (with the allocator
+/// wrapper of feature `memory`) what they allocated, callees included.
+///
+/// ```
+/// assert_eq!(profkit::Measure::Bytes.to_string(), "bytes allocated");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Measure {
+    /// Inclusive time, in nanoseconds.
+    Time,
+    /// Allocations (a `realloc` counts one).
+    Allocations,
+    /// Bytes allocated (not net of frees: what the allocations asked for).
+    Bytes,
+}
+
+impl Measure {
+    /// A kept call's value of this measure, `None` when it was not recorded.
+    fn of(self, p: &SizePoint) -> Option<u64> {
+        match self {
+            Measure::Time => Some(p.ns),
+            Measure::Allocations => p.mem.map(|m| m.allocs),
+            Measure::Bytes => p.mem.map(|m| m.bytes),
+        }
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Measure::Time => "time",
+            Measure::Allocations => "allocations",
+            Measure::Bytes => "bytes allocated",
+        })
     }
 }
 
@@ -214,16 +253,47 @@ impl std::error::Error for NoFit {}
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Complexity {
+    measure: Measure,
     class: ComplexityClass,
     exponent: f64,
     error: f64,
     r_squared: f64,
     calls: u64,
-    /// (median size, median ns) per size group, by size.
+    /// (median size, median value) per size group, by size; the value in ns for a fit of time.
     points: Vec<(u64, u64)>,
+    /// The chosen class's `(a, b)`: the value at size `n` is `a + b * f(n)`, or for
+    /// `Exponential` `exp(a + b * n)`.
+    coefficients: (f64, f64),
 }
 
 impl Complexity {
+    /// What was fitted: time, or (a memory fit from [`Scaling::allocations`] or
+    /// [`Scaling::bytes`]) allocations or bytes.
+    pub fn measure(&self) -> Measure {
+        self.measure
+    }
+
+    /// The points fitted in the measure's unit: per size group, the median size and the
+    /// median value (nanoseconds, allocations or bytes), by size.
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(10 * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [100, 300, 1_000, 3_000, 10_000] { work(n); work(n); }
+    /// });
+    /// let fit = report.function("work").unwrap().complexity().unwrap();
+    /// assert_eq!(fit.measure(), profkit::Measure::Time);
+    /// assert_eq!(fit.values().last(), Some((10_000, 100_000))); // 100 µs in ns
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.points.iter().copied()
+    }
+
     /// The class chosen.
     pub fn class(&self) -> ComplexityClass {
         self.class
@@ -265,7 +335,28 @@ impl Complexity {
         )
     }
 
-    /// The points fitted: per size group, the median size and the median time, by size.
+    /// The value the fitted curve gives at `size`, in the measure's unit (nanoseconds for
+    /// time): what the chosen class predicts, for plotting the fit beside its points.
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u64) {
+    ///     profkit::testing::advance(std::time::Duration::from_nanos(10 * n));
+    /// }
+    ///
+    /// let _clock = profkit::testing::TestClock::install().unwrap();
+    /// let (_, report) = profkit::record(|| {
+    ///     for n in [100, 300, 1_000, 3_000, 10_000] { work(n); work(n); }
+    /// });
+    /// let fit = report.function("work").unwrap().complexity().unwrap();
+    /// assert!((fit.predict(50_000) - 500_000.0).abs() < 1.0);
+    /// ```
+    pub fn predict(&self, size: u64) -> f64 {
+        evaluate(self.class, self.coefficients, size as f64)
+    }
+
+    /// The points fitted: per size group, the median size and the median time, by size. (For
+    /// a memory fit, whose values are not times, read [`values`](Self::values).)
     pub fn points(&self) -> impl Iterator<Item = (u64, Duration)> + '_ {
         self.points
             .iter()
@@ -280,12 +371,65 @@ impl Complexity {
 pub struct Scaling {
     pub(crate) samples: SizeSamples,
     fit: Result<Complexity, NoFit>,
+    /// Fits of allocations and bytes, when some kept call recorded them.
+    memory: Option<(Result<Complexity, NoFit>, Result<Complexity, NoFit>)>,
 }
 
 impl Scaling {
     pub(crate) fn new(samples: SizeSamples) -> Scaling {
         let fit = fit(&samples);
-        Scaling { samples, fit }
+        let memory = samples.points().any(|p| p.mem.is_some()).then(|| {
+            (
+                fit_measure(&samples, Measure::Allocations),
+                fit_measure(&samples, Measure::Bytes),
+            )
+        });
+        Scaling {
+            samples,
+            fit,
+            memory,
+        }
+    }
+
+    /// How the allocations of a call grow with its size (callees included), or why that was
+    /// not fitted; `None` when no call's allocations were recorded (the allocator wrapper of
+    /// feature `memory`, `profkit::Alloc`, was not the global allocator).
+    ///
+    /// ```
+    /// #[profkit::profile(size = n)]
+    /// fn work(n: u32) {}
+    ///
+    /// let (_, report) = profkit::record(|| for n in 1..50 { work(n) });
+    /// // This doc test does not install `profkit::Alloc`: nothing to fit.
+    /// assert!(report.function("work").unwrap().scaling().unwrap().allocations().is_none());
+    /// ```
+    pub fn allocations(&self) -> Option<Result<&Complexity, &NoFit>> {
+        self.memory.as_ref().map(|m| m.0.as_ref())
+    }
+
+    /// How the bytes a call allocates grow with its size (callees included; allocated, not
+    /// net of frees), or why that was not fitted; `None` when no call's allocations were
+    /// recorded. See [`allocations`](Self::allocations).
+    ///
+    /// ```
+    /// let scaling: Option<&profkit::Scaling> = None;
+    /// assert!(scaling.and_then(|s| s.bytes()).is_none());
+    /// ```
+    pub fn bytes(&self) -> Option<Result<&Complexity, &NoFit>> {
+        self.memory.as_ref().map(|m| m.1.as_ref())
+    }
+
+    /// The calls kept whose allocations were recorded, as (size, allocations, bytes), by size
+    /// group (at most 32 per group).
+    ///
+    /// ```
+    /// let scaling: Option<&profkit::Scaling> = None;
+    /// assert_eq!(scaling.map(|s| s.memory_samples().count()), None);
+    /// ```
+    pub fn memory_samples(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.samples
+            .points()
+            .filter_map(|p| p.mem.map(|m| (p.size, m.allocs, m.bytes)))
     }
 
     /// The fitted growth, or why there is none.
@@ -317,7 +461,7 @@ impl Scaling {
     pub fn samples(&self) -> impl Iterator<Item = (u64, Duration)> + '_ {
         self.samples
             .points()
-            .map(|(n, ns)| (n, Duration::from_nanos(ns)))
+            .map(|p| (p.size, Duration::from_nanos(p.ns)))
     }
 }
 
@@ -336,30 +480,47 @@ fn median(values: &mut [u64]) -> u64 {
     }
 }
 
-/// Fits a class to `samples` (see the module's method).
+/// Fits a class to the time of `samples` (see the module's method).
 pub(crate) fn fit(samples: &SizeSamples) -> Result<Complexity, NoFit> {
+    fit_measure(samples, Measure::Time)
+}
+
+/// Fits a class to `measure` of `samples`, from the calls kept that recorded it.
+pub(crate) fn fit_measure(samples: &SizeSamples, measure: Measure) -> Result<Complexity, NoFit> {
     let mut groups: std::collections::BTreeMap<usize, (Vec<u64>, Vec<u64>)> = Default::default();
     let mut kept = 0usize;
     let mut any = false;
-    for (n, ns) in samples.points() {
+    for p in samples.points() {
+        let Some(value) = measure.of(&p) else {
+            continue;
+        };
         any = true;
-        if n == 0 {
+        if p.size == 0 {
             continue;
         }
         kept += 1;
-        let g = groups.entry(bucket_of(n)).or_default();
-        g.0.push(n);
-        g.1.push(ns);
+        let g = groups.entry(bucket_of(p.size)).or_default();
+        g.0.push(p.size);
+        g.1.push(value);
     }
     if any && kept == 0 {
         return Err(NoFit::ZeroSizes);
     }
-    // Calls of non-zero size, counted (the points are a bounded sample of them).
+    // Calls of non-zero size, counted (the points are a bounded sample of them): a bucket's
+    // count where its kept calls all recorded the measure, else those that did.
     let calls = samples
         .buckets
         .iter()
         .filter(|(b, _)| **b != 0)
-        .fold(0u64, |sum, (_, b)| sum.saturating_add(b.count));
+        .fold(0u64, |sum, (_, b)| {
+            let with = b.points.iter().filter(|p| measure.of(p).is_some()).count();
+            let n = if with == b.points.len() {
+                b.count
+            } else {
+                with as u64
+            };
+            sum.saturating_add(n)
+        });
     if calls < MIN_CALLS {
         return Err(NoFit::TooFewCalls { calls });
     }
@@ -367,11 +528,15 @@ pub(crate) fn fit(samples: &SizeSamples) -> Result<Complexity, NoFit> {
         .into_values()
         .map(|(mut n, mut t)| (median(&mut n), median(&mut t)))
         .collect();
-    fit_points(points, calls)
+    fit_points(points, calls, measure)
 }
 
-/// Fits a class to per-group medians (size, ns), sorted by size.
-pub(crate) fn fit_points(points: Vec<(u64, u64)>, calls: u64) -> Result<Complexity, NoFit> {
+/// Fits a class to per-group medians (size, value), sorted by size.
+pub(crate) fn fit_points(
+    points: Vec<(u64, u64)>,
+    calls: u64,
+    measure: Measure,
+) -> Result<Complexity, NoFit> {
     if points.len() < MIN_SIZES {
         return Err(NoFit::TooFewSizes {
             sizes: points.len(),
@@ -388,21 +553,28 @@ pub(crate) fn fit_points(points: Vec<(u64, u64)>, calls: u64) -> Result<Complexi
     let log_x: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
     let (_, exponent) = line(&log_x, &log_t);
 
-    let errors: Vec<(ComplexityClass, f64, Vec<f64>)> = ComplexityClass::ALL
+    #[allow(clippy::type_complexity)]
+    let errors: Vec<(ComplexityClass, f64, Vec<f64>, (f64, f64))> = ComplexityClass::ALL
         .into_iter()
         .map(|class| {
-            let predicted = predict(class, &xs, &ts);
+            let coefficients = coefficients(class, &xs, &ts);
+            let predicted: Vec<f64> = xs
+                .iter()
+                .map(|&x| evaluate(class, coefficients, x))
+                .collect();
             let error = rms_log_error(&predicted, &ts);
-            (class, error, predicted)
+            (class, error, predicted, coefficients)
         })
         .collect();
     let best = errors.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
     let tolerance = best * 1.25 + 0.03;
-    let (class, error, predicted) = errors.into_iter().find(|e| e.1 <= tolerance).unwrap_or((
-        ComplexityClass::Constant,
-        f64::INFINITY,
-        Vec::new(),
-    ));
+    let (class, error, predicted, coefficients) =
+        errors.into_iter().find(|e| e.1 <= tolerance).unwrap_or((
+            ComplexityClass::Constant,
+            f64::INFINITY,
+            Vec::new(),
+            (0.0, 0.0),
+        ));
     let mean = log_t.iter().sum::<f64>() / log_t.len() as f64;
     let total: f64 = log_t.iter().map(|l| (l - mean).powi(2)).sum();
     let residual: f64 = predicted
@@ -416,12 +588,14 @@ pub(crate) fn fit_points(points: Vec<(u64, u64)>, calls: u64) -> Result<Complexi
         1.0
     };
     Ok(Complexity {
+        measure,
         class,
         exponent,
         error,
         r_squared,
         calls,
         points,
+        coefficients,
     })
 }
 
@@ -435,16 +609,24 @@ fn line(x: &[f64], y: &[f64]) -> (f64, f64) {
     (my - b * mx, b)
 }
 
-/// The times `class` predicts at sizes `xs`, fitted to `ts`.
-fn predict(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> Vec<f64> {
+/// The value of `class` with `coefficients` at size `x`.
+fn evaluate(class: ComplexityClass, (a, b): (f64, f64), x: f64) -> f64 {
+    match class {
+        ComplexityClass::Exponential => (a + b * x).exp(),
+        _ => a + b * class.basis(x),
+    }
+}
+
+/// `class`'s coefficients fitted to the times `ts` at sizes `xs` (see [`evaluate`]).
+fn coefficients(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> (f64, f64) {
     if class == ComplexityClass::Exponential {
         let log_t: Vec<f64> = ts.iter().map(|t| t.ln()).collect();
         let (a, b) = line(xs, &log_t);
         if b <= 0.0 {
             // Not growing: no better than a constant.
-            return vec![geometric_mean(ts); ts.len()];
+            return (geometric_mean(ts).ln(), 0.0);
         }
-        return xs.iter().map(|x| (a + b * x).exp()).collect();
+        return (a, b);
     }
     // Weighted least squares of t = a + b f, weights 1/t^2, with a, b >= 0. The basis is
     // scaled to its largest value first, so n^3 at n = 10^6 stays well within f64.
@@ -473,7 +655,8 @@ fn predict(class: ComplexityClass, xs: &[f64], ts: &[f64]) -> Vec<f64> {
     } else if a < 0.0 {
         (a, b) = (0.0, if sff > 0.0 { sft / sff } else { 0.0 });
     }
-    fs.iter().map(|f| a + b * f).collect()
+    // Back from the scaled basis.
+    (a, if scale > 0.0 { b / scale } else { 0.0 })
 }
 
 fn geometric_mean(ts: &[f64]) -> f64 {
@@ -510,7 +693,7 @@ mod tests {
         for &(n, ns) in points {
             let b = s.buckets.entry(bucket_of(n) as u8).or_default();
             b.count += 1;
-            b.points.push((n, ns));
+            b.points.push((n, ns).into());
         }
         s
     }
@@ -607,7 +790,7 @@ mod tests {
         let mut s = points_of(&ns, |n| 30.0 * n, 0.0, 5);
         // One call per size 50 times slower (a preempted thread).
         for b in s.buckets.values_mut() {
-            b.points[0].1 *= 50;
+            b.points[0].ns *= 50;
         }
         let got = fit(&s).unwrap();
         assert_eq!(got.class(), Linear);
@@ -640,7 +823,7 @@ mod tests {
             0,
             SizeBucket {
                 count: 100,
-                points: vec![(0, 1); 16],
+                points: vec![(0, 1).into(); 16],
             },
         );
         let got = fit(&with_zero).unwrap();
@@ -652,6 +835,61 @@ mod tests {
         let got = fit(&points_of(&sizes(), |_| 0.0, 0.0, 2)).unwrap();
         assert_eq!(got.class(), Constant);
         assert_eq!(got.exponent(), 0.0);
+    }
+
+    #[test]
+    fn allocations_and_bytes_are_fitted_from_the_calls_that_recorded_them() {
+        use crate::data::CallMem;
+        let mut s = SizeSamples::default();
+        for (i, n) in sizes().into_iter().enumerate() {
+            for k in 0..3u64 {
+                let b = s.buckets.entry(bucket_of(n) as u8).or_default();
+                b.count += 1;
+                // One call per size of the first two sizes recorded no memory.
+                let mem = (i >= 2 || k > 0).then_some(CallMem {
+                    allocs: 1,
+                    bytes: 8 * n,
+                });
+                b.points.push(SizePoint {
+                    size: n,
+                    ns: 7 * n * n,
+                    mem,
+                });
+            }
+        }
+        let scaling = Scaling::new(s.clone());
+        assert_eq!(scaling.fit().unwrap().class(), Quadratic);
+        let allocs = scaling.allocations().unwrap().unwrap();
+        assert_eq!(
+            (allocs.measure(), allocs.class(), allocs.calls()),
+            (Measure::Allocations, Constant, 34)
+        );
+        assert!(allocs.values().all(|(_, a)| a == 1));
+        let bytes = scaling.bytes().unwrap().unwrap();
+        assert_eq!((bytes.class(), bytes.sizes()), (Linear, 12));
+        assert!((bytes.exponent() - 1.0).abs() < 1e-9);
+        assert!(bytes.values().all(|(n, b)| b == 8 * n));
+        assert_eq!(scaling.memory_samples().count(), 34);
+        // Without any call's memory: no memory fit at all, not a reason.
+        let time_only = Scaling::new(samples(&[(10, 1), (1000, 2)]));
+        assert!(time_only.allocations().is_none() && time_only.bytes().is_none());
+        // Buckets with some calls unrecorded count those recorded: one each in 10 buckets.
+        for b in s.buckets.values_mut() {
+            for p in b.points.iter_mut().skip(1) {
+                p.mem = None;
+            }
+        }
+        let ten = Scaling::new(s.clone());
+        assert_eq!(ten.allocations().unwrap().unwrap().calls(), 10);
+        // With too few of them: a reason.
+        if let Some(b) = s.buckets.values_mut().last() {
+            b.points[0].mem = None;
+        }
+        let few = Scaling::new(s);
+        assert_eq!(
+            few.bytes().unwrap().unwrap_err(),
+            &NoFit::TooFewCalls { calls: 9 }
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod since;
 mod stats;
 mod what_if;
 
-pub use complexity::{Complexity, ComplexityClass, NoFit, Scaling};
+pub use complexity::{Complexity, ComplexityClass, Measure, NoFit, Scaling};
 pub use growth::Growth;
 pub(crate) use growth::{MIN_SNAPSHOTS, Snapshot, span as snapshot_span};
 pub use latency::Latency;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::model::{Complexity, FunctionStats, Report};
+use crate::model::{Complexity, FunctionStats, NoFit, Report, Scaling};
 
 use super::units::human;
 
@@ -34,6 +34,17 @@ pub(crate) fn points_text(c: &Complexity) -> String {
     c.points()
         .map(|(n, t)| format!("  size {n:>width$}: {:>9}\n", human(t)))
         .collect()
+}
+
+/// What the calls allocated, when recorded: two lines `  allocations grow as O(1) (...)` and
+/// `  bytes allocated grow as O(n) (...)`, or why one was not fitted; nothing without memory.
+pub(crate) fn memory_text(g: &Scaling) -> String {
+    let line = |what: &str, fit: Option<Result<&Complexity, &NoFit>>| match fit {
+        None => String::new(),
+        Some(Ok(c)) => format!("  {what} grow as {}\n", fit_summary(c)),
+        Some(Err(why)) => format!("  {what}: no growth fitted ({why})\n"),
+    };
+    line("allocations", g.allocations()) + &line("bytes allocated", g.bytes())
 }
 
 /// Rows and columns of a plot.
@@ -118,7 +129,23 @@ pub struct ComplexityView<'a> {
     full_names: bool,
 }
 
-impl ComplexityView<'_> {
+impl<'a> ComplexityView<'a> {
+    /// Each function with sized calls: its name as shown, and its fit of time or why none.
+    pub(super) fn rows(&self) -> Vec<(String, Result<&'a Complexity, &'a NoFit>)> {
+        let report: &'a Report = self.report;
+        report
+            .functions()
+            .filter_map(|func| {
+                let name = if self.full_names {
+                    func.name().to_owned()
+                } else {
+                    func.short_name().into_owned()
+                };
+                Some((name, func.scaling()?.fit()))
+            })
+            .collect()
+    }
+
     /// Shows each function's full name rather than the short form tables show by default
     /// (see [`FunctionStats::short_name`](crate::FunctionStats::short_name)), as the CLI's
     /// `--full-names`.
@@ -180,6 +207,7 @@ impl fmt::Display for ComplexityView<'_> {
                     growth.calls()
                 )?,
             }
+            f.write_str(&memory_text(growth))?;
         }
         if !any {
             writeln!(

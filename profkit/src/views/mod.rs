@@ -5,6 +5,7 @@
 
 mod calls;
 mod complexity;
+mod complexity_svg;
 mod growth;
 mod latency;
 mod memory;

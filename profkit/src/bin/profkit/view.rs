@@ -23,6 +23,7 @@ Examples:
   profkit view profile.json --what-if 'app::parse=5x'  the overall speedup if parse ran 5x faster
   profkit view profile.json --sort bytes         memory table (needs profkit::Alloc)
   profkit view profile.json --complexity         how each #[profile(size = ..)] function grows
+  profkit view profile.json --complexity --svg growth.svg   ... and its log-log plots as SVG
   profkit view profile.json --full-names        full paths, not `<Value as Deserialize>::..`
   profkit view profile.json --format json | jq '.functions[0]'
   curl -s http://host/profile.json | profkit view -    - is standard input
@@ -83,6 +84,10 @@ pub(crate) struct ViewArgs {
     /// the size: the fitted class (O(n), O(n^2), ...), its points and a log-log plot.
     #[arg(long, group = "mode", conflicts_with_all = ["sort", "filter", "limit", "what_if"])]
     complexity: bool,
+    /// With --complexity: also write the fits as an SVG picture to FILE (per function its
+    /// points and the fitted curve on log-log axes; `-` writes it to stdout instead of the text).
+    #[arg(long, value_name = "FILE", requires = "complexity")]
+    svg: Option<PathBuf>,
     /// Print each function's full name (`<serde_json::value::Value as
     /// serde_core::de::Deserialize>::deserialize`) rather than the short form
     /// (`<Value as Deserialize>::deserialize`); JSON output always has the full name.
@@ -183,6 +188,10 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         };
         return Err(no_memory(&label, &option));
     }
+    if let Some(out) = args.svg.as_deref().filter(|out| !input::is_std(out)) {
+        let view = report.complexity_view().full_names(args.full_names);
+        input::write(out, view.to_svg().as_bytes())?;
+    }
     if args.format == OutputFormat::Json {
         emit(&to_json(&report, args))?;
         return Ok(EXIT_OK);
@@ -200,10 +209,12 @@ pub(crate) fn run(args: &ViewArgs) -> Outcome {
         }
         tree.to_string()
     } else if args.complexity {
-        report
-            .complexity_view()
-            .full_names(args.full_names)
-            .to_string()
+        let view = report.complexity_view().full_names(args.full_names);
+        match &args.svg {
+            // To stdout: the picture instead of the text (a file was written above).
+            Some(out) if input::is_std(out) => view.to_svg(),
+            _ => view.to_string(),
+        }
     } else if memory_mode(args) {
         memory_table(&report, args).to_string()
     } else if args.percentiles {
@@ -321,9 +332,11 @@ fn memory_json(m: &MemoryStats) -> Value {
     })
 }
 
-/// A function's sized calls: the fit and its points (sizes and seconds), or why there is none.
+/// A function's sized calls: the fit and its points (sizes and seconds), or why there is none;
+/// when their allocations were recorded, `allocations` and `bytes`: the same for what they
+/// allocated (points as sizes and counts or bytes).
 fn growth_json(g: &profkit::Scaling) -> Value {
-    match g.fit() {
+    let mut out = match g.fit() {
         Ok(c) => json!({
             "calls": g.calls(),
             "class": c.class().notation(),
@@ -334,7 +347,24 @@ fn growth_json(g: &profkit::Scaling) -> Value {
             "points": c.points().map(|(n, t)| json!([n, secs(t)])).collect::<Vec<_>>(),
         }),
         Err(why) => json!({ "calls": g.calls(), "class": Value::Null, "why_not": why.to_string() }),
+    };
+    let memory_fit = |fit: Result<&profkit::Complexity, &profkit::NoFit>| match fit {
+        Ok(c) => json!({
+            "calls": c.calls(),
+            "class": c.class().notation(),
+            "exponent": c.exponent(),
+            "error": c.error(),
+            "r_squared": c.r_squared(),
+            "sizes": c.sizes(),
+            "points": c.values().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        }),
+        Err(why) => json!({ "class": Value::Null, "why_not": why.to_string() }),
+    };
+    if let (Some(allocs), Some(bytes)) = (g.allocations(), g.bytes()) {
+        out["allocations"] = memory_fit(allocs);
+        out["bytes"] = memory_fit(bytes);
     }
+    out
 }
 
 pub(crate) fn function_json(f: &FunctionStats) -> Value {

@@ -44,6 +44,7 @@ impl Report {
     ///     "memory": {"own": COUNTS, "cum": COUNTS},    // with memory only
     ///     "cpu_ns": 4100, "cum_cpu_ns": 8000,          // with CPU time only
     ///     "sizes": [{"count": 40, "points": [[size, ns], ...]}, ...]   // sized functions only
+    ///              // with memory a point is [size, ns, allocations, bytes]
     ///   }, ...],
     ///   "tree": [[site, parent, flags, calls, own_ns, incl_ns], ...] | null,
     ///           // with memory: [.., allocs, bytes, frees, freed_bytes, peak_bytes]
@@ -75,7 +76,10 @@ impl Report {
     /// lose precision above 2^53 ns (104 days). `sizes` holds the calls of a function recorded
     /// with `#[profile(size = ..)]`, per size bucket (two per power of two): the calls
     /// counted and at most 32 of them as `[size, inclusive ns]`, what
-    /// [`FunctionStats::complexity`](crate::FunctionStats::complexity) is fitted to.
+    /// [`FunctionStats::complexity`](crate::FunctionStats::complexity) is fitted to; when the
+    /// call's allocations were recorded (`profkit::Alloc` installed), as `[size, inclusive ns,
+    /// allocations, bytes]`, what [`Scaling::allocations`](crate::Scaling::allocations) and
+    /// [`Scaling::bytes`](crate::Scaling::bytes) are fitted to.
     ///
     /// ```
     /// # #[profkit::profile] fn step() {}

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::collect::{ClockKind, SiteInfo};
 use crate::data::{
-    Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, SizeBucket, SizeSamples, Tree,
-    TreeNode, bucket_of,
+    CallMem, Dist, FutureCounts, MemCounts, PerCall, Profile, ROOT_SITE, SizeBucket, SizePoint,
+    SizeSamples, Tree, TreeNode, bucket_of,
 };
 use crate::error::ReadError;
 use crate::model::{
@@ -19,24 +19,48 @@ use super::schema::{BodyJson, FORMAT, File, FunctionJson, FuturesJson, Header, R
 /// A function's sized calls (version 3), `None` when it has none. Each point goes to the
 /// bucket of its size (a hand-made file may put it in another) and counts one call; the
 /// bucket's other calls count with its first point. A bucket without points has nothing to
-/// place and is left out; one with more points than a report keeps is thinned.
-fn sizes_of(f: &FunctionJson) -> Option<SizeSamples> {
+/// place and is left out; one with more points than a report keeps is thinned. A point is
+/// `[size, ns]`, or `[size, ns, allocations, bytes]` when the call's allocations were
+/// recorded; another length is an error naming the point (`what`: the function).
+fn sizes_of(f: &FunctionJson, what: &str) -> Result<Option<SizeSamples>, ReadError> {
+    let Some(buckets) = f.sizes.as_deref() else {
+        return Ok(None);
+    };
     let mut samples = SizeSamples::default();
-    for b in f.sizes.as_deref()? {
+    for (j, b) in buckets.iter().enumerate() {
         let extra = b.count.saturating_sub(b.points.len() as u64);
-        for (i, &[n, ns]) in b.points.iter().enumerate() {
+        for (i, point) in b.points.iter().enumerate() {
+            let p = match point[..] {
+                [size, ns] => SizePoint {
+                    size,
+                    ns,
+                    mem: None,
+                },
+                [size, ns, allocs, bytes] => SizePoint {
+                    size,
+                    ns,
+                    mem: Some(CallMem { allocs, bytes }),
+                },
+                _ => {
+                    return Err(ReadError::new(format!(
+                        "{what}.sizes[{j}].points[{i}] has {} numbers: a sized call is \
+                         [size, ns] or [size, ns, allocations, bytes]",
+                        point.len()
+                    )));
+                }
+            };
             let mut one = SizeSamples::default();
             one.buckets.insert(
-                bucket_of(n) as u8,
+                bucket_of(p.size) as u8,
                 SizeBucket {
                     count: if i == 0 { extra.saturating_add(1) } else { 1 },
-                    points: vec![(n, ns)],
+                    points: vec![p],
                 },
             );
             samples.merge(&one);
         }
     }
-    (!samples.is_empty()).then_some(samples)
+    Ok((!samples.is_empty()).then_some(samples))
 }
 
 fn counts(x: &FuturesJson) -> FutureCounts {
@@ -244,7 +268,7 @@ fn rebuild(
                     .cpu_ns
                     .zip(f.cum_cpu_ns)
                     .map(|(own, cum)| CpuNs { own, cum }),
-                scaling: sizes_of(f).map(Scaling::new),
+                scaling: sizes_of(f, &format!("functions[{i}]"))?.map(Scaling::new),
             });
         }
         link_callees(&mut functions);
@@ -355,7 +379,7 @@ fn rebuild(
         if let Some(dist) = latency_of(f).filter(|d| !d.is_empty()) {
             profile.hists.insert(s, dist);
         }
-        if let Some(sizes) = sizes_of(f) {
+        if let Some(sizes) = sizes_of(f, &format!("functions[{i}]"))? {
             profile.sizes.insert(s, sizes);
         }
     }

@@ -184,11 +184,12 @@ pub(super) struct FunctionJson {
     pub(super) sizes: Option<Vec<SizeBucketJson>>,
 }
 
-/// One size bucket of a function's sized calls: how many, and some as `[size, ns]`.
+/// One size bucket of a function's sized calls: how many, and some as `[size, ns]`, or
+/// `[size, ns, allocations, bytes]` when the call's allocations were recorded.
 #[derive(Serialize, Deserialize)]
 pub(super) struct SizeBucketJson {
     pub(super) count: u64,
-    pub(super) points: Vec<[u64; 2]>,
+    pub(super) points: Vec<Vec<u64>>,
 }
 
 #[derive(Serialize, Deserialize)]

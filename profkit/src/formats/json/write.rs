@@ -91,7 +91,14 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
                     .values()
                     .map(|b| SizeBucketJson {
                         count: b.count,
-                        points: b.points.iter().map(|&(n, ns)| [n, ns]).collect(),
+                        points: b
+                            .points
+                            .iter()
+                            .map(|p| match p.mem {
+                                None => vec![p.size, p.ns],
+                                Some(m) => vec![p.size, p.ns, m.allocs, m.bytes],
+                            })
+                            .collect(),
                     })
                     .collect()
             }),

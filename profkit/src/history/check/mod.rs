@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use crate::model::{FunctionStats, Report};
 
 use super::error::HistoryError;
-use super::metric::{Metric, Unit};
-use super::rules::{Baseline, Change, Rules, judge};
+use super::metric::{Metric, Unit, class_of_rank};
+use super::rules::{Baseline, Change, Rules, judge, judge_class};
 use super::store::{
     FunctionKey, RunFilter, RunId, RunInfo, RunSamples, RunStore, in_snapshot, keys_of,
 };
@@ -104,6 +104,7 @@ fn check_now<S: RunStore + ?Sized>(
             .map(|b| b.median)
             .or_else(|| (total > 0.0).then(|| f.cumtime().as_nanos() as f64 / total))
     };
+    let growth = Metric::named("growth");
     let mut missing = Vec::new();
     let mut findings = Vec::new();
     for &metric in &options.metrics {
@@ -125,7 +126,19 @@ fn check_now<S: RunStore + ?Sized>(
                     Unit::Bytes | Unit::Count => memory_share(report, f, metric.unit()),
                     _ => share_of(f, key),
                 };
-                findings.push(finding(Some(key.clone()), metric, value, &s, &rules, share));
+                let mut found = finding(Some(key.clone()), metric, value, &s, &rules, share);
+                if let Some(growth) = growth.filter(|_| metric.unit() == Unit::Exponent) {
+                    // The exponent is shown, the class judged: a near-constant function whose
+                    // exponent moves from 0.02 to 0.05 is still O(1).
+                    let classes = series(&history, &runs, Some(key), growth);
+                    match growth.of_function(f) {
+                        Some(class) => judge_growth(&mut found, &classes, class, &rules),
+                        None => found.change = Change::InsufficientData,
+                    }
+                } else if metric.unit() == Unit::Class {
+                    judge_growth(&mut found, &s, value, &rules);
+                }
+                findings.push(found);
             }
         } else {
             let Some(value) = metric.of_report(report) else {
@@ -223,6 +236,26 @@ fn finding(
         blocked: v.blocked,
         share,
         breakdown: None,
+        classes: None,
+    }
+}
+
+/// Judges `found` (of the exponent or the class) by the growth class: `class` (a rank) against
+/// `classes`, the ranks of the runs before (see [`judge_class`]). The class of the window's
+/// median and the new one are kept for the verdict to show.
+fn judge_growth(found: &mut Finding, classes: &[Option<f64>], class: u64, rules: &Rules) {
+    let v = judge_class(classes, class as f64, rules);
+    found.change = v.assessment.change;
+    found.streak = v.streak;
+    found.blocked = v.blocked;
+    found.classes = v
+        .assessment
+        .baseline
+        .and_then(|b| class_of_rank(b.median as u64))
+        .zip(class_of_rank(class));
+    if found.metric.unit() == Unit::Class {
+        found.baseline = v.assessment.baseline;
+        found.relative = None;
     }
 }
 

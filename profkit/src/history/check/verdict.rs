@@ -5,6 +5,7 @@ use super::options::CheckOptions;
 use crate::history::metric::Metric;
 use crate::history::rules::{Baseline, Change};
 use crate::history::store::{FunctionKey, RunInfo};
+use crate::model::ComplexityClass;
 
 /// One function (or the process) and one metric, judged.
 ///
@@ -30,6 +31,9 @@ pub struct Finding {
     pub(crate) blocked: bool,
     pub(crate) share: Option<f64>,
     pub(crate) breakdown: Option<Breakdown>,
+    /// For the `exponent` and `growth` metrics: the growth class of the window's median run and
+    /// the new one's, which the change was judged by.
+    pub(crate) classes: Option<(ComplexityClass, ComplexityClass)>,
 }
 
 impl Finding {
@@ -58,6 +62,24 @@ impl Finding {
     /// Regression, improvement, unchanged or insufficient data.
     pub fn change(&self) -> Change {
         self.change
+    }
+
+    /// For the `exponent` and `growth` metrics, which are judged by the growth class (a worse
+    /// class is a regression, a moved exponent within a class is not): the class of the
+    /// baseline (the median of the window's runs) and the new profile's; `None` for other
+    /// metrics or without a baseline.
+    ///
+    /// ```
+    /// use profkit::history::{CheckOptions, Metric, Store, check};
+    /// # #[profkit::profile(size = n)] fn work(n: u64) {}
+    /// let (_, report) = profkit::record(|| for n in [10, 100, 1000, 10_000] { for _ in 0..3 { work(n) } });
+    /// let store = Store::in_memory().unwrap();
+    /// let options = CheckOptions::new().metrics([Metric::named("exponent").unwrap()]);
+    /// let verdict = check(&store, &report, &options).unwrap();
+    /// assert_eq!(verdict.findings()[0].classes(), None); // no history yet
+    /// ```
+    pub fn classes(&self) -> Option<(ComplexityClass, ComplexityClass)> {
+        self.classes
     }
 
     /// The baseline: the median and fences of the window (`None` when no run had a value).

@@ -79,11 +79,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN peak_bytes BIGINT;",
     // 4: each function's CPU and waiting time (NULL for a profile without CPU figures), the
     // bytes it allocated that were still live (profkit::Alloc; NULL without memory figures) and
-    // the exponent of its fitted growth, in thousandths (NULL without sized calls).
+    // the exponent of its fitted growth, in thousandths, and its class (the rank in
+    // ComplexityClass::ALL: 0 O(1), 2 O(n), 4 O(n^2); both NULL without sized calls).
     "ALTER TABLE samples ADD COLUMN cum_cpu_ns BIGINT;
     ALTER TABLE samples ADD COLUMN wait_ns BIGINT;
     ALTER TABLE samples ADD COLUMN live_bytes BIGINT;
-    ALTER TABLE samples ADD COLUMN exponent_milli BIGINT;",
+    ALTER TABLE samples ADD COLUMN exponent_milli BIGINT;
+    ALTER TABLE samples ADD COLUMN growth_class BIGINT;",
 ];
 
 /// What a schema holds, read without a lock.

@@ -110,6 +110,8 @@ impl Verdict {
                     "lower_fence": b.map_or(Value::Null, |b| json_value(unit, b.lower_fence())),
                     "samples": b.map_or(0, |b| b.samples),
                     "relative": f.relative(),
+                    "baseline_class": f.classes().map(|c| c.0.notation()),
+                    "class": f.classes().map(|c| c.1.notation()),
                     "share": f.share(),
                     "impact": f.impact(),
                     "breakdown": breakdown,

@@ -30,6 +30,16 @@ fn percent(r: Option<f64>) -> String {
     }
 }
 
+/// A finding's change: the growth class's step (`O(n)->O(n^2)`) for a metric judged by class
+/// whose class moved, the relative change otherwise (`=` for a class that stayed).
+fn change_text(f: &Finding) -> String {
+    match f.classes() {
+        Some((before, now)) if before != now => format!("{before}->{now}"),
+        Some(_) => "=".to_owned(),
+        None => percent(f.relative()),
+    }
+}
+
 fn impact(f: &Finding) -> String {
     f.impact()
         .map_or_else(|| "-".to_owned(), |i| format!("{:+.1}%", i * 100.0))

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    PARTS, RUN_HEADER, Trend, Verdict, breakdown_title, first_bad_line, impact, percent,
+    PARTS, RUN_HEADER, Trend, Verdict, breakdown_title, change_text, first_bad_line, impact,
     point_cells, rules_sentence, run_cells, signed, status,
 };
 use crate::history::store::RunInfo;
@@ -44,7 +44,7 @@ impl Verdict {
                     f.metric().name(),
                     unit.show(median),
                     unit.show(f.value() as f64),
-                    percent(f.relative()),
+                    change_text(f),
                     impact(f),
                     f.subject()
                 );

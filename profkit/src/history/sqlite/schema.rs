@@ -73,11 +73,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN peak_bytes INTEGER;",
     // 4: each function's CPU and waiting time (NULL for a profile without CPU figures), the
     // bytes it allocated that were still live (profkit::Alloc; NULL without memory figures) and
-    // its growth exponent in thousandths (NULL without a fit: no `#[profile(size = ..)]`).
+    // its growth exponent in thousandths and class (the rank in ComplexityClass::ALL: 0 O(1),
+    // 2 O(n), 4 O(n^2); both NULL without a fit: no `#[profile(size = ..)]`).
     "ALTER TABLE samples ADD COLUMN cum_cpu_ns INTEGER;
     ALTER TABLE samples ADD COLUMN wait_ns INTEGER;
     ALTER TABLE samples ADD COLUMN live_bytes INTEGER;
-    ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;",
+    ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;
+    ALTER TABLE samples ADD COLUMN growth_class INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
