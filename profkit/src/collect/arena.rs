@@ -19,7 +19,7 @@ use crate::data::TreeNode;
 
 use super::memory::MemNode;
 
-/// Nodes per chunk: 256 nodes of 40 bytes, 10 KiB.
+/// Nodes per chunk: 256 nodes of 48 bytes, 12 KiB.
 pub(crate) const CHUNK: usize = 256;
 
 /// The shared half of one call-path node.
@@ -31,6 +31,8 @@ pub(crate) struct SharedNode {
     calls: AtomicU64,
     own: AtomicU64,
     incl: AtomicU64,
+    /// Calls that were not timed (sampled timing); `own` and `incl` are the timed calls'.
+    untimed: AtomicU64,
 }
 
 pub(crate) type Chunk = &'static [SharedNode];
@@ -42,7 +44,7 @@ pub(crate) fn alloc_chunk() -> Chunk {
     if let Some(chunk) = POOL.lock().pop() {
         return chunk;
     }
-    // Cache-line aligned and a whole number of lines long (256 x 40 bytes = 160 lines), so a
+    // Cache-line aligned and a whole number of lines long (256 x 48 bytes = 192 lines), so a
     // chunk shares no line with another thread's data.
     let chunk: &'static AlignedChunk =
         Box::leak(Box::new(AlignedChunk(std::array::from_fn(|_| {
@@ -124,6 +126,13 @@ impl SharedNode {
         bump(&self.calls, calls);
     }
 
+    /// Records one call that was not timed (owner only; sampled timing).
+    #[inline(always)]
+    pub(crate) fn record_untimed(&self) {
+        bump(&self.calls, 1);
+        bump(&self.untimed, 1);
+    }
+
     /// Reads the node; times stay in the owner's clock ticks.
     pub(crate) fn read(&self) -> TreeNode {
         TreeNode {
@@ -133,6 +142,7 @@ impl SharedNode {
             calls: self.calls.load(Ordering::Relaxed),
             own_ns: self.own.load(Ordering::Relaxed),
             incl_ns: self.incl.load(Ordering::Relaxed),
+            untimed: self.untimed.load(Ordering::Relaxed),
             mem: Default::default(),
             cpu_ns: 0,
         }
@@ -142,7 +152,7 @@ impl SharedNode {
         for c in [&self.site, &self.parent, &self.flags] {
             c.store(0, Ordering::Relaxed);
         }
-        for c in [&self.calls, &self.own, &self.incl] {
+        for c in [&self.calls, &self.own, &self.incl, &self.untimed] {
             c.store(0, Ordering::Relaxed);
         }
     }

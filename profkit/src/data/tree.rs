@@ -84,6 +84,9 @@ pub(crate) struct TreeNode {
     pub(crate) own_ns: u64,
     /// Inclusive time, in the same unit as `own_ns`.
     pub(crate) incl_ns: u64,
+    /// Calls whose time was not measured (sampled timing, `PROFKIT_SAMPLE`); 0 in exact mode.
+    /// In a raw reading the times are the timed calls' only; [`estimate_sampled`] scales them.
+    pub(crate) untimed: u64,
     /// Heap activity charged to this path (all zero when memory was not recorded). For the
     /// root node: activity outside any profiled call.
     pub(crate) mem: MemCounts,
@@ -105,6 +108,43 @@ pub(crate) struct PerCall {
 fn times(calls: u64, per_call_ps: u64) -> u64 {
     let ns = (u128::from(calls) * u128::from(per_call_ps) + 500) / 1000;
     u64::try_from(ns).unwrap_or(u64::MAX)
+}
+
+/// Sampled timing: turns a thread's nodes, whose times are the sums over their timed calls,
+/// into estimates for all calls. A path's inclusive time becomes `incl x calls / timed calls`
+/// (nodes with no untimed call keep theirs, so futures' polls, always timed, stay as they are);
+/// then every own time becomes the inclusive time less the children's estimated inclusive
+/// times, clamped at zero (a clamp only when the estimates disagree: a caller timed in fast
+/// phases of a workload, its callees in slow ones). Each estimate is the mean of the timed
+/// calls times the calls, so it is unbiased when the timed calls are a fair sample; own times
+/// are differences of unbiased estimates. Nothing changes when no node has untimed calls.
+/// `nodes` are one thread's (parents before children, node 0 the root).
+pub(crate) fn estimate_sampled(nodes: &mut [TreeNode]) {
+    if nodes.iter().all(|n| n.untimed == 0) {
+        return;
+    }
+    for n in nodes.iter_mut().skip(1) {
+        if n.untimed == 0 {
+            continue;
+        }
+        let timed = n.calls.saturating_sub(n.untimed);
+        n.incl_ns = if timed == 0 {
+            0
+        } else {
+            let est = u128::from(n.incl_ns) * u128::from(n.calls) / u128::from(timed);
+            u64::try_from(est).unwrap_or(u64::MAX)
+        };
+    }
+    let mut children = vec![0u64; nodes.len()];
+    for i in (1..nodes.len()).rev() {
+        let parent = nodes[i].parent as usize;
+        if parent < i {
+            children[parent] = children[parent].saturating_add(nodes[i].incl_ns);
+        }
+    }
+    for (n, below) in nodes.iter_mut().zip(children).skip(1) {
+        n.own_ns = n.incl_ns.saturating_sub(below);
+    }
 }
 
 /// Call paths keyed by (parent node, site); parents always come before their children.
@@ -134,7 +174,10 @@ impl Tree {
     /// Takes the profiler's own cost out of every node: a path with `n` calls, `c` calls of
     /// its direct children and `k` calls below it in all loses `n * own + c * caller` of its
     /// own time (and of its CPU time) and `n * own + k * (own + caller)` of its inclusive time,
-    /// each clamped at zero (and own time at most the inclusive time).
+    /// each clamped at zero (and own time at most the inclusive time). Under sampled timing
+    /// `c` and `k` count timed calls only (an untimed call reads no clock, and its few ns of
+    /// bookkeeping stay in its caller's times); `n` counts all calls, as the estimated times
+    /// hold one call's own cost per call.
     pub(crate) fn compensate(&mut self, cost: PerCall) {
         let len = self.nodes.len();
         // Calls of direct children and of all descendants, by node; parents precede their
@@ -144,7 +187,7 @@ impl Tree {
         for i in (1..len).rev() {
             let parent = self.nodes[i].parent as usize;
             if parent < i {
-                let calls = self.nodes[i].calls;
+                let calls = self.nodes[i].calls.saturating_sub(self.nodes[i].untimed);
                 direct[parent] = direct[parent].saturating_add(calls);
                 below[parent] = below[parent].saturating_add(calls).saturating_add(below[i]);
             }
@@ -215,6 +258,7 @@ impl Tree {
             target.calls = target.calls.saturating_add(node.calls);
             target.own_ns = target.own_ns.saturating_add(node.own_ns);
             target.incl_ns = target.incl_ns.saturating_add(node.incl_ns);
+            target.untimed = target.untimed.saturating_add(node.untimed);
             target.mem.add(&node.mem);
             target.cpu_ns = target.cpu_ns.saturating_add(node.cpu_ns);
             map.push(at);

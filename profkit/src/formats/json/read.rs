@@ -318,6 +318,8 @@ fn rebuild(
             calls,
             own_ns,
             incl_ns,
+            // A file keeps estimated times (sampled timing); its calls count as timed.
+            untimed: 0,
             mem,
             cpu_ns: 0,
         });
