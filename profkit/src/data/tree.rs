@@ -283,6 +283,71 @@ impl Tree {
 mod tests {
     use super::*;
 
+    #[test]
+    fn sampled_nodes_scale_to_all_calls_and_own_time_is_what_the_children_leave() {
+        let n = |site, parent, calls, untimed, incl_ns| TreeNode {
+            site,
+            parent,
+            calls,
+            untimed,
+            incl_ns,
+            own_ns: 1, // what the recording measured: replaced
+            ..TreeNode::default()
+        };
+        // root -> a (2 calls, both timed, 10 us) -> b (100 calls, 10 timed: 3 us)
+        //                                        -> c (4 calls, 1 timed: 500 ns)
+        let mut nodes = vec![
+            TreeNode::default(),
+            n(1, 0, 2, 0, 10_000),
+            n(2, 1, 100, 90, 3_000),
+            n(3, 1, 4, 3, 500),
+        ];
+        estimate_sampled(&mut nodes);
+        let got: Vec<_> = nodes[1..].iter().map(|n| (n.own_ns, n.incl_ns)).collect();
+        // b: 3000 x 100/10 = 30000 > a's 10000: a's own time clamps at zero.
+        assert_eq!(got, [(0, 10_000), (30_000, 30_000), (2_000, 2_000)]);
+        // Exact mode: nothing changes, not even the measured own time.
+        let mut exact = vec![TreeNode::default(), n(1, 0, 2, 0, 10_000)];
+        estimate_sampled(&mut exact);
+        assert_eq!((exact[1].own_ns, exact[1].incl_ns), (1, 10_000));
+    }
+
+    #[test]
+    fn under_sampling_compensation_counts_the_timed_calls_below_a_path() {
+        let mut tree = Tree::default();
+        // root -> a (1 call, timed) -> b (100 calls, 10 timed)
+        tree.add(&[
+            TreeNode::default(),
+            TreeNode {
+                site: 1,
+                calls: 1,
+                own_ns: 1_000,
+                incl_ns: 10_000,
+                ..TreeNode::default()
+            },
+            TreeNode {
+                site: 2,
+                parent: 1,
+                calls: 100,
+                untimed: 90,
+                own_ns: 9_000,
+                incl_ns: 9_000,
+                ..TreeNode::default()
+            },
+        ]);
+        tree.compensate(PerCall {
+            own_ps: 2_000,
+            caller_ps: 5_000,
+        });
+        let got: Vec<_> = tree.nodes()[1..]
+            .iter()
+            .map(|n| (n.own_ns, n.incl_ns))
+            .collect();
+        // a: own 1000 - 2 - 10 x 5 = 948; incl 10000 - 2 - 10 x 7 = 9928.
+        // b: every estimated call holds one call's own cost: 9000 - 100 x 2.
+        assert_eq!(got, [(948, 9_928), (8_800, 8_800)]);
+    }
+
     fn node(site: u32, parent: u32, calls: u64) -> TreeNode {
         TreeNode {
             site,
@@ -291,6 +356,7 @@ mod tests {
             calls,
             own_ns: calls * 10,
             incl_ns: calls * 20,
+            untimed: 0,
             mem: MemCounts::default(),
             cpu_ns: 0,
         }
@@ -307,6 +373,7 @@ mod tests {
             calls,
             own_ns,
             incl_ns,
+            untimed: 0,
             cpu_ns: own_ns,
             mem: MemCounts::default(),
         };
