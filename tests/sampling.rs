@@ -291,3 +291,57 @@ fn profkit_sample_is_read_and_a_bad_value_is_one_line_and_exact_mode() {
         }
     }
 }
+
+/// The same workload, `slow` times slower, as one report.
+fn history_run(rate: u32, slow: u64) -> profkit::Report {
+    let _clock = TestClock::install().unwrap();
+    sampled(rate, || {
+        profkit::record(|| {
+            for _ in 0..slow {
+                other_caller(200);
+            }
+        })
+    })
+    .1
+}
+
+#[test]
+fn the_history_keeps_the_rate_and_check_does_not_compare_sampled_with_exact_times() {
+    use profkit::history::{CheckOptions, Metric, RunFilter, RunMeta, Store};
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("profkit-sampling-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut store = Store::open(dir.join("h.db")).unwrap();
+    for i in 0..6 {
+        let meta = RunMeta::new(format!("exact{i}"));
+        store.record(&history_run(1, 1), &meta).unwrap();
+    }
+    let rate = Metric::named("sampling").unwrap();
+    let runs = store.runs(&RunFilter::new()).unwrap();
+    assert!(runs.iter().all(|r| r.value(rate).is_none()));
+    let options = CheckOptions::new().metrics([Metric::named("cumtime").unwrap()]);
+
+    // Three times slower, exact: a regression.
+    let regressed = |v: &profkit::history::Verdict| {
+        v.findings()
+            .iter()
+            .any(|f| f.change() == profkit::history::Change::Regression)
+    };
+    let verdict = store.check(&history_run(1, 3), &options).unwrap();
+    assert!(regressed(&verdict), "{verdict}");
+    // Three times slower but sampled: not compared with the exact runs, and said so.
+    let verdict = store.check(&history_run(16, 3), &options).unwrap();
+    assert!(!regressed(&verdict), "{verdict}");
+    let text = verdict.to_string();
+    assert!(
+        text.contains("times not compared with 6 run(s) of the window recorded with exact timing"),
+        "{text}"
+    );
+    // A sampled run keeps its rate.
+    let info = store
+        .record(&history_run(16, 1), &RunMeta::new("sampled"))
+        .unwrap();
+    assert_eq!(info.value(rate), Some(16));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -146,7 +146,7 @@ pub(crate) fn milli(exponent: f64) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 18] = [
+static METRICS: [Metric; 19] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,
@@ -279,6 +279,15 @@ static METRICS: [Metric; 18] = [
         about: "the process's peak resident memory (the OS's figure)",
         column: "max_rss_bytes",
         source: Source::Process(|r| r.max_rss_bytes()),
+    },
+    // Sampled timing: the rate, NULL for a run that timed every call. `history check` does
+    // not compare the times of sampled runs with exact ones.
+    Metric {
+        name: "sampling",
+        unit: Unit::Calls,
+        about: "sampled timing: about one call in this many was timed (absent: every call)",
+        column: "sampling",
+        source: Source::Process(|r| r.sampling().map(u64::from)),
     },
 ];
 

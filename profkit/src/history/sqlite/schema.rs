@@ -77,7 +77,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE samples ADD COLUMN cum_cpu_ns INTEGER;
     ALTER TABLE samples ADD COLUMN wait_ns INTEGER;
     ALTER TABLE samples ADD COLUMN live_bytes INTEGER;
-    ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;",
+    ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;
+    -- The run's sampled-timing rate (issue 27; NULL: every call timed).
+    ALTER TABLE runs ADD COLUMN sampling INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
