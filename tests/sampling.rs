@@ -5,6 +5,8 @@
 //!
 //! The rate is process-wide, so the tests of this file take turns (`LOCK`).
 
+mod common;
+
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -344,4 +346,37 @@ fn the_history_keeps_the_rate_and_check_does_not_compare_sampled_with_exact_time
         .unwrap();
     assert_eq!(info.value(rate), Some(16));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn json_and_pprof_carry_the_rate_and_old_json_reads_as_exact() {
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let report = history_run(16, 1);
+    let json = report.to_json();
+    assert!(json.contains(r#""sampling":16"#), "{json}");
+    let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert_eq!(back.sampling(), Some(16));
+    assert_eq!(back.function("leaf").unwrap().ncalls(), 200);
+    // A file without the field (older, or exact) reads as exact.
+    let exact = history_run(1, 1).to_json();
+    assert!(!exact.contains(r#""sampling":"#));
+    let back = profkit::Report::from_json_bytes(exact.as_bytes()).unwrap();
+    assert_eq!(back.sampling(), None);
+
+    let dir = std::env::temp_dir().join(format!("profkit-sampling-pprof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sampled.pb.gz");
+    report.write(&file).unwrap();
+    let Some(go) = common::pprof::go() else {
+        std::fs::remove_dir_all(&dir).unwrap();
+        return;
+    };
+    let raw = common::pprof::pprof(go, &["-raw"], &file);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        raw.contains(
+            "profkit: sampled timing: about 1 call in 16 timed; times estimated, counts exact"
+        ),
+        "{raw}"
+    );
 }
