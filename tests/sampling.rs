@@ -16,6 +16,9 @@ use profkit::testing::{TestClock, advance};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+#[global_allocator]
+static ALLOC: profkit::Alloc = profkit::Alloc::system();
+
 fn ns(n: u64) -> Duration {
     Duration::from_nanos(n)
 }
@@ -379,4 +382,28 @@ fn json_and_pprof_carry_the_rate_and_old_json_reads_as_exact() {
         ),
         "{raw}"
     );
+}
+
+/// One allocation of 64 bytes per call.
+#[profile]
+fn allocating(i: u64) -> usize {
+    let v: Vec<u64> = vec![i; 8];
+    std::hint::black_box(&v).len()
+}
+
+#[test]
+fn allocations_stay_exact_under_sampling() {
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for i in 0..1_000 {
+                allocating(i);
+            }
+        })
+    });
+    let f = report.function("allocating").unwrap();
+    assert_eq!(f.ncalls(), 1_000);
+    let m = f.memory().expect("the allocator wrapper is installed");
+    assert_eq!((m.allocs(), m.bytes()), (1_000, 64_000));
 }
