@@ -102,7 +102,7 @@ fn gap_at(state: &mut u64, rate: u32) -> u32 {
     x ^= x << 17;
     *state = x;
     let span = u64::from(rate) * 2 - 1;
-    ((x >> 32) * span >> 32) as u32
+    (((x >> 32) * span) >> 32) as u32
 }
 
 #[cfg(test)]
