@@ -31,7 +31,8 @@ pub(crate) struct SharedNode {
     calls: AtomicU64,
     own: AtomicU64,
     incl: AtomicU64,
-    /// Calls that were not timed (sampled timing); `own` and `incl` are the timed calls'.
+    /// Calls that were not timed (sampled timing), not in `calls`; `own` and `incl` are the
+    /// timed calls'.
     untimed: AtomicU64,
 }
 
@@ -126,23 +127,25 @@ impl SharedNode {
         bump(&self.calls, calls);
     }
 
-    /// Records one call that was not timed (owner only; sampled timing).
+    /// Records one call that was not timed (owner only; sampled timing). One counter: a
+    /// reading adds the untimed calls to `calls` (the timed ones).
     #[inline(always)]
     pub(crate) fn record_untimed(&self) {
-        bump(&self.calls, 1);
         bump(&self.untimed, 1);
     }
 
     /// Reads the node; times stay in the owner's clock ticks.
     pub(crate) fn read(&self) -> TreeNode {
+        let untimed = self.untimed.load(Ordering::Relaxed);
         TreeNode {
             site: self.site.load(Ordering::Relaxed),
             parent: self.parent.load(Ordering::Relaxed),
             flags: self.flags.load(Ordering::Relaxed) as u8,
-            calls: self.calls.load(Ordering::Relaxed),
+            // Timed calls (and pending polls' 0) plus the untimed ones.
+            calls: self.calls.load(Ordering::Relaxed).wrapping_add(untimed),
             own_ns: self.own.load(Ordering::Relaxed),
             incl_ns: self.incl.load(Ordering::Relaxed),
-            untimed: self.untimed.load(Ordering::Relaxed),
+            untimed,
             mem: Default::default(),
             cpu_ns: 0,
         }
