@@ -106,7 +106,7 @@ fn counts_edges_and_the_tree_are_exact_and_a_uniform_workload_is_estimated_exact
 #[profile]
 fn mixed(i: u64) {
     advance(ns(10 * (i % 7 + 1)));
-    if i % 16 == 0 {
+    if i.is_multiple_of(16) {
         advance(ns(1_000));
     }
 }
@@ -122,7 +122,7 @@ fn driver(n: u64) {
 /// The exact cost of `mixed(0..n)`, by hand.
 fn mixed_total(n: u64) -> u64 {
     (0..n)
-        .map(|i| 10 * (i % 7 + 1) + if i % 16 == 0 { 1_000 } else { 0 })
+        .map(|i| 10 * (i % 7 + 1) + if i.is_multiple_of(16) { 1_000 } else { 0 })
         .sum()
 }
 
@@ -361,6 +361,7 @@ fn json_and_pprof_carry_the_rate_and_old_json_reads_as_exact() {
     assert!(json.contains(r#""sampling":16"#), "{json}");
     let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
     assert_eq!(back.sampling(), Some(16));
+    assert_eq!(back, report, "the JSON reads back whole");
     assert_eq!(back.function("leaf").unwrap().ncalls(), 200);
     // A file without the field (older, or exact) reads as exact.
     let exact = history_run(1, 1).to_json();

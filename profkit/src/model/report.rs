@@ -487,6 +487,7 @@ impl PartialEq for Report {
             && self.profile.memory == other.profile.memory
             && self.profile.overhead == other.profile.overhead
             && self.profile.totals == other.profile.totals
+            && self.profile.sampling == other.profile.sampling
             && self.profile.tree.nodes()[0].mem == other.profile.tree.nodes()[0].mem
             && self.threads == other.threads
             && self.clocks == other.clocks

@@ -106,7 +106,7 @@ pub(crate) fn enter_sampled(site: &'static CallSite) -> u32 {
 
 /// Ends an untimed call (`node` without its [`UNTIMED`] bit): no clock read unless calls
 /// opened above it are still open (a guard dropped out of order), which close as usual.
-#[inline(always)]
+#[inline(never)]
 pub(crate) fn exit_untimed(node: u32) {
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut()
