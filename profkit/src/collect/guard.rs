@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::local;
+use super::sampling;
 use super::site::CallSite;
 
 /// Whether new calls are recorded (`profkit::enable` / `profkit::disable`).
@@ -29,10 +30,13 @@ pub struct Guard {
 #[doc(hidden)]
 #[inline(always)]
 pub fn enter(site: &'static CallSite) -> Guard {
-    let node = if ENABLED.load(Ordering::Relaxed) {
+    let node = if !ENABLED.load(Ordering::Relaxed) {
+        0
+    } else if sampling::sampled() {
+        // Sampled timing (issue 27): its own entry; exact mode's is unchanged.
         local::enter_sampled(site)
     } else {
-        0
+        local::enter(site)
     };
     Guard {
         node,

@@ -61,8 +61,15 @@ fn store(rate: u32) {
 }
 
 /// The rate in effect.
+#[inline(always)]
 pub(crate) fn rate() -> u32 {
     RATE.load(Ordering::Relaxed)
+}
+
+/// Whether calls are sampled (a rate above 1): one relaxed load per call.
+#[inline(always)]
+pub(crate) fn sampled() -> bool {
+    rate() > 1
 }
 
 /// The rate a report says it was sampled at: the one in effect, or the last one above 1 when

@@ -1,5 +1,6 @@
-//! Sampled timing on the call tree (issue 27, `collect::sampling`): `#[profile]` calls enter
-//! through [`enter_sampled`], which times a call only when its path's countdown is out. An
+//! Sampled timing on the call tree (issue 27, `collect::sampling`): while a rate above 1 is
+//! set, `#[profile]` calls enter through [`enter_sampled`], which times a call only when its
+//! path's countdown is out (in exact mode they take `local::enter` as before). An
 //! untimed call is a whole activation (current node, memory, CPU attribution, call count)
 //! without the two clock reads: its node is returned with [`UNTIMED`] set, and its guard ends
 //! it with [`exit_untimed`]. Sized calls, polls and spans always enter timed (`local::enter`).
@@ -18,36 +19,54 @@ pub(crate) const UNTIMED: u32 = 1 << 31;
 pub(super) const UNTIMED_START: u64 = u64::MAX;
 
 impl Local {
-    /// As [`Local::enter`], but the call is timed only when the path's countdown is out; then
-    /// the next gap is drawn (0 in exact mode: the countdown stays out). An untimed call is
-    /// returned with [`UNTIMED`] set.
+    /// The untimed side of sampled timing: when the path's countdown for `site` under the
+    /// current call is not out, opens an untimed activation and returns its node (without
+    /// [`UNTIMED`]); 0 when the call is to be timed (or not recorded), which the caller then
+    /// opens through [`Local::enter_drawing`].
     #[inline(always)]
-    fn enter_sampled(&mut self, site: u32) -> u32 {
+    fn enter_untimed(&mut self, site: u32) -> u32 {
         let cur = &self.nodes[self.current as usize];
         let child = if cur.cache_site == site {
             cur.cache_child
         } else {
             self.find_child(site)
         };
-        let Some(node) = self.nodes.get_mut(child as usize) else {
-            return NONE;
-        };
         if child == NONE {
             return NONE;
         }
-        if node.countdown != 0 {
-            node.countdown -= 1;
-            node.start = UNTIMED_START;
-            if self.mem_on {
-                self.enter_mem(child);
-            }
-            self.current = child;
-            // The CPU sampler charges the innermost open call, timed or not: CPU time needs
-            // no estimate.
-            self.shared.publish_current(child);
-            return child | UNTIMED;
+        let Some(node) = self.nodes.get_mut(child as usize) else {
+            return NONE;
+        };
+        if node.countdown == 0 {
+            return NONE;
         }
-        node.countdown = sampling::gap(&mut self.rng);
+        node.countdown -= 1;
+        node.start = UNTIMED_START;
+        if self.mem_on {
+            self.enter_mem(child);
+        }
+        self.current = child;
+        // The CPU sampler charges the innermost open call, timed or not: CPU time needs no
+        // estimate.
+        self.shared.publish_current(child);
+        child
+    }
+
+    /// A timed call under sampled timing: as [`Local::enter`], and the path's next gap is
+    /// drawn (the calls it leaves untimed).
+    #[inline(always)]
+    fn enter_drawing(&mut self, site: u32) -> u32 {
+        let cur = &self.nodes[self.current as usize];
+        let child = if cur.cache_site == site {
+            cur.cache_child
+        } else {
+            self.find_child(site)
+        };
+        if child != NONE
+            && let Some(node) = self.nodes.get_mut(child as usize)
+        {
+            node.countdown = sampling::gap(&mut self.rng);
+        }
         self.open(child)
     }
 
@@ -83,10 +102,20 @@ impl Local {
     }
 }
 
-/// Opens a call of `site` on this thread, timed or not (sampled timing); 0 when nothing was
-/// recorded, as [`enter`](super::enter).
+/// Opens a call of `site` on this thread under sampled timing: untimed (the node with
+/// [`UNTIMED`] set) while the path's countdown runs, otherwise timed; 0 when nothing was
+/// recorded, as [`enter`](super::enter). The untimed side is a small function of its own, so
+/// that an untimed call pays for none of the timed side's code.
 #[inline(always)]
 pub(crate) fn enter_sampled(site: &'static CallSite) -> u32 {
+    match enter_untimed(site) {
+        NONE => enter_timed(site),
+        node => node | UNTIMED,
+    }
+}
+
+#[inline(never)]
+fn enter_untimed(site: &'static CallSite) -> u32 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
@@ -94,9 +123,27 @@ pub(crate) fn enter_sampled(site: &'static CallSite) -> u32 {
                     if local.current != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
-                    local.enter_sampled(site)
+                    local.enter_untimed(site)
                 }
-                // A thread's first call, or the first after a reset: timed.
+                _ => NONE,
+            },
+            Err(_) => NONE,
+        })
+        .unwrap_or(NONE)
+}
+
+#[inline(never)]
+fn enter_timed(site: &'static CallSite) -> u32 {
+    LOCAL
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => match (site.id(), slot.as_mut()) {
+                (site, Some(local))
+                    if local.current != NONE
+                        || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+                {
+                    local.enter_drawing(site)
+                }
+                // A thread's first call, or the first after a reset.
                 (site, _) => start_thread(&mut slot, site),
             },
             Err(_) => NONE,
