@@ -268,7 +268,7 @@ struct CheckArgs {
     /// The metrics to judge, comma-separated: ncalls, tottime, cumtime, p50, p90, p99, max,
     /// bytes, allocs, cum_bytes, peak, live_bytes (memory: profkit::Alloc), cpu, wait
     /// (PROFKIT_CPU=1), exponent (growth with the input size: #[profile(size = ..)]), wall,
-    /// peak_heap, max_rss
+    /// peak_heap, max_rss, sampling (the sampled-timing rate: PROFKIT_SAMPLE)
     /// [default: cumtime,p50,p99, those the profile has].
     #[arg(long, value_name = "METRICS")]
     metric: Option<String>,
@@ -708,7 +708,7 @@ mod tests {
         assert_eq!(
             names.join(", "),
             "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, cpu, \
-             wait, live_bytes, exponent, wall, peak_heap, max_rss"
+             wait, live_bytes, exponent, wall, peak_heap, max_rss, sampling"
         );
     }
 }
