@@ -117,7 +117,7 @@ pub(crate) enum Source {
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
 ///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "wall", "peak_heap",
-///         "max_rss",
+///         "max_rss", "sampling",
 ///     ]
 /// );
 /// ```
