@@ -207,6 +207,14 @@ mod leaf {
         b.bench(|| profiled_leaf(black_box(7)));
     }
 
+    /// Sampled timing at rate 16 (`PROFKIT_SAMPLE=16`): about 15 calls in 16 read no clock.
+    #[divan::bench(threads = [1, 2], sample_size = 10_000)]
+    fn sampled_16(b: divan::Bencher) {
+        profkit::set_sampling(16);
+        b.bench(|| profiled_leaf(black_box(7)));
+        profkit::set_sampling(1);
+    }
+
     #[divan::bench(sample_size = 10_000)]
     fn profile_scope(b: divan::Bencher) {
         b.bench(|| scoped_leaf(black_box(7)));
@@ -326,6 +334,7 @@ fn summary() {
         row("floor: 2 TSC reads + add", 1.0, plain, floor);
         floor - plain
     };
+    sampled_vs_exact();
     for threads in [1, 2] {
         let plain = per_iter_threads(threads, plain_leaf);
         let profiled = per_iter_threads(threads, profiled_leaf);
@@ -389,4 +398,40 @@ fn summary() {
     let cpu = per_iter_threads(1, profiled_leaf);
     profkit::set_clock(profkit::ClockKind::Wall);
     row("leaf, CPU clock (2 syscalls)", 1.0, plain, cpu);
+}
+
+/// Rounds of the interleaved exact/sampled comparison; each figure is its fastest round.
+const ROUNDS: usize = 5;
+
+/// Sampled timing beside exact mode, in the same run: the plain leaf, the two-clock-read floor,
+/// the exact leaf and the rate-16 leaf measured in turn, `ROUNDS` times, fastest of each kept.
+/// (`cargo run --release --example sampling` compares the estimated tottimes with exact mode's.)
+fn sampled_vs_exact() {
+    let mut best = [f64::INFINITY; 4];
+    for _ in 0..ROUNDS {
+        let plain = per_iter_threads(1, plain_leaf);
+        #[cfg(target_arch = "x86_64")]
+        let floor = per_iter_threads(1, clock_floor);
+        #[cfg(not(target_arch = "x86_64"))]
+        let floor = f64::NAN;
+        let exact = per_iter_threads(1, profiled_leaf);
+        profkit::set_sampling(16);
+        let sampled = per_iter_threads(1, profiled_leaf);
+        profkit::set_sampling(1);
+        for (b, v) in best.iter_mut().zip([plain, floor, exact, sampled]) {
+            *b = b.min(v);
+        }
+    }
+    let [plain, floor, exact, sampled] = best;
+    println!("-- exact vs sampled timing (fastest of {ROUNDS} interleaved rounds) --");
+    row("floor: 2 TSC reads + add", 1.0, plain, floor);
+    row("leaf, exact", 1.0, plain, exact);
+    row("leaf, PROFKIT_SAMPLE=16", 1.0, plain, sampled);
+    println!(
+        "  exact leaf / floor (total ns per call): {:.2}x; exact extra / floor extra: {:.2}x; \
+         rate-16 leaf: +{:.2} ns over plain",
+        exact / floor,
+        (exact - plain) / (floor - plain),
+        sampled - plain
+    );
 }

@@ -366,6 +366,7 @@ fn an_older_schema_is_migrated_and_keeps_its_runs() {
     conn.execute_batch(
         "ALTER TABLE samples DROP COLUMN exponent_milli;
          ALTER TABLE samples DROP COLUMN growth_class;
+         ALTER TABLE runs DROP COLUMN sampling;
          ALTER TABLE runs DROP COLUMN peak_heap_bytes;
          ALTER TABLE runs DROP COLUMN max_rss_bytes;
          ALTER TABLE samples DROP COLUMN bytes;
@@ -537,7 +538,8 @@ fn postgres_an_older_schema_is_migrated_and_keeps_its_runs() {
     admin
         .batch_execute(&format!(
             "SET search_path TO {};
-             ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes;
+             ALTER TABLE runs DROP COLUMN peak_heap_bytes, DROP COLUMN max_rss_bytes,
+                 DROP COLUMN sampling;
              ALTER TABLE samples DROP COLUMN bytes, DROP COLUMN allocs, DROP COLUMN cum_bytes,
                  DROP COLUMN peak_bytes, DROP COLUMN cum_cpu_ns, DROP COLUMN wait_ns,
                  DROP COLUMN live_bytes, DROP COLUMN exponent_milli, DROP COLUMN growth_class;

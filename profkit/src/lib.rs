@@ -366,8 +366,8 @@ pub use profkit_macros::profile;
 #[cfg(feature = "memory")]
 pub use session::heap;
 pub use session::{
-    disable, enable, is_enabled, record, report, reset, set_clock, set_cpu, snapshot, snapshot_at,
-    snapshot_every, spawn_scoped, write_report,
+    disable, enable, is_enabled, record, report, reset, sampling, set_clock, set_cpu, set_sampling,
+    snapshot, snapshot_at, snapshot_every, spawn_scoped, write_report,
 };
 pub use views::{
     CallsTable, ComplexityView, GrowthTable, LatencyTable, MemoryTable, ParseSortKeyError, SortKey,

@@ -11,7 +11,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::collect::{
-    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, sampler, site,
+    ClockKind, SiteInfo, calibrate, clock, cpu, guard, local, memory, registry, sampler, sampling,
+    site,
 };
 use crate::data::{PerCall, Profile};
 use crate::error::WriteError;
@@ -444,6 +445,43 @@ pub fn heap() -> HeapStats {
         current,
         peak: u64::try_from(peak).unwrap_or(0).max(current),
     }
+}
+
+/// Times about one call in `rate` per function, call path and thread, and counts every call
+/// (sampled timing; `PROFKIT_SAMPLE=rate` chooses it from the start). `1` (the default) times
+/// every call; `0` counts as `1`.
+///
+/// Calls, primitive calls, callers and callees, the call tree and memory stay exact; tottime,
+/// cumtime and waiting time become estimates from the timed calls (per call path: the timed
+/// calls' mean times the calls), latency percentiles come from the timed calls, and CPU time is
+/// charged as in exact mode. A call is timed or not as a whole, and each path's first call is
+/// always timed. A leaf call that is not timed skips both clock reads. Sized functions and
+/// `async fn` polls are always timed. Reports say the rate ([`Report::sampling`]).
+///
+/// ```
+/// #[profkit::profile]
+/// fn leaf(i: u64) -> u64 { std::hint::black_box(i) }
+///
+/// profkit::set_sampling(16);
+/// let (_, report) = profkit::record(|| for i in 0..1000 { leaf(i); });
+/// profkit::set_sampling(1);
+/// assert_eq!(report.function("leaf").unwrap().ncalls(), 1000);
+/// assert_eq!(report.sampling(), Some(16));
+/// ```
+pub fn set_sampling(rate: u32) {
+    if ENABLED_AT_COMPILE_TIME {
+        sampling::set(rate);
+    }
+}
+
+/// The sampling rate in effect ([`set_sampling`]): 1 when every call is timed.
+///
+/// ```
+/// assert!(profkit::sampling() >= 1);
+/// ```
+pub fn sampling() -> u32 {
+    sampling::init_from_env();
+    sampling::rate()
 }
 
 /// Records CPU time beside wall time (`true`), in the same run, or stops (`false`): then

@@ -36,6 +36,9 @@ pub(crate) struct SharedNode {
     /// owner's half so that `/debug/profkit/threads` can read how long a thread's innermost
     /// call has been running without the owner publishing anything more per call.
     start: AtomicU64,
+    /// Calls that were not timed (sampled timing), not in `calls`; `own` and `incl` are the
+    /// timed calls'.
+    untimed: AtomicU64,
 }
 
 pub(crate) type Chunk = &'static [SharedNode];
@@ -141,15 +144,25 @@ impl SharedNode {
         self.start.load(Ordering::Relaxed)
     }
 
+    /// Records one call that was not timed (owner only; sampled timing). One counter: a
+    /// reading adds the untimed calls to `calls` (the timed ones).
+    #[inline(always)]
+    pub(crate) fn record_untimed(&self) {
+        bump(&self.untimed, 1);
+    }
+
     /// Reads the node; times stay in the owner's clock ticks.
     pub(crate) fn read(&self) -> TreeNode {
+        let untimed = self.untimed.load(Ordering::Relaxed);
         TreeNode {
             site: self.site.load(Ordering::Relaxed),
             parent: self.parent.load(Ordering::Relaxed),
             flags: self.flags.load(Ordering::Relaxed) as u8,
-            calls: self.calls.load(Ordering::Relaxed),
+            // Timed calls (and pending polls' 0) plus the untimed ones.
+            calls: self.calls.load(Ordering::Relaxed).wrapping_add(untimed),
             own_ns: self.own.load(Ordering::Relaxed),
             incl_ns: self.incl.load(Ordering::Relaxed),
+            untimed,
             mem: Default::default(),
             cpu_ns: 0,
         }
@@ -159,7 +172,7 @@ impl SharedNode {
         for c in [&self.site, &self.parent, &self.flags] {
             c.store(0, Ordering::Relaxed);
         }
-        for c in [&self.calls, &self.own, &self.incl, &self.start] {
+        for c in [&self.calls, &self.own, &self.incl, &self.start, &self.untimed] {
             c.store(0, Ordering::Relaxed);
         }
     }

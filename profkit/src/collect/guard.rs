@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::local;
+use super::sampling;
 use super::site::CallSite;
 
 /// Whether new calls are recorded (`profkit::enable` / `profkit::disable`).
@@ -23,10 +24,29 @@ pub struct Guard {
 /// Starts a call of `site` on this thread.
 ///
 /// Cost: one relaxed load when recording is disabled; otherwise a thread-local access, a
-/// cached child lookup and one clock read (see the README for measured figures).
+/// cached child lookup and one clock read (see the README for measured figures). Under
+/// sampled timing (`PROFKIT_SAMPLE`) most calls skip the clock reads: the node then carries
+/// `local::UNTIMED`.
 #[doc(hidden)]
 #[inline(always)]
 pub fn enter(site: &'static CallSite) -> Guard {
+    let node = if !ENABLED.load(Ordering::Relaxed) {
+        0
+    } else if sampling::sampled() {
+        // Sampled timing (issue 27): its own entry; exact mode's is unchanged.
+        local::enter_sampled(site)
+    } else {
+        local::enter(site)
+    };
+    Guard {
+        node,
+        _not_send: PhantomData,
+    }
+}
+
+/// Starts a call of `site` that is timed whatever the sampling rate (calibration measures
+/// what a timed call costs).
+pub(crate) fn enter_timed(site: &'static CallSite) -> Guard {
     let node = if ENABLED.load(Ordering::Relaxed) {
         local::enter(site)
     } else {
@@ -38,11 +58,21 @@ pub fn enter(site: &'static CallSite) -> Guard {
     }
 }
 
+/// Ends a timed call.
+#[inline(never)]
+fn exit_timed(node: u32) {
+    local::exit_call(node);
+}
+
 impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
-        if self.node != 0 {
-            local::exit_call(self.node);
+        // Two out-of-line ends, so that an untimed call (sampled timing) does not pay for the
+        // prologue of the timed one's larger code.
+        if self.node & local::UNTIMED != 0 {
+            local::exit_untimed(self.node & !local::UNTIMED);
+        } else if self.node != 0 {
+            exit_timed(self.node);
         }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod memory;
 mod reading;
 pub(crate) mod registry;
 pub(crate) mod sampler;
+pub(crate) mod sampling;
 pub(crate) mod site;
 pub(crate) mod sized_call;
 mod sizes;

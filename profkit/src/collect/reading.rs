@@ -1,7 +1,9 @@
 //! A raw reading of one thread's recording (times in its clock's ticks), and its conversion
 //! into a nanosecond [`Profile`] with that thread's clock.
 
-use crate::data::{Dist, FutureCounts, MemCounts, Profile, SizeSamples, TreeNode};
+use crate::data::{
+    Dist, FutureCounts, MemCounts, Profile, SizeSamples, TreeNode, estimate_sampled,
+};
 
 use super::buckets::{self, HistReading};
 use super::clock;
@@ -34,6 +36,7 @@ impl RawThread {
                 node.calls = node.calls.saturating_sub(base.calls);
                 node.own_ns = node.own_ns.saturating_sub(base.own_ns);
                 node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
+                node.untimed = node.untimed.saturating_sub(base.untimed);
                 node.cpu_ns = node.cpu_ns.saturating_sub(base.cpu_ns);
                 node.mem = node.mem.since(&base.mem);
             }
@@ -77,7 +80,7 @@ impl RawThread {
 
     /// Adds this reading to `profile`, converting ticks with `to_ns`.
     pub(crate) fn add_to(&self, profile: &mut Profile, to_ns: impl Fn(u64) -> u64) {
-        let nodes: Vec<TreeNode> = self
+        let mut nodes: Vec<TreeNode> = self
             .nodes
             .iter()
             .map(|n| TreeNode {
@@ -86,6 +89,10 @@ impl RawThread {
                 ..*n
             })
             .collect();
+        // Sampled timing: the times of the timed calls become estimates for all calls.
+        let untimed = nodes.iter().any(|n| n.untimed > 0);
+        estimate_sampled(&mut nodes);
+        profile.sampling = profile.sampling.max(super::sampling::reported(untimed));
         profile.tree.add(&nodes);
         // Futures' wall times are in the process-wide wall clock's ticks, whatever this
         // thread's clock.

@@ -453,7 +453,10 @@ pub(crate) fn open_calls() -> Vec<OpenCalls> {
                 index = node.parent as usize;
             }
             sites.reverse();
-            let running_ns = (at != 0 && t.clock.kind() != ClockKind::ThreadCpu)
+            // An untimed call (sampled timing) has no start: how long it runs is not known.
+            let running_ns = (at != 0
+                && since != crate::collect::local::UNTIMED_START
+                && t.clock.kind() != ClockKind::ThreadCpu)
                 .then(|| t.clock.ticks_to_ns(t.clock.ticks().saturating_sub(since)));
             OpenCalls {
                 name: t.name.clone(),

@@ -16,4 +16,6 @@ pub(crate) use dist::Dist;
 pub(crate) use hash::IdMap;
 pub(crate) use profile::{FutureCounts, Profile};
 pub(crate) use sizes::{CallMem, SizeBucket, SizePoint, SizeSamples, bucket_of};
-pub(crate) use tree::{EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode};
+pub(crate) use tree::{
+    EDGE_PRIMITIVE, MemCounts, PRIMITIVE, PerCall, ROOT_SITE, Tree, TreeNode, estimate_sampled,
+};

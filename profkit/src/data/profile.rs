@@ -59,6 +59,9 @@ pub(crate) struct Profile {
     /// CPU time was recorded beside wall time (the tree's `cpu_ns` mean something, even
     /// where they are zero).
     pub(crate) cpu: bool,
+    /// Sampled timing: about one call in this many per path and thread was timed, and the
+    /// times are estimates (`None`: every call was timed).
+    pub(crate) sampling: Option<u32>,
     /// Heap activity of profkit's own bookkeeping (new call paths, a thread's first call,
     /// building reports), never charged to a user's function.
     pub(crate) overhead: MemCounts,
@@ -90,6 +93,7 @@ impl Profile {
         }
         self.memory |= other.memory;
         self.cpu |= other.cpu;
+        self.sampling = self.sampling.max(other.sampling);
         self.overhead.add(&other.overhead);
         self.totals.add(&other.totals);
     }

@@ -84,6 +84,9 @@ pub(crate) struct TreeNode {
     pub(crate) own_ns: u64,
     /// Inclusive time, in the same unit as `own_ns`.
     pub(crate) incl_ns: u64,
+    /// Calls whose time was not measured (sampled timing, `PROFKIT_SAMPLE`); 0 in exact mode.
+    /// In a raw reading the times are the timed calls' only; [`estimate_sampled`] scales them.
+    pub(crate) untimed: u64,
     /// Heap activity charged to this path (all zero when memory was not recorded). For the
     /// root node: activity outside any profiled call.
     pub(crate) mem: MemCounts,
@@ -105,6 +108,43 @@ pub(crate) struct PerCall {
 fn times(calls: u64, per_call_ps: u64) -> u64 {
     let ns = (u128::from(calls) * u128::from(per_call_ps) + 500) / 1000;
     u64::try_from(ns).unwrap_or(u64::MAX)
+}
+
+/// Sampled timing: turns a thread's nodes, whose times are the sums over their timed calls,
+/// into estimates for all calls. A path's inclusive time becomes `incl x calls / timed calls`
+/// (nodes with no untimed call keep theirs, so futures' polls, always timed, stay as they are);
+/// then every own time becomes the inclusive time less the children's estimated inclusive
+/// times, clamped at zero (a clamp only when the estimates disagree: a caller timed in fast
+/// phases of a workload, its callees in slow ones). Each estimate is the mean of the timed
+/// calls times the calls, so it is unbiased when the timed calls are a fair sample; own times
+/// are differences of unbiased estimates. Nothing changes when no node has untimed calls.
+/// `nodes` are one thread's (parents before children, node 0 the root).
+pub(crate) fn estimate_sampled(nodes: &mut [TreeNode]) {
+    if nodes.iter().all(|n| n.untimed == 0) {
+        return;
+    }
+    for n in nodes.iter_mut().skip(1) {
+        if n.untimed == 0 {
+            continue;
+        }
+        let timed = n.calls.saturating_sub(n.untimed);
+        n.incl_ns = if timed == 0 {
+            0
+        } else {
+            let est = u128::from(n.incl_ns) * u128::from(n.calls) / u128::from(timed);
+            u64::try_from(est).unwrap_or(u64::MAX)
+        };
+    }
+    let mut children = vec![0u64; nodes.len()];
+    for i in (1..nodes.len()).rev() {
+        let parent = nodes[i].parent as usize;
+        if parent < i {
+            children[parent] = children[parent].saturating_add(nodes[i].incl_ns);
+        }
+    }
+    for (n, below) in nodes.iter_mut().zip(children).skip(1) {
+        n.own_ns = n.incl_ns.saturating_sub(below);
+    }
 }
 
 /// Call paths keyed by (parent node, site); parents always come before their children.
@@ -134,7 +174,10 @@ impl Tree {
     /// Takes the profiler's own cost out of every node: a path with `n` calls, `c` calls of
     /// its direct children and `k` calls below it in all loses `n * own + c * caller` of its
     /// own time (and of its CPU time) and `n * own + k * (own + caller)` of its inclusive time,
-    /// each clamped at zero (and own time at most the inclusive time).
+    /// each clamped at zero (and own time at most the inclusive time). Under sampled timing
+    /// `c` and `k` count timed calls only (an untimed call reads no clock, and its few ns of
+    /// bookkeeping stay in its caller's times); `n` counts all calls, as the estimated times
+    /// hold one call's own cost per call.
     pub(crate) fn compensate(&mut self, cost: PerCall) {
         let len = self.nodes.len();
         // Calls of direct children and of all descendants, by node; parents precede their
@@ -144,7 +187,7 @@ impl Tree {
         for i in (1..len).rev() {
             let parent = self.nodes[i].parent as usize;
             if parent < i {
-                let calls = self.nodes[i].calls;
+                let calls = self.nodes[i].calls.saturating_sub(self.nodes[i].untimed);
                 direct[parent] = direct[parent].saturating_add(calls);
                 below[parent] = below[parent].saturating_add(calls).saturating_add(below[i]);
             }
@@ -233,6 +276,7 @@ impl Tree {
             target.calls = target.calls.saturating_add(node.calls);
             target.own_ns = target.own_ns.saturating_add(node.own_ns);
             target.incl_ns = target.incl_ns.saturating_add(node.incl_ns);
+            target.untimed = target.untimed.saturating_add(node.untimed);
             target.mem.add(&node.mem);
             target.cpu_ns = target.cpu_ns.saturating_add(node.cpu_ns);
             map.push(at);
@@ -257,6 +301,71 @@ impl Tree {
 mod tests {
     use super::*;
 
+    #[test]
+    fn sampled_nodes_scale_to_all_calls_and_own_time_is_what_the_children_leave() {
+        let n = |site, parent, calls, untimed, incl_ns| TreeNode {
+            site,
+            parent,
+            calls,
+            untimed,
+            incl_ns,
+            own_ns: 1, // what the recording measured: replaced
+            ..TreeNode::default()
+        };
+        // root -> a (2 calls, both timed, 10 us) -> b (100 calls, 10 timed: 3 us)
+        //                                        -> c (4 calls, 1 timed: 500 ns)
+        let mut nodes = vec![
+            TreeNode::default(),
+            n(1, 0, 2, 0, 10_000),
+            n(2, 1, 100, 90, 3_000),
+            n(3, 1, 4, 3, 500),
+        ];
+        estimate_sampled(&mut nodes);
+        let got: Vec<_> = nodes[1..].iter().map(|n| (n.own_ns, n.incl_ns)).collect();
+        // b: 3000 x 100/10 = 30000 > a's 10000: a's own time clamps at zero.
+        assert_eq!(got, [(0, 10_000), (30_000, 30_000), (2_000, 2_000)]);
+        // Exact mode: nothing changes, not even the measured own time.
+        let mut exact = vec![TreeNode::default(), n(1, 0, 2, 0, 10_000)];
+        estimate_sampled(&mut exact);
+        assert_eq!((exact[1].own_ns, exact[1].incl_ns), (1, 10_000));
+    }
+
+    #[test]
+    fn under_sampling_compensation_counts_the_timed_calls_below_a_path() {
+        let mut tree = Tree::default();
+        // root -> a (1 call, timed) -> b (100 calls, 10 timed)
+        tree.add(&[
+            TreeNode::default(),
+            TreeNode {
+                site: 1,
+                calls: 1,
+                own_ns: 1_000,
+                incl_ns: 10_000,
+                ..TreeNode::default()
+            },
+            TreeNode {
+                site: 2,
+                parent: 1,
+                calls: 100,
+                untimed: 90,
+                own_ns: 9_000,
+                incl_ns: 9_000,
+                ..TreeNode::default()
+            },
+        ]);
+        tree.compensate(PerCall {
+            own_ps: 2_000,
+            caller_ps: 5_000,
+        });
+        let got: Vec<_> = tree.nodes()[1..]
+            .iter()
+            .map(|n| (n.own_ns, n.incl_ns))
+            .collect();
+        // a: own 1000 - 2 - 10 x 5 = 948; incl 10000 - 2 - 10 x 7 = 9928.
+        // b: every estimated call holds one call's own cost: 9000 - 100 x 2.
+        assert_eq!(got, [(948, 9_928), (8_800, 8_800)]);
+    }
+
     fn node(site: u32, parent: u32, calls: u64) -> TreeNode {
         TreeNode {
             site,
@@ -265,6 +374,7 @@ mod tests {
             calls,
             own_ns: calls * 10,
             incl_ns: calls * 20,
+            untimed: 0,
             mem: MemCounts::default(),
             cpu_ns: 0,
         }
@@ -281,6 +391,7 @@ mod tests {
             calls,
             own_ns,
             incl_ns,
+            untimed: 0,
             cpu_ns: own_ns,
             mem: MemCounts::default(),
         };

@@ -152,7 +152,7 @@ pub(crate) enum Source {
 ///     [
 ///         "ncalls", "tottime", "cumtime", "p50", "p90", "p99", "max", "bytes", "allocs",
 ///         "cum_bytes", "peak", "cpu", "wait", "live_bytes", "exponent", "growth", "wall",
-///         "peak_heap", "max_rss",
+///         "peak_heap", "max_rss", "sampling",
 ///     ]
 /// );
 /// ```
@@ -321,6 +321,15 @@ static METRICS: [Metric; 19] = [
         about: "the process's peak resident memory (the OS's figure)",
         column: "max_rss_bytes",
         source: Source::Process(|r| r.max_rss_bytes()),
+    },
+    // Sampled timing: the rate, NULL for a run that timed every call. `history check` does
+    // not compare the times of sampled runs with exact ones.
+    Metric {
+        name: "sampling",
+        unit: Unit::Calls,
+        about: "sampled timing: about one call in this many was timed (absent: every call)",
+        column: "sampling",
+        source: Source::Process(|r| r.sampling().map(u64::from)),
     },
 ];
 

@@ -45,6 +45,7 @@ impl Report {
             // The tree goes; what the rows cannot hold of memory stays.
             let mut rest = Profile {
                 memory: self.profile.memory || other.profile.memory,
+                sampling: self.profile.sampling.max(other.profile.sampling),
                 overhead: self.profile.overhead,
                 totals: self.profile.totals,
                 ..Profile::default()

@@ -368,6 +368,20 @@ impl Report {
         }
     }
 
+    /// The sampling rate when the report's times are estimates from sampled timing
+    /// ([`set_sampling`](crate::set_sampling), `PROFKIT_SAMPLE`): about one call in this many
+    /// per call path and thread was timed. `None`: every call was timed. Call counts are exact
+    /// either way.
+    ///
+    /// ```
+    /// # #[profkit::profile] fn a() {}
+    /// let (_, report) = profkit::record(a);
+    /// assert_eq!(report.sampling(), None);
+    /// ```
+    pub fn sampling(&self) -> Option<u32> {
+        self.profile.sampling
+    }
+
     /// Every function that completed at least one call, ordered by (file, line, name).
     ///
     /// ```
@@ -473,6 +487,7 @@ impl PartialEq for Report {
             && self.profile.memory == other.profile.memory
             && self.profile.overhead == other.profile.overhead
             && self.profile.totals == other.profile.totals
+            && self.profile.sampling == other.profile.sampling
             && self.profile.tree.nodes()[0].mem == other.profile.tree.nodes()[0].mem
             && self.threads == other.threads
             && self.clocks == other.clocks

@@ -187,6 +187,7 @@ fn subtract(
         n.own_ns = n.own_ns.saturating_sub(e.own_ns);
         n.incl_ns = n.incl_ns.saturating_sub(e.incl_ns);
         n.cpu_ns = n.cpu_ns.saturating_sub(e.cpu_ns);
+        n.untimed = n.untimed.saturating_sub(e.untimed);
         n.mem = n.mem.since(&e.mem);
     }
     let mut tree = crate::data::Tree::default();
@@ -195,6 +196,7 @@ fn subtract(
         tree,
         memory: later.memory,
         cpu: later.cpu,
+        sampling: later.sampling.max(earlier.sampling),
         overhead: later.overhead.since(&earlier.overhead),
         totals: later.totals.since(&earlier.totals),
         ..Profile::default()

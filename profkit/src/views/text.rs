@@ -527,6 +527,13 @@ impl fmt::Display for StatsTable<'_> {
                 c.caller_ns()
             )?;
         }
+        if let Some(rate) = self.report.sampling() {
+            writeln!(
+                f,
+                "   sampled timing: about 1 call in {rate} timed per call path and thread; \
+                 counts exact, times estimated"
+            )?;
+        }
         let cpu = self.report.has_cpu();
         if cpu {
             writeln!(

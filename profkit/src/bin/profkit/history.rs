@@ -269,7 +269,7 @@ struct CheckArgs {
     /// bytes, allocs, cum_bytes, peak, live_bytes (memory: profkit::Alloc), cpu, wait
     /// (PROFKIT_CPU=1), exponent, growth (growth with the input size: #[profile(size = ..)];
     /// both judged by the fitted class: a worse class is a regression), wall, peak_heap,
-    /// max_rss
+    /// max_rss, sampling (the sampled-timing rate: PROFKIT_SAMPLE)
     /// [default: cumtime,p50,p99, those the profile has].
     #[arg(long, value_name = "METRICS")]
     metric: Option<String>,
@@ -709,7 +709,7 @@ mod tests {
         assert_eq!(
             names.join(", "),
             "ncalls, tottime, cumtime, p50, p90, p99, max, bytes, allocs, cum_bytes, peak, cpu, \
-             wait, live_bytes, exponent, growth, wall, peak_heap, max_rss"
+             wait, live_bytes, exponent, growth, wall, peak_heap, max_rss, sampling"
         );
     }
 }

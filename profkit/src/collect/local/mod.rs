@@ -7,10 +7,12 @@
 //! is first seen, and stored in its node: recursion costs nothing per call.
 
 mod poll;
+mod sampled;
 mod sized;
 mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
+pub(crate) use sampled::{UNTIMED, UNTIMED_START, enter_sampled, exit_untimed};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{
     SwitchError, ThreadReading, read_current, switch_clock, with_clock, with_shared,
@@ -52,7 +54,11 @@ struct LocalNode {
     site: u32,
     parent: u32,
     // The clock reading when the open activation started is `stats.start()` (in the shared
-    // half, where `/debug/profkit/threads` reads it: issue 24).
+    // half, where `/debug/profkit/threads` reads it: issue 24); `UNTIMED_START` while an
+    // untimed activation (sampled timing) is open.
+    /// Sampled timing: this path's calls to leave untimed before the next timed one (0 in
+    /// exact mode; see `collect::sampling`).
+    countdown: u32,
     /// Inclusive ticks of direct children of the open activation so far.
     child_ticks: u64,
     /// The last child entered from here, the common case in loops.
@@ -111,6 +117,8 @@ pub(crate) struct Local {
     mem_on: bool,
     /// In the registry (reports read it); a private recording (calibration's) is not.
     registered: bool,
+    /// Sampled timing: the xorshift state the countdowns' random gaps come from.
+    rng: u64,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -136,6 +144,8 @@ impl Local {
         if registered {
             // Reads `PROFKIT_CPU` (and starts the sampler) with the first recording.
             super::sampler::start_if_on();
+            // Reads `PROFKIT_SAMPLE` with the first recording.
+            super::sampling::init_from_env();
         }
         let epoch = clock::EPOCH.load(Ordering::Relaxed);
         // First: from here on the allocations of this (busy) code go to profkit's own row.
@@ -168,6 +178,7 @@ impl Local {
                 stats: &first[0],
                 site: ROOT_SITE,
                 parent: 0,
+                countdown: 0,
                 child_ticks: 0,
                 cache_site: NO_SITE,
                 cache_child: NONE,
@@ -195,6 +206,7 @@ impl Local {
             mem_on: mem.is_some(),
             mem,
             registered,
+            rng: super::sampling::seed(epoch ^ (first.as_ptr() as u64)),
         };
         if registered {
             // From here on the thread's allocations are charged to its root.
@@ -212,6 +224,13 @@ impl Local {
         } else {
             self.find_child(site)
         };
+        self.open(child)
+    }
+
+    /// Opens a timed activation of `child` (found by [`Local::enter`] or
+    /// `Local::enter_sampled`); returns it (0: not recorded).
+    #[inline(always)]
+    fn open(&mut self, child: u32) -> u32 {
         if self.mem_on && child != NONE {
             self.enter_mem(child);
         }
@@ -356,9 +375,9 @@ impl Local {
             return;
         }
         while self.current != node {
-            self.close(self.current, now, 1, true);
+            self.close_any(self.current, now, 1, true);
         }
-        self.close(node, now, calls, latency);
+        self.close_any(node, now, calls, latency);
     }
 
     #[cold]
@@ -456,6 +475,7 @@ impl Local {
             stats,
             site,
             parent,
+            countdown: 0,
             child_ticks: 0,
             cache_site: NO_SITE,
             cache_child: NONE,

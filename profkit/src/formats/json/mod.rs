@@ -51,6 +51,8 @@ impl Report {
     ///   "memory": {"outside": COUNTS, "overhead": COUNTS, "totals": COUNTS},  // with memory
     ///   "tree_cpu_ns": [own_cpu_ns, ...],   // with CPU time: one per "tree" entry, same order
     ///   "live": [[live_allocs, live_bytes], ...],   // with memory: per entry of "tree"
+    ///   "sampling": 16,                     // sampled timing only: about 1 call in 16 timed,
+    ///                                       // times are estimates, counts exact
     ///   "threads": [{"name": "main", "clocks": [...], "functions": [...], "tree": [...],
     ///                "memory": {...}}]
     /// }

@@ -160,6 +160,12 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
     Ok(report)
 }
 
+/// The sampling rate of a body (version 3, optional); a rate of 0 or 1 means every call was
+/// timed.
+fn sampling_of(body: &BodyJson) -> Option<u32> {
+    body.sampling.filter(|&rate| rate > 1)
+}
+
 /// The file is profkit's, in the schema version this build reads.
 fn check_header(format: Option<&str>, version: Option<u64>) -> Result<(), ReadError> {
     match (format, version) {
@@ -277,6 +283,7 @@ fn rebuild(
         report.threads = threads;
         report.clocks = clocks;
         set_memory(&mut report.profile, body);
+        report.profile.sampling = sampling_of(body);
         return Ok(report);
     };
     let mut nodes = Vec::with_capacity(tree.len() + 1);
@@ -346,6 +353,8 @@ fn rebuild(
             calls,
             own_ns,
             incl_ns,
+            // A file keeps estimated times (sampled timing); its calls count as timed.
+            untimed: 0,
             mem,
             cpu_ns: 0,
         });
@@ -367,6 +376,7 @@ fn rebuild(
     let mut profile = Profile {
         tree: t,
         cpu: body.tree_cpu_ns.is_some(),
+        sampling: sampling_of(body),
         ..Profile::default()
     };
     set_memory(&mut profile, body);

@@ -100,6 +100,10 @@ pub(super) struct BodyJson {
     /// order (signed: in a window they are changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) live: Option<Vec<[i64; 2]>>,
+    /// Version 3, with sampled timing: about one call in this many was timed, and the times
+    /// are estimates (absent: every call was timed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sampling: Option<u32>,
 }
 
 /// The rows of heap activity that are not functions, and the allocator's own total.

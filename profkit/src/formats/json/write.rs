@@ -159,6 +159,7 @@ fn body(report: &Report, sites: &mut Sites) -> BodyJson {
         }),
         tree_cpu_ns: (cpu && report.has_tree()).then_some(tree_cpu),
         live,
+        sampling: report.profile.sampling,
     }
 }
 

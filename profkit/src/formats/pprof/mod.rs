@@ -411,7 +411,13 @@ impl Report {
             ..profile::Mapping::default()
         };
         let time_type = sample_type.get(1).map_or(0, |t| t.r#type);
-        let comment = vec![strings.get("profkit: one sample per call path")];
+        let mut comment = vec![strings.get("profkit: one sample per call path")];
+        if let Some(rate) = self.sampling() {
+            // Sampled timing: the times are estimates, the counts exact.
+            comment.push(strings.get(&format!(
+                "profkit: sampled timing: about 1 call in {rate} timed; times estimated, counts exact"
+            )));
+        }
         let nanos = |d: std::time::Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
         Ok(profile::Profile {
             period_type: sample_type.get(1).cloned(),

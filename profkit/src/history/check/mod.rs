@@ -29,8 +29,9 @@ fn series(
     runs: &[RunInfo],
     function: Option<&FunctionKey>,
     metric: &Metric,
+    sampled: bool,
 ) -> Vec<Option<f64>> {
-    match function {
+    let all: Vec<Option<f64>> = match function {
         Some(key) => history
             .iter()
             .map(|s| s.value(key, metric).map(|v| v as f64))
@@ -39,7 +40,18 @@ fn series(
             .iter()
             .map(|r| r.value(metric).map(|v| v as f64))
             .collect(),
+    };
+    if metric.unit() != Unit::Nanoseconds {
+        return all;
     }
+    // Sampled timing: the times of a sampled run are estimates, an exact run's are measured
+    // (with profkit's own cost in different places): a run of the other kind gives no time.
+    let kind = Metric::named("sampling");
+    let comparable = |r: &RunInfo| kind.is_none_or(|k| r.value(k).is_some() == sampled);
+    all.into_iter()
+        .zip(runs)
+        .map(|(v, r)| v.filter(|_| comparable(r)))
+        .collect()
 }
 
 /// Judges `report` against the history in `store`: for each function of the report and each
@@ -84,6 +96,14 @@ fn check_now<S: RunStore + ?Sized>(
     runs.reverse(); // oldest first
     let ids: Vec<RunId> = runs.iter().map(RunInfo::id).collect();
     let history = store.samples(&ids, None)?;
+    let sampled = report.sampling().is_some();
+    // Runs of the window whose times are not comparable (sampled against exact timing).
+    let kind = Metric::named("sampling");
+    let other_kind = runs
+        .iter()
+        .skip(runs.len().saturating_sub(rules.window))
+        .filter(|r| kind.is_some_and(|k| r.value(k).is_some() != sampled))
+        .count();
 
     let keys = keys_of(report);
     let functions: Vec<(&FunctionStats, FunctionKey)> = report.functions().zip(keys).collect();
@@ -120,7 +140,7 @@ fn check_now<S: RunStore + ?Sized>(
                 continue;
             }
             for (f, key, value) in present {
-                let s = series(&history, &runs, Some(key), metric);
+                let s = series(&history, &runs, Some(key), metric, sampled);
                 let share = match metric.unit() {
                     // Memory: the share of the run's heap activity in the new profile.
                     Unit::Bytes | Unit::Count => memory_share(report, f, metric.unit()),
@@ -147,7 +167,7 @@ fn check_now<S: RunStore + ?Sized>(
                 }
                 continue;
             };
-            let s = series(&history, &runs, None, metric);
+            let s = series(&history, &runs, None, metric, sampled);
             findings.push(finding(None, metric, value, &s, &rules, Some(1.0)));
         }
     }
@@ -182,7 +202,7 @@ fn check_now<S: RunStore + ?Sized>(
             continue;
         }
         explained.push(key.clone());
-        let s = series(&history, &runs, Some(&key), finding.metric);
+        let s = series(&history, &runs, Some(&key), finding.metric, sampled);
         let nearest = (window_start..runs.len())
             .filter_map(|i| Some((i, s[i]?)))
             .min_by(|a, b| {
@@ -213,6 +233,7 @@ fn check_now<S: RunStore + ?Sized>(
         window: runs,
         findings,
         missing,
+        other_timing: (other_kind > 0).then_some((other_kind, sampled)),
     })
 }
 

@@ -158,6 +158,9 @@ pub struct Verdict {
     pub(crate) window: Vec<RunInfo>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) missing: Vec<&'static Metric>,
+    /// Sampled timing: how many runs of the window timed calls the other way (sampled
+    /// against exact), whose times were not compared, and whether this profile is sampled.
+    pub(crate) other_timing: Option<(usize, bool)>,
 }
 
 impl Verdict {

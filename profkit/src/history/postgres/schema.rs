@@ -85,7 +85,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN wait_ns BIGINT;
     ALTER TABLE samples ADD COLUMN live_bytes BIGINT;
     ALTER TABLE samples ADD COLUMN exponent_milli BIGINT;
-    ALTER TABLE samples ADD COLUMN growth_class BIGINT;",
+    ALTER TABLE samples ADD COLUMN growth_class BIGINT;
+
+    -- The run's sampled-timing rate (issue 27; NULL: every call timed).
+    ALTER TABLE runs ADD COLUMN sampling BIGINT;",
 ];
 
 /// What a schema holds, read without a lock.

@@ -132,6 +132,8 @@ impl Verdict {
             },
             "metrics": o.metric_list().iter().map(|m| m.name()).collect::<Vec<_>>(),
             "missing_metrics": self.missing_metrics().iter().map(|m| m.name()).collect::<Vec<_>>(),
+            // Sampled timing: runs of the window timed the other way, whose times were left out.
+            "times_not_compared_runs": self.other_timing.map_or(0, |(runs, _)| runs),
             "counts": {
                 "regressions": count(Change::Regression),
                 "blocking": self.findings().iter().filter(|f| f.blocked()).count(),

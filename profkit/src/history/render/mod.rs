@@ -144,6 +144,17 @@ impl Verdict {
                 self.options().rules_value().min_samples
             ));
         }
+        if let Some((runs, sampled)) = self.other_timing {
+            let (this, other) = if sampled {
+                ("sampled", "exact")
+            } else {
+                ("exact", "sampled")
+            };
+            parts.push(format!(
+                "times not compared with {runs} run(s) of the window recorded with {other} \
+                 timing (this profile's timing is {this}; PROFKIT_SAMPLE)"
+            ));
+        }
         for m in self.missing_metrics() {
             parts.push(format!(
                 "{m}: not in this profile (a .prof file keeps no latency), not checked"

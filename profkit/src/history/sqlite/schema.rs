@@ -79,7 +79,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE samples ADD COLUMN wait_ns INTEGER;
     ALTER TABLE samples ADD COLUMN live_bytes INTEGER;
     ALTER TABLE samples ADD COLUMN exponent_milli INTEGER;
-    ALTER TABLE samples ADD COLUMN growth_class INTEGER;",
+    ALTER TABLE samples ADD COLUMN growth_class INTEGER;
+
+    -- The run's sampled-timing rate (issue 27; NULL: every call timed).
+    ALTER TABLE runs ADD COLUMN sampling INTEGER;",
 ];
 
 /// The schema version this build writes, and the newest it reads.
