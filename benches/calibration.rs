@@ -1,4 +1,4 @@
-//! Overhead compensation: `cargo bench --bench calibration`.
+//! Overhead compensation: `cargo bench -p profkit-suite --bench calibration`.
 //!
 //! 200,000 calls to a function of about 30 ns, and to one of about 400 ns, timed unprofiled
 //! and profiled. The summary printed after divan's table gives, per size, the unprofiled

@@ -1,4 +1,4 @@
-//! How close the sampled CPU share comes to the truth: `cargo bench --bench cpu_share`.
+//! How close the sampled CPU share comes to the truth: `cargo bench -p profkit-suite --bench cpu_share`.
 //!
 //! Functions of known mixes of computing and sleeping run with CPU recording on
 //! (`profkit::set_cpu(true)`); each one also measures itself directly: the thread's CPU clock
@@ -153,7 +153,7 @@ fn main() {
     profkit::set_cpu(false);
     if !full {
         println!(
-            "cpu_share: test mode, sizes too small to mean anything; `cargo bench --bench cpu_share`"
+            "cpu_share: test mode, sizes too small to mean anything; `cargo bench -p profkit-suite --bench cpu_share`"
         );
         return;
     }

@@ -1,7 +1,7 @@
 //! Every output of a profile of a recursion 100,000 levels deep: how long each takes and how
 //! much memory it needs.
 //!
-//! `cargo bench --bench deep_recursion` first prints one line per output with its time (one
+//! `cargo bench -p profkit-suite --bench deep_recursion` first prints one line per output with its time (one
 //! run), the process's peak resident memory while it ran (Linux: the peak is reset through
 //! `/proc/self/clear_refs` before each) and the size of what it made; then divan's timings.
 

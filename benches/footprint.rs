@@ -1,4 +1,4 @@
-//! What profkit costs besides time: `cargo bench --bench footprint`.
+//! What profkit costs besides time: `cargo bench -p profkit-suite --bench footprint`.
 //!
 //! - Resident memory per function and thread: 1,000 profiled functions, each called 10 times on
 //!   each of 8 threads (cold code: a few calls per function), measured as the growth of the

@@ -1,6 +1,6 @@
 //! Writing and reading a 10,000-function profile in every file format.
 //!
-//! `cargo bench --bench formats` prints each format's size, then divan's timings. The profile
+//! `cargo bench -p profkit-suite --bench formats` prints each format's size, then divan's timings. The profile
 //! is built from a generated JSON file: 10,000 functions in a call tree eight wide, three
 //! call paths per function, no latency buckets.
 

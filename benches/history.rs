@@ -1,6 +1,6 @@
 //! The history at the size: 1,000 recorded runs of 500 functions each.
 //!
-//! `cargo bench --bench history` builds that database in a temporary directory, prints its
+//! `cargo bench -p profkit-suite --bench history` builds that database in a temporary directory, prints its
 //! size and the time of one record and one check, then divan's timings of `check` (`steady`:
 //! a profile where nothing changed; `slowed`: 10 functions slowed down, which also reads the
 //! baseline's profile for each breakdown) and of `record`. In test mode (`cargo test --benches`) the database

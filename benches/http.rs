@@ -1,6 +1,6 @@
 //! The profile server's costs (`profkit::serve`, feature `http`): the time of a scrape of a
 //! process with 10,000 profiled functions (`/metrics`, the pprof of the run, the page), and,
-//! printed first under `cargo bench --bench http`, the worst pause a recording thread sees
+//! printed first under `cargo bench -p profkit-suite --bench http`, the worst pause a recording thread sees
 //! between two of its calls while `/metrics` is scraped every 100 ms, beside the same without
 //! scrapes and with a plain thread as busy as a scrape (interleaved rounds).
 

@@ -1,4 +1,4 @@
-//! The cost of counting memory: `cargo bench --bench memory`.
+//! The cost of counting memory: `cargo bench -p profkit-suite --bench memory`.
 //!
 //! A 64-byte allocation and free, through `profkit::Alloc` and through `System`, in the same
 //! run. A program has one global allocator, and this one's is `profkit::Alloc` (so that the
@@ -11,7 +11,7 @@
 //! one that allocated the block (credited back to its path with a locked add). The module
 //! `sized_call` is the cost of a `#[profile(size = ..)]` leaf where the wrapper is installed
 //! (each sized call also reads the thread's allocations at both ends) beside an unsized one;
-//! `cargo bench --bench overhead -- leaf` has the same two without the wrapper.
+//! `cargo bench -p profkit-suite --bench overhead -- leaf` has the same two without the wrapper.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! The cost of recording a call: `cargo bench --bench overhead`.
+//! The cost of recording a call: `cargo bench -p profkit-suite --bench overhead`.
 //!
 //! divan's table gives the time per iteration of each case; the summary printed after it gives
 //! the extra nanoseconds per instrumented call (profiled minus plain, same loop), on one thread

@@ -1,4 +1,4 @@
-//! A real crate instrumented throughout: `cargo bench --bench real_crate`.
+//! A real crate instrumented throughout: `cargo bench -p profkit-suite --bench real_crate`.
 //!
 //! `benches/real_crate/regex-lite` is regex-lite 0.1.9 from crates.io with `#[profkit::profile]`
 //! on each of its 105 impl blocks and free functions, as a user would instrument a crate; the

@@ -1,5 +1,5 @@
 //! The cost of a span recorded by `profkit::tracing::ProfkitLayer`:
-//! `cargo bench --bench tracing_layer`.
+//! `cargo bench -p profkit-suite --bench tracing_layer`.
 //!
 //! One `#[tracing::instrument]` leaf per iteration (a span created, entered, exited and closed)
 //! under tracing-subscriber's registry alone, and under the registry with profkit's layer;

@@ -4,7 +4,7 @@
 //! prost-build generates the code), and requires the checked-in file to be exactly that.
 //!
 //! After changing `profile.proto` or upgrading prost, regenerate with
-//! `PROFKIT_REGENERATE=1 cargo test --test pprof_proto` and commit the result.
+//! `PROFKIT_REGENERATE=1 cargo test -p profkit-suite --test pprof_proto` and commit the result.
 
 use std::path::Path;
 
@@ -31,7 +31,7 @@ fn the_checked_in_pprof_types_are_what_prost_makes_of_profile_proto() {
     assert!(
         current == generated,
         "{} is not what prost-build generates from profile.proto: run \
-         `PROFKIT_REGENERATE=1 cargo test --test pprof_proto` and commit it",
+         `PROFKIT_REGENERATE=1 cargo test -p profkit-suite --test pprof_proto` and commit it",
         checked_in.display()
     );
     // The contract's field numbers, as the generated code spells them.

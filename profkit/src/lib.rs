@@ -4,7 +4,7 @@
 //! about and get pstats' table (calls, primitive calls, tottime, cumtime, callers and callees),
 //! counted exactly as CPython's `_lsprof` counts them. It is an instrumentation profiler you
 //! embed in your program and its tests; a profiled call costs about 22–23 ns, 17 ns of which are
-//! the two clock reads any timed call needs (`cargo bench --bench overhead` in the repository, on
+//! the two clock reads any timed call needs (`cargo bench -p profkit-suite --bench overhead` in the repository, on
 //! a 2-vCPU AMD EPYC VM).
 //!
 //! ```toml
@@ -277,7 +277,7 @@ pub use model::{
 /// expression may use the arguments; it runs once per call, before the call's clock starts and
 /// before the body takes the arguments, and must be of an integer type (another type is a
 /// compile error at the expression). Only functions with `size` run this code: about 14 ns
-/// more per call (a leaf: 37 ns against 24 ns, the median of `cargo bench --bench overhead --
+/// more per call (a leaf: 37 ns against 24 ns, the median of `cargo bench -p profkit-suite --bench overhead --
 /// leaf`), and about 34 KiB per thread and sized function for the table of sizes.
 ///
 /// ```

@@ -57,7 +57,7 @@ use super::memory::{self, HEADER_BYTES, Header};
 /// off (allocations are still charged to the calls that are open).
 ///
 /// Cost: a 64-byte allocation and free through it takes about 4 ns more than through `System`
-/// (`cargo bench --bench memory`, 2-vCPU AMD EPYC VM); a free on another thread than the one
+/// (`cargo bench -p profkit-suite --bench memory`, 2-vCPU AMD EPYC VM); a free on another thread than the one
 /// that allocated about 8 ns more (its locked add).
 #[derive(Clone, Copy, Debug, Default)]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]

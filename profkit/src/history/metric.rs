@@ -181,7 +181,7 @@ pub(crate) fn milli(exponent: f64) -> u64 {
 }
 
 /// The metrics, in the order tables list them. Per-function metrics first.
-static METRICS: [Metric; 19] = [
+static METRICS: [Metric; 20] = [
     Metric {
         name: "ncalls",
         unit: Unit::Calls,

@@ -150,7 +150,7 @@ fn check_now<S: RunStore + ?Sized>(
                 if let Some(growth) = growth.filter(|_| metric.unit() == Unit::Exponent) {
                     // The exponent is shown, the class judged: a near-constant function whose
                     // exponent moves from 0.02 to 0.05 is still O(1).
-                    let classes = series(&history, &runs, Some(key), growth);
+                    let classes = series(&history, &runs, Some(key), growth, sampled);
                     match growth.of_function(f) {
                         Some(class) => judge_growth(&mut found, &classes, class, &rules),
                         None => found.change = Change::InsufficientData,
