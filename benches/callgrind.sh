@@ -4,9 +4,10 @@
 #
 #   sh benches/callgrind.sh            # from the workspace root; needs valgrind
 #
-# Builds profkit's example `hot_path_calls` twice (release), runs it under callgrind with
+# Builds the example `hot_path_calls` twice (release), runs it under callgrind with
 # collection on only inside its loop, for N1 and N2 calls, and prints the instructions of each
 # run and (I(N2) - I(N1)) / (N2 - N1): the cost of one call, the loop's setup cancelled out.
+# It exits 1 when the two per-call counts differ (`.ci/run` runs it).
 set -eu
 N1=${N1:-1000}
 N2=${N2:-11000}
@@ -14,12 +15,13 @@ OUT=${OUT:-target/callgrind}
 mkdir -p "$OUT"
 for features in none http; do
     if [ "$features" = none ]; then
-        cargo build -q --release -p profkit --example hot_path_calls
+        cargo build -q --release -p profkit-examples --example hot_path_calls
     else
-        cargo build -q --release -p profkit --example hot_path_calls --features "$features"
+        cargo build -q --release -p profkit-examples --example hot_path_calls --features "$features"
     fi
     cp target/release/examples/hot_path_calls "$OUT/hot_path_calls-$features"
 done
+per_call=""
 for features in none http; do
     counts=""
     for n in "$N1" "$N2"; do
@@ -32,4 +34,10 @@ for features in none http; do
     done
     set -- $counts
     echo "features=$features: $N1 calls: $1 Ir, $N2 calls: $2 Ir, per call: $(( ($2 - $1) / (N2 - N1) )).$(( ( ($2 - $1) % (N2 - N1) ) * 100 / (N2 - N1) )) Ir"
+    per_call="$per_call $(( ($2 - $1) / (N2 - N1) ))"
 done
+set -- $per_call
+if [ "$1" != "$2" ]; then
+    echo "error: a profiled call costs $1 instructions without http and $2 with it" >&2
+    exit 1
+fi

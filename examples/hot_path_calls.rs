@@ -3,7 +3,7 @@
 //! compares the instructions of `calls` (`--toggle-collect`), so that a feature that adds work
 //! to every call shows up as a difference per call.
 //!
-//! `cargo run --release -p profkit --example hot_path_calls -- 1000`
+//! Run: `cargo run --release --example hot_path_calls`
 
 use std::hint::black_box;
 
