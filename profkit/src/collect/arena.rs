@@ -41,6 +41,10 @@ pub(crate) struct SharedNode {
     untimed: AtomicU64,
 }
 
+/// A node's start ([`SharedNode::start`]) while an untimed activation of it (sampled timing,
+/// `local/sampled`) is open: that call read no clock.
+pub(crate) const UNTIMED_START: u64 = u64::MAX;
+
 pub(crate) type Chunk = &'static [SharedNode];
 
 static POOL: Mutex<Vec<Chunk>> = Mutex::new(Vec::new());
@@ -172,7 +176,13 @@ impl SharedNode {
         for c in [&self.site, &self.parent, &self.flags] {
             c.store(0, Ordering::Relaxed);
         }
-        for c in [&self.calls, &self.own, &self.incl, &self.start, &self.untimed] {
+        for c in [
+            &self.calls,
+            &self.own,
+            &self.incl,
+            &self.start,
+            &self.untimed,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }

@@ -455,7 +455,7 @@ pub(crate) fn open_calls() -> Vec<OpenCalls> {
             sites.reverse();
             // An untimed call (sampled timing) has no start: how long it runs is not known.
             let running_ns = (at != 0
-                && since != crate::collect::local::UNTIMED_START
+                && since != arena::UNTIMED_START
                 && t.clock.kind() != ClockKind::ThreadCpu)
                 .then(|| t.clock.ticks_to_ns(t.clock.ticks().saturating_sub(since)));
             OpenCalls {

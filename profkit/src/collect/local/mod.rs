@@ -12,8 +12,6 @@ mod sized;
 mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
-#[cfg(feature = "http")]
-pub(crate) use sampled::UNTIMED_START;
 pub(crate) use sampled::{UNTIMED, enter_sampled, exit_untimed};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{

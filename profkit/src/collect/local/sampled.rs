@@ -8,6 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use super::{LOCAL, Local, NONE, start_thread};
+use crate::collect::arena::UNTIMED_START;
 use crate::collect::clock;
 use crate::collect::sampling;
 use crate::collect::site::CallSite;
@@ -15,8 +16,6 @@ use crate::collect::site::CallSite;
 /// Set in a node index [`enter_sampled`] returns: the call is not timed. Node indexes stay
 /// below `MAX_NODES` (2^22), so the top bit is free.
 pub(crate) const UNTIMED: u32 = 1 << 31;
-/// The node's start (`SharedNode::start`) while an untimed activation of it is open.
-pub(crate) const UNTIMED_START: u64 = u64::MAX;
 
 impl Local {
     /// The untimed side of sampled timing: when the path's countdown for `site` under the
