@@ -89,7 +89,41 @@ impl Drop for ThreadHist {
                 c.store(0, Ordering::Relaxed);
             }
             b.rows_used.store(0, Ordering::Relaxed);
-            POOL.lock().push(b);
+            give_back(b);
+        }
+    }
+}
+
+/// Puts `b` in the pool without allocating or freeing while the pool's lock is held: a
+/// program may profile its global allocator, and an allocation made under the lock would be a
+/// profiled call whose latency record can take buckets from the pool ([`Buckets::take`]): the
+/// thread would wait on the lock it holds.
+fn give_back(b: &'static Buckets) {
+    push_unallocating(&POOL, b);
+}
+
+/// Pushes `item` onto `pool`, growing the vector (allocation and free) only while the lock is
+/// not held.
+fn push_unallocating<T>(pool_lock: &Mutex<Vec<T>>, item: T) {
+    loop {
+        let mut pool = pool_lock.lock();
+        if pool.len() < pool.capacity() {
+            pool.push(item);
+            return;
+        }
+        let want = pool.capacity().max(4) * 2;
+        drop(pool);
+        // Allocated outside the lock; the old vector is freed outside it too.
+        let mut bigger = Vec::with_capacity(want);
+        let mut pool = pool_lock.lock();
+        if pool.capacity() < want {
+            bigger.extend(pool.drain(..));
+            let old = std::mem::replace(&mut *pool, bigger);
+            drop(pool);
+            drop(old);
+        } else {
+            drop(pool);
+            drop(bigger);
         }
     }
 }
@@ -260,6 +294,17 @@ pub(crate) fn since(now: &[Bucket], before: &[Bucket]) -> Vec<Bucket> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_pool_grows_outside_its_lock_and_keeps_every_item() {
+        let pool = Mutex::new(Vec::new());
+        for i in 0..1000u32 {
+            push_unallocating(&pool, i);
+            let p = pool.lock();
+            assert!(p.len() <= p.capacity());
+        }
+        assert_eq!(*pool.lock(), (0..1000).collect::<Vec<_>>());
+    }
+
     use super::*;
 
     #[test]
