@@ -297,3 +297,48 @@ fn a_span_closed_on_another_thread_is_counted_once_there() {
     assert_eq!(moved.ncalls(), 1, "{report}");
     assert_eq!(moved.futures().unwrap().polls(), 1);
 }
+
+#[profkit::profile]
+fn close_span(span: tracing::Span) {
+    advance(Duration::from_micros(3));
+    drop(span);
+    advance(Duration::from_micros(4));
+}
+
+#[test]
+fn a_span_closed_inside_a_call_is_counted_there_and_takes_none_of_its_time() {
+    subscribe();
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = profkit::record(|| {
+        let span = tracing::info_span!("closed_in_a_call");
+        span.in_scope(|| advance(Duration::from_micros(5)));
+        close_span(span);
+    });
+    let closed = report.function("closed_in_a_call").unwrap();
+    // The call is counted where the span closes; its busy time stays where it ran.
+    assert_eq!(
+        (closed.ncalls(), closed.tottime()),
+        (1, Duration::from_micros(5))
+    );
+    let under_close = closed.caller("close_span").unwrap();
+    assert_eq!(
+        (
+            under_close.ncalls(),
+            under_close.tottime(),
+            under_close.cumtime()
+        ),
+        (1, Duration::ZERO, Duration::ZERO),
+        "{report}"
+    );
+    let close_span = report.function("close_span").unwrap();
+    assert_eq!(
+        (
+            close_span.ncalls(),
+            close_span.tottime(),
+            close_span.cumtime()
+        ),
+        (1, Duration::from_micros(7), Duration::from_micros(7))
+    );
+    assert_eq!(closed.futures().unwrap().completed(), 1);
+    assert_eq!(report.total_time(), Duration::from_micros(12));
+}

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{LOCAL, Local, NONE, enter, start_thread};
+use super::{LOCAL, Local, NONE, start_thread};
 use crate::collect::clock::{self, ClockKind};
 use crate::collect::site::CallSite;
 
@@ -88,20 +88,56 @@ impl Local {
 
 /// Ends the call of a future of `site` outside a poll (dropped after its first poll:
 /// cancelled; or a tracing span that closes), on this thread's current call path, without
-/// timing anything.
+/// timing anything: one call is added to the node of `site` under the current call (no
+/// activation is opened, no clock read), and the wall clock is read once for the future's
+/// wall time.
 pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
-    let node = enter(site);
-    if node == NONE {
-        return;
-    }
     let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-            && let Some(n) = local.nodes.get(node as usize)
-        {
-            let start = n.stats.start();
-            local.close(node, start, 1, false);
-            local.future_ended(node, end, clock::wall_ticks());
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            return;
+        };
+        match (site.id(), slot.as_mut()) {
+            (site, Some(local))
+                if local.current != NONE || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+            {
+                local.count_ended_future(site, end);
+            }
+            (site, _) => {
+                // A thread's first call, or the first after a reset: as before, a
+                // zero-length activation of the node (cold).
+                let node = start_thread(&mut slot, site);
+                if node != NONE
+                    && let Some(local) = slot.as_mut()
+                    && let Some(start) = local.nodes.get(node as usize).map(|n| n.stats.start())
+                {
+                    local.close(node, start, 1, false);
+                    local.future_ended(node, end, clock::wall_ticks());
+                }
+            }
         }
     });
+}
+
+impl Local {
+    /// A future's call of `site` ends under the current call, outside any poll: one call on
+    /// the child node (found as [`Local::enter`] finds it), no time, no latency sample, and
+    /// its future counters added to. What a zero-length activation did, without its clock
+    /// reading (its memory frame and the parent's child time are unchanged by it).
+    #[inline(always)]
+    fn count_ended_future(&mut self, site: u32, end: FutureEnd) {
+        let cur = &self.nodes[self.current as usize];
+        let child = if cur.cache_site == site {
+            cur.cache_child
+        } else {
+            self.find_child(site)
+        };
+        if child == NONE {
+            return;
+        }
+        let Some(n) = self.nodes.get(child as usize) else {
+            return;
+        };
+        n.stats.record(0, 0, 1);
+        self.future_ended(child, end, clock::wall_ticks());
+    }
 }
