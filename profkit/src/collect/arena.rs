@@ -172,7 +172,13 @@ impl SharedNode {
         for c in [&self.site, &self.parent, &self.flags] {
             c.store(0, Ordering::Relaxed);
         }
-        for c in [&self.calls, &self.own, &self.incl, &self.start, &self.untimed] {
+        for c in [
+            &self.calls,
+            &self.own,
+            &self.incl,
+            &self.start,
+            &self.untimed,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }
