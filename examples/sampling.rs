@@ -4,12 +4,12 @@
 //!
 //! Each function's tottime is printed as exact mode measures it and as rate 16
 //! (`profkit::set_sampling(16)`, `PROFKIT_SAMPLE=16`) estimates it, with identical call
-//! counts, and each function's median call. Figures are means over a few recordings of each
-//! mode, interleaved: not the fastest round, as the estimate is unbiased but its error is
-//! skewed (a preempted timed call stands for 16), so the fastest round of a sampled run is
-//! biased low. On a loaded machine, both modes' tottimes include time slices of other
-//! processes; the medians do not.
-
+//! counts, and each function's median call. The two modes' recordings alternate, `ROUNDS`
+//! of each (`PROFKIT_ROUNDS` to change it), and the figures compared are robust ones: the
+//! median of the rounds' tottimes and their trimmed mean (the lowest and highest fifth
+//! dropped). A mean of all rounds would be at the mercy of a loaded machine: a time slice of
+//! another process that lands in a timed call is counted 16 times by the estimate (and once by
+//! exact mode), so single rounds of either mode can be several times too high.
 use std::hint::black_box;
 
 /// `rounds` dependent multiply-adds: work of a steady cost.
@@ -57,7 +57,7 @@ fn work() {
 }
 
 const NAMES: [&str; 3] = ["outer", "cheap", "dear"];
-const ROUNDS: usize = 9;
+const ROUNDS: usize = 31;
 
 /// (ncalls, tottime ns, median call ns) of each function of `NAMES`.
 fn figures(report: &profkit::Report) -> Vec<(u64, f64, f64)> {
@@ -71,36 +71,79 @@ fn figures(report: &profkit::Report) -> Vec<(u64, f64, f64)> {
         .collect()
 }
 
+/// The median of `values` (sorted in place).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The mean of `values` without their lowest and highest fifth (sorted in place).
+fn trimmed_mean(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let cut = values.len() / 5;
+    let kept = &values[cut..values.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
 fn main() {
+    let rounds = std::env::var("PROFKIT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+        .filter(|&r| r >= 1)
+        .unwrap_or(ROUNDS);
     work(); // warm up
-    // Per mode: the sum over the rounds of each function's (ncalls, tottime ns, p50 ns).
-    let mut sums = [[(0u64, 0.0f64, 0.0f64); 3]; 2];
-    for _ in 0..ROUNDS {
-        for (sum, rate) in sums.iter_mut().zip([1, 16]) {
+    // Per mode and function: each round's tottime (ns) and median call (ns); the counts.
+    let mut tot = vec![vec![Vec::new(); NAMES.len()]; 2];
+    let mut p50 = vec![vec![Vec::new(); NAMES.len()]; 2];
+    let mut counts = vec![vec![Vec::new(); NAMES.len()]; 2];
+    for _ in 0..rounds {
+        for (mode, rate) in [1, 16].into_iter().enumerate() {
             profkit::set_sampling(rate);
             let (_, report) = profkit::record(work);
             profkit::set_sampling(1);
-            for (s, (n, t, p50)) in sum.iter_mut().zip(figures(&report)) {
-                *s = (s.0 + n, s.1 + t, s.2 + p50);
+            for (f, (n, t, p)) in figures(&report).into_iter().enumerate() {
+                counts[mode][f].push(n);
+                tot[mode][f].push(t);
+                p50[mode][f].push(p);
             }
         }
     }
-    let rounds = ROUNDS as f64;
-    println!("per function, the mean of {ROUNDS} recordings of each mode (interleaved):");
+    println!("per function, over {rounds} recordings of each mode (interleaved):");
     println!(
-        "{:<8} {:>9} {:>12} {:>12} {:>7} {:>10} {:>10}",
-        "function", "ncalls", "tottime ms", "rate 16", "diff", "p50 ns", "rate 16"
+        "{:<8} {:>9} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7} {:>7} {:>7}",
+        "function",
+        "ncalls",
+        "median ms",
+        "rate 16",
+        "error",
+        "trimmed ms",
+        "rate 16",
+        "error",
+        "p50 ns",
+        "rate 16"
     );
-    for (name, (e, s)) in NAMES.iter().zip(sums[0].iter().zip(&sums[1])) {
-        assert_eq!(e.0, s.0, "the counts of {name} differ");
+    for (f, name) in NAMES.iter().enumerate() {
+        assert_eq!(counts[0][f], counts[1][f], "the counts of {name} differ");
+        let [exact_med, sampled_med] = [0, 1].map(|m| median(&mut tot[m][f].clone()));
+        let [exact_trim, sampled_trim] = [0, 1].map(|m| trimmed_mean(&mut tot[m][f].clone()));
+        let [exact_p50, sampled_p50] = [0, 1].map(|m| median(&mut p50[m][f].clone()));
         println!(
-            "{name:<8} {:>9} {:>12.3} {:>12.3} {:>+6.1}% {:>10.0} {:>10.0}",
-            e.0 / ROUNDS as u64,
-            e.1 / rounds / 1e6,
-            s.1 / rounds / 1e6,
-            (s.1 - e.1) / e.1 * 100.0,
-            e.2 / rounds,
-            s.2 / rounds
+            "{name:<8} {:>9} {:>11.3} {:>11.3} {:>+6.1}% {:>11.3} {:>11.3} {:>+6.1}% {:>7.0} {:>7.0}",
+            counts[0][f][0],
+            exact_med / 1e6,
+            sampled_med / 1e6,
+            (sampled_med - exact_med) / exact_med * 100.0,
+            exact_trim / 1e6,
+            sampled_trim / 1e6,
+            (sampled_trim - exact_trim) / exact_trim * 100.0,
+            exact_p50,
+            sampled_p50
         );
     }
+    println!("(error: rate 16's figure against exact mode's; counts identical in every round)");
 }

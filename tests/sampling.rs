@@ -410,3 +410,40 @@ fn allocations_stay_exact_under_sampling() {
     let m = f.memory().expect("the allocator wrapper is installed");
     assert_eq!((m.allocs(), m.bytes()), (1_000, 64_000));
 }
+
+#[profile]
+fn twin_a() {
+    advance(ns(100));
+}
+
+#[profile]
+fn twin_b() {
+    advance(ns(300));
+}
+
+/// Two paths whose untimed calls alternate under one caller: each call takes the thread's
+/// cache of the last untimed path from the other (its countdown is handed back to its node
+/// and taken again), and each path still times about one call in 16, its own.
+#[test]
+fn paths_whose_untimed_calls_alternate_keep_their_own_countdowns() {
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for _ in 0..16_000 {
+                twin_a();
+                twin_b();
+            }
+        })
+    });
+    for (name, cost) in [("twin_a", 100), ("twin_b", 300)] {
+        let f = report.function(name).unwrap();
+        assert_eq!(f.ncalls(), 16_000, "{name}");
+        // Uniform costs: any sample of the calls estimates them exactly.
+        assert_eq!(f.tottime(), ns(16_000 * cost), "{name}");
+        // About 1,000 timed calls each; a countdown lost or shared would time every call
+        // (16,000) or far fewer than 500.
+        let timed = f.latency().unwrap().count();
+        assert!((700..1_400).contains(&timed), "{name}: {timed} timed calls");
+    }
+}

@@ -17,7 +17,10 @@ pub(crate) static ENABLED: AtomicBool = AtomicBool::new(true);
 #[doc(hidden)]
 #[must_use = "the call ends when the guard is dropped"]
 pub struct Guard {
-    node: u32,
+    /// The node of the call (0: not recorded). An untimed call (sampled timing) also carries
+    /// `local::UNTIMED` and, in the high half, the node it was opened under, so that its end
+    /// need not look the parent up (`local::enter_sampled`); in exact mode the high half is 0.
+    node: u64,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -36,7 +39,7 @@ pub fn enter(site: &'static CallSite) -> Guard {
         // Sampled timing (issue 27): its own entry; exact mode's is unchanged.
         local::enter_sampled(site)
     } else {
-        local::enter(site)
+        u64::from(local::enter(site))
     };
     Guard {
         node,
@@ -48,7 +51,7 @@ pub fn enter(site: &'static CallSite) -> Guard {
 /// what a timed call costs).
 pub(crate) fn enter_timed(site: &'static CallSite) -> Guard {
     let node = if ENABLED.load(Ordering::Relaxed) {
-        local::enter(site)
+        u64::from(local::enter(site))
     } else {
         0
     };
@@ -70,9 +73,9 @@ impl Drop for Guard {
         // Two out-of-line ends, so that an untimed call (sampled timing) does not pay for the
         // prologue of the timed one's larger code.
         if self.node & local::UNTIMED != 0 {
-            local::exit_untimed(self.node & !local::UNTIMED);
+            local::exit_untimed(self.node);
         } else if self.node != 0 {
-            exit_timed(self.node);
+            exit_timed(self.node as u32);
         }
     }
 }

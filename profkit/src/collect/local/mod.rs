@@ -12,6 +12,7 @@ mod sized;
 mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
+use sampled::LastUntimed;
 pub(crate) use sampled::{UNTIMED, enter_sampled, exit_untimed};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{
@@ -57,7 +58,8 @@ struct LocalNode {
     // half, where `/debug/profkit/threads` reads it: issue 24); `UNTIMED_START` while an
     // untimed activation (sampled timing) is open.
     /// Sampled timing: this path's calls to leave untimed before the next timed one (0 in
-    /// exact mode; see `collect::sampling`).
+    /// exact mode; see `collect::sampling`). While the path is `Local::last_untimed`'s, the
+    /// countdown is kept there instead.
     countdown: u32,
     /// Inclusive ticks of direct children of the open activation so far.
     child_ticks: u64,
@@ -119,6 +121,9 @@ pub(crate) struct Local {
     registered: bool,
     /// Sampled timing: the xorshift state the countdowns' random gaps come from.
     rng: u64,
+    /// Sampled timing: the path of the last untimed call, and its countdown, where an untimed
+    /// call finds them without walking the nodes (`sampled.rs`).
+    last_untimed: LastUntimed,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -207,6 +212,7 @@ impl Local {
             mem,
             registered,
             rng: super::sampling::seed(epoch ^ (first.as_ptr() as u64)),
+            last_untimed: LastUntimed::empty(&first[0]),
         };
         if registered {
             // From here on the thread's allocations are charged to its root.
