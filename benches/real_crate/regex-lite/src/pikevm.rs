@@ -1,11 +1,26 @@
-use alloc::{vec, vec::Vec};
+use core::panic::{RefUnwindSafe, UnwindSafe};
+
+use alloc::{boxed::Box, vec, vec::Vec};
 
 use crate::{
     int::{NonMaxUsize, U32},
     nfa::{State, StateID, NFA},
-    pool::CachePoolGuard,
+    pool::{Pool, PoolGuard},
     utf8,
 };
+
+// profkit: these aliases lived in pool.rs, which then imported this module while this one
+// imported it (an import circle); here, pool.rs stays a generic pool.
+/// A type alias for our pool of meta::Cache that fixes the type parameters to
+/// what we use for the meta regex below.
+pub(crate) type CachePool = Pool<Cache, CachePoolFn>;
+
+/// Same as above, but for the guard returned by a pool.
+pub(crate) type CachePoolGuard<'a> = PoolGuard<'a, Cache, CachePoolFn>;
+
+/// The type of the closure we use to create new caches. We need to spell out
+/// all of the marker traits or else we risk leaking !MARKER impls.
+pub(crate) type CachePoolFn = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 /// A PikeVM searcher.
 ///

@@ -2,8 +2,6 @@ use core::panic::{RefUnwindSafe, UnwindSafe};
 
 use alloc::{boxed::Box, vec, vec::Vec};
 
-use crate::pikevm;
-
 // Literally the only reason that this crate requires 'std' currently.
 //
 // In regex-automata, we support the no-std use case by rolling our own
@@ -11,18 +9,6 @@ use crate::pikevm;
 // we should be doing that here. It will require introducing non-safe code in a
 // crate that is otherwise safe. But maybe it's worth doing?
 use std::sync::Mutex;
-
-/// A type alias for our pool of meta::Cache that fixes the type parameters to
-/// what we use for the meta regex below.
-pub(crate) type CachePool = Pool<pikevm::Cache, CachePoolFn>;
-
-/// Same as above, but for the guard returned by a pool.
-pub(crate) type CachePoolGuard<'a> = PoolGuard<'a, pikevm::Cache, CachePoolFn>;
-
-/// The type of the closure we use to create new caches. We need to spell out
-/// all of the marker traits or else we risk leaking !MARKER impls.
-pub(crate) type CachePoolFn =
-    Box<dyn Fn() -> pikevm::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 /// A thread safe pool utilizing alloc-only features.
 ///

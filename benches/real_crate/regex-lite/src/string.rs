@@ -6,8 +6,8 @@ use crate::{
     int::NonMaxUsize,
     interpolate,
     nfa::{self, NFA},
+    pikevm::CachePool,
     pikevm::{self, Cache, PikeVM},
-    pool::CachePool,
 };
 
 /// A compiled regular expression for searching Unicode haystacks.
