@@ -447,3 +447,59 @@ fn paths_whose_untimed_calls_alternate_keep_their_own_countdowns() {
         assert!((700..1_400).contains(&timed), "{name}: {timed} timed calls");
     }
 }
+
+#[profile]
+fn maybe_stuck(entered: Option<(&std::sync::mpsc::Sender<()>, &std::sync::mpsc::Receiver<()>)>) {
+    if let Some((entered, release)) = entered {
+        entered.send(()).unwrap();
+        let _ = release.recv();
+    }
+}
+
+/// `/debug/profkit/threads` on a thread whose innermost open call is untimed: it names the
+/// open calls and says why it gives no duration (the call read no clock), rather than blaming
+/// a thread-CPU clock.
+#[test]
+fn the_threads_page_says_an_untimed_innermost_call_has_no_duration() {
+    use std::io::{Read, Write};
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (release, wait) = std::sync::mpsc::channel();
+    let (entered, is_in) = std::sync::mpsc::channel();
+    // A path's first call is always timed; the next is untimed unless the gap drawn after the
+    // first is 0, one chance in 2^31 - 1 at this rate.
+    profkit::set_sampling(1 << 30);
+    let worker = std::thread::Builder::new()
+        .name("untimed-worker".into())
+        .spawn(move || {
+            let _clock = TestClock::install().unwrap();
+            maybe_stuck(None);
+            maybe_stuck(Some((&entered, &wait)));
+        })
+        .unwrap();
+    is_in.recv().unwrap();
+    let server = profkit::serve("127.0.0.1:0").unwrap();
+    let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+    stream
+        .write_all(b"GET /debug/profkit/threads HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    release.send(()).unwrap();
+    worker.join().unwrap();
+    profkit::set_sampling(1);
+    let block = text
+        .split("\nthread ")
+        .find(|b| b.contains("\"untimed-worker\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = block.lines().collect();
+    assert!(
+        lines[0].ends_with(
+            "1 profiled calls open (the innermost untimed, sampled timing: no duration)"
+        ),
+        "{block}"
+    );
+    assert!(
+        lines[1].trim_start().starts_with("sampling::maybe_stuck ("),
+        "{block}"
+    );
+}

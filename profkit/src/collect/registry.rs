@@ -421,9 +421,11 @@ pub(crate) struct OpenCalls {
     pub(crate) id: u64,
     /// The sites of its open calls, the outermost first.
     pub(crate) sites: Vec<u32>,
-    /// How long the innermost has been running; `None` with no call open, or on a thread-CPU
-    /// clock (another thread cannot read it).
+    /// How long the innermost has been running; `None` with no call open, on a thread-CPU
+    /// clock (another thread cannot read it), or when the innermost is untimed.
     pub(crate) running_ns: Option<u64>,
+    /// The innermost open call is untimed (sampled timing): it read no clock when it began.
+    pub(crate) untimed: bool,
 }
 
 /// Every live recording thread's open calls, read without stopping it.
@@ -454,15 +456,15 @@ pub(crate) fn open_calls() -> Vec<OpenCalls> {
             }
             sites.reverse();
             // An untimed call (sampled timing) has no start: how long it runs is not known.
-            let running_ns = (at != 0
-                && since != arena::UNTIMED_START
-                && t.clock.kind() != ClockKind::ThreadCpu)
+            let untimed = at != 0 && since == arena::UNTIMED_START;
+            let running_ns = (at != 0 && !untimed && t.clock.kind() != ClockKind::ThreadCpu)
                 .then(|| t.clock.ticks_to_ns(t.clock.ticks().saturating_sub(since)));
             OpenCalls {
                 name: t.name.clone(),
                 id: t.id,
                 sites,
                 running_ns,
+                untimed,
             }
         })
         .collect()

@@ -25,6 +25,13 @@ pub(crate) fn render() -> String {
                     ns as f64 / 1e9
                 );
             }
+            (n, None) if t.untimed => {
+                // Sampled timing: the innermost call read no clock when it began.
+                let _ = writeln!(
+                    out,
+                    "{n} profiled calls open (the innermost untimed, sampled timing: no duration)"
+                );
+            }
             (n, None) => {
                 let _ = writeln!(
                     out,
