@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::Ordering;
 
-use crate::data::{EDGE_PRIMITIVE, PRIMITIVE, ROOT_SITE};
+use crate::data::{EDGE_PRIMITIVE, IdMap, PRIMITIVE, ROOT_SITE};
 
 use super::arena::{self, CHUNK, Chunk, MemChunk, SharedNode};
 use super::buckets::{Buckets, ThreadHist};
@@ -104,7 +104,7 @@ pub(crate) struct Local {
     chunks: Vec<Chunk>,
     current: u32,
     /// Children of nodes with more than `SCAN_LIMIT` children, by (parent, site).
-    wide: HashMap<(u32, u32), u32>,
+    wide: IdMap<(u32, u32), u32>,
     /// Latency buckets by site, created with the first primitive node of the site.
     hists: HashMap<u32, Arc<ThreadHist>>,
     /// Counters of the futures that ended on this thread, by site (`async fn`s only).
@@ -203,7 +203,7 @@ impl Local {
             shared,
             clock,
             current: 0,
-            wide: HashMap::new(),
+            wide: IdMap::default(),
             hists: HashMap::new(),
             futures: HashMap::new(),
             sizes: HashMap::new(),
