@@ -198,7 +198,7 @@ fn main() {
         None => println!("no compensation (PROFKIT_CALIBRATE=0?)"),
     }
     println!(
-        "{:<8} {:>10} {:>9} {:>9} {:>7} {:>9} {:>7} | {:>7} {:>7} {:>6} {:>7} {:>6}",
+        "{:<8} {:>10} {:>9} {:>9} {:>7} {:>9} {:>7} | {:>7} {:>7} {:>6} {:>7} {:>6} | {:>7} {:>6} {:>6}",
         "phase",
         "calls",
         "plain ms",
@@ -210,12 +210,15 @@ fn main() {
         "raw",
         "off",
         "comp.",
-        "off"
+        "off",
+        "rec.off",
+        "off",
+        "comp.",
     );
-    let (d, r, k) = (shares(direct), shares(raw), shares(comp));
+    let (d, r, k, o) = (shares(direct), shares(raw), shares(comp), shares(off));
     for i in 0..5 {
         println!(
-            "{:<8} {:>10} {:>9.2} {:>9.2} {:>7.1} {:>9.2} {:>7.1} | {:>6.1}% {:>6.1}% {:>+6.1} {:>6.1}% {:>+6.1}",
+            "{:<8} {:>10} {:>9.2} {:>9.2} {:>7.1} {:>9.2} {:>7.1} | {:>6.1}% {:>6.1}% {:>+6.1} {:>6.1}% {:>+6.1} | {:>6.1}% {:>+6.1} {:>+6.1}",
             PHASES[i],
             calls[i],
             direct[i] / 1e6,
@@ -228,8 +231,17 @@ fn main() {
             r[i] - d[i],
             k[i],
             k[i] - d[i],
+            o[i],
+            o[i] - d[i],
+            k[i] - o[i],
         );
     }
+    println!(
+        "(rec.off: each phase's share timed directly on the instrumented crate with recording \
+         off, and how far it is from the unmodified crate's (what lost inlining alone does to \
+         the shares), and how far the compensated shares are from it (what recording adds that \
+         compensation leaves))"
+    );
     println!(
         "(off ms: the instrumented crate with recording off; instr. ms: recording; ns/call: what \
          each adds per recorded call over the unmodified crate; reported compensated times in \
