@@ -944,3 +944,42 @@ fn the_growth_class_is_judged_not_the_exponent(backend: &Backend) {
     assert_eq!(samples[0].value(&key, growth), Some(2), "the newest run is O(n)");
 }
 }
+
+crate::on_both_backends! {
+/// `history trend --metric exponent` judges as `history check` does: the growth class, not a
+/// moved exponent. Six near-constant runs at 0.02, three at 0.05 (2.5 times the exponent, the
+/// relative rule's step), then three linear ones: one step, where the class rose.
+fn a_trend_of_the_exponent_steps_where_the_class_rose(backend: &Backend) {
+    let mut store = backend.fresh("trend-growth");
+    let runs = [(0.02, 5_000.0); 6]
+        .into_iter()
+        .chain([(0.05, 5_000.0); 3])
+        .chain([(1.0, 50.0); 3]);
+    for (i, (power, scale)) in runs.enumerate() {
+        store
+            .record(&scaling_run(power, scale), &RunMeta::new(format!("c{i}")))
+            .unwrap();
+    }
+    let exponent = Metric::named("exponent").unwrap();
+    let growth = Metric::named("growth").unwrap();
+    for metric in [exponent, growth] {
+        let t = store.trend(&TrendOptions::new(metric).function("scales")).unwrap();
+        let text = t.to_text();
+        assert_eq!(t.points().len(), 12, "{text}");
+        let steps: Vec<usize> = (0..12).filter(|&i| t.points()[i].is_step()).collect();
+        assert_eq!(steps, vec![9], "{metric}: one step, at the first linear run\n{text}");
+        assert_eq!(t.first_bad().unwrap().run().commit(), "c9", "{text}");
+        for i in 6..9 {
+            assert_eq!(t.points()[i].change(), Some(Change::Unchanged), "{metric} run {i}\n{text}");
+        }
+        assert_eq!(t.points()[9].change(), Some(Change::Regression), "{text}");
+    }
+    // By the relative rule, the exponents alone would step at the first 0.05 run.
+    let exponents: Vec<Option<f64>> = [20.0; 6].into_iter().chain([50.0; 3]).map(Some).collect();
+    assert_eq!(profkit::history::step_starts(&exponents, &Rules::default()), vec![6]);
+    // The median shown for the exponent is the exponents' (in thousandths), not the classes'.
+    let t = store.trend(&TrendOptions::new(exponent).function("scales")).unwrap();
+    let median = t.points()[9].assessment().unwrap().baseline.unwrap().median;
+    assert!((20.0..=50.0).contains(&median), "{median}");
+}
+}

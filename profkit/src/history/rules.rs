@@ -421,6 +421,51 @@ pub fn assess_each(series: &[Option<f64>], rules: &Rules) -> Vec<Option<Assessme
 /// ```
 pub fn step_starts(series: &[Option<f64>], rules: &Rules) -> Vec<usize> {
     let judged = assess_each(series, rules);
+    steps(series, rules, &judged, |before, after| {
+        let (b, a) = (Baseline::of(before)?, Baseline::of(after)?);
+        b.relative(a.median)
+            .is_none_or(|r| r > rules.threshold)
+            .then_some((b.median, a.median))
+    })
+}
+
+/// A series of growth classes (ranks, [`Unit::Class`](super::Unit::Class)) judged as
+/// `history check` judges them: each run by [`assess_class`] against the window before it,
+/// and the steps where the class rose and stayed up (the median class of the runs from the
+/// step on above the median before it), as [`step_starts`] finds them for other metrics.
+pub(crate) fn class_steps(
+    series: &[Option<f64>],
+    rules: &Rules,
+) -> (Vec<Option<Assessment>>, Vec<usize>) {
+    let judged: Vec<Option<Assessment>> = series
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.map(|v| assess_class(&window_before(series, i, rules.window), v, rules)))
+        .collect();
+    let starts = steps(series, rules, &judged, |before, after| {
+        let (b, a) = (median_of(before)?, median_of(after)?);
+        (a > b).then_some((b, a))
+    });
+    (judged, starts)
+}
+
+/// The middle value (the upper one of an even count), as [`assess_class`] takes it.
+fn median_of(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
+}
+
+/// Where the streaks of regressed runs in `judged` began that `stayed_up` (given the values
+/// of the window before a streak and of up to a window from it on) accepts as a step, with
+/// the medians before and after; each step at the first run of its streak nearer the new
+/// level than the old one, and only with `rules.consecutive` runs from there.
+fn steps(
+    series: &[Option<f64>],
+    rules: &Rules,
+    judged: &[Option<Assessment>],
+    stayed_up: impl Fn(&[f64], &[f64]) -> Option<(f64, f64)>,
+) -> Vec<usize> {
     let regressed = |i: usize| {
         judged
             .get(i)
@@ -437,18 +482,16 @@ pub fn step_starts(series: &[Option<f64>], rules: &Rules) -> Vec<usize> {
             continue;
         }
         let run = (i..series.len()).take_while(|&j| regressed(j)).count();
-        let before = Baseline::of(&window_before(series, i, rules.window));
+        let before = window_before(series, i, rules.window);
         let after: Vec<f64> = series[i..(i + rules.window).min(series.len())]
             .iter()
             .flatten()
             .copied()
             .collect();
-        if let (Some(b), Some(a)) = (before, Baseline::of(&after))
-            && b.relative(a.median).is_none_or(|r| r > rules.threshold)
-        {
+        if let Some((b, a)) = stayed_up(&before, &after) {
             // A noisy run may regress just before the real step: the step begins at the first
             // run of the streak that is nearer the new level than the old one.
-            let middle = (b.median + a.median) / 2.0;
+            let middle = (b + a) / 2.0;
             let first = (i..i + run)
                 .find(|&j| series[j].is_some_and(|v| v >= middle))
                 .unwrap_or(i);

@@ -4,8 +4,8 @@
 use crate::model::find_by_name;
 
 use super::error::{HistoryError, HistoryErrorKind};
-use super::metric::Metric;
-use super::rules::{Assessment, Change, Rules, assess_each, step_starts};
+use super::metric::{Metric, Unit};
+use super::rules::{Assessment, Change, Rules, assess_each, class_steps, step_starts};
 use super::store::{
     DEFAULT_BRANCH, DEFAULT_MACHINE, FunctionKey, RunFilter, RunInfo, RunStore, in_snapshot,
 };
@@ -268,20 +268,43 @@ fn trend_now<S: RunStore + ?Sized>(
             .limit(options.last.saturating_add(rules.window)),
     )?;
     runs.reverse();
-    let values: Vec<Option<u64>> = match &function {
+    // The exponent is shown and its growth class judged, as `history check` does: a
+    // near-constant function whose exponent moves from 0.02 to 0.05 is still O(1).
+    let growth = Metric::named("growth").filter(|_| metric.unit() == Unit::Exponent);
+    let (values, classes): (Vec<Option<u64>>, Vec<Option<u64>>) = match &function {
         Some(key) => {
             let ids: Vec<_> = runs.iter().map(RunInfo::id).collect();
             store
                 .samples(&ids, Some(key))?
                 .iter()
-                .map(|s| s.value(key, metric))
-                .collect()
+                .map(|s| (s.value(key, metric), growth.and_then(|g| s.value(key, g))))
+                .unzip()
         }
-        None => runs.iter().map(|r| r.value(metric)).collect(),
+        None => runs.iter().map(|r| (r.value(metric), None)).unzip(),
     };
-    let series: Vec<Option<f64>> = values.iter().map(|v| v.map(|v| v as f64)).collect();
-    let judged = assess_each(&series, &rules);
-    let steps = step_starts(&series, &rules);
+    let as_f64 =
+        |v: &[Option<u64>]| -> Vec<Option<f64>> { v.iter().map(|v| v.map(|v| v as f64)).collect() };
+    let series = as_f64(&values);
+    let (judged, steps) = match metric.unit() {
+        Unit::Class => class_steps(&series, &rules),
+        Unit::Exponent => {
+            // The median shown is the exponents'; the change and the steps are the classes'.
+            let (by_class, steps) = class_steps(&as_f64(&classes), &rules);
+            let judged = assess_each(&series, &rules)
+                .into_iter()
+                .zip(by_class)
+                .map(|(shown, class)| {
+                    shown.map(|a| Assessment {
+                        change: class.map_or(Change::InsufficientData, |c| c.change),
+                        relative: a.relative,
+                        baseline: a.baseline,
+                    })
+                })
+                .collect();
+            (judged, steps)
+        }
+        _ => (assess_each(&series, &rules), step_starts(&series, &rules)),
+    };
     let skip = runs.len().saturating_sub(options.last);
     let points = runs
         .into_iter()
