@@ -5,7 +5,9 @@
 //! unmodified crate from crates.io is the truth. A workload of five phases (compiling patterns,
 //! matching lines, extracting captures, replacing, splitting) runs on both; the summary gives
 //! each phase's share of the total, timed directly on the unmodified crate and as profkit
-//! reports it on the instrumented one, with nothing taken out (raw) and compensated.
+//! reports it on the instrumented one, with nothing taken out (raw), compensated, and under
+//! sampled timing (rate 16, compensated). The instrumented crate with recording off is timed too:
+//! what lost inlining alone does to the shares.
 //!
 //! Each figure is the fastest of several interleaved repetitions (a shared machine preempts
 //! long runs). `cargo test --benches` runs it once on a tiny input and prints nothing.
@@ -142,6 +144,7 @@ fn main() {
     let mut off = [f64::INFINITY; 5];
     let mut raw = [f64::INFINITY; 5];
     let mut comp = [f64::INFINITY; 5];
+    let mut sampled = [f64::INFINITY; 5];
     let mut calls = [0u64; 5];
     for _ in 0..reps {
         for i in 0..5 {
@@ -171,6 +174,11 @@ fn main() {
             calls[i] = r.functions().map(|f| f.ncalls()).sum();
             let (_, c) = profkit::record(|| run(true, i, &lines, &text, compiles));
             comp[i] = comp[i].min(cumtime(&c));
+            // Sampled timing (one call in 16 timed, every call counted), compensated.
+            profkit::set_sampling(16);
+            let (_, s) = profkit::record(|| run(true, i, &lines, &text, compiles));
+            profkit::set_sampling(1);
+            sampled[i] = sampled[i].min(cumtime(&s));
         }
     }
     if !full {
@@ -198,7 +206,7 @@ fn main() {
         None => println!("no compensation (PROFKIT_CALIBRATE=0?)"),
     }
     println!(
-        "{:<8} {:>10} {:>9} {:>9} {:>7} {:>9} {:>7} | {:>7} {:>7} {:>6} {:>7} {:>6} | {:>7} {:>6} {:>6}",
+        "{:<8} {:>10} {:>9} {:>9} {:>7} {:>9} {:>7} | {:>7} {:>7} {:>6} {:>7} {:>6} | {:>7} {:>6} {:>6} | {:>7} {:>6}",
         "phase",
         "calls",
         "plain ms",
@@ -214,11 +222,14 @@ fn main() {
         "rec.off",
         "off",
         "comp.",
+        "rate 16",
+        "off",
     );
     let (d, r, k, o) = (shares(direct), shares(raw), shares(comp), shares(off));
+    let s16 = shares(sampled);
     for i in 0..5 {
         println!(
-            "{:<8} {:>10} {:>9.2} {:>9.2} {:>7.1} {:>9.2} {:>7.1} | {:>6.1}% {:>6.1}% {:>+6.1} {:>6.1}% {:>+6.1} | {:>6.1}% {:>+6.1} {:>+6.1}",
+            "{:<8} {:>10} {:>9.2} {:>9.2} {:>7.1} {:>9.2} {:>7.1} | {:>6.1}% {:>6.1}% {:>+6.1} {:>6.1}% {:>+6.1} | {:>6.1}% {:>+6.1} {:>+6.1} | {:>6.1}% {:>+6.1}",
             PHASES[i],
             calls[i],
             direct[i] / 1e6,
@@ -234,13 +245,16 @@ fn main() {
             o[i],
             o[i] - d[i],
             k[i] - o[i],
+            s16[i],
+            s16[i] - d[i],
         );
     }
     println!(
         "(rec.off: each phase's share timed directly on the instrumented crate with recording \
          off, and how far it is from the unmodified crate's (what lost inlining alone does to \
          the shares), and how far the compensated shares are from it (what recording adds that \
-         compensation leaves))"
+         compensation leaves); rate 16: the shares under sampled timing (PROFKIT_SAMPLE=16), \
+         compensated, and how far they are from the unmodified crate's)"
     );
     println!(
         "(off ms: the instrumented crate with recording off; instr. ms: recording; ns/call: what \
