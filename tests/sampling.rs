@@ -503,3 +503,29 @@ fn the_threads_page_says_an_untimed_innermost_call_has_no_duration() {
         "{block}"
     );
 }
+
+/// A `record` in which a function's only call is untimed (its path was timed before, outside
+/// the window) estimates it from the path's timed calls so far, not as zero.
+#[test]
+fn a_window_whose_calls_were_all_untimed_is_estimated_from_the_paths_timed_calls() {
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    // The path's first call is timed; at this rate the next ones are untimed (one chance in
+    // 2^31 - 1 of a timed one).
+    let reports = sampled(1 << 30, || {
+        leaf();
+        (0..3).map(|_| profkit::record(leaf).1).collect::<Vec<_>>()
+    });
+    for report in reports {
+        let f = report.function("leaf").unwrap();
+        assert_eq!(f.ncalls(), 1);
+        assert_eq!((f.tottime(), f.cumtime()), (ns(100), ns(100)));
+    }
+    // Two calls in a window: the mean of the timed calls so far, twice.
+    let report = sampled(1 << 30, || {
+        leaf();
+        profkit::record(|| other_caller(2)).1
+    });
+    let f = report.function("leaf").unwrap();
+    assert_eq!((f.ncalls(), f.tottime()), (2, ns(200)));
+}

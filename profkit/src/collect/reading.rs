@@ -30,15 +30,27 @@ pub(crate) struct RawThread {
 
 impl RawThread {
     /// What happened since `earlier`, an earlier reading of the same thread.
+    ///
+    /// Sampled timing: a path whose calls in between were all untimed (a function called once
+    /// in a `record`, whose path was timed before) has no timed call of the window to estimate
+    /// from; it is given the mean of all its timed calls so far, as one timed call of the
+    /// window, so that its estimate is that mean times its calls rather than zero.
     pub(crate) fn since(mut self, earlier: &RawThread) -> RawThread {
         for (i, node) in self.nodes.iter_mut().enumerate() {
             if let Some(base) = earlier.nodes.get(i) {
+                let lifetime = *node;
                 node.calls = node.calls.saturating_sub(base.calls);
                 node.own_ns = node.own_ns.saturating_sub(base.own_ns);
                 node.incl_ns = node.incl_ns.saturating_sub(base.incl_ns);
                 node.untimed = node.untimed.saturating_sub(base.untimed);
                 node.cpu_ns = node.cpu_ns.saturating_sub(base.cpu_ns);
                 node.mem = node.mem.since(&base.mem);
+                let timed_ever = lifetime.calls.saturating_sub(lifetime.untimed);
+                if node.calls > 0 && node.untimed >= node.calls && timed_ever > 0 {
+                    node.incl_ns = lifetime.incl_ns / timed_ever;
+                    node.own_ns = lifetime.own_ns / timed_ever;
+                    node.untimed = node.calls - 1;
+                }
             }
         }
         for (site, counts, latency) in &mut self.futures {
