@@ -447,3 +447,134 @@ fn paths_whose_untimed_calls_alternate_keep_their_own_countdowns() {
         assert!((700..1_400).contains(&timed), "{name}: {timed} timed calls");
     }
 }
+
+/// Compensation under sampling (issue 27): what an untimed call costs its caller comes out of
+/// the caller's times, once. With the test clock no call costs anything, so the injected
+/// figures are what is taken out, and the arithmetic is exact: a timed call takes `own` from
+/// itself and `caller` from its caller; an untimed one `untimed` from its caller. Each call's
+/// estimate holds `own` per call, untimed calls included, so a caller's own time (inclusive
+/// less the callees' estimates) loses only `untimed - own` more per untimed callee call.
+/// 10 ns of its own per call of `leaf`.
+#[profile]
+fn busy_caller(n: u64) {
+    for _ in 0..n {
+        advance(ns(10));
+        leaf();
+    }
+}
+
+#[test]
+fn compensation_takes_untimed_calls_out_of_their_callers_once() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let _figures = inject_calibration(2.0, 5.0).with_untimed(3.0);
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for _ in 0..10 {
+                busy_caller(1_000);
+            }
+        })
+    });
+    let ns_of = |d: Duration| d.as_nanos() as u64;
+    let leaf = report.function("leaf").unwrap();
+    assert_eq!(leaf.ncalls(), 10_000);
+    let timed = leaf.latency().unwrap().count();
+    let untimed = 10_000 - timed;
+    assert!(timed > 0 && untimed > 0, "{timed} timed");
+    // leaf: every call 100 ns, less 2 ns each (the estimate holds one own cost per call).
+    assert_eq!(ns_of(leaf.tottime()), 10_000 * 98);
+    assert_eq!(ns_of(leaf.cumtime()), 10_000 * 98);
+    let o = report.function("busy_caller").unwrap();
+    // busy_caller: own 10 x 10,000 less its own 10 x 2, 5 per timed and 3 - 2 per untimed
+    // leaf call.
+    assert_eq!(ns_of(o.tottime()), 100_000 - 20 - 5 * timed - untimed);
+    // Inclusive: 10 x 110,000 less 10 x 2, 2 + 5 per timed and 3 per untimed leaf call.
+    assert_eq!(ns_of(o.cumtime()), 1_100_000 - 20 - 7 * timed - 3 * untimed);
+    // Own times still add up to the inclusive time.
+    assert_eq!(o.cumtime(), o.tottime() + leaf.cumtime());
+    let c = report.compensation().unwrap();
+    assert_eq!((c.own_ns(), c.caller_ns(), c.untimed_ns()), (2.0, 5.0, 3.0));
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "profkit's own cost taken out: 2.0 ns per call from the call, 5.0 ns from its \
+             caller; 3.0 ns per untimed call from its caller"
+        ),
+        "{text}"
+    );
+    // The figure travels in the JSON file; a file without it (older) reads as 0.
+    let json = report.to_json();
+    assert!(json.contains(r#""untimed_ps":3000"#), "{json}");
+    let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert_eq!(back, report);
+    let old = json.replace(r#","untimed_ps":3000"#, "");
+    let back = profkit::Report::from_json_bytes(old.as_bytes()).unwrap();
+    assert_eq!(back.compensation().unwrap().untimed_ns(), 0.0);
+}
+
+#[test]
+fn under_recursion_every_frames_untimed_calls_come_out_once() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    // caller = untimed - own: a timed inner frame then costs the frame above it (own + caller
+    // in its inclusive time, caller + own back in its own) what an untimed one does, so the
+    // result does not depend on which frames were timed.
+    let _figures = inject_calibration(2.0, 1.0).with_untimed(3.0);
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for _ in 0..5_000 {
+                recurse(9);
+            }
+        })
+    });
+    let f = report.function("recurse").unwrap();
+    assert_eq!((f.ncalls(), f.primitive_calls()), (50_000, 5_000));
+    assert!(f.latency().unwrap().count() < 50_000 / 4);
+    // 500,000 ns of frames, less 2 ns for each of the 50,000 calls and, in each of the 9 inner
+    // frames' 5,000 calls, 3 - 2 (untimed) or 1 (timed) from the frame above.
+    assert_eq!(f.tottime(), ns(500_000 - 100_000 - 45_000));
+    // cumtime, the outermost frames': 500,000 less 5,000 x 2 for their own calls and 45,000
+    // inner calls at 3 each (2 + 1 timed, 3 untimed). Equal to the sum of own times.
+    assert_eq!(f.cumtime(), ns(500_000 - 10_000 - 135_000));
+}
+
+#[test]
+fn exact_mode_ignores_the_untimed_figure() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let run = |untimed: f64| {
+        let _figures = inject_calibration(2.0, 5.0).with_untimed(untimed);
+        profkit::record(|| {
+            for _ in 0..10 {
+                busy_caller(1_000);
+            }
+        })
+        .1
+    };
+    let (without, with) = (run(0.0), run(3.0));
+    let times = |r: &profkit::Report| {
+        ["busy_caller", "leaf"].map(|n| {
+            let f = r.function(n).unwrap();
+            (f.tottime(), f.cumtime())
+        })
+    };
+    assert_eq!(times(&with), times(&without));
+    // By hand: leaf 10,000 x 98; busy_caller own 100,000 - 20 - 10,000 x 5; inclusive
+    // 1,100,000 - 20 - 10,000 x 7.
+    assert_eq!(
+        times(&with),
+        [(ns(49_980), ns(1_029_980)), (ns(980_000), ns(980_000))]
+    );
+    // The header of an exact report stays as it was.
+    let text = with.to_string();
+    assert!(!text.contains("untimed"), "{text}");
+    assert!(
+        text.contains(
+            "profkit's own cost taken out: 2.0 ns per call from the call, 5.0 ns from its caller\n"
+        ),
+        "{text}"
+    );
+}
