@@ -150,9 +150,10 @@ fn main() {
     let (_, report) = profkit::record(|| ());
     if let Some(c) = report.compensation() {
         println!(
-            "profkit's own cost taken out per call: {:.1} ns from a timed call, {:.1} ns from \
-             its caller; {:.1} ns from an untimed call's caller",
+            "profkit's own cost taken out per call: {:.1} ns from a timed call ({:.1} sampled), \
+             {:.1} ns from its caller; {:.1} ns from an untimed call's caller",
             c.own_ns(),
+            c.sampled_own_ns(),
             c.caller_ns(),
             c.untimed_ns()
         );

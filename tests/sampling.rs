@@ -468,7 +468,10 @@ fn compensation_takes_untimed_calls_out_of_their_callers_once() {
     use profkit::testing::inject_calibration;
     let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let _clock = TestClock::install().unwrap();
-    let _figures = inject_calibration(2.0, 5.0).with_untimed(3.0);
+    // A timed call of a sampled path costs its own time 4 ns, not 2.
+    let _figures = inject_calibration(2.0, 5.0)
+        .with_untimed(3.0)
+        .with_sampled_own(4.0);
     let (_, report) = sampled(16, || {
         profkit::record(|| {
             for _ in 0..10 {
@@ -482,35 +485,55 @@ fn compensation_takes_untimed_calls_out_of_their_callers_once() {
     let timed = leaf.latency().unwrap().count();
     let untimed = 10_000 - timed;
     assert!(timed > 0 && untimed > 0, "{timed} timed");
-    // leaf: every call 100 ns, less 2 ns each (the estimate holds one own cost per call).
-    assert_eq!(ns_of(leaf.tottime()), 10_000 * 98);
-    assert_eq!(ns_of(leaf.cumtime()), 10_000 * 98);
+    // leaf: every call 100 ns, less 4 ns each (the estimate holds one own cost per call).
+    assert_eq!(ns_of(leaf.tottime()), 10_000 * 96);
+    assert_eq!(ns_of(leaf.cumtime()), 10_000 * 96);
     let o = report.function("busy_caller").unwrap();
-    // busy_caller: own 10 x 10,000 less its own 10 x 2, 5 per timed and 3 - 2 per untimed
-    // leaf call.
-    assert_eq!(ns_of(o.tottime()), 100_000 - 20 - 5 * timed - untimed);
-    // Inclusive: 10 x 110,000 less 10 x 2, 2 + 5 per timed and 3 per untimed leaf call.
-    assert_eq!(ns_of(o.cumtime()), 1_100_000 - 20 - 7 * timed - 3 * untimed);
+    // Its own 10 calls: a sampled path (4 ns each) unless all 10 were timed (2 ns each).
+    let mine = if o.latency().unwrap().count() < 10 {
+        40
+    } else {
+        20
+    };
+    // busy_caller: own 10 x 10,000 less its own calls' cost, 5 per timed and 3 - 4 per
+    // untimed leaf call (the 4 that leaf's estimate took out already).
+    assert_eq!(ns_of(o.tottime()), 100_000 - mine - 5 * timed + untimed);
+    // Inclusive: 10 x 110,000 less its own calls', 4 + 5 per timed and 3 per untimed leaf call.
+    assert_eq!(
+        ns_of(o.cumtime()),
+        1_100_000 - mine - 9 * timed - 3 * untimed
+    );
     // Own times still add up to the inclusive time.
     assert_eq!(o.cumtime(), o.tottime() + leaf.cumtime());
     let c = report.compensation().unwrap();
-    assert_eq!((c.own_ns(), c.caller_ns(), c.untimed_ns()), (2.0, 5.0, 3.0));
+    assert_eq!(
+        (
+            c.own_ns(),
+            c.caller_ns(),
+            c.untimed_ns(),
+            c.sampled_own_ns()
+        ),
+        (2.0, 5.0, 3.0, 4.0)
+    );
     let text = report.to_string();
     assert!(
         text.contains(
             "profkit's own cost taken out: 2.0 ns per call from the call, 5.0 ns from its \
-             caller; 3.0 ns per untimed call from its caller"
+             caller; sampled: 4.0 ns per timed call from the call, 3.0 ns per untimed call \
+             from its caller"
         ),
         "{text}"
     );
-    // The figure travels in the JSON file; a file without it (older) reads as 0.
+    // The figures travel in the JSON file; a file without them (older) reads as 0 and `own`.
     let json = report.to_json();
-    assert!(json.contains(r#""untimed_ps":3000"#), "{json}");
+    let fields = r#","untimed_ps":3000,"sampled_own_ps":4000"#;
+    assert!(json.contains(fields), "{json}");
     let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
     assert_eq!(back, report);
-    let old = json.replace(r#","untimed_ps":3000"#, "");
+    let old = json.replace(fields, "");
     let back = profkit::Report::from_json_bytes(old.as_bytes()).unwrap();
-    assert_eq!(back.compensation().unwrap().untimed_ns(), 0.0);
+    let c = back.compensation().unwrap();
+    assert_eq!((c.untimed_ns(), c.sampled_own_ns()), (0.0, 2.0));
 }
 
 #[test]
@@ -541,12 +564,14 @@ fn under_recursion_every_frames_untimed_calls_come_out_once() {
 }
 
 #[test]
-fn exact_mode_ignores_the_untimed_figure() {
+fn exact_mode_ignores_the_sampled_figures() {
     use profkit::testing::inject_calibration;
     let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let _clock = TestClock::install().unwrap();
     let run = |untimed: f64| {
-        let _figures = inject_calibration(2.0, 5.0).with_untimed(untimed);
+        let _figures = inject_calibration(2.0, 5.0)
+            .with_untimed(untimed)
+            .with_sampled_own(untimed * 3.0);
         profkit::record(|| {
             for _ in 0..10 {
                 busy_caller(1_000);

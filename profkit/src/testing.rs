@@ -147,6 +147,7 @@ pub fn inject_calibration(own_ns: f64, caller_ns: f64) -> InjectedCalibration {
         own_ps: picoseconds(own_ns),
         caller_ps: picoseconds(caller_ns),
         untimed_ps: 0,
+        sampled_own_ps: 0,
     }));
     InjectedCalibration {
         previous,
@@ -192,8 +193,30 @@ impl InjectedCalibration {
     /// assert_eq!(report.compensation().unwrap().untimed_ns(), 3.5);
     /// ```
     pub fn with_untimed(self, untimed_ns: f64) -> InjectedCalibration {
+        self.changed(|cost| cost.untimed_ps = picoseconds(untimed_ns))
+    }
+
+    /// Also injects what a timed call of a sampled call path (one with untimed calls) costs
+    /// its own time, `own_ns` per call
+    /// ([`Compensation::sampled_own_ns`](crate::Compensation::sampled_own_ns)); without it,
+    /// or with 0, the `own_ns` of [`inject_calibration`] stands for it.
+    ///
+    /// ```
+    /// use profkit::testing::{TestClock, inject_calibration};
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let _figures = inject_calibration(2.0, 5.0).with_sampled_own(4.5);
+    /// let (_, report) = profkit::record(|| ());
+    /// let c = report.compensation().unwrap();
+    /// assert_eq!((c.own_ns(), c.sampled_own_ns()), (2.0, 4.5));
+    /// ```
+    pub fn with_sampled_own(self, own_ns: f64) -> InjectedCalibration {
+        self.changed(|cost| cost.sampled_own_ps = picoseconds(own_ns))
+    }
+
+    fn changed(self, change: impl FnOnce(&mut PerCall)) -> InjectedCalibration {
         if let Some(mut cost) = calibrate::figures_injected() {
-            cost.untimed_ps = picoseconds(untimed_ns);
+            change(&mut cost);
             calibrate::inject(Some(cost));
         }
         self

@@ -12,7 +12,11 @@
 //! Under sampled timing (`PROFKIT_SAMPLE`) most calls are untimed: counted, no clock read. Such
 //! a call still costs its caller's measured time its bookkeeping, which a third loop measures:
 //! profiled empty calls forced untimed (`local::leave_untimed_for_calibration`), whose
-//! caller's own time exceeds the plain loop's by what one untimed call costs it.
+//! caller's own time exceeds the plain loop's by what one untimed call costs it. And a timed
+//! call amid untimed ones costs its own time more than one amid timed ones (measured: about
+//! 2.5 ns; the guard's end, say, is predicted untimed): a fourth loop times one call after
+//! each random run of untimed ones, as sampling at rate 16 does, for the own cost of a
+//! sampled timed call.
 //!
 //! `PROFKIT_CALIBRATE=0` turns it off; the test clock is never compensated (its times are what
 //! the test said), except with figures a test injects on its thread
@@ -180,7 +184,9 @@ fn sizes(kind: ClockKind) -> (u64, usize) {
 
 /// Smallest per-call times (ns) over the repetitions of: a bare loop, a loop of plain empty
 /// calls, the empty profiled function's inclusive time, the profiled loop's own time, and the
-/// own time of a profiled loop whose calls are all untimed (`None`: not measured).
+/// own time of a profiled loop whose calls are all untimed, and the empty profiled function's
+/// inclusive time per timed call when its timed calls come amid untimed ones (`None`: not
+/// measured).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Timings {
     pub(crate) bare: f64,
@@ -188,6 +194,7 @@ pub(crate) struct Timings {
     pub(crate) callee: f64,
     pub(crate) caller: f64,
     pub(crate) untimed: Option<f64>,
+    pub(crate) sampled_callee: Option<f64>,
 }
 
 impl Timings {
@@ -204,6 +211,8 @@ impl Timings {
             own_ps: ps(self.callee - body),
             caller_ps: ps(self.caller - self.bare),
             untimed_ps: self.untimed.map_or(0, |u| ps(u - self.plain)),
+            // At least a picosecond when measured: 0 means "not measured, as `own_ps`".
+            sampled_own_ps: self.sampled_callee.map_or(0, |c| ps(c - body).max(1)),
         }
     }
 
@@ -214,11 +223,17 @@ impl Timings {
             plain: self.plain.min(other.plain),
             callee: self.callee.min(other.callee),
             caller: self.caller.min(other.caller),
-            untimed: match (self.untimed, other.untimed) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+            untimed: smaller(self.untimed, other.untimed),
+            sampled_callee: smaller(self.sampled_callee, other.sampled_callee),
         }
+    }
+}
+
+/// The smaller of two figures, either of which may be missing.
+fn smaller(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -245,6 +260,39 @@ fn untimed_loop(clock: &Clock, n: u64) -> Option<u64> {
     })?;
     let (outer, inner) = (node_of(&raw, &LOOP)?, node_of(&raw, &EMPTY)?);
     (inner.calls == n && inner.untimed == n).then_some(outer.own_ns)
+}
+
+/// The inclusive time (ticks) and number of the timed calls of a loop of `n` profiled empty
+/// calls where each timed call comes after a run of untimed ones of random length, uniform in
+/// `0..=30` as at rate 16 (so the branches that tell the two apart are as unpredictable as
+/// in a sampled program); `None` when the calls were not recorded as planned.
+fn sampled_loop(clock: &Clock, n: u64) -> Option<(u64, u64)> {
+    let (planned, raw) = local::with_private_recording(clock.clone(), || {
+        let _outer = guard::enter_timed(&LOOP);
+        // A fixed xorshift sequence: the same runs in every repetition.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let (mut i, mut timed) = (0, 0);
+        while i < n {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let run = ((state >> 32) % 31).min(n - i - 1);
+            // `run` untimed calls, then the countdown is out: one timed call.
+            if !local::leave_untimed_for_calibration(&EMPTY, run as u32) {
+                return None;
+            }
+            for _ in 0..=run {
+                untimed_empty(i);
+                i += 1;
+            }
+            timed += 1;
+        }
+        Some(timed)
+    })?;
+    let timed = planned?;
+    let inner = node_of(&raw, &EMPTY)?;
+    let measured = inner.calls.saturating_sub(inner.untimed);
+    (inner.calls == n && measured == timed && timed > 0).then_some((inner.incl_ns, timed))
 }
 
 fn measure(kind: ClockKind) -> Option<PerCall> {
@@ -281,6 +329,8 @@ fn measure(kind: ClockKind) -> Option<PerCall> {
             callee: ns_per_call(inner.incl_ns),
             caller: ns_per_call(outer.own_ns),
             untimed: untimed_loop(&clock, n).map(ns_per_call),
+            sampled_callee: sampled_loop(&clock, n)
+                .map(|(ticks, timed)| clock.ticks_to_ns(ticks) as f64 / timed as f64),
         };
         if rep == 0 {
             continue;
@@ -302,26 +352,42 @@ mod tests {
             callee: 9.25,
             caller: 12.5,
             untimed: Some(9.0),
+            sampled_callee: Some(11.75),
         };
         // Own: 9.25 measured minus a 1.25 ns body; caller: 12.5 minus the bare loop's 0.5;
-        // untimed: 9.0 minus the plain loop's 1.75 (its calls' bodies are in both).
+        // untimed: 9.0 minus the plain loop's 1.75 (its calls' bodies are in both); a sampled
+        // timed call's own: 11.75 minus the body.
         assert_eq!(
             t.per_call(),
             PerCall {
                 own_ps: 8_000,
                 caller_ps: 12_000,
                 untimed_ps: 7_250,
+                sampled_own_ps: 10_500,
             }
         );
         let noisy = Timings {
             callee: 0.1,
             caller: 0.2,
             untimed: Some(1.0),
+            sampled_callee: Some(0.1),
             ..t
         };
-        assert_eq!(noisy.per_call(), PerCall::default());
-        let unmeasured = Timings { untimed: None, ..t };
+        // Noise is zero; a measured sampled own cost at least a picosecond (0: unmeasured).
+        assert_eq!(
+            noisy.per_call(),
+            PerCall {
+                sampled_own_ps: 1,
+                ..PerCall::default()
+            }
+        );
+        let unmeasured = Timings {
+            untimed: None,
+            sampled_callee: None,
+            ..t
+        };
         assert_eq!(unmeasured.per_call().untimed_ps, 0);
+        assert_eq!(unmeasured.per_call().sampled_own_ps, 0);
         // The best of two repetitions: each figure's smaller one.
         let other = Timings {
             bare: 0.25,

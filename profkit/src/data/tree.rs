@@ -100,11 +100,25 @@ pub(crate) struct TreeNode {
 /// (sampled timing), which measures no time of its own, to its caller's (`untimed_ps`).
 /// Picoseconds, because a figure of a few nanoseconds is subtracted once per call, millions of
 /// times.
+/// And a timed call of a sampled path (one with untimed calls), which comes amid untimed ones,
+/// to its own time (`sampled_own_ps`; 0: not measured, `own_ps` stands for it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PerCall {
     pub(crate) own_ps: u64,
     pub(crate) caller_ps: u64,
     pub(crate) untimed_ps: u64,
+    pub(crate) sampled_own_ps: u64,
+}
+
+impl PerCall {
+    /// What a timed call of a sampled path costs its own time.
+    pub(crate) fn sampled_own(&self) -> u64 {
+        if self.sampled_own_ps == 0 {
+            self.own_ps
+        } else {
+            self.sampled_own_ps
+        }
+    }
 }
 
 /// `calls` times `per_call_ps` picoseconds, in nanoseconds (rounded half up).
@@ -181,32 +195,40 @@ impl Tree {
     ///
     /// Under sampled timing, `c` and `k` count timed calls, and the untimed ones (`u` of the
     /// direct children, `v` below in all) cost their caller `untimed` each: the inclusive time
-    /// loses `v * untimed` more. `n` counts all calls, as the estimated times
+    /// loses `v * untimed` more. A sampled path's (one with untimed calls) timed calls cost
+    /// their own time `sampled_own` rather than `own` (in its `n * own`, and in its
+    /// ancestors' `k * (own + caller)`). `n` counts all calls, as the estimated times
     /// ([`estimate_sampled`]) hold one timed call's own cost per call, untimed calls included:
-    /// a child's compensated estimate loses `own` for each of its untimed calls too. The own
-    /// time, which the estimate made the inclusive time less the children's estimated
-    /// inclusive times, therefore already lost `own` per untimed child call (through the
-    /// children's estimates) and loses only the difference more: `u * (untimed - own)`, which
-    /// gives time back when an untimed call costs less than a timed call's own share. Own and
-    /// inclusive times stay consistent: own is still inclusive less the children's inclusive.
-    /// With no untimed call (exact mode) both terms are zero and nothing else changes.
+    /// a child's compensated estimate loses `sampled_own` for each of its untimed calls too.
+    /// The own time, which the estimate made the inclusive time less the children's estimated
+    /// inclusive times, therefore already lost that per untimed child call (through the
+    /// children's estimates) and loses only the difference more: `u * (untimed -
+    /// sampled_own)`, which gives time back when an untimed call costs less. Own and inclusive
+    /// times stay consistent: own is still inclusive less the children's inclusive. With no
+    /// untimed call (exact mode) these terms are zero and nothing else changes.
     ///
     /// CPU time (read by a sampler, not estimated) loses what the calls cost while each path
-    /// was innermost: `own` per timed call of its own, `caller` per timed and `untimed` per
-    /// untimed call of its direct children.
+    /// was innermost: `own` (or `sampled_own`) per timed call of its own, `caller` per timed
+    /// and `untimed` per untimed call of its direct children.
     pub(crate) fn compensate(&mut self, cost: PerCall) {
         let len = self.nodes.len();
-        // Timed and untimed calls of direct children and of all descendants, by node; parents
-        // precede their children, so one backward pass adds each node's counts into its
-        // parent's.
-        let mut direct = vec![[0u64; 2]; len];
-        let mut below = vec![[0u64; 2]; len];
+        let sampled_own = cost.sampled_own();
+        // Calls of direct children and of all descendants, by node: timed calls of paths with
+        // no untimed call, timed calls of sampled paths, untimed calls. Parents precede their
+        // children, so one backward pass adds each node's counts into its parent's.
+        let mut direct = vec![[0u64; 3]; len];
+        let mut below = vec![[0u64; 3]; len];
         for i in (1..len).rev() {
             let parent = self.nodes[i].parent as usize;
             if parent < i {
                 let untimed = self.nodes[i].untimed.min(self.nodes[i].calls);
-                let calls = [self.nodes[i].calls - untimed, untimed];
-                for k in 0..2 {
+                let timed = self.nodes[i].calls - untimed;
+                let calls = if untimed == 0 {
+                    [timed, 0, 0]
+                } else {
+                    [0, timed, untimed]
+                };
+                for k in 0..3 {
                     direct[parent][k] = direct[parent][k].saturating_add(calls[k]);
                     below[parent][k] = below[parent][k]
                         .saturating_add(calls[k])
@@ -215,24 +237,36 @@ impl Tree {
             }
         }
         let both = cost.own_ps.saturating_add(cost.caller_ps);
+        let sampled_both = sampled_own.saturating_add(cost.caller_ps);
         for (i, node) in self.nodes.iter_mut().enumerate().skip(1) {
-            let [timed_children, untimed_children] = direct[i];
-            let mine = times(node.calls, cost.own_ps);
-            let to_callees = times(timed_children, cost.caller_ps)
-                .saturating_add(times(untimed_children, cost.untimed_ps));
+            let [exact_children, sampled_children, untimed_children] = direct[i];
+            // A sampled path's timed calls cost their own time `sampled_own` each.
+            let own = if node.untimed > 0 {
+                sampled_own
+            } else {
+                cost.own_ps
+            };
+            let mine = times(node.calls, own);
+            let to_callees = times(
+                exact_children.saturating_add(sampled_children),
+                cost.caller_ps,
+            )
+            .saturating_add(times(untimed_children, cost.untimed_ps));
             let own_cost = mine.saturating_add(to_callees);
             // What the children's estimates took out of this own time for their untimed calls.
-            let estimated = times(untimed_children, cost.own_ps);
+            let estimated = times(untimed_children, sampled_own);
+            let [exact_below, sampled_below, untimed_below] = below[i];
             let incl_cost = mine
-                .saturating_add(times(below[i][0], both))
-                .saturating_add(times(below[i][1], cost.untimed_ps));
+                .saturating_add(times(exact_below, both))
+                .saturating_add(times(sampled_below, sampled_both))
+                .saturating_add(times(untimed_below, cost.untimed_ps));
             node.incl_ns = node.incl_ns.saturating_sub(incl_cost);
             node.own_ns = node
                 .own_ns
                 .saturating_add(estimated)
                 .saturating_sub(own_cost)
                 .min(node.incl_ns);
-            let timed_mine = times(node.calls.saturating_sub(node.untimed), cost.own_ps);
+            let timed_mine = times(node.calls.saturating_sub(node.untimed), own);
             node.cpu_ns = node
                 .cpu_ns
                 .saturating_sub(timed_mine.saturating_add(to_callees));
@@ -368,19 +402,21 @@ mod tests {
 
     #[test]
     fn under_sampling_compensation_takes_untimed_calls_out_once_and_gives_the_truth_back() {
-        // A modelled recording with costs known: a timed call costs 2 ns of its own time and
-        // 5 of its caller's, an untimed call 3 ns of its caller's. root -> a (1 call, timed,
-        // 500 ns of its own) -> b (100 calls of 80 ns, 10 timed).
+        // A modelled recording with costs known: a timed call costs 2 ns of its own time (4
+        // amid untimed ones: a sampled path's) and 5 of its caller's, an untimed call 3 ns of
+        // its caller's. root -> a (1 call, timed, 500 ns of its own) -> b (100 calls of 80 ns,
+        // 10 timed).
         let cost = PerCall {
             own_ps: 2_000,
             caller_ps: 5_000,
             untimed_ps: 3_000,
+            sampled_own_ps: 4_000,
         };
-        // a measures its own 500 + 2, 10 timed calls of b at 80 + 2 + 5, 90 untimed at 80 + 3.
-        let a_incl = 502 + 10 * 87 + 90 * 83;
-        // b's timed calls measure 82 each: estimated 820 x 100 / 10; a's own is what b's
+        // a measures its own 500 + 2, 10 timed calls of b at 80 + 4 + 5, 90 untimed at 80 + 3.
+        let a_incl = 502 + 10 * 89 + 90 * 83;
+        // b's timed calls measure 84 each: estimated 840 x 100 / 10; a's own is what b's
         // estimate leaves (`estimate_sampled`).
-        let b_incl = 8_200;
+        let b_incl = 8_400;
         let mut nodes = vec![
             TreeNode::default(),
             TreeNode {
@@ -395,8 +431,8 @@ mod tests {
                 parent: 1,
                 calls: 100,
                 untimed: 90,
-                own_ns: 820,
-                incl_ns: 820,
+                own_ns: 840,
+                incl_ns: 840,
                 ..TreeNode::default()
             },
         ];
@@ -412,8 +448,9 @@ mod tests {
             .iter()
             .map(|n| (n.own_ns, n.incl_ns))
             .collect();
-        // a: own 642 + 90 x 2 (taken out through b's estimate) - 2 - 10 x 5 - 90 x 3 = 500;
-        // inclusive 8842 - 2 - 10 x 7 - 90 x 3 = 8500. b: 8200 - 100 x 2 = 8000. The truth.
+        // a: own 462 + 90 x 4 (taken out through b's estimate) - 2 - 10 x 5 - 90 x 3 = 500;
+        // inclusive 8862 - 2 - 10 x 9 - 90 x 3 = 8500. b: 8400 - 100 x 4 = 8000. The truth.
+        // (The figures a's path, not sampled, would lose for calls of its own are `own`'s.)
         assert_eq!(got, [(500, 8_500), (8_000, 8_000)]);
     }
 
@@ -437,10 +474,12 @@ mod tests {
             n(2, 1, 10, 4, 5_000, 19_000),
             n(3, 2, 40, 30, 14_000, 14_000),
         ]);
+        // No sampled own figure measured (0): `own` stands for it.
         tree.compensate(PerCall {
             own_ps: 1_000,
             caller_ps: 2_000,
             untimed_ps: 4_000,
+            sampled_own_ps: 0,
         });
         let got: Vec<_> = tree.nodes()[1..]
             .iter()
@@ -497,11 +536,12 @@ mod tests {
             n(3, 2, 5, 5_000, 5_000),
             n(4, 1, 3, 10, 1_000),
         ]);
-        // Exact mode: no call is untimed, so the untimed figure changes nothing.
+        // Exact mode: no call is untimed, so the sampled figures change nothing.
         tree.compensate(PerCall {
             own_ps: 10_000,
             caller_ps: 20_500,
             untimed_ps: 7_000,
+            sampled_own_ps: 15_000,
         });
         let got: Vec<_> = tree.nodes()[1..]
             .iter()

@@ -531,7 +531,9 @@ impl fmt::Display for StatsTable<'_> {
             if self.report.sampling().is_some() && c.untimed_ns() > 0.0 {
                 write!(
                     f,
-                    "; {:.1} ns per untimed call from its caller",
+                    "; sampled: {:.1} ns per timed call from the call, {:.1} ns per untimed \
+                     call from its caller",
+                    c.sampled_own_ns(),
                     c.untimed_ns()
                 )?;
             }

@@ -70,6 +70,10 @@ pub(super) struct CompensationJson {
     /// reports where it is 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(super) untimed_ps: u64,
+    /// What a timed call of a sampled path costs its own time; absent: 0, `own_ps` stands for
+    /// it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) sampled_own_ps: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
