@@ -48,6 +48,44 @@ fn outer(x: u64) -> u64 {
     acc
 }
 
+/// `cheap` and `dear` unprofiled, to time them alone.
+#[inline(never)]
+fn cheap_plain(x: u64) -> u64 {
+    spin(x, 20)
+}
+
+#[inline(never)]
+fn dear_plain(x: u64) -> u64 {
+    spin(x, 200)
+}
+
+/// Unprofiled times (ns) of the workload (recording off: `profkit::disable`), and of
+/// `cheap` and `dear` called as often as in it, alone in loops.
+fn unprofiled() -> [f64; 3] {
+    let time = |f: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64() * 1e9
+    };
+    profkit::disable();
+    let total = time(&work);
+    profkit::enable();
+    let alone = |g: fn(u64) -> u64, calls: u64| {
+        time(&|| {
+            let mut acc = 0u64;
+            for i in 0..calls {
+                acc ^= g(i);
+            }
+            black_box(acc);
+        })
+    };
+    [
+        total,
+        alone(cheap_plain, 800_000),
+        alone(dear_plain, 200_000),
+    ]
+}
+
 fn work() {
     let mut acc = 0u64;
     for i in 0..40_000u64 {
@@ -101,7 +139,11 @@ fn main() {
     let mut tot = vec![vec![Vec::new(); NAMES.len()]; 2];
     let mut p50 = vec![vec![Vec::new(); NAMES.len()]; 2];
     let mut counts = vec![vec![Vec::new(); NAMES.len()]; 2];
+    let mut plain = vec![Vec::new(); 3];
     for _ in 0..rounds {
+        for (k, t) in unprofiled().into_iter().enumerate() {
+            plain[k].push(t);
+        }
         for (mode, rate) in [1, 16].into_iter().enumerate() {
             profkit::set_sampling(rate);
             let (_, report) = profkit::record(work);
@@ -146,6 +188,19 @@ fn main() {
         );
     }
     println!("(error: rate 16's figure against exact mode's; counts identical in every round)");
+    // A reference beside exact mode (itself off for functions about as short as profkit's
+    // cost): the unprofiled workload's time, `cheap`'s and `dear`'s alone, and what is left
+    // for `outer`'s own time. Fastest rounds: the least disturbed by other processes.
+    let fastest = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let [total, cheap, dear] = [0, 1, 2].map(|k| fastest(&plain[k]));
+    println!(
+        "unprofiled (fastest round): workload {:.3} ms; alone in loops cheap {:.3} ms, dear {:.3} \
+         ms; left for outer's own {:.3} ms",
+        total / 1e6,
+        cheap / 1e6,
+        dear / 1e6,
+        (total - cheap - dear) / 1e6
+    );
     // What compensation took out of both modes' times (measured once, at the first report).
     let (_, report) = profkit::record(|| ());
     if let Some(c) = report.compensation() {
