@@ -10,6 +10,10 @@
 //! dropped). A mean of all rounds would be at the mercy of a loaded machine: a time slice of
 //! another process that lands in a timed call is counted 16 times by the estimate (and once by
 //! exact mode), so single rounds of either mode can be several times too high.
+//!
+//! Last, a reference for both modes: the workload's time unprofiled (`profkit::disable`),
+//! `cheap`'s and `dear`'s alone in loops of as many calls, and what that leaves for `outer`'s
+//! own time (the fastest rounds); and the per-call figures compensation took out.
 use std::hint::black_box;
 
 /// `rounds` dependent multiply-adds: work of a steady cost.
