@@ -10,6 +10,10 @@
 //! dropped). A mean of all rounds would be at the mercy of a loaded machine: a time slice of
 //! another process that lands in a timed call is counted 16 times by the estimate (and once by
 //! exact mode), so single rounds of either mode can be several times too high.
+//!
+//! Last, a reference for both modes: the workload's time unprofiled (`profkit::disable`),
+//! `cheap`'s and `dear`'s alone in loops of as many calls, and what that leaves for `outer`'s
+//! own time (the fastest rounds); and the per-call figures compensation took out.
 use std::hint::black_box;
 
 /// `rounds` dependent multiply-adds: work of a steady cost.
@@ -46,6 +50,44 @@ fn outer(x: u64) -> u64 {
         acc ^= dear(x + i);
     }
     acc
+}
+
+/// `cheap` and `dear` unprofiled, to time them alone.
+#[inline(never)]
+fn cheap_plain(x: u64) -> u64 {
+    spin(x, 20)
+}
+
+#[inline(never)]
+fn dear_plain(x: u64) -> u64 {
+    spin(x, 200)
+}
+
+/// Unprofiled times (ns) of the workload (recording off: `profkit::disable`), and of
+/// `cheap` and `dear` called as often as in it, alone in loops.
+fn unprofiled() -> [f64; 3] {
+    let time = |f: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64() * 1e9
+    };
+    profkit::disable();
+    let total = time(&work);
+    profkit::enable();
+    let alone = |g: fn(u64) -> u64, calls: u64| {
+        time(&|| {
+            let mut acc = 0u64;
+            for i in 0..calls {
+                acc ^= g(i);
+            }
+            black_box(acc);
+        })
+    };
+    [
+        total,
+        alone(cheap_plain, 800_000),
+        alone(dear_plain, 200_000),
+    ]
 }
 
 fn work() {
@@ -101,7 +143,11 @@ fn main() {
     let mut tot = vec![vec![Vec::new(); NAMES.len()]; 2];
     let mut p50 = vec![vec![Vec::new(); NAMES.len()]; 2];
     let mut counts = vec![vec![Vec::new(); NAMES.len()]; 2];
+    let mut plain = vec![Vec::new(); 3];
     for _ in 0..rounds {
+        for (k, t) in unprofiled().into_iter().enumerate() {
+            plain[k].push(t);
+        }
         for (mode, rate) in [1, 16].into_iter().enumerate() {
             profkit::set_sampling(rate);
             let (_, report) = profkit::record(work);
@@ -146,4 +192,29 @@ fn main() {
         );
     }
     println!("(error: rate 16's figure against exact mode's; counts identical in every round)");
+    // A reference beside exact mode (itself off for functions about as short as profkit's
+    // cost): the unprofiled workload's time, `cheap`'s and `dear`'s alone, and what is left
+    // for `outer`'s own time. Fastest rounds: the least disturbed by other processes.
+    let fastest = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let [total, cheap, dear] = [0, 1, 2].map(|k| fastest(&plain[k]));
+    println!(
+        "unprofiled (fastest round): workload {:.3} ms; alone in loops cheap {:.3} ms, dear {:.3} \
+         ms; left for outer's own {:.3} ms",
+        total / 1e6,
+        cheap / 1e6,
+        dear / 1e6,
+        (total - cheap - dear) / 1e6
+    );
+    // What compensation took out of both modes' times (measured once, at the first report).
+    let (_, report) = profkit::record(|| ());
+    if let Some(c) = report.compensation() {
+        println!(
+            "profkit's own cost taken out per call: {:.1} ns from a timed call ({:.1} sampled), \
+             {:.1} ns from its caller; {:.1} ns from an untimed call's caller",
+            c.own_ns(),
+            c.sampled_own_ns(),
+            c.caller_ns(),
+            c.untimed_ns()
+        );
+    }
 }

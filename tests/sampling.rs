@@ -529,3 +529,159 @@ fn a_window_whose_calls_were_all_untimed_is_estimated_from_the_paths_timed_calls
     let f = report.function("leaf").unwrap();
     assert_eq!((f.ncalls(), f.tottime()), (2, ns(200)));
 }
+
+/// Compensation under sampling (issue 27): what an untimed call costs its caller comes out of
+/// the caller's times, once. With the test clock no call costs anything, so the injected
+/// figures are what is taken out, and the arithmetic is exact: a timed call takes `own` from
+/// itself and `caller` from its caller; an untimed one `untimed` from its caller. Each call's
+/// estimate holds `own` per call, untimed calls included, so a caller's own time (inclusive
+/// less the callees' estimates) loses only `untimed - own` more per untimed callee call.
+/// 10 ns of its own per call of `leaf`.
+#[profile]
+fn busy_caller(n: u64) {
+    for _ in 0..n {
+        advance(ns(10));
+        leaf();
+    }
+}
+
+#[test]
+fn compensation_takes_untimed_calls_out_of_their_callers_once() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    // A timed call of a sampled path costs its own time 4 ns, not 2.
+    let _figures = inject_calibration(2.0, 5.0)
+        .with_untimed(3.0)
+        .with_sampled_own(4.0);
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for _ in 0..10 {
+                busy_caller(1_000);
+            }
+        })
+    });
+    let ns_of = |d: Duration| d.as_nanos() as u64;
+    let leaf = report.function("leaf").unwrap();
+    assert_eq!(leaf.ncalls(), 10_000);
+    let timed = leaf.latency().unwrap().count();
+    let untimed = 10_000 - timed;
+    assert!(timed > 0 && untimed > 0, "{timed} timed");
+    // leaf: every call 100 ns, less 4 ns each (the estimate holds one own cost per call).
+    assert_eq!(ns_of(leaf.tottime()), 10_000 * 96);
+    assert_eq!(ns_of(leaf.cumtime()), 10_000 * 96);
+    let o = report.function("busy_caller").unwrap();
+    // Its own 10 calls: a sampled path (4 ns each) unless all 10 were timed (2 ns each).
+    let mine = if o.latency().unwrap().count() < 10 {
+        40
+    } else {
+        20
+    };
+    // busy_caller: own 10 x 10,000 less its own calls' cost, 5 per timed and 3 - 4 per
+    // untimed leaf call (the 4 that leaf's estimate took out already).
+    assert_eq!(ns_of(o.tottime()), 100_000 - mine - 5 * timed + untimed);
+    // Inclusive: 10 x 110,000 less its own calls', 4 + 5 per timed and 3 per untimed leaf call.
+    assert_eq!(
+        ns_of(o.cumtime()),
+        1_100_000 - mine - 9 * timed - 3 * untimed
+    );
+    // Own times still add up to the inclusive time.
+    assert_eq!(o.cumtime(), o.tottime() + leaf.cumtime());
+    let c = report.compensation().unwrap();
+    assert_eq!(
+        (
+            c.own_ns(),
+            c.caller_ns(),
+            c.untimed_ns(),
+            c.sampled_own_ns()
+        ),
+        (2.0, 5.0, 3.0, 4.0)
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "profkit's own cost taken out: 2.0 ns per call from the call, 5.0 ns from its \
+             caller; sampled: 4.0 ns per timed call from the call, 3.0 ns per untimed call \
+             from its caller"
+        ),
+        "{text}"
+    );
+    // The figures travel in the JSON file; a file without them (older) reads as 0 and `own`.
+    let json = report.to_json();
+    let fields = r#","untimed_ps":3000,"sampled_own_ps":4000"#;
+    assert!(json.contains(fields), "{json}");
+    let back = profkit::Report::from_json_bytes(json.as_bytes()).unwrap();
+    assert_eq!(back, report);
+    let old = json.replace(fields, "");
+    let back = profkit::Report::from_json_bytes(old.as_bytes()).unwrap();
+    let c = back.compensation().unwrap();
+    assert_eq!((c.untimed_ns(), c.sampled_own_ns()), (0.0, 2.0));
+}
+
+#[test]
+fn under_recursion_every_frames_untimed_calls_come_out_once() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    // caller = untimed - own: a timed inner frame then costs the frame above it (own + caller
+    // in its inclusive time, caller + own back in its own) what an untimed one does, so the
+    // result does not depend on which frames were timed.
+    let _figures = inject_calibration(2.0, 1.0).with_untimed(3.0);
+    let (_, report) = sampled(16, || {
+        profkit::record(|| {
+            for _ in 0..5_000 {
+                recurse(9);
+            }
+        })
+    });
+    let f = report.function("recurse").unwrap();
+    assert_eq!((f.ncalls(), f.primitive_calls()), (50_000, 5_000));
+    assert!(f.latency().unwrap().count() < 50_000 / 4);
+    // 500,000 ns of frames, less 2 ns for each of the 50,000 calls and, in each of the 9 inner
+    // frames' 5,000 calls, 3 - 2 (untimed) or 1 (timed) from the frame above.
+    assert_eq!(f.tottime(), ns(500_000 - 100_000 - 45_000));
+    // cumtime, the outermost frames': 500,000 less 5,000 x 2 for their own calls and 45,000
+    // inner calls at 3 each (2 + 1 timed, 3 untimed). Equal to the sum of own times.
+    assert_eq!(f.cumtime(), ns(500_000 - 10_000 - 135_000));
+}
+
+#[test]
+fn exact_mode_ignores_the_sampled_figures() {
+    use profkit::testing::inject_calibration;
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let run = |untimed: f64| {
+        let _figures = inject_calibration(2.0, 5.0)
+            .with_untimed(untimed)
+            .with_sampled_own(untimed * 3.0);
+        profkit::record(|| {
+            for _ in 0..10 {
+                busy_caller(1_000);
+            }
+        })
+        .1
+    };
+    let (without, with) = (run(0.0), run(3.0));
+    let times = |r: &profkit::Report| {
+        ["busy_caller", "leaf"].map(|n| {
+            let f = r.function(n).unwrap();
+            (f.tottime(), f.cumtime())
+        })
+    };
+    assert_eq!(times(&with), times(&without));
+    // By hand: leaf 10,000 x 98; busy_caller own 100,000 - 20 - 10,000 x 5; inclusive
+    // 1,100,000 - 20 - 10,000 x 7.
+    assert_eq!(
+        times(&with),
+        [(ns(49_980), ns(1_029_980)), (ns(980_000), ns(980_000))]
+    );
+    // The header of an exact report stays as it was.
+    let text = with.to_string();
+    assert!(!text.contains("untimed"), "{text}");
+    assert!(
+        text.contains(
+            "profkit's own cost taken out: 2.0 ns per call from the call, 5.0 ns from its caller\n"
+        ),
+        "{text}"
+    );
+}

@@ -143,20 +143,24 @@ pub fn advance(by: Duration) {
 /// ```
 #[must_use = "the injected figures apply until this is dropped"]
 pub fn inject_calibration(own_ns: f64, caller_ns: f64) -> InjectedCalibration {
-    let ps = |ns: f64| {
-        if ns.is_finite() && ns > 0.0 {
-            (ns * 1000.0).round() as u64
-        } else {
-            0
-        }
-    };
     let previous = calibrate::inject(Some(PerCall {
-        own_ps: ps(own_ns),
-        caller_ps: ps(caller_ns),
+        own_ps: picoseconds(own_ns),
+        caller_ps: picoseconds(caller_ns),
+        untimed_ps: 0,
+        sampled_own_ps: 0,
     }));
     InjectedCalibration {
         previous,
         _not_send: PhantomData,
+    }
+}
+
+/// Picoseconds of a figure in nanoseconds; negative and non-finite figures are zero.
+fn picoseconds(ns: f64) -> u64 {
+    if ns.is_finite() && ns > 0.0 {
+        (ns * 1000.0).round() as u64
+    } else {
+        0
     }
 }
 
@@ -171,6 +175,52 @@ pub fn inject_calibration(own_ns: f64, caller_ns: f64) -> InjectedCalibration {
 pub struct InjectedCalibration {
     previous: Option<PerCall>,
     _not_send: PhantomData<*const ()>,
+}
+
+impl InjectedCalibration {
+    /// Also injects what an untimed call (sampled timing, [`set_sampling`](crate::set_sampling))
+    /// costs its caller, `untimed_ns` per call (rounded to the picosecond; negative figures
+    /// count as zero), as calibration measures it
+    /// ([`Compensation::untimed_ns`](crate::Compensation::untimed_ns)). With the test clock an
+    /// untimed call costs nothing, so a test that injects this checks the arithmetic alone.
+    ///
+    /// ```
+    /// use profkit::testing::{TestClock, inject_calibration};
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let _figures = inject_calibration(10.0, 5.0).with_untimed(3.5);
+    /// let (_, report) = profkit::record(|| ());
+    /// assert_eq!(report.compensation().unwrap().untimed_ns(), 3.5);
+    /// ```
+    pub fn with_untimed(self, untimed_ns: f64) -> InjectedCalibration {
+        self.changed(|cost| cost.untimed_ps = picoseconds(untimed_ns))
+    }
+
+    /// Also injects what a timed call of a sampled call path (one with untimed calls) costs
+    /// its own time, `own_ns` per call
+    /// ([`Compensation::sampled_own_ns`](crate::Compensation::sampled_own_ns)); without it,
+    /// or with 0, the `own_ns` of [`inject_calibration`] stands for it.
+    ///
+    /// ```
+    /// use profkit::testing::{TestClock, inject_calibration};
+    ///
+    /// let _clock = TestClock::install().unwrap();
+    /// let _figures = inject_calibration(2.0, 5.0).with_sampled_own(4.5);
+    /// let (_, report) = profkit::record(|| ());
+    /// let c = report.compensation().unwrap();
+    /// assert_eq!((c.own_ns(), c.sampled_own_ns()), (2.0, 4.5));
+    /// ```
+    pub fn with_sampled_own(self, own_ns: f64) -> InjectedCalibration {
+        self.changed(|cost| cost.sampled_own_ps = picoseconds(own_ns))
+    }
+
+    fn changed(self, change: impl FnOnce(&mut PerCall)) -> InjectedCalibration {
+        if let Some(mut cost) = calibrate::figures_injected() {
+            change(&mut cost);
+            calibrate::inject(Some(cost));
+        }
+        self
+    }
 }
 
 impl Drop for InjectedCalibration {

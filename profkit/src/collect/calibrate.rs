@@ -9,6 +9,16 @@
 //! its caller's. Each figure is the smallest of a few repetitions, so a preempted repetition
 //! does not count.
 //!
+//! Under sampled timing (`PROFKIT_SAMPLE`) most calls are untimed: counted, no clock read. Such
+//! a call still costs its caller's measured time its bookkeeping, which a third loop measures:
+//! profiled empty calls forced untimed (`local::leave_untimed_for_calibration`), whose
+//! caller's own time exceeds the plain loop's by what one untimed call costs it. And a timed
+//! call amid untimed ones costs its own time more than one amid timed ones: a fourth loop
+//! times one call after each random run of untimed ones, as sampling at rate 16 does, for the
+//! own cost of a sampled timed call. (In `examples/sampling` a timed call of a 10 ns function
+//! measured about 3 ns more sampled than exact; this loop sees 0.2 - 0.6 ns of it, so most of
+//! that still moves time from a caller to its short callees.)
+//!
 //! `PROFKIT_CALIBRATE=0` turns it off; the test clock is never compensated (its times are what
 //! the test said), except with figures a test injects on its thread
 //! ([`inject`], `profkit::testing::inject_calibration`).
@@ -53,6 +63,11 @@ thread_local! {
 /// (the test clock included); `None` goes back to measured figures. Returns the previous one.
 pub(crate) fn inject(cost: Option<PerCall>) -> Option<PerCall> {
     INJECTED.with(|c| c.replace(cost))
+}
+
+/// The figures injected on this thread, if any.
+pub(crate) fn figures_injected() -> Option<PerCall> {
+    INJECTED.with(Cell::get)
 }
 
 static WALL: OnceLock<Option<PerCall>> = OnceLock::new();
@@ -153,6 +168,13 @@ fn profiled_empty(i: u64) -> u64 {
     body(i)
 }
 
+#[inline(never)]
+fn untimed_empty(i: u64) -> u64 {
+    // Sampled timing's entry, untimed while the countdown set before the loop runs.
+    let _guard = guard::enter_sampled_for_calibration(&EMPTY);
+    body(i)
+}
+
 /// Calls per repetition, and repetitions; the CPU clock's reads cost a system call each.
 fn sizes(kind: ClockKind) -> (u64, usize) {
     match kind {
@@ -162,28 +184,116 @@ fn sizes(kind: ClockKind) -> (u64, usize) {
 }
 
 /// Smallest per-call times (ns) over the repetitions of: a bare loop, a loop of plain empty
-/// calls, the empty profiled function's inclusive time, the profiled loop's own time.
+/// calls, the empty profiled function's inclusive time, the profiled loop's own time, and the
+/// own time of a profiled loop whose calls are all untimed, and the empty profiled function's
+/// inclusive time per timed call when its timed calls come amid untimed ones (`None`: not
+/// measured).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Timings {
     pub(crate) bare: f64,
     pub(crate) plain: f64,
     pub(crate) callee: f64,
     pub(crate) caller: f64,
+    pub(crate) untimed: Option<f64>,
+    pub(crate) sampled_callee: Option<f64>,
 }
 
 impl Timings {
     /// The cost of one call: to its own time, what the empty function measured beyond its
     /// body (a plain call's cost over a bare loop's); to its caller's, what the profiled loop's
     /// own time exceeds a bare loop by. The two add up to what a profiled call costs beyond a
-    /// plain one. Negative figures (noise) are zero.
+    /// plain one. An untimed call's whole cost is in its caller's time: what the loop of
+    /// untimed calls exceeds the plain loop (its calls and bodies) by. Negative figures (noise)
+    /// are zero.
     pub(crate) fn per_call(&self) -> PerCall {
         let body = (self.plain - self.bare).max(0.0);
         let ps = |ns: f64| (ns.max(0.0) * 1000.0).round() as u64;
         PerCall {
             own_ps: ps(self.callee - body),
             caller_ps: ps(self.caller - self.bare),
+            untimed_ps: self.untimed.map_or(0, |u| ps(u - self.plain)),
+            // At least a picosecond when measured: 0 means "not measured, as `own_ps`".
+            sampled_own_ps: self.sampled_callee.map_or(0, |c| ps(c - body).max(1)),
         }
     }
+
+    /// Each figure the smaller of the two.
+    fn min(self, other: Timings) -> Timings {
+        Timings {
+            bare: self.bare.min(other.bare),
+            plain: self.plain.min(other.plain),
+            callee: self.callee.min(other.callee),
+            caller: self.caller.min(other.caller),
+            untimed: smaller(self.untimed, other.untimed),
+            sampled_callee: smaller(self.sampled_callee, other.sampled_callee),
+        }
+    }
+}
+
+/// The smaller of two figures, either of which may be missing.
+fn smaller(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The node of `site` in a private recording's reading, if it recorded calls.
+fn node_of(raw: &super::reading::RawThread, site: &'static CallSite) -> Option<TreeNode> {
+    let id = site.id();
+    raw.nodes
+        .iter()
+        .find(|x| x.site == id && x.calls > 0)
+        .copied()
+}
+
+/// The own time (ticks) of a timed loop of `n` profiled empty calls forced untimed; `None`
+/// when they were not all untimed (the thread records nothing, say).
+fn untimed_loop(clock: &Clock, n: u64) -> Option<u64> {
+    let (_, raw) = local::with_private_recording(clock.clone(), || {
+        let _outer = guard::enter_timed(&LOOP);
+        let calls = u32::try_from(n).unwrap_or(u32::MAX);
+        if local::leave_untimed_for_calibration(&EMPTY, calls) {
+            for i in 0..n {
+                untimed_empty(i);
+            }
+        }
+    })?;
+    let (outer, inner) = (node_of(&raw, &LOOP)?, node_of(&raw, &EMPTY)?);
+    (inner.calls == n && inner.untimed == n).then_some(outer.own_ns)
+}
+
+/// The inclusive time (ticks) and number of the timed calls of a loop of `n` profiled empty
+/// calls where each timed call comes after a run of untimed ones of random length, uniform in
+/// `0..=30` as at rate 16 (so the branches that tell the two apart are as unpredictable as
+/// in a sampled program); `None` when the calls were not recorded as planned.
+fn sampled_loop(clock: &Clock, n: u64) -> Option<(u64, u64)> {
+    let (planned, raw) = local::with_private_recording(clock.clone(), || {
+        let _outer = guard::enter_timed(&LOOP);
+        // A fixed xorshift sequence: the same runs in every repetition.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let (mut i, mut timed) = (0, 0);
+        while i < n {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let run = ((state >> 32) % 31).min(n - i - 1);
+            // `run` untimed calls, then the countdown is out: one timed call.
+            if !local::leave_untimed_for_calibration(&EMPTY, run as u32) {
+                return None;
+            }
+            for _ in 0..=run {
+                untimed_empty(i);
+                i += 1;
+            }
+            timed += 1;
+        }
+        Some(timed)
+    })?;
+    let timed = planned?;
+    let inner = node_of(&raw, &EMPTY)?;
+    let measured = inner.calls.saturating_sub(inner.untimed);
+    (inner.calls == n && measured == timed && timed > 0).then_some((inner.incl_ns, timed))
 }
 
 fn measure(kind: ClockKind) -> Option<PerCall> {
@@ -209,15 +319,8 @@ fn measure(kind: ClockKind) -> Option<PerCall> {
                 profiled_empty(i);
             }
         })?;
-        let node = |site: &'static CallSite| -> Option<TreeNode> {
-            let id = site.id();
-            raw.nodes
-                .iter()
-                .find(|x| x.site == id && x.calls > 0)
-                .copied()
-        };
         // Recording is off (`profkit::disable`): nothing to measure.
-        let (outer, inner) = (node(&LOOP)?, node(&EMPTY)?);
+        let (outer, inner) = (node_of(&raw, &LOOP)?, node_of(&raw, &EMPTY)?);
         if inner.calls != n {
             return None;
         }
@@ -226,19 +329,14 @@ fn measure(kind: ClockKind) -> Option<PerCall> {
             plain,
             callee: ns_per_call(inner.incl_ns),
             caller: ns_per_call(outer.own_ns),
+            untimed: untimed_loop(&clock, n).map(ns_per_call),
+            sampled_callee: sampled_loop(&clock, n)
+                .map(|(ticks, timed)| clock.ticks_to_ns(ticks) as f64 / timed as f64),
         };
         if rep == 0 {
             continue;
         }
-        best = Some(match best {
-            None => t,
-            Some(b) => Timings {
-                bare: b.bare.min(t.bare),
-                plain: b.plain.min(t.plain),
-                callee: b.callee.min(t.callee),
-                caller: b.caller.min(t.caller),
-            },
-        });
+        best = Some(best.map_or(t, |b| b.min(t)));
     }
     best.map(|t| t.per_call())
 }
@@ -254,21 +352,58 @@ mod tests {
             plain: 1.75,
             callee: 9.25,
             caller: 12.5,
+            untimed: Some(9.0),
+            sampled_callee: Some(11.75),
         };
-        // Own: 9.25 measured minus a 1.25 ns body; caller: 12.5 minus the bare loop's 0.5.
+        // Own: 9.25 measured minus a 1.25 ns body; caller: 12.5 minus the bare loop's 0.5;
+        // untimed: 9.0 minus the plain loop's 1.75 (its calls' bodies are in both); a sampled
+        // timed call's own: 11.75 minus the body.
         assert_eq!(
             t.per_call(),
             PerCall {
                 own_ps: 8_000,
-                caller_ps: 12_000
+                caller_ps: 12_000,
+                untimed_ps: 7_250,
+                sampled_own_ps: 10_500,
             }
         );
         let noisy = Timings {
             callee: 0.1,
             caller: 0.2,
+            untimed: Some(1.0),
+            sampled_callee: Some(0.1),
             ..t
         };
-        assert_eq!(noisy.per_call(), PerCall::default());
+        // Noise is zero; a measured sampled own cost at least a picosecond (0: unmeasured).
+        assert_eq!(
+            noisy.per_call(),
+            PerCall {
+                sampled_own_ps: 1,
+                ..PerCall::default()
+            }
+        );
+        let unmeasured = Timings {
+            untimed: None,
+            sampled_callee: None,
+            ..t
+        };
+        assert_eq!(unmeasured.per_call().untimed_ps, 0);
+        assert_eq!(unmeasured.per_call().sampled_own_ps, 0);
+        // The best of two repetitions: each figure's smaller one.
+        let other = Timings {
+            bare: 0.25,
+            untimed: Some(8.5),
+            ..t
+        };
+        assert_eq!(
+            t.min(other),
+            Timings {
+                bare: 0.25,
+                untimed: Some(8.5),
+                ..t
+            }
+        );
+        assert_eq!(unmeasured.min(t).untimed, Some(9.0));
     }
 
     #[test]
@@ -278,6 +413,9 @@ mod tests {
         // An instrumented call costs something, and not a microsecond on any machine.
         let total = cost.own_ps + cost.caller_ps;
         assert!((1..1_000_000).contains(&total), "{cost:?}");
+        // An untimed call reads no clock: its bookkeeping costs a few ns, or nothing at all
+        // where the core overlaps it with the body.
+        assert!(cost.untimed_ps < 1_000_000, "{cost:?}");
         let after = super::super::registry::profiles_by_thread();
         let sites = |p: &[super::super::registry::NamedProfile]| {
             p.iter()

@@ -61,6 +61,23 @@ pub(crate) fn enter_timed(site: &'static CallSite) -> Guard {
     }
 }
 
+/// Starts a call of `site` through sampled timing's entry whatever the rate, as [`enter`]
+/// does under sampling: calibration measures what an untimed call costs its caller, with the
+/// path's countdown set by `local::leave_untimed_for_calibration`. Not on the hot path; inlined
+/// into its caller as [`enter`] is, so the calibrated call costs what a real one does.
+#[inline(always)]
+pub(crate) fn enter_sampled_for_calibration(site: &'static CallSite) -> Guard {
+    let node = if ENABLED.load(Ordering::Relaxed) {
+        local::enter_sampled(site)
+    } else {
+        0
+    };
+    Guard {
+        node,
+        _not_send: PhantomData,
+    }
+}
+
 /// Ends a timed call.
 #[inline(never)]
 fn exit_timed(node: u32) {

@@ -95,13 +95,30 @@ pub(crate) struct TreeNode {
     pub(crate) cpu_ns: u64,
 }
 
-/// What one profiled call adds to the times measured around it, in picoseconds: to its own
-/// measured time (`own_ps`) and to its caller's (`caller_ps`). Picoseconds, because a figure of
-/// a few nanoseconds is subtracted once per call, millions of times.
+/// What one profiled call adds to the times measured around it, in picoseconds: a timed call
+/// to its own measured time (`own_ps`) and to its caller's (`caller_ps`); an untimed one
+/// (sampled timing), which measures no time of its own, to its caller's (`untimed_ps`).
+/// Picoseconds, because a figure of a few nanoseconds is subtracted once per call, millions of
+/// times.
+/// And a timed call of a sampled path (one with untimed calls), which comes amid untimed ones,
+/// to its own time (`sampled_own_ps`; 0: not measured, `own_ps` stands for it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PerCall {
     pub(crate) own_ps: u64,
     pub(crate) caller_ps: u64,
+    pub(crate) untimed_ps: u64,
+    pub(crate) sampled_own_ps: u64,
+}
+
+impl PerCall {
+    /// What a timed call of a sampled path costs its own time.
+    pub(crate) fn sampled_own(&self) -> u64 {
+        if self.sampled_own_ps == 0 {
+            self.own_ps
+        } else {
+            self.sampled_own_ps
+        }
+    }
 }
 
 /// `calls` times `per_call_ps` picoseconds, in nanoseconds (rounded half up).
@@ -173,33 +190,86 @@ impl Tree {
 
     /// Takes the profiler's own cost out of every node: a path with `n` calls, `c` calls of
     /// its direct children and `k` calls below it in all loses `n * own + c * caller` of its
-    /// own time (and of its CPU time) and `n * own + k * (own + caller)` of its inclusive time,
-    /// each clamped at zero (and own time at most the inclusive time). Under sampled timing
-    /// `c` and `k` count timed calls only (an untimed call reads no clock, and its few ns of
-    /// bookkeeping stay in its caller's times); `n` counts all calls, as the estimated times
-    /// hold one call's own cost per call.
+    /// own time and `n * own + k * (own + caller)` of its inclusive time, each clamped at zero
+    /// (and own time at most the inclusive time).
+    ///
+    /// Under sampled timing, `c` and `k` count timed calls, and the untimed ones (`u` of the
+    /// direct children, `v` below in all) cost their caller `untimed` each: the inclusive time
+    /// loses `v * untimed` more. A sampled path's (one with untimed calls) timed calls cost
+    /// their own time `sampled_own` rather than `own` (in its `n * own`, and in its
+    /// ancestors' `k * (own + caller)`). `n` counts all calls, as the estimated times
+    /// ([`estimate_sampled`]) hold one timed call's own cost per call, untimed calls included:
+    /// a child's compensated estimate loses `sampled_own` for each of its untimed calls too.
+    /// The own time, which the estimate made the inclusive time less the children's estimated
+    /// inclusive times, therefore already lost that per untimed child call (through the
+    /// children's estimates) and loses only the difference more: `u * (untimed -
+    /// sampled_own)`, which gives time back when an untimed call costs less. Own and inclusive
+    /// times stay consistent: own is still inclusive less the children's inclusive. With no
+    /// untimed call (exact mode) these terms are zero and nothing else changes.
+    ///
+    /// CPU time (read by a sampler, not estimated) loses what the calls cost while each path
+    /// was innermost: `own` (or `sampled_own`) per timed call of its own, `caller` per timed
+    /// and `untimed` per untimed call of its direct children.
     pub(crate) fn compensate(&mut self, cost: PerCall) {
         let len = self.nodes.len();
-        // Calls of direct children and of all descendants, by node; parents precede their
+        let sampled_own = cost.sampled_own();
+        // Calls of direct children and of all descendants, by node: timed calls of paths with
+        // no untimed call, timed calls of sampled paths, untimed calls. Parents precede their
         // children, so one backward pass adds each node's counts into its parent's.
-        let mut direct = vec![0u64; len];
-        let mut below = vec![0u64; len];
+        let mut direct = vec![[0u64; 3]; len];
+        let mut below = vec![[0u64; 3]; len];
         for i in (1..len).rev() {
             let parent = self.nodes[i].parent as usize;
             if parent < i {
-                let calls = self.nodes[i].calls.saturating_sub(self.nodes[i].untimed);
-                direct[parent] = direct[parent].saturating_add(calls);
-                below[parent] = below[parent].saturating_add(calls).saturating_add(below[i]);
+                let untimed = self.nodes[i].untimed.min(self.nodes[i].calls);
+                let timed = self.nodes[i].calls - untimed;
+                let calls = if untimed == 0 {
+                    [timed, 0, 0]
+                } else {
+                    [0, timed, untimed]
+                };
+                for k in 0..3 {
+                    direct[parent][k] = direct[parent][k].saturating_add(calls[k]);
+                    below[parent][k] = below[parent][k]
+                        .saturating_add(calls[k])
+                        .saturating_add(below[i][k]);
+                }
             }
         }
         let both = cost.own_ps.saturating_add(cost.caller_ps);
+        let sampled_both = sampled_own.saturating_add(cost.caller_ps);
         for (i, node) in self.nodes.iter_mut().enumerate().skip(1) {
-            let mine = times(node.calls, cost.own_ps);
-            let own_cost = mine.saturating_add(times(direct[i], cost.caller_ps));
-            let incl_cost = mine.saturating_add(times(below[i], both));
+            let [exact_children, sampled_children, untimed_children] = direct[i];
+            // A sampled path's timed calls cost their own time `sampled_own` each.
+            let own = if node.untimed > 0 {
+                sampled_own
+            } else {
+                cost.own_ps
+            };
+            let mine = times(node.calls, own);
+            let to_callees = times(
+                exact_children.saturating_add(sampled_children),
+                cost.caller_ps,
+            )
+            .saturating_add(times(untimed_children, cost.untimed_ps));
+            let own_cost = mine.saturating_add(to_callees);
+            // What the children's estimates took out of this own time for their untimed calls.
+            let estimated = times(untimed_children, sampled_own);
+            let [exact_below, sampled_below, untimed_below] = below[i];
+            let incl_cost = mine
+                .saturating_add(times(exact_below, both))
+                .saturating_add(times(sampled_below, sampled_both))
+                .saturating_add(times(untimed_below, cost.untimed_ps));
             node.incl_ns = node.incl_ns.saturating_sub(incl_cost);
-            node.own_ns = node.own_ns.saturating_sub(own_cost).min(node.incl_ns);
-            node.cpu_ns = node.cpu_ns.saturating_sub(own_cost);
+            node.own_ns = node
+                .own_ns
+                .saturating_add(estimated)
+                .saturating_sub(own_cost)
+                .min(node.incl_ns);
+            let timed_mine = times(node.calls.saturating_sub(node.untimed), own);
+            node.cpu_ns = node
+                .cpu_ns
+                .saturating_sub(timed_mine.saturating_add(to_callees));
         }
     }
 
@@ -331,16 +401,29 @@ mod tests {
     }
 
     #[test]
-    fn under_sampling_compensation_counts_the_timed_calls_below_a_path() {
-        let mut tree = Tree::default();
-        // root -> a (1 call, timed) -> b (100 calls, 10 timed)
-        tree.add(&[
+    fn under_sampling_compensation_takes_untimed_calls_out_once_and_gives_the_truth_back() {
+        // A modelled recording with costs known: a timed call costs 2 ns of its own time (4
+        // amid untimed ones: a sampled path's) and 5 of its caller's, an untimed call 3 ns of
+        // its caller's. root -> a (1 call, timed, 500 ns of its own) -> b (100 calls of 80 ns,
+        // 10 timed).
+        let cost = PerCall {
+            own_ps: 2_000,
+            caller_ps: 5_000,
+            untimed_ps: 3_000,
+            sampled_own_ps: 4_000,
+        };
+        // a measures its own 500 + 2, 10 timed calls of b at 80 + 4 + 5, 90 untimed at 80 + 3.
+        let a_incl = 502 + 10 * 89 + 90 * 83;
+        // b's timed calls measure 84 each: estimated 840 x 100 / 10; a's own is what b's
+        // estimate leaves (`estimate_sampled`).
+        let b_incl = 8_400;
+        let mut nodes = vec![
             TreeNode::default(),
             TreeNode {
                 site: 1,
                 calls: 1,
-                own_ns: 1_000,
-                incl_ns: 10_000,
+                own_ns: a_incl - 820,
+                incl_ns: a_incl,
                 ..TreeNode::default()
             },
             TreeNode {
@@ -348,22 +431,73 @@ mod tests {
                 parent: 1,
                 calls: 100,
                 untimed: 90,
-                own_ns: 9_000,
-                incl_ns: 9_000,
+                own_ns: 840,
+                incl_ns: 840,
                 ..TreeNode::default()
             },
-        ]);
-        tree.compensate(PerCall {
-            own_ps: 2_000,
-            caller_ps: 5_000,
-        });
+        ];
+        estimate_sampled(&mut nodes);
+        assert_eq!(
+            (nodes[1].own_ns, nodes[2].incl_ns),
+            (a_incl - b_incl, b_incl)
+        );
+        let mut tree = Tree::default();
+        tree.add(&nodes);
+        tree.compensate(cost);
         let got: Vec<_> = tree.nodes()[1..]
             .iter()
             .map(|n| (n.own_ns, n.incl_ns))
             .collect();
-        // a: own 1000 - 2 - 10 x 5 = 948; incl 10000 - 2 - 10 x 7 = 9928.
-        // b: every estimated call holds one call's own cost: 9000 - 100 x 2.
-        assert_eq!(got, [(948, 9_928), (8_800, 8_800)]);
+        // a: own 462 + 90 x 4 (taken out through b's estimate) - 2 - 10 x 5 - 90 x 3 = 500;
+        // inclusive 8862 - 2 - 10 x 9 - 90 x 3 = 8500. b: 8400 - 100 x 4 = 8000. The truth.
+        // (The figures a's path, not sampled, would lose for calls of its own are `own`'s.)
+        assert_eq!(got, [(500, 8_500), (8_000, 8_000)]);
+    }
+
+    #[test]
+    fn untimed_calls_deeper_down_leave_every_timed_ancestors_inclusive_time() {
+        // root -> a (1 call) -> b (10 calls, 4 untimed) -> c (40 calls, 30 untimed).
+        let n = |site, parent, calls, untimed, own_ns, incl_ns| TreeNode {
+            site,
+            parent,
+            calls,
+            untimed,
+            own_ns,
+            incl_ns,
+            cpu_ns: own_ns,
+            ..TreeNode::default()
+        };
+        let mut tree = Tree::default();
+        tree.add(&[
+            TreeNode::default(),
+            n(1, 0, 1, 0, 1_000, 20_000),
+            n(2, 1, 10, 4, 5_000, 19_000),
+            n(3, 2, 40, 30, 14_000, 14_000),
+        ]);
+        // No sampled own figure measured (0): `own` stands for it.
+        tree.compensate(PerCall {
+            own_ps: 1_000,
+            caller_ps: 2_000,
+            untimed_ps: 4_000,
+            sampled_own_ps: 0,
+        });
+        let got: Vec<_> = tree.nodes()[1..]
+            .iter()
+            .map(|n| (n.own_ns, n.incl_ns, n.cpu_ns))
+            .collect();
+        // a: own 1000 + 4 x 1 - 1 - 6 x 2 - 4 x 4 = 975; inclusive 20000 - 1 - 16 x 3 - 34 x 4
+        //    = 19815. CPU: 1000 - 1 - 6 x 2 - 4 x 4 = 971 (no time back: not estimated).
+        // b: own 5000 + 30 - 10 - 10 x 2 - 30 x 4 = 4880; inclusive 19000 - 10 - 10 x 3 - 30 x 4
+        //    = 18840. CPU: 5000 - 6 x 1 (its timed calls) - 20 - 120 = 4854.
+        // c: 14000 - 40 x 1 = 13960; CPU 14000 - 10 x 1 = 13990.
+        assert_eq!(
+            got,
+            [
+                (975, 19_815, 971),
+                (4_880, 18_840, 4_854),
+                (13_960, 13_960, 13_990)
+            ]
+        );
     }
 
     fn node(site: u32, parent: u32, calls: u64) -> TreeNode {
@@ -402,9 +536,12 @@ mod tests {
             n(3, 2, 5, 5_000, 5_000),
             n(4, 1, 3, 10, 1_000),
         ]);
+        // Exact mode: no call is untimed, so the sampled figures change nothing.
         tree.compensate(PerCall {
             own_ps: 10_000,
             caller_ps: 20_500,
+            untimed_ps: 7_000,
+            sampled_own_ps: 15_000,
         });
         let got: Vec<_> = tree.nodes()[1..]
             .iter()

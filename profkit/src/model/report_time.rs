@@ -12,7 +12,12 @@ use super::stats::FunctionStats;
 /// A profiled call costs time partly inside its own measured interval (`own`) and partly in
 /// its caller's (`caller`): a call path with `n` calls and `c` direct callee calls loses
 /// `n * own + c * caller` of its own time; with `k` calls beneath it in all, its inclusive time
-/// loses `n * own + k * (own + caller)`. Nothing goes below zero.
+/// loses `n * own + k * (own + caller)`. Under sampled timing an untimed call, which reads no
+/// clock, costs its caller `untimed` (its bookkeeping): a path loses it for each untimed call
+/// beneath it from its inclusive time, and `untimed - sampled_own` for each untimed call of its
+/// direct callees from its own time (their estimates already hold a timed call's own cost,
+/// `sampled_own` on a sampled path, per call, which compensation takes out of theirs). Nothing
+/// goes below zero.
 ///
 /// ```
 /// use profkit::testing::{TestClock, inject_calibration};
@@ -52,6 +57,37 @@ impl Compensation {
     /// ```
     pub fn caller_ns(&self) -> f64 {
         self.cost.caller_ps as f64 / 1000.0
+    }
+
+    /// Nanoseconds one untimed call (sampled timing, [`set_sampling`](crate::set_sampling) or
+    /// `PROFKIT_SAMPLE`) adds to its caller's measured time: the bookkeeping of a call that is
+    /// counted without reading the clock (to the nearest picosecond). 0 when not measured (a
+    /// JSON file written before it was).
+    ///
+    /// ```
+    /// # let _clock = profkit::testing::TestClock::install().unwrap();
+    /// # let _f = profkit::testing::inject_calibration(2.0, 3.0).with_untimed(1.25);
+    /// # let (_, report) = profkit::record(|| ());
+    /// assert_eq!(report.compensation().unwrap().untimed_ns(), 1.25);
+    /// ```
+    pub fn untimed_ns(&self) -> f64 {
+        self.cost.untimed_ps as f64 / 1000.0
+    }
+
+    /// Nanoseconds one timed call of a sampled call path (one with untimed calls) adds to its
+    /// own measured time: a timed call amid untimed ones costs a little more than one amid
+    /// timed ones ([`own_ns`](Compensation::own_ns)), which takes its place when this was not
+    /// measured (a JSON file written before it was).
+    ///
+    /// ```
+    /// # let _clock = profkit::testing::TestClock::install().unwrap();
+    /// # let _f = profkit::testing::inject_calibration(2.0, 3.0);
+    /// # let (_, report) = profkit::record(|| ());
+    /// // Not measured (or injected): the own cost of any timed call.
+    /// assert_eq!(report.compensation().unwrap().sampled_own_ns(), 2.0);
+    /// ```
+    pub fn sampled_own_ns(&self) -> f64 {
+        self.cost.sampled_own() as f64 / 1000.0
     }
 }
 

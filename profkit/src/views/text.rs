@@ -519,13 +519,25 @@ impl fmt::Display for StatsTable<'_> {
         if let Some(c) = self.report.compensation()
             && (c.own_ns() > 0.0 || c.caller_ns() > 0.0)
         {
-            writeln!(
+            write!(
                 f,
                 "   profkit's own cost taken out: {:.1} ns per call from the call, {:.1} ns \
                  from its caller",
                 c.own_ns(),
                 c.caller_ns()
             )?;
+            // Sampled timing: what an untimed call cost its caller, taken out too (exact
+            // mode's line stays as it was).
+            if self.report.sampling().is_some() && c.untimed_ns() > 0.0 {
+                write!(
+                    f,
+                    "; sampled: {:.1} ns per timed call from the call, {:.1} ns per untimed \
+                     call from its caller",
+                    c.sampled_own_ns(),
+                    c.untimed_ns()
+                )?;
+            }
+            writeln!(f)?;
         }
         if let Some(rate) = self.report.sampling() {
             writeln!(

@@ -13,7 +13,7 @@ mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
 use sampled::LastUntimed;
-pub(crate) use sampled::{UNTIMED, enter_sampled, exit_untimed};
+pub(crate) use sampled::{UNTIMED, enter_sampled, exit_untimed, leave_untimed_for_calibration};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{
     SwitchError, ThreadReading, read_current, switch_clock, with_clock, with_shared,

@@ -238,3 +238,33 @@ pub(crate) fn exit_untimed(guard: u64) {
         }
     });
 }
+
+/// Calibration only (`collect::calibrate`, which measures what an untimed call costs its
+/// caller): makes the next `calls` calls of `site` under this thread's current call untimed,
+/// whatever the rate, as if the path's countdown had drawn that gap; they then enter through
+/// [`enter_sampled`] as real untimed calls do. The path's node is created if it is new (no
+/// timed first call needed). `false` when the thread records nothing. Added beside the hot
+/// path, which it does not change.
+#[cold]
+pub(crate) fn leave_untimed_for_calibration(site: &'static CallSite, calls: u32) -> bool {
+    LOCAL
+        .try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let Some(local) = slot.as_mut() else {
+                return false;
+            };
+            let child = local.find_child(site.id());
+            if child == NONE {
+                return false;
+            }
+            if child == local.last_untimed.child {
+                local.last_untimed.countdown = calls;
+            } else if let Some(node) = local.nodes.get_mut(child as usize) {
+                node.countdown = calls;
+            }
+            true
+        })
+        .unwrap_or(false)
+}

@@ -28,8 +28,12 @@ impl Report {
     ///   "duration_ns": 2000000000 | null,   // from the start (or reset) to the report
     ///   "heap": {"current_bytes": 1048576, "peak_bytes": 4194304},   // with memory only
     ///   "max_rss_bytes": 12582912,          // the OS's peak RSS, when it says
-    ///   "compensation": {"own_ps": 8125, "caller_ps": 12000},  // profkit's cost per call,
-    ///                                       // taken out of the times (absent: nothing was)
+    ///   "compensation": {"own_ps": 8125, "caller_ps": 12000,  // profkit's cost per call,
+    ///                    "untimed_ps": 7000, "sampled_own_ps": 10500},  // taken out of the
+    ///                                       // times (absent: nothing was); sampled timing's
+    ///                                       // figures optional: untimed_ps an untimed call's
+    ///                                       // (absent = 0), sampled_own_ps a sampled path's
+    ///                                       // timed call's own (absent: own_ps)
     ///   "process": 9313225746154785, "sequence": 4, "resets": 0,  // which process, its n-th
     ///                                       // report, after how many resets
     ///   "sites": [{"name": "app::db::fetch_row", "file": "src/db.rs", "line": 12}, ...],

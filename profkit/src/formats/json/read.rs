@@ -138,6 +138,8 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Report, ReadError> {
         compensation: file.compensation.map(|c| PerCall {
             own_ps: c.own_ps,
             caller_ps: c.caller_ps,
+            untimed_ps: c.untimed_ps,
+            sampled_own_ps: c.sampled_own_ps,
         }),
         origin: match (file.process, file.sequence) {
             (Some(process), Some(sequence)) => Some(Origin {

@@ -66,6 +66,18 @@ pub(super) struct SnapshotJson {
 pub(super) struct CompensationJson {
     pub(super) own_ps: u64,
     pub(super) caller_ps: u64,
+    /// What an untimed call (sampled timing) costs its caller; absent: 0 (older files, and
+    /// reports where it is 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) untimed_ps: u64,
+    /// What a timed call of a sampled path costs its own time; absent: 0, `own_ps` stands for
+    /// it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) sampled_own_ps: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]

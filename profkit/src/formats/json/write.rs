@@ -192,6 +192,8 @@ pub(super) fn to_json(report: &Report) -> String {
         compensation: report.meta.compensation.map(|c| CompensationJson {
             own_ps: c.own_ps,
             caller_ps: c.caller_ps,
+            untimed_ps: c.untimed_ps,
+            sampled_own_ps: c.sampled_own_ps,
         }),
         process: report.meta.origin.map(|o| o.process),
         sequence: report.meta.origin.map(|o| o.sequence),
