@@ -262,4 +262,8 @@ fn main() {
          ms: {})",
         comp.map(|x| format!("{:.2}", x / 1e6)).join(", ")
     );
+    println!(
+        "(reported times under sampled timing, compensated, in ms: {})",
+        sampled.map(|x| format!("{:.2}", x / 1e6)).join(", ")
+    );
 }
