@@ -5,10 +5,12 @@
 //!
 //! The period is random so that a workload with a period of its own cannot keep meeting the
 //! sampler at the same phase, and the sampler's sleeps have no timer slack (Linux lets a timer
-//! fire up to 50 µs late, which makes it fire together with another thread's timer, as
-//! the wake-up of the thread being sampled): its instants stay independent of the sampled
-//! threads'. A round that takes long (many running threads) stretches the next sleep, so that
-//! the sampler stays below about a fifth of a core.
+//! fire up to 50 µs late, which makes it fire together with another thread's timer, as the
+//! wake-up of the thread being sampled), so its wake-ups do not lock onto the sampled
+//! threads'. When it then gets a core still depends on them on a machine with more runnable
+//! threads than cores (see [`cpu`](super::cpu) for what that costs in accuracy). A round that
+//! takes long (many running threads) stretches the next sleep, so that the sampler stays below
+//! about a fifth of a core.
 
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
