@@ -85,13 +85,18 @@ impl ThreadShared {
         self.current.store(node, Ordering::Relaxed);
     }
 
-    /// Charges the thread's CPU time since the last sample to its innermost open call;
-    /// `now`: its CPU clock in ns.
-    pub(crate) fn charge_cpu(&self, now: Option<u64>) {
+    /// One sample of the thread's CPU time (see `sampler`): `read` looks at the thread (its
+    /// CPU clock, and whether it runs), between two loads of its innermost open call; `take`
+    /// says which samples charge the pending time to that call.
+    pub(crate) fn sample_cpu(&self, take: cpu::Take, read: impl FnOnce(&CpuState) -> cpu::Reading) {
+        // The whole sample under the lock, so two samples never charge one interval twice.
         let mut state = self.cpu.lock();
-        // Read under the lock, so two samples never charge one interval twice.
-        let node = self.current.load(Ordering::Relaxed);
-        state.charge(node, now);
+        // With a real reading (system calls) between them, the two loads cannot be merged or
+        // moved across it: a call that begins or ends meanwhile shows as a changed node.
+        let before = self.current.load(Ordering::Relaxed);
+        let reading = read(&state);
+        let now = self.current.load(Ordering::Relaxed);
+        state.sample(take, before, now, reading);
     }
 
     /// Owner only, for `profkit::testing`: gives the thread a test CPU clock or its own again.
@@ -105,11 +110,6 @@ impl ThreadShared {
         let mut state = self.cpu.lock();
         let node = self.current.load(Ordering::Relaxed);
         state.advance(node, ns)
-    }
-
-    /// The thread's CPU clock now (ns), read from any thread; `None` without one.
-    pub(crate) fn cpu_clock_now(&self) -> Option<u64> {
-        self.cpu.lock().read_clock()
     }
 
     /// Owner only: nodes below `len` are initialised and may be read.
@@ -322,7 +322,10 @@ pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
 pub(crate) fn retire(shared: &Arc<ThreadShared>) {
     if cpu::is_on() {
         // The thread's own last sample, so that nothing since the sampler's is lost.
-        shared.charge_cpu(shared.cpu_clock_now());
+        shared.sample_cpu(cpu::Take::All, |state| cpu::Reading {
+            cpu: state.read_clock(),
+            running: true,
+        });
     }
     let mut reg = REGISTRY.lock();
     let baseline = reg.baselines.remove(&shared.id).unwrap_or_default();
