@@ -141,11 +141,16 @@ pub(crate) fn compensate(named: &mut [NamedProfile]) -> Option<PerCall> {
     applied
 }
 
-/// Dependent multiply-adds in the calibrated function's body: a few ns of work whose latency
-/// the out-of-order core overlaps with the instrumentation around it, as it does in real
-/// functions. An empty body overlaps nothing, and its figures overstate what a call costs a
-/// function that does anything (measured: 8 ns instead of 2 for the call's own time).
-const BODY_ROUNDS: u32 = 20;
+/// Dependent multiply-adds in the calibrated function's body (about 25 ns on the development
+/// VM): work whose latency the out-of-order core overlaps with the instrumentation around it,
+/// as it does in real functions. An empty body overlaps nothing, and its figures overstate
+/// what a call costs a function that does anything (measured: 8 ns instead of 2 for the call's
+/// own time). A short one overlaps too much: with 20 rounds the two figures added up to
+/// 17.9 ns, less than the two clock reads alone (19 ns), and a 36 ns function still read 15%
+/// slow after compensation; with 35 they add up to 23.5 ns, what the overhead bench measures a
+/// profiled leaf call to cost over a plain one, and the 36 ns function reads within 4%
+/// (`cargo bench -p profkit-suite --bench calibration`).
+const BODY_ROUNDS: u32 = 35;
 
 #[inline(always)]
 fn body(i: u64) -> u64 {
