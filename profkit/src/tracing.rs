@@ -40,7 +40,7 @@
 //! Add the layer once per subscriber. Span fields, events and levels are not recorded (a
 //! filter layer in front decides which spans reach it).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -247,8 +247,40 @@ thread_local! {
         RefCell::new(HashMap::default());
 }
 
+/// Slots of [`RECENT`]: a power of two.
+const RECENT_SLOTS: usize = 64;
+
+thread_local! {
+    /// The sites this thread found last, by a hash of their `Metadata` address (one per slot,
+    /// the last found wins): most spans' site is found here, with no hashing of a key and no
+    /// borrow of [`SEEN`].
+    static RECENT: [Cell<(usize, Option<&'static CallSite>)>; RECENT_SLOTS] =
+        const { [const { Cell::new((0, None)) }; RECENT_SLOTS] };
+}
+
+#[inline]
 fn site_for(meta: &'static Metadata<'static>) -> &'static CallSite {
     let address = std::ptr::from_ref(meta) as usize;
+    let hash = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let at = (hash >> (64 - RECENT_SLOTS.trailing_zeros())) as usize;
+    let recent = RECENT
+        .try_with(|recent| match recent[at].get() {
+            (seen, Some(site)) if seen == address => Some(site),
+            _ => None,
+        })
+        .ok()
+        .flatten();
+    if let Some(site) = recent {
+        return site;
+    }
+    let site = seen_site_for(meta, address);
+    let _ = RECENT.try_with(|recent| recent[at].set((address, Some(site))));
+    site
+}
+
+/// [`site_for`] when the site is not in [`RECENT`]'s slot.
+#[inline(never)]
+fn seen_site_for(meta: &'static Metadata<'static>, address: usize) -> &'static CallSite {
     let cached = SEEN
         .try_with(|seen| seen.try_borrow().ok()?.get(&address).copied())
         .ok()
