@@ -46,8 +46,9 @@
 //! subscriber, a span's call taking one of two slots chosen by its id, without a lock. A span
 //! whose two slots are taken (thousands of spans open at once) keeps its call in the span's
 //! extensions instead, which costs a heap box and a look-up of the span at each entry; it is
-//! counted the same way. About 50 ns per span above the registry's own cost on the 2-vCPU VM
-//! of profkit's benches (`cargo bench -p profkit-suite --bench tracing_layer`).
+//! counted the same way. About 50 ns per span above the registry's own cost (60 per span of
+//! three nested) on the 2-vCPU VM of profkit's benches (`cargo bench -p profkit-suite --bench
+//! tracing_layer`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
