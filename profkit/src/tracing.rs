@@ -217,9 +217,11 @@ impl Slot {
     #[inline(always)]
     fn site(&self) -> Option<&'static CallSite> {
         let site = self.site.load(Ordering::Relaxed);
-        // SAFETY: a slot's `site` is null or was stored by `SpanTable::claim` from a
-        // `&'static CallSite` (a leaked box of `shared_site_for`, never freed), and it is read
-        // only for a span whose slot it is, after the claim that stored it (see `SpanTable`).
+        // SAFETY: a slot's `site` is only ever null (as made) or stored by `SpanTable::claim`
+        // from a `&'static CallSite` (a leaked box of `shared_site_for`, never freed), so
+        // whatever store a load sees, a non-null pointer is valid for `'static` and its
+        // `CallSite` is `Sync`. (That it is this span's site is `SpanTable`'s ordering
+        // argument.) Exercised by every test of `tests/tracing_layer.rs`.
         unsafe { site.as_ref() }
     }
 }
