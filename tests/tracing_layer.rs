@@ -342,3 +342,67 @@ fn a_span_closed_inside_a_call_is_counted_there_and_takes_none_of_its_time() {
     assert_eq!(closed.futures().unwrap().completed(), 1);
     assert_eq!(report.total_time(), Duration::from_micros(12));
 }
+
+#[test]
+fn more_spans_open_at_once_than_the_layer_has_slots_are_all_counted() {
+    subscribe();
+    // The layer keeps the calls of up to 4096 open spans in a table and the others in their
+    // extensions: 5000 open at once take both ways, and every one counts exactly.
+    const SPANS: usize = 5000;
+    let _clock = TestClock::install().unwrap();
+    let (_, report) = profkit::record(|| {
+        let spans: Vec<_> = (0..SPANS).map(|_| tracing::info_span!("crowded")).collect();
+        for span in &spans {
+            span.in_scope(|| advance(Duration::from_nanos(2)));
+        }
+        // Entered again, in the opposite order: one call each, two entries.
+        for span in spans.iter().rev() {
+            span.in_scope(|| advance(Duration::from_nanos(1)));
+        }
+        drop(spans);
+        // The table's slots are free again: a span after them is counted as well.
+        tracing::info_span!("after_the_crowd").in_scope(|| advance(Duration::from_nanos(5)));
+    });
+    let crowded = report.function("crowded").unwrap();
+    assert_eq!(crowded.ncalls(), SPANS as u64);
+    assert_eq!(crowded.tottime(), Duration::from_nanos(3 * SPANS as u64));
+    let futures = crowded.futures().unwrap();
+    assert_eq!(
+        (futures.completed(), futures.polls()),
+        (SPANS as u64, 2 * SPANS as u64)
+    );
+    let after = report.function("after_the_crowd").unwrap();
+    assert_eq!(
+        (after.ncalls(), after.tottime()),
+        (1, Duration::from_nanos(5))
+    );
+}
+
+#[test]
+fn two_subscribers_with_the_same_span_ids_keep_their_spans_apart() {
+    let _clock = TestClock::install().unwrap();
+    let first = tracing::Dispatch::new(
+        tracing_subscriber::registry().with(profkit::tracing::ProfkitLayer::new()),
+    );
+    let layer = profkit::tracing::ProfkitLayer::new();
+    // A clone is a new layer: it gets its own table when added to a subscriber.
+    let second = tracing::Dispatch::new(tracing_subscriber::registry().with(layer.clone()));
+    let (_, report) = profkit::record(|| {
+        let a = tracing::dispatcher::with_default(&first, || tracing::info_span!("of_first"));
+        let b = tracing::dispatcher::with_default(&second, || tracing::info_span!("of_second"));
+        // Each registry numbers its spans from the same start.
+        assert_eq!(a.id(), b.id());
+        a.in_scope(|| advance(Duration::from_nanos(10)));
+        b.in_scope(|| advance(Duration::from_nanos(20)));
+        a.in_scope(|| advance(Duration::from_nanos(30)));
+        drop(b);
+        a.in_scope(|| advance(Duration::from_nanos(40)));
+        drop(a);
+    });
+    let a = report.function("of_first").unwrap();
+    assert_eq!((a.ncalls(), a.tottime()), (1, Duration::from_nanos(80)));
+    assert_eq!(a.futures().unwrap().polls(), 3);
+    let b = report.function("of_second").unwrap();
+    assert_eq!((b.ncalls(), b.tottime()), (1, Duration::from_nanos(20)));
+    assert_eq!(b.futures().unwrap().polls(), 1);
+}

@@ -172,6 +172,41 @@ impl AsyncCall {
     }
 }
 
+/// One entry of a call whose state lives outside an [`AsyncCall`] (the tracing layer's span
+/// table, `crate::tracing`), as [`AsyncCall::enter_poll`] makes it: `first` says it is the
+/// call's first entry. Returns the node to close with `local::exit_poll` (0: nothing recorded,
+/// recording is off) and, for a first entry that is recorded, the wall reading that starts the
+/// call's wall time (`None` otherwise: a call whose first entry was not recorded never counts).
+#[inline]
+pub(crate) fn enter_detached(site: &'static CallSite, first: bool) -> (u32, Option<u64>) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return (0, None);
+    }
+    let (node, start) = local::enter_poll(site);
+    let first_poll = first.then(|| start.unwrap_or_else(clock::wall_ticks));
+    (node, first_poll)
+}
+
+/// Ends, completed and on this thread's current call path, a call entered with
+/// [`enter_detached`] `polls` times, as [`AsyncCall::end_here`] ends one: nothing for a call
+/// never entered or whose first entry was not recorded, or when recording is off.
+pub(crate) fn end_detached(site: &'static CallSite, polls: u64, first_poll: Option<u64>) {
+    if polls == 0 {
+        return;
+    }
+    let Some(first_poll) = first_poll else { return };
+    if ENABLED.load(Ordering::Relaxed) {
+        local::end_future_here(
+            site,
+            FutureEnd {
+                completed: true,
+                polls,
+                first_poll,
+            },
+        );
+    }
+}
+
 impl Drop for AsyncCall {
     fn drop(&mut self) {
         // Dropped after it started, before it completed: cancelled. Its call ends here, on
