@@ -145,17 +145,19 @@ fn bump(counter: &AtomicU64, by: u64) {
 }
 
 impl SharedNode {
-    /// A node holding zeros (what a fresh chunk's nodes hold), for a constant.
-    pub(crate) const EMPTY: SharedNode = SharedNode {
-        site: AtomicU32::new(0),
-        parent: AtomicU32::new(0),
-        flags: AtomicU32::new(0),
-        calls: AtomicU64::new(0),
-        own: AtomicU64::new(0),
-        incl: AtomicU64::new(0),
-        start: AtomicU64::new(0),
-        untimed: AtomicU64::new(0),
-    };
+    /// A node holding zeros (what a fresh chunk's nodes hold), for a `static`.
+    pub(crate) const fn empty() -> SharedNode {
+        SharedNode {
+            site: AtomicU32::new(0),
+            parent: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            calls: AtomicU64::new(0),
+            own: AtomicU64::new(0),
+            incl: AtomicU64::new(0),
+            start: AtomicU64::new(0),
+            untimed: AtomicU64::new(0),
+        }
+    }
 
     /// Sets the identity of a fresh node (owner only, before it is published).
     pub(crate) fn init(&self, site: u32, parent: u32, flags: u8) {

@@ -56,7 +56,7 @@ pub(super) struct Hot {
 /// Where a disarmed thread "publishes": never read, never written (nothing matches then).
 static UNPUBLISHED: AtomicU32 = AtomicU32::new(0);
 /// The counters of an empty entry: never written (nothing matches an empty entry).
-static NO_STATS: SharedNode = SharedNode::EMPTY;
+static NO_STATS: SharedNode = SharedNode::empty();
 
 thread_local! {
     pub(super) static HOT: Hot = const {
