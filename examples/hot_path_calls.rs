@@ -3,6 +3,11 @@
 //! compares the instructions of `calls` (`--toggle-collect`), so that a feature that adds work
 //! to every call shows up as a difference per call.
 //!
+//! With `HOT_PATH_SAMPLE=N` the calls run under sampled timing at rate `N`
+//! (`profkit::set_sampling`): `N = 16` gives the average call at the documented rate, and a
+//! very large `N` (`1048576`) leaves every measured call untimed (the path's one timed call is
+//! the one before the loop), which isolates the untimed call's instructions.
+//!
 //! Run: `cargo run --release --example hot_path_calls`
 
 use std::hint::black_box;
@@ -23,6 +28,12 @@ fn calls(n: u64) -> u64 {
 }
 
 fn main() {
+    if let Some(rate) = std::env::var("HOT_PATH_SAMPLE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        profkit::set_sampling(rate);
+    }
     let n: u64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

@@ -110,6 +110,31 @@ pub(crate) fn free_mem_chunks(chunks: impl IntoIterator<Item = MemChunk>) {
     }
 }
 
+/// Where a recording thread publishes the node of its innermost open call (the CPU sampler and
+/// `/debug/profkit/threads` read it): `&'static`, so that the owner's untimed calls can store
+/// to it from a destructor-free thread-local (`local/hot.rs`) without `unsafe`. On a cache line
+/// of its own (the owner writes it on every call); recycled like the chunks.
+#[repr(align(64))]
+#[derive(Default)]
+struct CurrentSlot(AtomicU32);
+
+static CURRENT_POOL: Mutex<Vec<&'static AtomicU32>> = Mutex::new(Vec::new());
+
+/// A slot for a thread's published current node, holding 0 (none).
+pub(crate) fn alloc_current_slot() -> &'static AtomicU32 {
+    if let Some(slot) = CURRENT_POOL.lock().pop() {
+        return slot;
+    }
+    &Box::leak(Box::new(CurrentSlot::default())).0
+}
+
+/// Returns the slot of a recording whose last reader let go of it; its owner no longer
+/// writes it (the owner's thread-local points elsewhere once the recording is dropped).
+pub(crate) fn free_current_slot(slot: &'static AtomicU32) {
+    slot.store(0, Ordering::Relaxed);
+    CURRENT_POOL.lock().push(slot);
+}
+
 /// Adds to an owner-written counter without a locked instruction.
 #[inline(always)]
 fn bump(counter: &AtomicU64, by: u64) {
@@ -120,6 +145,20 @@ fn bump(counter: &AtomicU64, by: u64) {
 }
 
 impl SharedNode {
+    /// A node holding zeros (what a fresh chunk's nodes hold), for a `static`.
+    pub(crate) const fn empty() -> SharedNode {
+        SharedNode {
+            site: AtomicU32::new(0),
+            parent: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            calls: AtomicU64::new(0),
+            own: AtomicU64::new(0),
+            incl: AtomicU64::new(0),
+            start: AtomicU64::new(0),
+            untimed: AtomicU64::new(0),
+        }
+    }
+
     /// Sets the identity of a fresh node (owner only, before it is published).
     pub(crate) fn init(&self, site: u32, parent: u32, flags: u8) {
         self.site.store(site, Ordering::Relaxed);

@@ -2,8 +2,8 @@
 //!
 //! Reading a thread's CPU clock is a system call (about half a microsecond), far too slow to
 //! do twice per call. Instead each recording thread publishes the node of its innermost open
-//! call (one relaxed store per enter and exit, `ThreadShared::publish_current`), and a
-//! sampler thread wakes about every millisecond ([`sampler`](super::sampler)), reads each
+//! call (one relaxed store per enter and exit, `local::hot::set_current` into
+//! `ThreadShared::current_slot`), and a sampler thread wakes about every millisecond ([`sampler`](super::sampler)), reads each
 //! recording thread's CPU clock (`pthread_getcpuclockid` + `clock_gettime`) and whether the
 //! thread is running at that instant (its state in `/proc/self/task/<tid>/stat`), and charges
 //! the CPU time accumulated since the last *charged* sample to the node the thread has open,

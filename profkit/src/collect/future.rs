@@ -177,6 +177,7 @@ impl AsyncCall {
 /// call's first entry. Returns the node to close with `local::exit_poll` (0: nothing recorded,
 /// recording is off) and, for a first entry that is recorded, the wall reading that starts the
 /// call's wall time (`None` otherwise: a call whose first entry was not recorded never counts).
+#[cfg(feature = "tracing")]
 #[inline]
 pub(crate) fn enter_detached(site: &'static CallSite, first: bool) -> (u32, Option<u64>) {
     if !ENABLED.load(Ordering::Relaxed) {
@@ -190,6 +191,7 @@ pub(crate) fn enter_detached(site: &'static CallSite, first: bool) -> (u32, Opti
 /// Ends, completed and on this thread's current call path, a call entered with
 /// [`enter_detached`] `polls` times, as [`AsyncCall::end_here`] ends one: nothing for a call
 /// never entered or whose first entry was not recorded, or when recording is off.
+#[cfg(feature = "tracing")]
 pub(crate) fn end_detached(site: &'static CallSite, polls: u64, first_poll: Option<u64>) {
     if polls == 0 {
         return;

@@ -394,6 +394,14 @@ pub(crate) fn allocated_on_paths() -> Option<(u64, u64)> {
 /// While it lives, what the thread allocates is profkit's overhead, never a user's path.
 pub(crate) struct Bookkeeping(());
 
+/// Whether profkit's own code runs on the thread (a [`bookkeeping`] guard is held): one
+/// thread-local load, no destructor state to check. The untimed call's fast path
+/// (`local/hot.rs`) stands down meanwhile, as a call finding profkit's state borrowed does.
+#[inline(always)]
+pub(crate) fn in_bookkeeping() -> bool {
+    THREAD.with(|t| t.busy.get() != 0)
+}
+
 /// Starts a stretch of profkit's own code on this thread (see [`Bookkeeping`]).
 #[inline]
 pub(crate) fn bookkeeping() -> Bookkeeping {

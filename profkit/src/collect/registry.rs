@@ -43,8 +43,9 @@ pub(crate) struct ThreadShared {
     mem: Option<&'static ThreadMem>,
     /// Heap counters beside `chunks` (empty without `mem`).
     mem_chunks: Mutex<Vec<MemChunk>>,
-    /// The node of the thread's innermost open call (0: none), for the CPU sampler.
-    current: AtomicU32,
+    /// The node of the thread's innermost open call (0: none), for the CPU sampler. The owner
+    /// stores to it through its thread-local (`local/hot.rs`), hence a `'static` slot.
+    current: &'static AtomicU32,
     /// The CPU time the sampler charged to each node.
     pub(crate) cpu: Mutex<CpuState>,
 }
@@ -79,10 +80,10 @@ impl ThreadShared {
         self.sizes.lock().push((site, sizes));
     }
 
-    /// Owner only: `node` is now the innermost open call (one relaxed store: a plain `mov`).
-    #[inline(always)]
-    pub(crate) fn publish_current(&self, node: u32) {
-        self.current.store(node, Ordering::Relaxed);
+    /// Where the owner publishes its innermost open call's node (a relaxed store per call: a
+    /// plain `mov`, through `local/hot.rs`).
+    pub(crate) fn current_slot(&self) -> &'static AtomicU32 {
+        self.current
     }
 
     /// One sample of the thread's CPU time (see `sampler`): `read` looks at the thread (its
@@ -291,7 +292,7 @@ pub(crate) fn register(
         futures: Mutex::new(Vec::new()),
         mem: mem.map(|(m, _)| m),
         mem_chunks: Mutex::new(mem.map(|(_, c)| c).into_iter().collect()),
-        current: AtomicU32::new(0),
+        current: arena::alloc_current_slot(),
         cpu: Mutex::new(CpuState::for_current_thread()),
     });
     reg.threads.push(shared.clone());
@@ -311,7 +312,7 @@ pub(crate) fn unregistered(clock: Clock, first: Chunk) -> Arc<ThreadShared> {
         sizes: Mutex::new(Vec::new()),
         mem: None,
         mem_chunks: Mutex::new(Vec::new()),
-        current: AtomicU32::new(0),
+        current: arena::alloc_current_slot(),
         cpu: Mutex::new(CpuState::default()),
     })
 }
@@ -365,6 +366,7 @@ impl Drop for ThreadShared {
     fn drop(&mut self) {
         arena::free_chunks(std::mem::take(self.chunks.get_mut()));
         arena::free_mem_chunks(std::mem::take(self.mem_chunks.get_mut()));
+        arena::free_current_slot(self.current);
         if let Some(mem) = self.mem {
             memory::recycle(mem);
         }

@@ -114,6 +114,13 @@ impl CallSite {
         if id != 0 { id } else { self.register() }
     }
 
+    /// The dense id of this site, 0 while it has not registered (no call site's id is 0 then;
+    /// 0 is the root's). Registers nothing: for a path that must not allocate.
+    #[inline(always)]
+    pub(crate) fn registered_id(&self) -> u32 {
+        self.id.load(Ordering::Relaxed)
+    }
+
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> u32 {

@@ -6,13 +6,13 @@
 //! pair open beneath it) depends only on the call path, so both are computed once, when a path
 //! is first seen, and stored in its node: recursion costs nothing per call.
 
+mod hot;
 mod poll;
 mod sampled;
 mod sized;
 mod thread;
 
 pub(crate) use poll::{FutureEnd, end_future_here, enter_poll, exit_poll};
-use sampled::LastUntimed;
 pub(crate) use sampled::{UNTIMED, enter_sampled, exit_untimed, leave_untimed_for_calibration};
 pub(crate) use sized::{exit_call_sized, exit_poll_sized};
 pub(crate) use thread::{
@@ -58,7 +58,7 @@ struct LocalNode {
     // half, where `/debug/profkit/threads` reads it: issue 24); `UNTIMED_START` while an
     // untimed activation (sampled timing) is open.
     /// Sampled timing: this path's calls to leave untimed before the next timed one (0 in
-    /// exact mode; see `collect::sampling`). While the path is `Local::last_untimed`'s, the
+    /// exact mode; see `collect::sampling`). While the path is the hot state's last untimed one, the
     /// countdown is kept there instead.
     countdown: u32,
     /// Inclusive ticks of direct children of the open activation so far.
@@ -102,7 +102,9 @@ pub(crate) struct Local {
     clock: Clock,
     nodes: Vec<LocalNode>,
     chunks: Vec<Chunk>,
-    current: u32,
+    /// The current node while this recording is out of `LOCAL` (calibration's swap); while it
+    /// is in, the current node's one home is the hot state (`hot::current`).
+    parked: u32,
     /// Children of nodes with more than `SCAN_LIMIT` children, by (parent, site).
     wide: IdMap<(u32, u32), u32>,
     /// Latency buckets by site, created with the first primitive node of the site.
@@ -119,11 +121,9 @@ pub(crate) struct Local {
     mem_on: bool,
     /// In the registry (reports read it); a private recording (calibration's) is not.
     registered: bool,
-    /// Sampled timing: the xorshift state the countdowns' random gaps come from.
+    /// Sampled timing: the xorshift state the countdowns' random gaps come from. (The last
+    /// untimed call's path and countdown are in the hot state: `hot.rs`.)
     rng: u64,
-    /// Sampled timing: the path of the last untimed call, and its countdown, where an untimed
-    /// call finds them without walking the nodes (`sampled.rs`).
-    last_untimed: LastUntimed,
 }
 
 fn site_bit(site: u32) -> u64 {
@@ -202,7 +202,7 @@ impl Local {
             chunks: vec![first],
             shared,
             clock,
-            current: 0,
+            parked: NONE,
             wide: IdMap::default(),
             hists: HashMap::new(),
             futures: HashMap::new(),
@@ -212,7 +212,6 @@ impl Local {
             mem,
             registered,
             rng: super::sampling::seed(epoch ^ (first.as_ptr() as u64)),
-            last_untimed: LastUntimed::empty(&first[0]),
         };
         if registered {
             // From here on the thread's allocations are charged to its root.
@@ -224,7 +223,7 @@ impl Local {
     /// Opens an activation of `site` under the current one; returns its node (0: not recorded).
     #[inline(always)]
     fn enter(&mut self, site: u32) -> u32 {
-        let cur = &self.nodes[self.current as usize];
+        let cur = &self.nodes[hot::current() as usize];
         let child = if cur.cache_site == site {
             cur.cache_child
         } else {
@@ -243,8 +242,11 @@ impl Local {
         if child != NONE
             && let Some(node) = self.nodes.get_mut(child as usize)
         {
-            self.current = child;
-            self.shared.publish_current(child);
+            // Reset here rather than when an activation closes, so that an untimed close
+            // (`hot::exit_fast`) need not touch the node: an untimed activation's timed
+            // children leave it something the next timed one must not inherit.
+            node.child_ticks = 0;
+            hot::set_current(child);
             // The clock is read last, so the lookup above is not charged to the callee.
             node.stats.set_start(self.clock.ticks());
         }
@@ -257,7 +259,7 @@ impl Local {
     fn exit(&mut self, node: u32, calls: u64, latency: bool) {
         // The clock is read first, so the bookkeeping below is not charged to the callee.
         let now = self.clock.ticks();
-        if node == self.current {
+        if node == hot::current() {
             self.close(node, now, calls, latency);
         } else {
             self.close_unwound(node, now, calls, latency);
@@ -270,8 +272,8 @@ impl Local {
             return;
         };
         let incl = now.saturating_sub(n.stats.start());
+        // (`child_ticks` is reset when the next activation opens: `Local::open`.)
         let own = incl.saturating_sub(n.child_ticks);
-        n.child_ticks = 0;
         n.stats.record(own, incl, calls);
         if latency {
             if let Some(hot) = n.hot {
@@ -287,8 +289,7 @@ impl Local {
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.child_ticks = p.child_ticks.wrapping_add(incl);
         }
-        self.current = parent;
-        self.shared.publish_current(parent);
+        hot::set_current(parent);
     }
 
     /// The heap side of opening `node` under the current activation: allocations are charged
@@ -302,7 +303,7 @@ impl Local {
         if let Some(n) = self.nodes.get_mut(node as usize) {
             n.mem_entry = live;
         }
-        if let Some(p) = self.nodes.get_mut(self.current as usize) {
+        if let Some(p) = self.nodes.get_mut(hot::current() as usize) {
             p.mem_peak = outer_peak;
         }
     }
@@ -373,15 +374,19 @@ impl Local {
     #[cold]
     #[inline(never)]
     fn close_unwound(&mut self, node: u32, now: u64, calls: u64, latency: bool) {
-        let mut at = self.current;
+        let mut at = hot::current();
         while at != NONE && at != node {
             at = self.nodes[at as usize].parent;
         }
         if node == NONE || at != node {
             return;
         }
-        while self.current != node {
-            self.close_any(self.current, now, 1, true);
+        loop {
+            let current = hot::current();
+            if current == node {
+                break;
+            }
+            self.close_any(current, now, 1, true);
         }
         self.close_any(node, now, calls, latency);
     }
@@ -389,7 +394,7 @@ impl Local {
     #[cold]
     #[inline(never)]
     fn find_child(&mut self, site: u32) -> u32 {
-        let parent = self.current;
+        let parent = hot::current();
         let p = &self.nodes[parent as usize];
         let found = if p.children <= SCAN_LIMIT {
             let mut at = p.first_child;
@@ -529,6 +534,8 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // The hot state must not point at this recording's slot once it is gone.
+        self.disarm();
         if !self.registered {
             // A private recording: its memory returns to the pools with its last reader.
             return;
@@ -555,7 +562,7 @@ pub(crate) fn enter(site: &'static CallSite) -> u32 {
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
                 (site, Some(local))
-                    if local.current != NONE
+                    if hot::current() != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
                     local.enter(site)
@@ -595,12 +602,20 @@ fn start_thread(slot: &mut Option<Local>, site: u32) -> u32 {
         && local.clock.kind() == ClockKind::Manual
     {
         local.epoch = clock::EPOCH.load(Ordering::Relaxed);
+        hot::set_epoch(local.epoch);
         return local.enter(site);
     }
-    // Dropping an old recording retires it.
+    install(slot, Local::new(Clock::of_kind(clock::configured()))).enter(site)
+}
+
+/// Puts `new` in this thread's slot in place of the recording there (dropping it retires it)
+/// and arms the hot state for it.
+fn install(slot: &mut Option<Local>, new: Local) -> &mut Local {
+    // Dropped first: dropping disarms the hot state when it serves the dropped recording.
     *slot = None;
-    slot.insert(Local::new(Clock::of_kind(clock::configured())))
-        .enter(site)
+    let local = slot.insert(new);
+    local.arm();
+    local
 }
 
 /// Ends the call `node` returned by [`enter`]: one call, its duration a latency sample.
@@ -628,9 +643,27 @@ pub(crate) fn with_private_recording<R>(
     clock: Clock,
     f: impl FnOnce() -> R,
 ) -> Option<(R, RawThread)> {
-    let saved = with_slot(|slot| slot.replace(Local::private(clock)))?;
+    let saved = with_slot(|slot| {
+        let mut saved = slot.take();
+        if let Some(s) = saved.as_mut() {
+            s.disarm();
+        }
+        install(slot, Local::private(clock));
+        saved
+    })?;
     let value = f();
-    let private = with_slot(|slot| std::mem::replace(slot, saved)).flatten();
+    let private = with_slot(|slot| {
+        let mut private = slot.take();
+        if let Some(p) = private.as_mut() {
+            p.disarm();
+        }
+        *slot = saved;
+        if let Some(s) = slot.as_mut() {
+            s.arm();
+        }
+        private
+    })
+    .flatten();
     let raw = private?.shared.read_raw(Peaks::SinceReset);
     Some((value, raw))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{LOCAL, Local, NONE, start_thread};
+use super::{LOCAL, Local, NONE, hot, start_thread};
 use crate::collect::clock::{self, ClockKind};
 use crate::collect::site::CallSite;
 
@@ -27,7 +27,7 @@ pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
             Ok(mut slot) => {
                 let (node, local) = match (site.id(), slot.as_mut()) {
                     (site, Some(local))
-                        if local.current != NONE
+                        if hot::current() != NONE
                             || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                     {
                         (local.enter(site), local)
@@ -70,7 +70,7 @@ impl Local {
     /// sized poll.
     #[inline(always)]
     pub(super) fn finish_poll(&mut self, node: u32, now: u64, end: Option<FutureEnd>) {
-        if node == self.current {
+        if node == hot::current() {
             self.close(node, now, u64::from(end.is_some()), false);
         } else {
             self.close_unwound(node, now, u64::from(end.is_some()), false);
@@ -98,7 +98,8 @@ pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
         };
         match (site.id(), slot.as_mut()) {
             (site, Some(local))
-                if local.current != NONE || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+                if hot::current() != NONE
+                    || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
             {
                 local.count_ended_future(site, end);
             }
@@ -125,7 +126,7 @@ impl Local {
     /// reading (its memory frame and the parent's child time are unchanged by it).
     #[inline(always)]
     fn count_ended_future(&mut self, site: u32, end: FutureEnd) {
-        let cur = &self.nodes[self.current as usize];
+        let cur = &self.nodes[hot::current() as usize];
         let child = if cur.cache_site == site {
             cur.cache_child
         } else {

@@ -7,8 +7,9 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{LOCAL, Local, NO_SITE, NONE, start_thread};
-use crate::collect::arena::{SharedNode, UNTIMED_START};
+use super::hot::{self, HOT, TAKE_LOCAL};
+use super::{LOCAL, Local, NONE, start_thread};
+use crate::collect::arena::UNTIMED_START;
 use crate::collect::clock;
 use crate::collect::sampling;
 use crate::collect::site::CallSite;
@@ -17,60 +18,39 @@ use crate::collect::site::CallSite;
 /// stay below `MAX_NODES` (2^22), so bit 31 is free; the high half holds the parent.
 pub(crate) const UNTIMED: u64 = 1 << 31;
 
-/// The path of the last untimed call (a one-entry cache in `Local`): an untimed call on the
-/// same path under the same node (a loop's) finds its node, countdown and counters here at
-/// fixed places, instead of through the current node's child cache and the node list (three
-/// dependent loads). While a path is here, its countdown is `countdown`, not the node's;
-/// the node's is written back when another path takes the entry.
-pub(super) struct LastUntimed {
-    parent: u32,
-    /// `NO_SITE` while empty (no call matches).
-    site: u32,
-    child: u32,
-    countdown: u32,
-    stats: &'static SharedNode,
-}
-
-impl LastUntimed {
-    /// An empty entry (`root`: any node's counters, never written through it).
-    pub(super) fn empty(root: &'static SharedNode) -> LastUntimed {
-        LastUntimed {
-            parent: NONE,
-            site: NO_SITE,
-            child: NONE,
-            countdown: 0,
-            stats: root,
-        }
-    }
-}
-
 impl Local {
-    /// The untimed side of sampled timing: when the path's countdown for `site` under the
-    /// current call is not out, opens an untimed activation and returns what its guard holds
-    /// (its node, [`UNTIMED`], and the current node it was opened under in the high half); 0
-    /// when the call is to be timed (or not recorded), which the caller then opens through
-    /// [`Local::enter_drawing`].
+    /// The untimed side of sampled timing, through `LOCAL` (what [`hot::enter_fast`] left to
+    /// it): when the path's countdown for `site` under the current call is not out, opens an
+    /// untimed activation and returns what its guard holds (its node, [`UNTIMED`], and the
+    /// current node it was opened under in the high half); 0 when the call is to be timed (or
+    /// not recorded), which the caller then opens through [`Local::enter_drawing`].
     #[inline(always)]
     fn enter_untimed(&mut self, site: u32) -> u64 {
-        let parent = self.current;
-        let last = &mut self.last_untimed;
-        if last.site != site || last.parent != parent {
-            return self.enter_untimed_other(site);
+        let parent = hot::current();
+        let hit = HOT.with(|h| {
+            if h.site.get() != site || h.parent.get() != parent {
+                return None;
+            }
+            let countdown = h.countdown.get();
+            if countdown == 0 {
+                return Some(0);
+            }
+            h.countdown.set(countdown - 1);
+            h.stats.get().set_start(UNTIMED_START);
+            Some(h.child.get())
+        });
+        match hit {
+            None => self.enter_untimed_other(site),
+            Some(NONE) => 0,
+            Some(child) => self.open_untimed(parent, child),
         }
-        if last.countdown == 0 {
-            return 0;
-        }
-        last.countdown -= 1;
-        last.stats.set_start(UNTIMED_START);
-        let child = last.child;
-        self.open_untimed(parent, child)
     }
 
     /// [`Local::enter_untimed`] on a path other than the last untimed call's: found through
-    /// the nodes; when it is to be untimed, it takes the [`LastUntimed`] entry.
+    /// the nodes; when it is to be untimed, it takes the hot state's entry.
     #[inline(never)]
     fn enter_untimed_other(&mut self, site: u32) -> u64 {
-        let parent = self.current;
+        let parent = hot::current();
         let cur = &self.nodes[parent as usize];
         let child = if cur.cache_site == site {
             cur.cache_child
@@ -85,20 +65,22 @@ impl Local {
         if node.countdown == 0 {
             return 0;
         }
-        let taken = LastUntimed {
-            parent,
-            site,
-            child,
-            countdown: node.countdown - 1,
-            stats: node.stats,
-        };
-        let left = std::mem::replace(&mut self.last_untimed, taken);
-        if left.child != NONE
-            && let Some(n) = self.nodes.get_mut(left.child as usize)
+        let (countdown, stats) = (node.countdown - 1, node.stats);
+        stats.set_start(UNTIMED_START);
+        let (left, left_countdown) = HOT.with(|h| {
+            let left = (h.child.get(), h.countdown.get());
+            h.parent.set(parent);
+            h.site.set(site);
+            h.child.set(child);
+            h.countdown.set(countdown);
+            h.stats.set(stats);
+            left
+        });
+        if left != NONE
+            && let Some(n) = self.nodes.get_mut(left as usize)
         {
-            n.countdown = left.countdown;
+            n.countdown = left_countdown;
         }
-        self.last_untimed.stats.set_start(UNTIMED_START);
         self.open_untimed(parent, child)
     }
 
@@ -108,10 +90,9 @@ impl Local {
         if self.mem_on {
             self.enter_mem(child);
         }
-        self.current = child;
         // The CPU sampler charges the innermost open call, timed or not: CPU time needs no
         // estimate.
-        self.shared.publish_current(child);
+        hot::set_current(child);
         (u64::from(parent) << 32) | UNTIMED | u64::from(child)
     }
 
@@ -119,7 +100,7 @@ impl Local {
     /// drawn (the calls it leaves untimed).
     #[inline(always)]
     fn enter_drawing(&mut self, site: u32) -> u32 {
-        let cur = &self.nodes[self.current as usize];
+        let cur = &self.nodes[hot::current() as usize];
         let child = if cur.cache_site == site {
             cur.cache_child
         } else {
@@ -127,9 +108,14 @@ impl Local {
         };
         if child != NONE {
             let gap = sampling::gap(&mut self.rng);
-            if child == self.last_untimed.child {
-                self.last_untimed.countdown = gap;
-            } else if let Some(node) = self.nodes.get_mut(child as usize) {
+            let in_entry = HOT.with(|h| {
+                let hit = h.child.get() == child;
+                if hit {
+                    h.countdown.set(gap);
+                }
+                hit
+            });
+            if !in_entry && let Some(node) = self.nodes.get_mut(child as usize) {
                 node.countdown = gap;
             }
         }
@@ -138,19 +124,17 @@ impl Local {
 
     /// Closes the untimed activation of `node` (the innermost open one), opened under
     /// `parent`: a call and an untimed call on its counters, no time, no latency sample,
-    /// nothing to its parent's child time.
+    /// nothing to its parent's child time (its own is reset when a timed one opens).
     #[inline(always)]
     pub(super) fn close_untimed(&mut self, node: u32, parent: u32) {
-        let Some(n) = self.nodes.get_mut(node as usize) else {
+        let Some(n) = self.nodes.get(node as usize) else {
             return;
         };
-        n.child_ticks = 0;
         n.stats.record_untimed();
         if self.mem_on {
             self.close_mem(node, parent);
         }
-        self.current = parent;
-        self.shared.publish_current(parent);
+        hot::set_current(parent);
     }
 
     /// Closes `node`'s open activation, timed (at `now`) or not.
@@ -170,24 +154,53 @@ impl Local {
 
 /// Opens a call of `site` on this thread under sampled timing: untimed (what the guard holds:
 /// the node with [`UNTIMED`] set and its parent) while the path's countdown runs, otherwise
-/// timed (the node); 0 when nothing was recorded, as [`enter`](super::enter). The untimed side
-/// is a small function of its own, so that an untimed call pays for none of the timed side's
-/// code.
+/// timed (the node); 0 when nothing was recorded, as [`enter`](super::enter). An untimed call
+/// on the last untimed call's path runs [`enter_untimed`] only.
 #[inline(always)]
 pub(crate) fn enter_sampled(site: &'static CallSite) -> u64 {
-    match enter_untimed(site) {
-        0 => u64::from(enter_timed(site)),
-        untimed => untimed,
+    let fast = enter_untimed(site);
+    if fast & UNTIMED != 0 {
+        fast
+    } else {
+        enter_sampled_other(site, fast)
+    }
+}
+
+/// The untimed side on the hot state alone (`hot::enter_fast`): the guard of an untimed call
+/// on the last untimed call's path; otherwise 0 (the path's timed call is due) or
+/// `TAKE_LOCAL`; what it does not settle, its caller passes to [`enter_sampled_other`].
+///
+/// `#[inline]`, so that it is compiled in the crate of the profiled function, where an
+/// executable reaches the thread-local at a fixed offset (`guard::exit_timed` says why that
+/// matters); a dozen instructions, calling nothing.
+#[inline]
+fn enter_untimed(site: &'static CallSite) -> u64 {
+    hot::enter_fast(site.registered_id())
+}
+
+/// A sampled call that [`enter_untimed`] did not open (`fast`: what it returned): untimed
+/// through `LOCAL` when its path is another one, else timed.
+#[inline(never)]
+fn enter_sampled_other(site: &'static CallSite, fast: u64) -> u64 {
+    let untimed = if fast == TAKE_LOCAL {
+        enter_untimed_local(site)
+    } else {
+        0
+    };
+    if untimed != 0 {
+        untimed
+    } else {
+        u64::from(enter_timed(site))
     }
 }
 
 #[inline(never)]
-fn enter_untimed(site: &'static CallSite) -> u64 {
+fn enter_untimed_local(site: &'static CallSite) -> u64 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
                 (site, Some(local))
-                    if local.current != NONE
+                    if hot::current() != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
                     local.enter_untimed(site)
@@ -199,13 +212,15 @@ fn enter_untimed(site: &'static CallSite) -> u64 {
         .unwrap_or(0)
 }
 
-#[inline(never)]
+/// Inlined into [`enter_sampled_other`], its one caller: a timed call returns through one
+/// frame after its clock read, as before the untimed side had its fast path.
+#[inline(always)]
 fn enter_timed(site: &'static CallSite) -> u32 {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
                 (site, Some(local))
-                    if local.current != NONE
+                    if hot::current() != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
                     local.enter_drawing(site)
@@ -218,18 +233,32 @@ fn enter_timed(site: &'static CallSite) -> u32 {
         .unwrap_or(NONE)
 }
 
-/// Ends an untimed call (`guard`: what [`enter_sampled`] returned for it): when it is the
-/// innermost open call, its parent comes from the guard (no look-up); calls opened above it
-/// and still open (a guard dropped out of order) close as usual, which reads the clock.
-#[inline(never)]
+/// Ends an untimed call (`guard`: what [`enter_sampled`] returned for it): on the hot state
+/// alone when it is the innermost open call and the last untimed call's path
+/// ([`exit_untimed_fast`]); otherwise through `LOCAL`, where calls opened above it and still
+/// open (a guard dropped out of order) close as usual, which reads the clock.
+#[inline(always)]
 pub(crate) fn exit_untimed(guard: u64) {
+    if !exit_untimed_fast(guard) {
+        exit_untimed_local(guard);
+    }
+}
+
+/// `hot::exit_fast`, `#[inline]` as [`enter_untimed`] is.
+#[inline]
+fn exit_untimed_fast(guard: u64) -> bool {
+    hot::exit_fast((guard & !UNTIMED) as u32, (guard >> 32) as u32)
+}
+
+#[inline(never)]
+fn exit_untimed_local(guard: u64) {
     let node = (guard & !UNTIMED) as u32;
     let parent = (guard >> 32) as u32;
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut()
             && let Some(local) = slot.as_mut()
         {
-            if node == local.current {
+            if node == hot::current() {
                 local.close_untimed(node, parent);
             } else {
                 let now = local.clock.ticks();
@@ -259,9 +288,15 @@ pub(crate) fn leave_untimed_for_calibration(site: &'static CallSite, calls: u32)
             if child == NONE {
                 return false;
             }
-            if child == local.last_untimed.child {
-                local.last_untimed.countdown = calls;
-            } else if let Some(node) = local.nodes.get_mut(child as usize) {
+            // While the path is the hot state's last untimed entry, its countdown is there.
+            let in_entry = HOT.with(|h| {
+                let hit = h.child.get() == child;
+                if hit {
+                    h.countdown.set(calls);
+                }
+                hit
+            });
+            if !in_entry && let Some(node) = local.nodes.get_mut(child as usize) {
                 node.countdown = calls;
             }
             true

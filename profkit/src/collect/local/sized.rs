@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{FutureEnd, LOCAL, Local};
+use super::{FutureEnd, LOCAL, Local, hot};
 use crate::collect::memory;
 use crate::collect::sizes::ThreadSizes;
 use crate::data::CallMem;
@@ -63,7 +63,7 @@ pub(crate) fn exit_call_sized(node: u32, size: u64, mem_start: Option<(u64, u64)
             let now = local.clock.ticks();
             let mem = allocated_since(mem_start);
             let ticks = local.open_ticks(node, now);
-            if node == local.current {
+            if node == hot::current() {
                 local.close(node, now, 1, true);
             } else {
                 local.close_unwound(node, now, 1, true);

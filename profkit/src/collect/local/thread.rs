@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Local, NONE, with_slot};
+use super::{Local, NONE, hot, install, with_slot};
 use crate::collect::clock::{self, Clock};
 use crate::collect::reading::RawThread;
 use crate::collect::registry::ThreadShared;
@@ -17,9 +17,9 @@ pub(crate) struct ThreadReading {
 /// Reads the calling thread's recording, starting it if needed; `new_window` starts a new
 /// `record()` window for heap peaks first (the outermost `record` does).
 pub(crate) fn read_current(new_window: bool) -> Option<ThreadReading> {
-    with_slot(|slot| {
-        slot.get_or_insert_with(|| Local::new(Clock::of_kind(clock::configured())))
-            .reading(new_window)
+    with_slot(|slot| match slot {
+        Some(local) => local.reading(new_window),
+        None => install(slot, Local::new(Clock::of_kind(clock::configured()))).reading(new_window),
     })
 }
 
@@ -35,12 +35,11 @@ pub(crate) enum SwitchError {
 /// process totals. Refused while a profiled call is open on the thread.
 pub(crate) fn switch_clock(clock: Clock) -> Result<(), SwitchError> {
     with_slot(|slot| {
-        if slot.as_ref().is_some_and(|l| l.current != NONE) {
+        if slot.is_some() && hot::current() != NONE {
             return Err(SwitchError::FramesOpen);
         }
         // Dropping the old recording retires it.
-        *slot = None;
-        *slot = Some(Local::new(clock));
+        install(slot, Local::new(clock));
         Ok(())
     })
     .unwrap_or(Err(SwitchError::Unavailable))
