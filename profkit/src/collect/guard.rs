@@ -80,13 +80,13 @@ pub(crate) fn enter_sampled_for_calibration(site: &'static CallSite) -> Guard {
 
 /// Ends a timed call.
 ///
-/// `#[inline]` rather than out of line in profkit: an inline function is compiled in the crate
-/// of the profiled function, and there, in an executable, a thread-local sits at a fixed
-/// offset from the thread pointer. profkit's own (library) code is compiled to reach it
-/// through a `__tls_get_addr` call that the linker relaxes away only after the registers the
-/// call would clobber were saved around it (`benches/callgrind.sh`: 187 -> 178 instructions
-/// per exact call; see `local/hot.rs`).
-#[inline]
+/// Out of line, in profkit. Inlined (`#[inline]`, compiled in the profiled function's crate,
+/// where a thread-local sits at a fixed offset) it ran 9 instructions fewer per exact call
+/// (`benches/callgrind.sh`) but no faster (`cargo bench -p profkit-suite
+/// --bench overhead`: exact leaf 25.2 – 25.3 ns both ways, quiet machine), while every profiled
+/// function grew by the exit's code: with recording disabled a leaf cost 3.7 ns over a plain
+/// call instead of 3.0, and the rate-16 leaf 5.0 instead of 4.1.
+#[inline(never)]
 fn exit_timed(node: u32) {
     local::exit_call(node);
 }
