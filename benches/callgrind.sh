@@ -7,7 +7,7 @@
 # Builds the example `hot_path_calls` twice (release), runs it under callgrind with
 # collection on only inside its loop, for N1 and N2 calls, and prints the instructions of each
 # run and (I(N2) - I(N1)) / (N2 - N1): the cost of one call, the loop's setup cancelled out.
-# It exits 1 when the two per-call counts differ (`.ci/run` runs it).
+# It exits 1 when the two per-call counts differ by half an instruction or more (`.ci/run` runs it).
 set -eu
 N1=${N1:-1000}
 N2=${N2:-11000}
@@ -33,11 +33,18 @@ for features in none http; do
         counts="$counts $ir"
     done
     set -- $counts
-    echo "features=$features: $N1 calls: $1 Ir, $N2 calls: $2 Ir, per call: $(( ($2 - $1) / (N2 - N1) )).$(( ( ($2 - $1) % (N2 - N1) ) * 100 / (N2 - N1) )) Ir"
-    per_call="$per_call $(( ($2 - $1) / (N2 - N1) ))"
+    printf 'features=%s: %s calls: %s Ir, %s calls: %s Ir, per call: %d.%02d Ir\n' \
+        "$features" "$N1" "$1" "$N2" "$2" $(( ($2 - $1) / (N2 - N1) )) \
+        $(( ( ($2 - $1) % (N2 - N1) ) * 100 / (N2 - N1) ))
+    # The instructions of N2 - N1 calls; runs differ by a few instructions in all (start-up
+    # work such as hashing with a random seed), so the per-call counts are compared to within
+    # half an instruction rather than truncated (192.99 and 193.01 are the same cost).
+    per_call="$per_call $(( $2 - $1 ))"
 done
 set -- $per_call
-if [ "$1" != "$2" ]; then
-    echo "error: a profiled call costs $1 instructions without http and $2 with it" >&2
+diff=$(( $1 - $2 ))
+if [ "$diff" -lt 0 ]; then diff=$(( -diff )); fi
+if [ $(( diff * 2 )) -ge $(( N2 - N1 )) ]; then
+    echo "error: a profiled call costs $(( ($1 + (N2 - N1) / 2) / (N2 - N1) )) instructions without http and $(( ($2 + (N2 - N1) / 2) / (N2 - N1) )) with it" >&2
     exit 1
 fi
