@@ -36,7 +36,10 @@ pub(super) struct Hot {
     /// The node of the innermost open call (0: none) of the armed recording.
     pub(super) current: Cell<u32>,
     /// Where `current` is published for other threads (`ThreadShared::current_slot`).
-    pub(super) published: Cell<&'static AtomicU32>,
+    /// `None` (read as `UNPUBLISHED`) until a recording is armed: a `const` thread-local may
+    /// not start with a reference to a static with interior mutability before Rust 1.89
+    /// (the workspace's `rust-version` is 1.88).
+    pub(super) published: Cell<Option<&'static AtomicU32>>,
     /// The armed recording's `Local::epoch`.
     pub(super) epoch: Cell<u64>,
     /// The armed recording accounts memory: untimed calls take the `LOCAL` path.
@@ -50,7 +53,8 @@ pub(super) struct Hot {
     pub(super) site: Cell<u32>,
     pub(super) child: Cell<u32>,
     pub(super) countdown: Cell<u32>,
-    pub(super) stats: Cell<&'static SharedNode>,
+    /// `None` (read as `NO_STATS`) while the entry is empty, for the same reason.
+    pub(super) stats: Cell<Option<&'static SharedNode>>,
 }
 
 /// Where a disarmed thread "publishes": never read, never written (nothing matches then).
@@ -62,14 +66,14 @@ thread_local! {
     pub(super) static HOT: Hot = const {
         Hot {
             current: Cell::new(NONE),
-            published: Cell::new(&UNPUBLISHED),
+            published: Cell::new(None),
             epoch: Cell::new(0),
             mem_on: Cell::new(false),
             parent: Cell::new(NONE),
             site: Cell::new(NO_SITE),
             child: Cell::new(NONE),
             countdown: Cell::new(0),
-            stats: Cell::new(&NO_STATS),
+            stats: Cell::new(None),
         }
     };
 }
@@ -79,13 +83,25 @@ thread_local! {
 pub(super) const TAKE_LOCAL: u64 = 1;
 
 impl Hot {
+    /// Where the current node is published (`UNPUBLISHED` while disarmed).
+    #[inline(always)]
+    pub(super) fn published(&self) -> &'static AtomicU32 {
+        self.published.get().unwrap_or(&UNPUBLISHED)
+    }
+
+    /// The entry's counters (`NO_STATS` while it is empty).
+    #[inline(always)]
+    pub(super) fn stats(&self) -> &'static SharedNode {
+        self.stats.get().unwrap_or(&NO_STATS)
+    }
+
     /// Empties the last-untimed entry (its countdown must have been written back).
     fn clear_entry(&self) {
         self.parent.set(NONE);
         self.site.set(NO_SITE);
         self.child.set(NONE);
         self.countdown.set(0);
-        self.stats.set(&NO_STATS);
+        self.stats.set(None);
     }
 }
 
@@ -100,7 +116,7 @@ pub(super) fn current() -> u32 {
 pub(super) fn set_current(node: u32) {
     HOT.with(|h| {
         h.current.set(node);
-        h.published.get().store(node, Ordering::Relaxed);
+        h.published().store(node, Ordering::Relaxed);
     });
 }
 
@@ -133,11 +149,11 @@ pub(super) fn enter_fast(site: u32) -> u64 {
             return 0;
         }
         h.countdown.set(countdown - 1);
-        h.stats.get().set_start(UNTIMED_START);
+        h.stats().set_start(UNTIMED_START);
         let child = h.child.get();
         h.current.set(child);
         // The CPU sampler charges the innermost open call, timed or not.
-        h.published.get().store(child, Ordering::Relaxed);
+        h.published().store(child, Ordering::Relaxed);
         (u64::from(parent) << 32) | UNTIMED | u64::from(child)
     })
 }
@@ -151,9 +167,9 @@ pub(super) fn exit_fast(node: u32, parent: u32) -> bool {
         if h.current.get() != node || h.child.get() != node || h.mem_on.get() {
             return false;
         }
-        h.stats.get().record_untimed();
+        h.stats().record_untimed();
         h.current.set(parent);
-        h.published.get().store(parent, Ordering::Relaxed);
+        h.published().store(parent, Ordering::Relaxed);
         true
     })
 }
@@ -166,7 +182,7 @@ impl Local {
         let (current, epoch, mem_on) = (self.parked, self.epoch, self.mem_on);
         HOT.with(|h| {
             h.clear_entry();
-            h.published.set(slot);
+            h.published.set(Some(slot));
             h.epoch.set(epoch);
             h.mem_on.set(mem_on);
             h.current.set(current);
@@ -179,14 +195,14 @@ impl Local {
     /// the thread left disarmed. Nothing when the hot state serves another recording.
     pub(super) fn disarm(&mut self) {
         let slot = self.shared.current_slot();
-        let armed = HOT.with(|h| std::ptr::eq(h.published.get(), slot));
+        let armed = HOT.with(|h| std::ptr::eq(h.published(), slot));
         if !armed {
             return;
         }
         let (current, child, countdown) = HOT.with(|h| {
             let taken = (h.current.get(), h.child.get(), h.countdown.get());
             h.clear_entry();
-            h.published.set(&UNPUBLISHED);
+            h.published.set(None);
             h.mem_on.set(false);
             h.current.set(NONE);
             taken

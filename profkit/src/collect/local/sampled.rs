@@ -36,7 +36,7 @@ impl Local {
                 return Some(0);
             }
             h.countdown.set(countdown - 1);
-            h.stats.get().set_start(UNTIMED_START);
+            h.stats().set_start(UNTIMED_START);
             Some(h.child.get())
         });
         match hit {
@@ -73,7 +73,7 @@ impl Local {
             h.site.set(site);
             h.child.set(child);
             h.countdown.set(countdown);
-            h.stats.set(stats);
+            h.stats.set(Some(stats));
             left
         });
         if left != NONE
