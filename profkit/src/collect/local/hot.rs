@@ -20,7 +20,8 @@
 //!   profiled allocator called from inside profkit goes unrecorded, as when it finds `LOCAL`
 //!   borrowed. A fast call is balanced (its exit restores the current node it found), so one
 //!   made while `Local` code is in progress would leave that code's view unchanged anyway.
-//! - **Memory.** A recording that accounts memory (`mem_on`) takes the `LOCAL` path: its
+//! - **Memory.** A recording that accounts memory (`mem_on`) never fills the entry
+//!   (`Local::enter_untimed_other`), so its untimed calls always take the `LOCAL` path: their
 //!   frames need the nodes.
 
 use std::cell::Cell;
@@ -42,8 +43,6 @@ pub(super) struct Hot {
     pub(super) published: Cell<Option<&'static AtomicU32>>,
     /// The armed recording's `Local::epoch`.
     pub(super) epoch: Cell<u64>,
-    /// The armed recording accounts memory: untimed calls take the `LOCAL` path.
-    pub(super) mem_on: Cell<bool>,
     /// The last untimed call's path (a one-entry cache): an untimed call on the same path
     /// under the same node (a loop's) finds its node, countdown and counters here at fixed
     /// places. While a path is here, its countdown is `countdown`, not its node's; the node's
@@ -68,7 +67,6 @@ thread_local! {
             current: Cell::new(NONE),
             published: Cell::new(None),
             epoch: Cell::new(0),
-            mem_on: Cell::new(false),
             parent: Cell::new(NONE),
             site: Cell::new(NO_SITE),
             child: Cell::new(NONE),
@@ -93,6 +91,23 @@ impl Hot {
     #[inline(always)]
     pub(super) fn stats(&self) -> &'static SharedNode {
         self.stats.get().unwrap_or(&NO_STATS)
+    }
+
+    /// An untimed call of `site` under `parent` on the entry's path: its countdown counted
+    /// down and its node's start marked untimed, `Some(child)`; `Some(NONE)` when the path's
+    /// timed call is due; `None` when the entry holds another path.
+    #[inline(always)]
+    pub(super) fn take_entry(&self, site: u32, parent: u32) -> Option<u32> {
+        if self.site.get() != site || self.parent.get() != parent {
+            return None;
+        }
+        let countdown = self.countdown.get();
+        if countdown == 0 {
+            return Some(NONE);
+        }
+        self.countdown.set(countdown - 1);
+        self.stats().set_start(UNTIMED_START);
+        Some(self.child.get())
     }
 
     /// Empties the last-untimed entry (its countdown must have been written back).
@@ -134,9 +149,6 @@ pub(super) fn set_epoch(epoch: u64) {
 pub(super) fn enter_fast(site: u32) -> u64 {
     HOT.with(|h| {
         let parent = h.current.get();
-        if h.site.get() != site || h.parent.get() != parent || h.mem_on.get() {
-            return TAKE_LOCAL;
-        }
         // At the root, a reset (a new epoch) starts a new recording: `LOCAL`'s business.
         if parent == NONE && h.epoch.get() != clock::EPOCH.load(Ordering::Relaxed) {
             return TAKE_LOCAL;
@@ -144,13 +156,11 @@ pub(super) fn enter_fast(site: u32) -> u64 {
         if memory::in_bookkeeping() {
             return TAKE_LOCAL;
         }
-        let countdown = h.countdown.get();
-        if countdown == 0 {
-            return 0;
-        }
-        h.countdown.set(countdown - 1);
-        h.stats().set_start(UNTIMED_START);
-        let child = h.child.get();
+        let child = match h.take_entry(site, parent) {
+            Some(NONE) => return 0,
+            Some(child) => child,
+            None => return TAKE_LOCAL,
+        };
         h.current.set(child);
         // The CPU sampler charges the innermost open call, timed or not.
         h.published().store(child, Ordering::Relaxed);
@@ -164,7 +174,7 @@ pub(super) fn enter_fast(site: u32) -> u64 {
 #[inline(always)]
 pub(super) fn exit_fast(node: u32, parent: u32) -> bool {
     HOT.with(|h| {
-        if h.current.get() != node || h.child.get() != node || h.mem_on.get() {
+        if h.current.get() != node || h.child.get() != node {
             return false;
         }
         h.stats().record_untimed();
@@ -179,12 +189,11 @@ impl Local {
     /// (parked while it was out), where it publishes, its epoch, an empty entry.
     pub(super) fn arm(&mut self) {
         let slot = self.shared.current_slot();
-        let (current, epoch, mem_on) = (self.parked, self.epoch, self.mem_on);
+        let (current, epoch) = (self.parked, self.epoch);
         HOT.with(|h| {
             h.clear_entry();
             h.published.set(Some(slot));
             h.epoch.set(epoch);
-            h.mem_on.set(mem_on);
             h.current.set(current);
         });
         slot.store(current, Ordering::Relaxed);
@@ -203,7 +212,6 @@ impl Local {
             let taken = (h.current.get(), h.child.get(), h.countdown.get());
             h.clear_entry();
             h.published.set(None);
-            h.mem_on.set(false);
             h.current.set(NONE);
             taken
         });

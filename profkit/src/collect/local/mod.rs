@@ -558,6 +558,22 @@ thread_local! {
 /// rather than recurse or wait on a lock this thread holds.
 #[inline(always)]
 pub(crate) fn enter(site: &'static CallSite) -> u32 {
+    with_recording(site, NONE, Local::enter, start_thread)
+}
+
+/// The way into this thread's recording that every entry point shares: `on_local` with the
+/// recording and the site's id (registered while the state is borrowed, see [`enter`]) when
+/// the recording serves the current epoch (a call is open, or no reset happened since it
+/// started); `start` with the thread's slot otherwise (its first call, or the first after a
+/// reset); `unavailable` when the state is borrowed (profkit re-entered from inside itself) or
+/// gone (thread teardown).
+#[inline(always)]
+fn with_recording<R: Copy>(
+    site: &'static CallSite,
+    unavailable: R,
+    on_local: impl FnOnce(&mut Local, u32) -> R,
+    start: impl FnOnce(&mut Option<Local>, u32) -> R,
+) -> R {
     LOCAL
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => match (site.id(), slot.as_mut()) {
@@ -565,13 +581,13 @@ pub(crate) fn enter(site: &'static CallSite) -> u32 {
                     if hot::current() != NONE
                         || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
                 {
-                    local.enter(site)
+                    on_local(local, site)
                 }
-                (site, _) => start_thread(&mut slot, site),
+                (site, _) => start(&mut slot, site),
             },
-            Err(_) => NONE,
+            Err(_) => unavailable,
         })
-        .unwrap_or(NONE)
+        .unwrap_or(unavailable)
 }
 
 /// Runs `f` with this thread's state borrowed, so that profiled code running inside `f` (a

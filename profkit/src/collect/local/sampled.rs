@@ -5,12 +5,9 @@
 //! without the two clock reads: its node is returned with [`UNTIMED`] set, and its guard ends
 //! it with [`exit_untimed`]. Sized calls, polls and spans always enter timed (`local::enter`).
 
-use std::sync::atomic::Ordering;
-
 use super::hot::{self, HOT, TAKE_LOCAL};
-use super::{LOCAL, Local, NONE, start_thread};
+use super::{LOCAL, Local, NONE, start_thread, with_recording};
 use crate::collect::arena::UNTIMED_START;
-use crate::collect::clock;
 use crate::collect::sampling;
 use crate::collect::site::CallSite;
 
@@ -27,19 +24,7 @@ impl Local {
     #[inline(always)]
     fn enter_untimed(&mut self, site: u32) -> u64 {
         let parent = hot::current();
-        let hit = HOT.with(|h| {
-            if h.site.get() != site || h.parent.get() != parent {
-                return None;
-            }
-            let countdown = h.countdown.get();
-            if countdown == 0 {
-                return Some(0);
-            }
-            h.countdown.set(countdown - 1);
-            h.stats().set_start(UNTIMED_START);
-            Some(h.child.get())
-        });
-        match hit {
+        match HOT.with(|h| h.take_entry(site, parent)) {
             None => self.enter_untimed_other(site),
             Some(NONE) => 0,
             Some(child) => self.open_untimed(parent, child),
@@ -67,6 +52,14 @@ impl Local {
         }
         let (countdown, stats) = (node.countdown - 1, node.stats);
         stats.set_start(UNTIMED_START);
+        if self.mem_on {
+            // A recording that accounts memory keeps the hot state's entry empty: its untimed
+            // calls need `Local`'s frames, so the fast path must never match them.
+            if let Some(node) = self.nodes.get_mut(child as usize) {
+                node.countdown = countdown;
+            }
+            return self.open_untimed(parent, child);
+        }
         let (left, left_countdown) = HOT.with(|h| {
             let left = (h.child.get(), h.countdown.get());
             h.parent.set(parent);
@@ -108,18 +101,24 @@ impl Local {
         };
         if child != NONE {
             let gap = sampling::gap(&mut self.rng);
-            let in_entry = HOT.with(|h| {
-                let hit = h.child.get() == child;
-                if hit {
-                    h.countdown.set(gap);
-                }
-                hit
-            });
-            if !in_entry && let Some(node) = self.nodes.get_mut(child as usize) {
-                node.countdown = gap;
-            }
+            self.set_countdown(child, gap);
         }
         self.open(child)
+    }
+
+    /// Sets the countdown of `child`'s path: in the hot state's entry while the path is the
+    /// last untimed call's (its countdown lives there then), else in its node.
+    fn set_countdown(&mut self, child: u32, countdown: u32) {
+        let in_entry = HOT.with(|h| {
+            let hit = h.child.get() == child;
+            if hit {
+                h.countdown.set(countdown);
+            }
+            hit
+        });
+        if !in_entry && let Some(node) = self.nodes.get_mut(child as usize) {
+            node.countdown = countdown;
+        }
     }
 
     /// Closes the untimed activation of `node` (the innermost open one), opened under
@@ -194,43 +193,18 @@ fn enter_sampled_other(site: &'static CallSite, fast: u64) -> u64 {
     }
 }
 
+/// The untimed side through `LOCAL` (`Local::enter_untimed`); 0 when the call is to be timed,
+/// or for a thread that has not started recording (its first call is timed).
 #[inline(never)]
 fn enter_untimed_local(site: &'static CallSite) -> u64 {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => match (site.id(), slot.as_mut()) {
-                (site, Some(local))
-                    if hot::current() != NONE
-                        || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
-                {
-                    local.enter_untimed(site)
-                }
-                _ => 0,
-            },
-            Err(_) => 0,
-        })
-        .unwrap_or(0)
+    with_recording(site, 0, Local::enter_untimed, |_, _| 0)
 }
 
 /// Inlined into [`enter_sampled_other`], its one caller: a timed call returns through one
 /// frame after its clock read, as before the untimed side had its fast path.
 #[inline(always)]
 fn enter_timed(site: &'static CallSite) -> u32 {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => match (site.id(), slot.as_mut()) {
-                (site, Some(local))
-                    if hot::current() != NONE
-                        || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
-                {
-                    local.enter_drawing(site)
-                }
-                // A thread's first call, or the first after a reset.
-                (site, _) => start_thread(&mut slot, site),
-            },
-            Err(_) => NONE,
-        })
-        .unwrap_or(NONE)
+    with_recording(site, NONE, Local::enter_drawing, start_thread)
 }
 
 /// Ends an untimed call (`guard`: what [`enter_sampled`] returned for it): on the hot state
@@ -288,17 +262,7 @@ pub(crate) fn leave_untimed_for_calibration(site: &'static CallSite, calls: u32)
             if child == NONE {
                 return false;
             }
-            // While the path is the hot state's last untimed entry, its countdown is there.
-            let in_entry = HOT.with(|h| {
-                let hit = h.child.get() == child;
-                if hit {
-                    h.countdown.set(calls);
-                }
-                hit
-            });
-            if !in_entry && let Some(node) = local.nodes.get_mut(child as usize) {
-                node.countdown = calls;
-            }
+            local.set_countdown(child, calls);
             true
         })
         .unwrap_or(false)
