@@ -114,14 +114,10 @@ impl AsyncCall {
     /// Opens one poll's activation of the call on this thread's tree and returns its node, to
     /// be closed by `local::exit_poll` (0: nothing recorded, recording is off).
     pub(crate) fn enter_poll(&mut self) -> u32 {
-        let enabled = ENABLED.load(Ordering::Relaxed);
         self.polls += 1;
-        if !enabled {
-            return 0;
-        }
-        let (node, start) = local::enter_poll(self.site);
-        if self.polls == 1 {
-            self.first_poll = Some(start.unwrap_or_else(clock::wall_ticks));
+        let (node, first_poll) = enter_detached(self.site, self.polls == 1);
+        if first_poll.is_some() {
+            self.first_poll = first_poll;
         }
         node
     }
@@ -163,21 +159,25 @@ impl AsyncCall {
     /// How this future's call ends, if it counts: it started while recording was on, and
     /// recording is still on.
     fn end(&self, completed: bool) -> Option<FutureEnd> {
-        let first_poll = self.first_poll?;
-        ENABLED.load(Ordering::Relaxed).then_some(FutureEnd {
-            completed,
-            polls: self.polls,
-            first_poll,
-        })
+        ending(completed, self.polls, self.first_poll)
     }
 }
 
-/// One entry of a call whose state lives outside an [`AsyncCall`] (the tracing layer's span
-/// table, `crate::tracing`), as [`AsyncCall::enter_poll`] makes it: `first` says it is the
-/// call's first entry. Returns the node to close with `local::exit_poll` (0: nothing recorded,
+/// How a call entered `polls` times ends, if it counts: its first entry was recorded
+/// (`first_poll`, the wall reading it started at) and recording is still on.
+fn ending(completed: bool, polls: u64, first_poll: Option<u64>) -> Option<FutureEnd> {
+    let first_poll = first_poll?;
+    ENABLED.load(Ordering::Relaxed).then_some(FutureEnd {
+        completed,
+        polls,
+        first_poll,
+    })
+}
+
+/// One entry of a call, whether its state lives in an [`AsyncCall`] or elsewhere (the tracing
+/// layer's span table, `crate::tracing`): `first` says it is the call's first entry. Returns the node to close with `local::exit_poll` (0: nothing recorded,
 /// recording is off) and, for a first entry that is recorded, the wall reading that starts the
 /// call's wall time (`None` otherwise: a call whose first entry was not recorded never counts).
-#[cfg(feature = "tracing")]
 #[inline]
 pub(crate) fn enter_detached(site: &'static CallSite, first: bool) -> (u32, Option<u64>) {
     if !ENABLED.load(Ordering::Relaxed) {
@@ -196,16 +196,8 @@ pub(crate) fn end_detached(site: &'static CallSite, polls: u64, first_poll: Opti
     if polls == 0 {
         return;
     }
-    let Some(first_poll) = first_poll else { return };
-    if ENABLED.load(Ordering::Relaxed) {
-        local::end_future_here(
-            site,
-            FutureEnd {
-                completed: true,
-                polls,
-                first_poll,
-            },
-        );
+    if let Some(end) = ending(true, polls, first_poll) {
+        local::end_future_here(site, end);
     }
 }
 
