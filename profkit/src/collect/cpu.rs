@@ -240,13 +240,16 @@ struct ThreadStat {
     file: OnceCell<Option<StatFile>>,
 }
 
-/// An open stat file, counted in [`OPEN_STATS`].
+/// An open stat file, counted in its counter ([`OPEN_STATS`]) while it is open.
 #[derive(Debug)]
-struct StatFile(std::fs::File);
+struct StatFile {
+    file: std::fs::File,
+    counted: &'static AtomicUsize,
+}
 
 impl Drop for StatFile {
     fn drop(&mut self) {
-        OPEN_STATS.fetch_sub(1, Ordering::Relaxed);
+        self.counted.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -271,19 +274,23 @@ impl ThreadStat {
 
     /// Whether the thread runs now (`None`: cannot be told).
     fn running(&self) -> Option<bool> {
-        let file = self.file.get_or_init(|| self.open()).as_ref()?;
-        read_running(&file.0)
+        let file = self
+            .file
+            .get_or_init(|| self.open(&OPEN_STATS, MAX_OPEN_STATS))
+            .as_ref()?;
+        read_running(&file.file)
     }
 
-    fn open(&self) -> Option<StatFile> {
-        if OPEN_STATS.fetch_add(1, Ordering::Relaxed) >= MAX_OPEN_STATS {
-            OPEN_STATS.fetch_sub(1, Ordering::Relaxed);
+    /// Opens the thread's stat file unless `counted` files are open already, `max` or more.
+    fn open(&self, counted: &'static AtomicUsize, max: usize) -> Option<StatFile> {
+        if counted.fetch_add(1, Ordering::Relaxed) >= max {
+            counted.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
         match std::fs::File::open(format!("/proc/self/task/{}/stat", self.tid)) {
-            Ok(file) => Some(StatFile(file)),
+            Ok(file) => Some(StatFile { file, counted }),
             Err(_) => {
-                OPEN_STATS.fetch_sub(1, Ordering::Relaxed);
+                counted.fetch_sub(1, Ordering::Relaxed);
                 None
             }
         }
@@ -382,6 +389,24 @@ pub(crate) fn set_flag(on: bool) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stat_files_stop_at_the_cap_and_each_closed_one_frees_a_place() {
+        use super::{AtomicUsize, Ordering, ThreadStat};
+        static COUNTED: AtomicUsize = AtomicUsize::new(0);
+        let me = ThreadStat::current().expect("linux has thread ids");
+        let mut open: Vec<_> = (0..5).filter_map(|_| me.open(&COUNTED, 3)).collect();
+        assert_eq!((open.len(), COUNTED.load(Ordering::Relaxed)), (3, 3));
+        assert!(me.open(&COUNTED, 3).is_none(), "the cap holds");
+        assert!(super::read_running(&open[0].file).is_some());
+        open.pop();
+        assert_eq!(COUNTED.load(Ordering::Relaxed), 2);
+        open.extend(me.open(&COUNTED, 3));
+        assert_eq!((open.len(), COUNTED.load(Ordering::Relaxed)), (3, 3));
+        drop(open);
+        assert_eq!(COUNTED.load(Ordering::Relaxed), 0);
+    }
+
     use super::*;
 
     #[test]
