@@ -2,24 +2,9 @@
 //! inner allocator's profiled calls re-enter profkit from inside the allocator, which must
 //! neither recurse nor deadlock, and still count every allocation once.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
 
-struct Profiled;
-
-// SAFETY: every method forwards to `System` with the same arguments; the instrumentation that
-// `#[profile]` adds never allocates while profkit's own code runs on the thread.
-#[profkit::profile]
-unsafe impl GlobalAlloc for Profiled {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::profiled_alloc::Profiled;
 
 #[global_allocator]
 static ALLOC: profkit::Alloc<Profiled> = profkit::Alloc::new(Profiled);

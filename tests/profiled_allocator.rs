@@ -3,25 +3,9 @@
 //! calls the profiled allocator, which must then go unrecorded instead of re-entering profkit
 //! (which once recursed until the stack overflowed) or waiting on a lock this thread holds.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
 
-struct Profiled;
-
-// SAFETY: every method forwards to `System` with the same arguments; the instrumentation that
-// `#[profile]` adds allocates nothing while profkit's own code runs on the thread (that is what
-// this test checks) and otherwise only once per new call path.
-#[profkit::profile]
-unsafe impl GlobalAlloc for Profiled {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::profiled_alloc::Profiled;
 
 #[global_allocator]
 static ALLOCATOR: Profiled = Profiled;

@@ -11,6 +11,8 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use common::{ns, sampled};
+
 use profkit::profile;
 use profkit::testing::{TestClock, advance};
 
@@ -18,18 +20,6 @@ static LOCK: Mutex<()> = Mutex::new(());
 
 #[global_allocator]
 static ALLOC: profkit::Alloc = profkit::Alloc::system();
-
-fn ns(n: u64) -> Duration {
-    Duration::from_nanos(n)
-}
-
-/// Runs `f` with sampled timing at `rate`, then goes back to exact mode.
-fn sampled<R>(rate: u32, f: impl FnOnce() -> R) -> R {
-    profkit::set_sampling(rate);
-    let value = f();
-    profkit::set_sampling(1);
-    value
-}
 
 #[profile]
 fn leaf() {
@@ -193,17 +183,23 @@ fn recurse(depth: u32) {
     }
 }
 
-#[test]
-fn recursion_is_timed_as_a_whole_and_never_double_counts_cumtime() {
-    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let _clock = TestClock::install().unwrap();
-    let (_, report) = sampled(16, || {
+/// 5,000 recursions ten frames deep, recorded at rate 16.
+fn recursions_sampled() -> profkit::Report {
+    sampled(16, || {
         profkit::record(|| {
             for _ in 0..5_000 {
                 recurse(9);
             }
         })
-    });
+    })
+    .1
+}
+
+#[test]
+fn recursion_is_timed_as_a_whole_and_never_double_counts_cumtime() {
+    let _turn = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _clock = TestClock::install().unwrap();
+    let report = recursions_sampled();
     let f = report.function("recurse").unwrap();
     assert_eq!((f.ncalls(), f.primitive_calls()), (50_000, 5_000));
     // cumtime counts the outermost frames only: 5,000 x 100 ns, not the sum of all frames.
@@ -627,13 +623,7 @@ fn under_recursion_every_frames_untimed_calls_come_out_once() {
     // in its inclusive time, caller + own back in its own) what an untimed one does, so the
     // result does not depend on which frames were timed.
     let _figures = inject_calibration(2.0, 1.0).with_untimed(3.0);
-    let (_, report) = sampled(16, || {
-        profkit::record(|| {
-            for _ in 0..5_000 {
-                recurse(9);
-            }
-        })
-    });
+    let report = recursions_sampled();
     let f = report.function("recurse").unwrap();
     assert_eq!((f.ncalls(), f.primitive_calls()), (50_000, 5_000));
     assert!(f.latency().unwrap().count() < 50_000 / 4);

@@ -7,10 +7,12 @@
 //!
 //! The rate is process-wide, so the tests of this file take turns (`LOCK`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::Mutex;
-use std::time::Duration;
+mod common;
 
+use std::sync::Mutex;
+
+use common::profiled_alloc::Profiled;
+use common::{ns, sampled};
 use profkit::profile;
 use profkit::testing::{TestClock, advance};
 
@@ -18,36 +20,8 @@ static LOCK: Mutex<()> = Mutex::new(());
 
 /// A profiled global allocator (no memory accounting): profkit allocates inside its own
 /// bookkeeping, where these calls must go unrecorded.
-struct Profiled;
-
-// SAFETY: every method forwards to `System` with the same arguments.
-#[profile]
-unsafe impl GlobalAlloc for Profiled {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Profiled = Profiled;
-
-fn ns(n: u64) -> Duration {
-    Duration::from_nanos(n)
-}
-
-/// Runs `f` with sampled timing at `rate`, then goes back to exact mode.
-fn sampled<R>(rate: u32, f: impl FnOnce() -> R) -> R {
-    profkit::set_sampling(rate);
-    let value = f();
-    profkit::set_sampling(1);
-    value
-}
 
 #[profile]
 fn leaf() {

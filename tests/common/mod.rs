@@ -5,11 +5,27 @@
 
 pub(crate) mod pg;
 pub(crate) mod pprof;
+pub(crate) mod profiled_alloc;
 pub(crate) mod synthetic;
 
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// `n` nanoseconds.
+pub(crate) fn ns(n: u64) -> Duration {
+    Duration::from_nanos(n)
+}
+
+/// Runs `f` with sampled timing at `rate` (`profkit::set_sampling`), then goes back to exact
+/// mode. The rate is process-wide: tests using it take turns.
+pub(crate) fn sampled<R>(rate: u32, f: impl FnOnce() -> R) -> R {
+    profkit::set_sampling(rate);
+    let value = f();
+    profkit::set_sampling(1);
+    value
+}
 
 /// Polls `f` on this thread until it is ready (a waker that does nothing; the futures in the
 /// tests are ready again at once when they return pending).
