@@ -3,7 +3,7 @@
 //! divan's table gives the time per iteration of each case; the summary printed after it gives
 //! the extra nanoseconds per instrumented call (profiled minus plain, same loop), on one thread
 //! and with two threads recording at once. `OVERHEAD_QUICK=1` prints only the exact/sampled
-//! comparison and the disabled leaf.
+//! comparison, two threads and the disabled leaf.
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -337,8 +337,11 @@ fn summary() {
     };
     sampled_vs_exact();
     if std::env::var_os("OVERHEAD_QUICK").is_some() {
-        // `OVERHEAD_QUICK=1`: the exact/sampled comparison and the disabled leaf only (a few
-        // seconds), for trying a change to the hot path.
+        // `OVERHEAD_QUICK=1`: the exact/sampled comparison, two threads and the disabled leaf
+        // only (a few seconds), for trying a change to the hot path.
+        let plain = per_iter_threads(2, plain_leaf);
+        let profiled = per_iter_threads(2, profiled_leaf);
+        row("leaf, 2 thread(s)", 1.0, plain, profiled);
         disabled_row();
         return;
     }

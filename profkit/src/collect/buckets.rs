@@ -12,17 +12,18 @@
 //! bucket. The 2,560 buckets (20 KiB) are allocated once, by the call that finds the exact
 //! samples full, never again.
 //!
-//! **Pending values.** The hot path does not increment a bucket: it stores the value in the
-//! next of [`PENDING`] slots, and every `PENDING`-th value moves the batch into the buckets
-//! ([`Buckets::flush`]). A store whose address depends on the clock reading just taken made
-//! the processor wait for that reading: incrementing the bucket on every call cost the exact
-//! leaf about 5 ns (`cargo bench -p profkit-suite --bench overhead`: 25.2 ns against the two
-//! clock reads' 19.1; with the slots, 20.8). A reader adds the pending values to the buckets
-//! it read when no flush started meanwhile: the reading is then of a whole prefix of the values
-//! recorded, as every reading of an idle or ended thread is. When a flush raced each of a few
-//! attempts, it leaves the pending values out (the flush may have counted some of them): no
-//! value is ever counted twice, and at most `PENDING` are missing, as a value recorded just
-//! after the reading would be.
+//! **One value pending.** The hot path does not count a value in its bucket at once: it counts
+//! the value recorded before it, and keeps the new one pending. A store whose address depends
+//! on the clock reading just taken made the processor wait for that reading: counting each
+//! value at once cost the exact leaf about 5 ns (`cargo bench -p profkit-suite --bench
+//! overhead`: 25.2 ns against the two clock reads' 19.1; with one value pending, 19.6). A
+//! batch of 32 pending values counted together cost nothing on a leaf but 2 ns on a 35 ns
+//! function, whose calls could no longer hide the batch's chains of increments of one bucket.
+//! A reader adds the pending value to the buckets it read when the owner did not count it
+//! meanwhile: the reading is then of a whole prefix of the values recorded, as every reading
+//! of an idle or ended thread is. When the owner raced each of a few attempts, it leaves the
+//! pending value out: no value is ever counted twice, and at most one is missing, as a value
+//! recorded just after the reading would be.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
@@ -39,11 +40,8 @@ const MAX_EXP: u32 = ROWS as u32 + SUB_BITS - 2;
 /// Values kept exactly before a function's buckets are allocated.
 pub(crate) const SAMPLES: usize = 32;
 
-/// Values the hot path stores before they are moved into buckets (a power of two).
-const PENDING: usize = 32;
-
-/// Attempts a reader makes to read a [`Buckets`] with no flush starting meanwhile, before it
-/// takes the buckets without the pending values.
+/// Attempts a reader makes to read a [`Buckets`] while the owner counts no value, before it
+/// takes the buckets without the pending value.
 const READ_ATTEMPTS: u32 = 4;
 
 /// One thread's latency values for one function.
@@ -62,14 +60,14 @@ pub(crate) struct Buckets {
     cells: [AtomicU64; ROWS * COLUMNS],
     /// Bit r is set once row r has a non-zero bucket, so readers skip the empty rows.
     rows_used: AtomicU64,
-    /// The values recorded since the last flush, in slots `0 .. written % PENDING`.
-    pending: [AtomicU64; PENDING],
-    /// Values recorded into these buckets, the pending ones included; stored after the
-    /// flush a full batch makes.
+    /// The last value recorded (value `written - 1`), not in `cells` while `counted` is
+    /// `written - 1`.
+    pending: AtomicU64,
+    /// Values recorded into these buckets, the pending one included.
     written: AtomicU64,
-    /// Flushes started: batch `k` (values `k * PENDING ..`) is in `cells` once `written` is
-    /// past it, and may be partly there while `flushes` is `k + 1` and `written` is not.
-    flushes: AtomicU64,
+    /// Values counted in `cells`, or being counted: stored before the pending value's bucket
+    /// is incremented.
+    counted: AtomicU64,
 }
 
 static POOL: Mutex<Vec<&'static Buckets>> = Mutex::new(Vec::new());
@@ -82,38 +80,27 @@ impl Buckets {
         Box::leak(Box::new(Buckets {
             cells: std::array::from_fn(|_| AtomicU64::new(0)),
             rows_used: AtomicU64::new(0),
-            pending: std::array::from_fn(|_| AtomicU64::new(0)),
+            pending: AtomicU64::new(0),
             written: AtomicU64::new(0),
-            flushes: AtomicU64::new(0),
+            counted: AtomicU64::new(0),
         }))
     }
 
-    /// Records one value (owner only): into the next pending slot, at an address that does
-    /// not depend on the value; every `PENDING`-th value flushes the batch.
+    /// Records one value (owner only): counts the pending one, whose bucket's address does
+    /// not depend on this value, and leaves this one pending.
     #[inline(always)]
     pub(crate) fn record(&self, ticks: u64) {
         let written = self.written.load(Ordering::Relaxed);
-        let slot = written as usize % PENDING;
-        if let Some(s) = self.pending.get(slot) {
-            s.store(ticks, Ordering::Relaxed);
+        if written > 0 {
+            // Counted before its bucket changes, so that a reader who sees the bucket changed
+            // sees this too.
+            self.counted.store(written, Ordering::Relaxed);
+            fence(Ordering::Release);
+            self.count(self.pending.load(Ordering::Relaxed));
         }
-        if slot == PENDING - 1 {
-            self.flush();
-        }
-        // The slot is stored before the count that makes it readable.
+        self.pending.store(ticks, Ordering::Relaxed);
+        // The value is stored before the count that makes it readable.
         self.written.store(written + 1, Ordering::Release);
-    }
-
-    /// Moves the full batch of pending values into the buckets (owner only), after counting
-    /// the flush as started, so that a reader who sees one of its buckets sees that too.
-    #[inline(never)]
-    fn flush(&self) {
-        let started = self.flushes.load(Ordering::Relaxed);
-        self.flushes.store(started + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
-        for s in &self.pending {
-            self.count(s.load(Ordering::Relaxed));
-        }
     }
 
     /// Adds one value to its bucket (owner only).
@@ -129,38 +116,31 @@ impl Buckets {
         }
     }
 
-    /// The non-empty buckets as (row, column, count), in order, the pending values counted
-    /// in theirs (see the module's notes).
+    /// The non-empty buckets as (row, column, count), in order, the pending value counted in
+    /// its (see the module's notes).
     fn read(&self) -> Vec<Bucket> {
         self.read_whole().0
     }
 
     /// [`Buckets::read`], and whether the reading is of a whole prefix of the values recorded
-    /// (no flush started while it was taken, at one of `READ_ATTEMPTS` attempts).
+    /// (the owner counted no value while it was taken, at one of `READ_ATTEMPTS` attempts).
     fn read_whole(&self) -> (Vec<Bucket>, bool) {
         let mut out = Vec::new();
-        let mut pending = Vec::with_capacity(PENDING);
         for _ in 0..READ_ATTEMPTS {
             out.clear();
-            pending.clear();
             let written = self.written.load(Ordering::Acquire);
-            let slots = self.pending.get(..written as usize % PENDING);
-            pending.extend(
-                slots
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.load(Ordering::Relaxed)),
-            );
+            let pending = self.pending.load(Ordering::Relaxed);
             self.read_cells(&mut out);
-            // Pairs with the flush's fence: a bucket read above that the flush of this batch
-            // had changed makes that flush's start visible here.
+            // Pairs with the owner's fence: a bucket read above that the owner had changed
+            // since makes its `counted` visible here.
             fence(Ordering::Acquire);
-            if self.flushes.load(Ordering::Relaxed) == written / PENDING as u64 {
-                // The batch's flush has not started: no bucket read has its values, and its
-                // slots held them throughout.
-                for ticks in pending {
-                    add_one(&mut out, ticks);
-                }
+            if written == 0 {
+                return (out, true);
+            }
+            if self.counted.load(Ordering::Relaxed) == written - 1 {
+                // Value `written - 1` is not counted yet: no bucket read has it, and
+                // `pending` held it throughout.
+                add_one(&mut out, pending);
                 return (out, true);
             }
         }
@@ -204,7 +184,7 @@ impl Drop for ThreadHist {
             }
             b.rows_used.store(0, Ordering::Relaxed);
             b.written.store(0, Ordering::Relaxed);
-            b.flushes.store(0, Ordering::Relaxed);
+            b.counted.store(0, Ordering::Relaxed);
             give_back(b);
         }
     }
@@ -284,7 +264,7 @@ fn bucket(ticks: u64) -> (usize, usize) {
     (row, col)
 }
 
-/// Counts `ticks` into `buckets` (sorted by row, column), as a reader does a pending value.
+/// Counts `ticks` into `buckets` (sorted by row, column), as a reader does the pending value.
 fn add_one(buckets: &mut Vec<Bucket>, ticks: u64) {
     let (row, col) = bucket(ticks);
     let key = (row as u8, col as u8);
@@ -487,11 +467,10 @@ mod tests {
     }
 
     #[test]
-    fn a_reading_counts_the_pending_values_between_two_flushes() {
+    fn a_reading_counts_the_value_not_yet_in_its_bucket() {
         let value = |i: u64| (i * 37) % 5000;
         let b = Buckets::take();
-        // Before, at, and after the first flush, and mid-way through the second batch.
-        for n in 0..3 * PENDING as u64 + 5 {
+        for n in 0..100 {
             assert_eq!(b.read(), prefix(n, value), "after {n} values");
             b.record(value(n));
         }
@@ -569,9 +548,9 @@ mod tests {
             while !done.load(Ordering::Acquire) {
                 b.record(value(i));
                 i += 1;
-                // A little work between values, as between a function's calls, so that
-                // readings are taken between flushes as well as across them.
-                for k in 0..50u64 {
+                // Work between values, as between a function's calls, so that some readings
+                // are taken between two values as well as across them.
+                for k in 0..2_000u64 {
                     std::hint::black_box(k);
                 }
             }

@@ -112,7 +112,7 @@ pub(crate) struct Local {
     /// Counters of the futures that ended on this thread, by site (`async fn`s only).
     futures: HashMap<u32, Arc<ThreadFutures>>,
     /// Sized calls (`#[profile(size = ..)]`) by site, created with the site's first sized call.
-    sizes: HashMap<u32, Arc<ThreadSizes>>,
+    sizes: IdMap<u32, Arc<ThreadSizes>>,
     /// `clock::EPOCH` when this recording started.
     epoch: u64,
     /// Heap accounting; `None` when the allocator wrapper is not in use.
@@ -206,7 +206,7 @@ impl Local {
             wide: IdMap::default(),
             hists: HashMap::new(),
             futures: HashMap::new(),
-            sizes: HashMap::new(),
+            sizes: IdMap::default(),
             epoch,
             mem_on: mem.is_some(),
             mem,
