@@ -21,9 +21,10 @@
 //! function, whose calls could no longer hide the batch's chains of increments of one bucket.
 //! A reader adds the pending value to the buckets it read when the owner did not count it
 //! meanwhile: the reading is then of a whole prefix of the values recorded, as every reading
-//! of an idle or ended thread is. When the owner raced each of a few attempts, it leaves the
-//! pending value out: no value is ever counted twice, and at most one is missing, as a value
-//! recorded just after the reading would be.
+//! of an idle or ended thread is. When the owner raced each of a few attempts and has recorded
+//! more since the first, it takes the buckets as read, without the pending value: no value is
+//! ever counted twice, every value recorded before the first attempt's pending one is there,
+//! and no reading has fewer values than an earlier whole one.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
@@ -41,8 +42,14 @@ const MAX_EXP: u32 = ROWS as u32 + SUB_BITS - 2;
 pub(crate) const SAMPLES: usize = 32;
 
 /// Attempts a reader makes to read a [`Buckets`] while the owner counts no value, before it
-/// takes the buckets without the pending value.
+/// takes the buckets without the pending value (once the owner has recorded more meanwhile).
 const READ_ATTEMPTS: u32 = 4;
+
+/// Attempts after which a reader takes the buckets without the pending value even though the
+/// owner recorded nothing more: only an owner stopped for that long in the middle of counting
+/// one value (a debugger) gets there; the pending value may then be missing from a reading
+/// after an earlier one had it.
+const STALLED_ATTEMPTS: u32 = 100_000;
 
 /// One thread's latency values for one function.
 pub(crate) struct ThreadHist {
@@ -86,6 +93,17 @@ impl Buckets {
         }))
     }
 
+    /// Zeroes everything, for the next owner.
+    fn reset(&self) {
+        for c in &self.cells {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.rows_used.store(0, Ordering::Relaxed);
+        self.pending.store(0, Ordering::Relaxed);
+        self.written.store(0, Ordering::Relaxed);
+        self.counted.store(0, Ordering::Relaxed);
+    }
+
     /// Records one value (owner only): counts the pending one, whose bucket's address does
     /// not depend on this value, and leaves this one pending.
     #[inline(always)]
@@ -123,25 +141,43 @@ impl Buckets {
     }
 
     /// [`Buckets::read`], and whether the reading is of a whole prefix of the values recorded
-    /// (the owner counted no value while it was taken, at one of `READ_ATTEMPTS` attempts).
+    /// (the owner counted no value while it was taken).
+    ///
+    /// A reading that is not whole is taken only once the owner has recorded more since the
+    /// first attempt: its buckets then hold every value up to the one the first attempt found
+    /// pending, so no reading has fewer values than an earlier whole one (a report's windows
+    /// subtract readings). While the owner is in the middle of counting one value, the reader
+    /// tries again.
     fn read_whole(&self) -> (Vec<Bucket>, bool) {
         let mut out = Vec::new();
-        for _ in 0..READ_ATTEMPTS {
+        let mut first = None;
+        for attempt in 1..=STALLED_ATTEMPTS {
             out.clear();
             let written = self.written.load(Ordering::Acquire);
+            if written == 0 {
+                // Nothing counted yet; the buckets may be changing under a racing owner.
+                return (out, true);
+            }
             let pending = self.pending.load(Ordering::Relaxed);
             self.read_cells(&mut out);
             // Pairs with the owner's fence: a bucket read above that the owner had changed
             // since makes its `counted` visible here.
             fence(Ordering::Acquire);
-            if written == 0 {
-                return (out, true);
-            }
             if self.counted.load(Ordering::Relaxed) == written - 1 {
                 // Value `written - 1` is not counted yet: no bucket read has it, and
                 // `pending` held it throughout.
                 add_one(&mut out, pending);
                 return (out, true);
+            }
+            let first_written = *first.get_or_insert(written);
+            if attempt >= READ_ATTEMPTS && written > first_written {
+                // Every bucket holds the values up to `first - 1` now.
+                break;
+            }
+            if attempt < READ_ATTEMPTS * 16 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
             }
         }
         (out, false)
@@ -179,12 +215,7 @@ impl Drop for ThreadHist {
     /// The buckets go back to the pool, zeroed, when the last reader of the thread is done.
     fn drop(&mut self) {
         if let Some(b) = self.buckets.take() {
-            for c in &b.cells {
-                c.store(0, Ordering::Relaxed);
-            }
-            b.rows_used.store(0, Ordering::Relaxed);
-            b.written.store(0, Ordering::Relaxed);
-            b.counted.store(0, Ordering::Relaxed);
+            b.reset();
             give_back(b);
         }
     }
@@ -474,15 +505,11 @@ mod tests {
             assert_eq!(b.read(), prefix(n, value), "after {n} values");
             b.record(value(n));
         }
-        // Back to the pool zeroed: the next owner starts from nothing.
-        let h = ThreadHist::new();
-        let _ = h.buckets.set(b);
-        drop(h);
-        let again = Buckets::take();
-        assert!(std::ptr::eq(again, b), "recycled");
-        assert_eq!(again.read(), []);
-        again.record(9);
-        assert_eq!(again.read(), prefix(1, |_| 9));
+        // Zeroed for the next owner (as when it goes back to the pool): it starts from nothing.
+        b.reset();
+        assert_eq!(b.read_whole(), (vec![], true));
+        b.record(9);
+        assert_eq!(b.read_whole(), (prefix(1, |_| 9), true));
     }
 
     #[test]
@@ -532,14 +559,20 @@ mod tests {
                             assert_eq!(x.count, expected[i], "not the first {n} values: {x:?}");
                         }
                         whole += 1;
-                        moved += u64::from(n > 0 && n < after);
+                        // Taken while the owner records (it runs until the reader is done).
+                        moved += u64::from(n > 0);
                     } else {
-                        // No bucket holds more than the values recorded by the end.
+                        // No bucket holds more than the values recorded by the end, nor
+                        // fewer than the last whole reading had.
                         grow(&mut upto, &mut upto_n, after);
+                        let mut got = vec![0u64; ROWS * COLUMNS];
                         for x in &r {
                             let i = usize::from(x.row) * COLUMNS + usize::from(x.col);
                             assert!(x.count <= upto[i], "counted twice: {x:?}, {}", upto[i]);
+                            got[i] = x.count;
                         }
+                        let fewer = got.iter().zip(&expected).position(|(g, e)| g < e);
+                        assert_eq!(fewer, None, "fewer than the first {seen} values");
                     }
                 }
                 (whole, moved)
