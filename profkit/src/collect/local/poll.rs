@@ -1,9 +1,7 @@
 //! Polls of profiled futures on the thread's call tree: a poll is an open call, and a future's
 //! call ends (completed or cancelled) with its counters on the thread where it ends.
 
-use std::sync::atomic::Ordering;
-
-use super::{LOCAL, Local, NONE, hot, start_thread};
+use super::{Local, NONE, hot, start_thread, with_local, with_recording};
 use crate::collect::clock::{self, ClockKind};
 use crate::collect::site::CallSite;
 
@@ -22,49 +20,41 @@ pub(crate) struct FutureEnd {
 /// (a wall clock; otherwise the caller reads one).
 #[inline(always)]
 pub(crate) fn enter_poll(site: &'static CallSite) -> (u32, Option<u64>) {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => {
-                let (node, local) = match (site.id(), slot.as_mut()) {
-                    (site, Some(local))
-                        if hot::current() != NONE
-                            || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
-                    {
-                        (local.enter(site), local)
-                    }
-                    (site, _) => {
-                        let node = start_thread(&mut slot, site);
-                        match slot.as_mut() {
-                            Some(local) => (node, local),
-                            None => return (NONE, None),
-                        }
-                    }
-                };
-                let start = (node != NONE && local.clock.kind() == ClockKind::Wall)
-                    .then(|| local.nodes.get(node as usize).map(|n| n.stats.start()))
-                    .flatten();
-                (node, start)
-            }
-            Err(_) => (NONE, None),
-        })
-        .unwrap_or((NONE, None))
+    with_recording(
+        site,
+        (NONE, None),
+        |local, site| {
+            let node = local.enter(site);
+            (node, local.wall_start(node))
+        },
+        |slot, site| {
+            let node = start_thread(slot, site);
+            (node, slot.as_mut().and_then(|local| local.wall_start(node)))
+        },
+    )
 }
 
 /// Ends a poll of a future (`node` from [`enter_poll`]); with `end`, the future's call ends
 /// with it and its counters on this thread are added to.
 #[inline(always)]
 pub(crate) fn exit_poll(node: u32, end: Option<FutureEnd>) {
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-        {
-            let now = local.clock.ticks();
-            local.finish_poll(node, now, end);
-        }
+    with_local(|local| {
+        let now = local.clock.ticks();
+        local.finish_poll(node, now, end);
     });
 }
 
 impl Local {
+    /// The start tick of `node`'s open activation when this recording reads the wall clock
+    /// (a future's first poll starts its wall time then); `None` otherwise.
+    #[inline(always)]
+    fn wall_start(&self, node: u32) -> Option<u64> {
+        if node == NONE || self.clock.kind() != ClockKind::Wall {
+            return None;
+        }
+        self.nodes.get(node as usize).map(|n| n.stats.start())
+    }
+
     /// A poll of `node` ends at `now`: closes it (the call ends with the poll when `end` says
     /// the future finished) and records how the future ended. Shared by the plain and the
     /// sized poll.
@@ -92,31 +82,23 @@ impl Local {
 /// activation is opened, no clock read), and the wall clock is read once for the future's
 /// wall time.
 pub(crate) fn end_future_here(site: &'static CallSite, end: FutureEnd) {
-    let _ = LOCAL.try_with(|cell| {
-        let Ok(mut slot) = cell.try_borrow_mut() else {
-            return;
-        };
-        match (site.id(), slot.as_mut()) {
-            (site, Some(local))
-                if hot::current() != NONE
-                    || local.epoch == clock::EPOCH.load(Ordering::Relaxed) =>
+    with_recording(
+        site,
+        (),
+        |local, site| local.count_ended_future(site, end),
+        |slot, site| {
+            // A thread's first call, or the first after a reset: as before, a zero-length
+            // activation of the node (cold).
+            let node = start_thread(slot, site);
+            if node != NONE
+                && let Some(local) = slot.as_mut()
+                && let Some(start) = local.nodes.get(node as usize).map(|n| n.stats.start())
             {
-                local.count_ended_future(site, end);
+                local.close(node, start, 1, false);
+                local.future_ended(node, end, clock::wall_ticks());
             }
-            (site, _) => {
-                // A thread's first call, or the first after a reset: as before, a
-                // zero-length activation of the node (cold).
-                let node = start_thread(&mut slot, site);
-                if node != NONE
-                    && let Some(local) = slot.as_mut()
-                    && let Some(start) = local.nodes.get(node as usize).map(|n| n.stats.start())
-                {
-                    local.close(node, start, 1, false);
-                    local.future_ended(node, end, clock::wall_ticks());
-                }
-            }
-        }
-    });
+        },
+    );
 }
 
 impl Local {

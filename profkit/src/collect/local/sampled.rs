@@ -6,7 +6,7 @@
 //! it with [`exit_untimed`]. Sized calls, polls and spans always enter timed (`local::enter`).
 
 use super::hot::{self, HOT, TAKE_LOCAL};
-use super::{LOCAL, Local, NONE, start_thread, with_recording};
+use super::{LOCAL, Local, NONE, start_thread, with_local, with_recording};
 use crate::collect::arena::UNTIMED_START;
 use crate::collect::sampling;
 use crate::collect::site::CallSite;
@@ -228,16 +228,12 @@ fn exit_untimed_fast(guard: u64) -> bool {
 fn exit_untimed_local(guard: u64) {
     let node = (guard & !UNTIMED) as u32;
     let parent = (guard >> 32) as u32;
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-        {
-            if node == hot::current() {
-                local.close_untimed(node, parent);
-            } else {
-                let now = local.clock.ticks();
-                local.close_unwound(node, now, 1, true);
-            }
+    with_local(|local| {
+        if node == hot::current() {
+            local.close_untimed(node, parent);
+        } else {
+            let now = local.clock.ticks();
+            local.close_unwound(node, now, 1, true);
         }
     });
 }

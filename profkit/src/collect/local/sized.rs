@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{FutureEnd, LOCAL, Local, hot};
+use super::{FutureEnd, Local, hot, with_local};
 use crate::collect::memory;
 use crate::collect::sizes::ThreadSizes;
 use crate::data::CallMem;
@@ -56,21 +56,17 @@ impl Local {
 /// and what it allocated since `mem_start` (a reading of [`memory::allocated_on_paths`] as
 /// it started).
 pub(crate) fn exit_call_sized(node: u32, size: u64, mem_start: Option<(u64, u64)>) {
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-        {
-            let now = local.clock.ticks();
-            let mem = allocated_since(mem_start);
-            let ticks = local.open_ticks(node, now);
-            if node == hot::current() {
-                local.close(node, now, 1, true);
-            } else {
-                local.close_unwound(node, now, 1, true);
-            }
-            let ns = local.clock.ticks_to_ns(ticks);
-            local.record_size(node, size, ns, mem);
+    with_local(|local| {
+        let now = local.clock.ticks();
+        let mem = allocated_since(mem_start);
+        let ticks = local.open_ticks(node, now);
+        if node == hot::current() {
+            local.close(node, now, 1, true);
+        } else {
+            local.close_unwound(node, now, 1, true);
         }
+        let ns = local.clock.ticks_to_ns(ticks);
+        local.record_size(node, size, ns, mem);
     });
 }
 
@@ -86,25 +82,21 @@ pub(crate) fn exit_poll_sized(
     busy_ns: &mut u64,
     (mem_start, mem): (Option<(u64, u64)>, &mut Option<CallMem>),
 ) {
-    let _ = LOCAL.try_with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut()
-            && let Some(local) = slot.as_mut()
-        {
-            let now = local.clock.ticks();
-            let poll_mem = allocated_since(mem_start);
-            *mem = match (*mem, poll_mem) {
-                (Some(sum), Some(p)) => Some(CallMem {
-                    allocs: sum.allocs.wrapping_add(p.allocs),
-                    bytes: sum.bytes.wrapping_add(p.bytes),
-                }),
-                _ => None,
-            };
-            let ticks = local.open_ticks(node, now);
-            *busy_ns = busy_ns.saturating_add(local.clock.ticks_to_ns(ticks));
-            local.finish_poll(node, now, end);
-            if end.is_some() {
-                local.record_size(node, size, *busy_ns, *mem);
-            }
+    with_local(|local| {
+        let now = local.clock.ticks();
+        let poll_mem = allocated_since(mem_start);
+        *mem = match (*mem, poll_mem) {
+            (Some(sum), Some(p)) => Some(CallMem {
+                allocs: sum.allocs.wrapping_add(p.allocs),
+                bytes: sum.bytes.wrapping_add(p.bytes),
+            }),
+            _ => None,
+        };
+        let ticks = local.open_ticks(node, now);
+        *busy_ns = busy_ns.saturating_add(local.clock.ticks_to_ns(ticks));
+        local.finish_poll(node, now, end);
+        if end.is_some() {
+            local.record_size(node, size, *busy_ns, *mem);
         }
     });
 }
